@@ -1,0 +1,81 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
+
+// Sentinel errors. Every error returned by this package for a lock path is
+// an *fs.PathError (Op names the operation, Path the lock path) whose Err
+// matches one of these with errors.Is, or the operating system's error.
+var (
+	// ErrTimeout reports that a bounded wait ended before the lock was
+	// acquired. When a context deadline (or WithTimeout) caused it, the
+	// error also matches context.DeadlineExceeded.
+	ErrTimeout = errors.New("timed out waiting for the lock")
+
+	// ErrWouldBlock reports that TryLock found the lock held by another
+	// owner: another process, or another handle in this process.
+	ErrWouldBlock = errors.New("lock is held by another owner")
+
+	// ErrNotLocked reports an Unlock of a handle that does not hold the lock.
+	ErrNotLocked = errors.New("lock is not held by this handle")
+
+	// ErrLockLost reports that a lock this handle held was taken away: its
+	// file was removed or replaced (for example broken as stale) while held.
+	ErrLockLost = errors.New("lock was lost while held")
+
+	// ErrInvalidPath reports a lock path that can never name a lock file:
+	// empty, containing a NUL byte, or naming a directory by its form.
+	ErrInvalidPath = errors.New("invalid lock path")
+
+	// ErrNotRegular reports that the lock path exists but is not a regular
+	// file: a directory, symbolic link, FIFO, socket or device. Such a path
+	// is never followed or opened.
+	ErrNotRegular = errors.New("lock path exists and is not a regular file")
+
+	// ErrInvalidOption reports an option value that New rejects.
+	ErrInvalidOption = errors.New("invalid lock option")
+
+	// ErrBadRecord reports a holder record that cannot be parsed.
+	ErrBadRecord = errors.New("malformed holder record")
+
+	// ErrUnsupported reports a strategy or mode that this platform or
+	// strategy does not provide. It matches errors.ErrUnsupported.
+	ErrUnsupported = errUnsupported{}
+)
+
+type errUnsupported struct{}
+
+func (errUnsupported) Error() string        { return "not supported by this strategy on this platform" }
+func (errUnsupported) Is(target error) bool { return target == errors.ErrUnsupported }
+
+// timeoutError is ErrTimeout with the context error that caused it.
+type timeoutError struct{ cause error }
+
+func (e *timeoutError) Error() string        { return ErrTimeout.Error() + ": " + e.cause.Error() }
+func (e *timeoutError) Is(target error) bool { return target == ErrTimeout }
+func (e *timeoutError) Unwrap() error        { return e.cause }
+
+// errBusy is what one attempt returns when another owner holds the lock.
+var errBusy = errors.New("busy")
+
+func pathError(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return err
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
+}
+
+// waitError turns the end of a context into the error a caller sees: a
+// deadline is ErrTimeout (and context.DeadlineExceeded), a cancellation is
+// context.Canceled.
+func waitError(op, path string, ctx context.Context) error {
+	err := context.Cause(ctx)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = &timeoutError{cause: err}
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
+}

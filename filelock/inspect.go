@@ -1,0 +1,51 @@
+package filelock
+
+// Status is what Inspect learned of a lock.
+type Status struct {
+	// Held reports whether some owner holds the lock.
+	Held bool
+	// Holder is the holder's record. It is nil when the lock is free, when
+	// the holder has not written its record yet, or when the lock is shared
+	// (shared holders write no record).
+	Holder *Record
+	// RecordErr says why a lock file that is held has no usable record,
+	// when it holds something that is not a record (matches ErrBadRecord).
+	RecordErr error
+}
+
+// Inspect reports whether the lock at path is held and by whom, without
+// acquiring it and without changing it. The options select the strategy
+// that is inspected; other options are ignored. It is a snapshot: the
+// answer may be out of date when it returns.
+//
+// For the OS and OFD strategies the kernel is asked whether the lock is
+// held, so a record left behind by a holder that died is not reported. For
+// the OS strategy that question is asked by trying a non-blocking exclusive
+// lock on a new descriptor and releasing it at once, so a TryLock by
+// another owner at that very moment may report ErrWouldBlock.
+func Inspect(path string, opts ...Option) (Status, error) {
+	l, err := New(path, opts...)
+	if err != nil {
+		return Status{}, err
+	}
+	return l.Inspect()
+}
+
+// Inspect reports whether the handle's lock is held and by whom; see the
+// function Inspect. A handle that holds the lock sees itself as the holder.
+func (l *Lock) Inspect() (Status, error) { return l.mech.inspect(l) }
+
+// heldStatus is the status of a held lock whose file contains data.
+func heldStatus(data []byte) Status {
+	st := Status{Held: true}
+	if len(data) == 0 {
+		return st
+	}
+	r, err := ParseRecord(data)
+	if err != nil {
+		st.RecordErr = err
+		return st
+	}
+	st.Holder = &r
+	return st
+}

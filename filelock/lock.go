@@ -1,0 +1,299 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Lock is a cross-process lock on one path. Make it with New.
+//
+// A Lock is a handle, and ownership belongs to the handle: acquiring it
+// again while it is held only increments a counter, and it is released
+// when Unlock has been called as many times. Goroutines that share one
+// handle therefore share its ownership: the handle excludes other handles
+// and other processes, never the goroutines that use it. Give each
+// goroutine that must be excluded its own handle (New is cheap); two
+// handles for the same path in one process exclude each other under every
+// strategy.
+//
+// All methods are safe for concurrent use.
+type Lock struct {
+	path string
+	cfg  config
+	mech mechanism
+
+	sem chan struct{} // one acquisition in progress per handle
+
+	mu    sync.Mutex
+	depth int
+	held  held
+	slot  slotKey
+}
+
+// mechanism is one strategy's way of taking the file lock.
+type mechanism interface {
+	// try makes one attempt. It returns errBusy when another owner holds
+	// the lock, or another error that ends the acquisition.
+	try(l *Lock) (held, error)
+	// inspect reports who holds the lock at path.
+	inspect(l *Lock) (Status, error)
+}
+
+// held is a file lock this process holds.
+type held interface {
+	// release gives the lock up. It returns ErrLockLost if the lock had
+	// been taken away.
+	release() error
+}
+
+// New returns an unlocked handle for the lock at path. It checks the path's
+// form and the options, and touches no file: the lock file is made when the
+// lock is first acquired. Errors are *fs.PathError values matching
+// ErrInvalidPath, ErrInvalidOption or ErrUnsupported.
+func New(path string, opts ...Option) (*Lock, error) {
+	if err := checkPath(path); err != nil {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: err}
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.shared && cfg.strategy == Soft {
+		cfg.reject("shared locks need the os or ofd strategy, not %v", cfg.strategy)
+	}
+	if len(cfg.errs) > 0 {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: errors.Join(cfg.errs...)}
+	}
+	if !supported(cfg.strategy) {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("strategy %v: %w", cfg.strategy, ErrUnsupported)}
+	}
+	l := &Lock{path: path, cfg: cfg, sem: make(chan struct{}, 1)}
+	switch cfg.strategy {
+	case Soft:
+		l.mech = softMechanism{}
+	default:
+		l.mech = osMechanism{locker: osLockers[cfg.strategy]}
+	}
+	return l, nil
+}
+
+func checkPath(path string) error {
+	switch {
+	case path == "":
+		return fmt.Errorf("%w: empty", ErrInvalidPath)
+	case strings.IndexByte(path, 0) >= 0:
+		return fmt.Errorf("%w: contains a NUL byte", ErrInvalidPath)
+	case strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)):
+		return fmt.Errorf("%w: ends in a separator, so it names a directory", ErrInvalidPath)
+	}
+	switch filepath.Base(path) {
+	case ".", "..":
+		return fmt.Errorf("%w: names a directory", ErrInvalidPath)
+	}
+	return nil
+}
+
+// Path returns the lock's path as given to New.
+func (l *Lock) Path() string { return l.path }
+
+// Strategy returns the lock's strategy.
+func (l *Lock) Strategy() Strategy { return l.cfg.strategy }
+
+// Depth returns how many times the handle holds the lock: 0 when it is
+// not held.
+func (l *Lock) Depth() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.depth
+}
+
+// Lock acquires the lock, waiting as long as it takes, or as long as
+// WithTimeout allows. If the handle already holds the lock it only counts
+// one more acquisition.
+func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
+
+// LockContext acquires the lock, waiting until ctx is done (and no longer
+// than WithTimeout allows). A wait that ends on a deadline returns an error
+// matching ErrTimeout and context.DeadlineExceeded; one that ends on a
+// cancellation matches context.Canceled. It returns as soon as ctx is done,
+// leaving nothing behind. A context that is already done fails without
+// trying, unless the handle already holds the lock.
+func (l *Lock) LockContext(ctx context.Context) error {
+	if l.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.cfg.timeout)
+		defer cancel()
+	}
+	return l.acquire(ctx, "lock", true)
+}
+
+// TryLock makes one attempt to acquire the lock and never waits. If another
+// owner holds it — another process, another handle, or another goroutine
+// that is acquiring this handle right now — it returns an error matching
+// ErrWouldBlock.
+func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock", false) }
+
+// enter counts one more acquisition if the handle holds the lock.
+func (l *Lock) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.depth > 0 {
+		l.depth++
+		return true
+	}
+	return false
+}
+
+func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
+	if l.enter() {
+		return nil
+	}
+	if wait {
+		if ctx.Err() != nil {
+			return waitError(op, l.path, ctx)
+		}
+		select {
+		case l.sem <- struct{}{}:
+		case <-ctx.Done():
+			return waitError(op, l.path, ctx)
+		}
+	} else {
+		select {
+		case l.sem <- struct{}{}:
+		default:
+			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+		}
+	}
+	defer func() { <-l.sem }()
+	if l.enter() {
+		return nil
+	}
+	key, err := l.prepare(op)
+	if err != nil {
+		return err
+	}
+	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
+		if errors.Is(err, errBusy) {
+			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+		}
+		return waitError(op, l.path, ctx)
+	}
+	h, err := l.acquireFile(ctx, op, wait)
+	if err != nil {
+		processLocks.release(key, l.cfg.shared)
+		return err
+	}
+	l.mu.Lock()
+	l.depth, l.held, l.slot = 1, h, key
+	l.mu.Unlock()
+	return nil
+}
+
+// prepare checks the lock's directory (creating it if asked) and returns
+// the key of the lock in the process-wide table.
+func (l *Lock) prepare(op string) (slotKey, error) {
+	dir := filepath.Dir(l.path)
+	if l.cfg.createDirs {
+		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
+			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: fmt.Errorf("creating parent directory: %w", err)}
+		}
+	}
+	info, err := l.cfg.fs.Stat(dir)
+	if err == nil && !info.Mode.IsDir() {
+		err = fmt.Errorf("parent %s is not a directory", dir)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("parent directory %s does not exist: %w", dir, err)
+		}
+		return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: err}
+	}
+	key := slotKey{fs: l.cfg.fs, dir: info.ID, name: filepath.Base(l.path)}
+	if info.ID.IsZero() {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: err}
+		}
+		key.name = filepath.Join(strings.ToLower(abs), key.name)
+	}
+	return key, nil
+}
+
+// acquireFile takes the file lock, retrying with backoff while it is busy.
+func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, error) {
+	var b backoff
+	for {
+		h, err := l.mech.try(l)
+		if err == nil {
+			return h, nil
+		}
+		if !errors.Is(err, errBusy) {
+			return nil, pathError(op, l.path, err)
+		}
+		if !wait {
+			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+		}
+		t := l.cfg.clock.NewTimer(b.next(l.cfg.minWait, l.cfg.maxWait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, waitError(op, l.path, ctx)
+		case <-t.C():
+		}
+	}
+}
+
+// Unlock releases one acquisition. The lock itself is released when the
+// count reaches zero. Unlock of a handle that does not hold the lock
+// returns an error matching ErrNotLocked. If the lock was taken away while
+// held, the handle is released all the same and the error matches
+// ErrLockLost; nothing that belongs to another owner is removed.
+func (l *Lock) Unlock() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.depth == 0 {
+		return &fs.PathError{Op: "unlock", Path: l.path, Err: ErrNotLocked}
+	}
+	l.depth--
+	if l.depth > 0 {
+		return nil
+	}
+	h := l.held
+	l.held = nil
+	err := h.release()
+	processLocks.release(l.slot, l.cfg.shared)
+	if err != nil {
+		return pathError("unlock", l.path, err)
+	}
+	return nil
+}
+
+// backoff yields the waits between attempts: exponential from min to max,
+// each drawn from the upper half of the current step.
+type backoff struct{ step time.Duration }
+
+func (b *backoff) next(min, max time.Duration) time.Duration {
+	if b.step < min {
+		b.step = min
+	}
+	d := b.step/2 + rand.N(b.step/2+1)
+	if d < min {
+		d = min
+	}
+	b.step *= 2
+	if b.step > max {
+		b.step = max
+	}
+	return d
+}

@@ -1,0 +1,139 @@
+package filelock
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// osLocker is one kernel locking mechanism on an open file.
+type osLocker interface {
+	// lock takes the lock without waiting; errBusy if another owner has it.
+	lock(f *os.File, shared bool) error
+	// unlock releases the lock.
+	unlock(f *os.File) error
+	// probe reports whether any owner holds the lock, without keeping it.
+	probe(f *os.File) (bool, error)
+}
+
+// osLockers holds the mechanisms this platform provides, by strategy.
+var osLockers = map[Strategy]osLocker{}
+
+func supported(s Strategy) bool {
+	if s == Soft {
+		return true
+	}
+	_, ok := osLockers[s]
+	return ok
+}
+
+// osMechanism is the OS and OFD strategies: a kernel lock on a lock file
+// that is never removed.
+type osMechanism struct{ locker osLocker }
+
+type osHeld struct {
+	locker osLocker
+	f      *os.File
+	shared bool
+}
+
+func (m osMechanism) try(l *Lock) (held, error) {
+	// Never open what is not a regular file: opening a device or FIFO can
+	// block or have side effects.
+	if info, err := (fsys.OS{}).Lstat(l.path); err == nil && !info.Mode.IsRegular() {
+		return nil, notRegular(info.Mode)
+	}
+	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.lockOpen(l, f)
+	if err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return h, nil
+}
+
+func (m osMechanism) lockOpen(l *Lock, f *os.File) (held, error) {
+	info, err := fsys.StatFile(f)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode.IsRegular() {
+		return nil, notRegular(info.Mode)
+	}
+	if err := m.locker.lock(f, l.cfg.shared); err != nil {
+		return nil, err
+	}
+	h := &osHeld{locker: m.locker, f: f, shared: l.cfg.shared}
+	// The lock is on the file we opened; make sure the path still names it.
+	// If the file was removed or replaced in between, the lock excludes
+	// nobody: give it up and try again.
+	now, err := (fsys.OS{}).Lstat(l.path)
+	if err != nil || now.ID != info.ID {
+		uerr := m.locker.unlock(f)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.Join(err, uerr)
+		}
+		return nil, errors.Join(errBusy, uerr)
+	}
+	if !h.shared {
+		data, err := newRecord(l.cfg.clock.Now()).MarshalText()
+		if err == nil {
+			err = f.Truncate(0)
+		}
+		if err == nil {
+			_, err = f.WriteAt(data, 0)
+		}
+		if err != nil {
+			return nil, errors.Join(err, m.locker.unlock(f))
+		}
+	}
+	return h, nil
+}
+
+func (h *osHeld) release() error {
+	var errs []error
+	if !h.shared {
+		errs = append(errs, h.f.Truncate(0))
+	}
+	errs = append(errs, h.locker.unlock(h.f), h.f.Close())
+	return errors.Join(errs...)
+}
+
+func (m osMechanism) inspect(l *Lock) (Status, error) {
+	info, err := (fsys.OS{}).Lstat(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err == nil && !info.Mode.IsRegular() {
+		err = notRegular(info.Mode)
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.path, err)
+	}
+	f, err := fsys.OpenReadOnly(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.path, err)
+	}
+	defer f.Close()
+	isHeld, err := m.locker.probe(f)
+	if err != nil {
+		return Status{}, pathError("inspect", l.path, err)
+	}
+	if !isHeld {
+		return Status{}, nil
+	}
+	data := make([]byte, MaxRecordSize)
+	n, err := f.ReadAt(data, 0)
+	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
+		return Status{}, pathError("inspect", l.path, err)
+	}
+	return heldStatus(data[:n]), nil
+}

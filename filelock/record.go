@@ -1,0 +1,218 @@
+package filelock
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// RecordVersion is the version of the holder record format this package
+// writes, and the only one it reads.
+const RecordVersion = 1
+
+// MaxRecordSize is the largest holder record, in bytes, that is read.
+const MaxRecordSize = 4096
+
+const recordMagic = "filelock"
+
+// Record describes the holder of a lock. It is stored in the lock file as a
+// few lines of text that a person can read with cat:
+//
+//	filelock v1
+//	pid 4242
+//	host build-7
+//	boot 1f0e2c2a-6d7b-4b7e-9c3e-0a4f5d1c2b3a
+//	pidns pid:[4026531836]
+//	start 981245
+//	acquired 2026-11-25T21:56:25.123456789Z
+//	token 9f86d081884c7d659a2feaa0c55ad015
+//
+// The first line names the format and its version. Then come, in this order,
+// one per line as "key value": pid (decimal, > 0), host (hostname), boot
+// (boot id; line omitted where unknown), pidns (PID namespace; omitted where
+// unknown), start (process start time, clock ticks since boot on Linux;
+// omitted where unknown), acquired (wall-clock acquisition time, RFC 3339
+// with nanoseconds, UTC) and token (32 lowercase hex digits, random per
+// acquisition). Values hold no control characters and are valid UTF-8.
+// Every line ends with a newline. Only this exact form is accepted, so that
+// a record read back is byte for byte the record written.
+type Record struct {
+	PID      int
+	Host     string
+	BootID   string
+	PIDNS    string
+	Start    uint64
+	Acquired time.Time
+	Token    string
+}
+
+// newRecord returns the record of the calling process for an acquisition
+// at now, with a fresh random token.
+func newRecord(now time.Time) Record {
+	me := proc.Self()
+	host := me.Host
+	if !validValue(host) {
+		host = "unknown"
+	}
+	return Record{
+		PID: me.PID, Host: host, BootID: me.BootID, PIDNS: me.PIDNS, Start: me.Start,
+		Acquired: now.UTC(), Token: newToken(),
+	}
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// identity returns the process identity the record names.
+func (r Record) identity() proc.Identity {
+	return proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
+}
+
+// MarshalText encodes the record in the documented text form. It fails if
+// a field cannot be represented.
+func (r Record) MarshalText() ([]byte, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s v%d\n", recordMagic, RecordVersion)
+	fmt.Fprintf(&b, "pid %d\n", r.PID)
+	fmt.Fprintf(&b, "host %s\n", r.Host)
+	if r.BootID != "" {
+		fmt.Fprintf(&b, "boot %s\n", r.BootID)
+	}
+	if r.PIDNS != "" {
+		fmt.Fprintf(&b, "pidns %s\n", r.PIDNS)
+	}
+	if r.Start != 0 {
+		fmt.Fprintf(&b, "start %d\n", r.Start)
+	}
+	fmt.Fprintf(&b, "acquired %s\n", r.Acquired.UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(&b, "token %s\n", r.Token)
+	return b.Bytes(), nil
+}
+
+func (r Record) validate() error {
+	switch {
+	case r.PID <= 0 || r.PID > 1<<31-1:
+		return fmt.Errorf("%w: pid %d out of range", ErrBadRecord, r.PID)
+	case r.Host == "" || !validValue(r.Host):
+		return fmt.Errorf("%w: bad host %q", ErrBadRecord, r.Host)
+	case !validValue(r.BootID) || !validValue(r.PIDNS):
+		return fmt.Errorf("%w: bad boot id or pid namespace", ErrBadRecord)
+	case !validToken(r.Token):
+		return fmt.Errorf("%w: bad token %q", ErrBadRecord, r.Token)
+	case r.Acquired.IsZero() || r.Acquired.Year() < 1 || r.Acquired.Year() > 9999:
+		return fmt.Errorf("%w: bad acquisition time", ErrBadRecord)
+	}
+	return nil
+}
+
+// ParseRecord decodes a holder record. Any input that is not exactly a
+// record in the documented form is rejected with an error matching
+// ErrBadRecord.
+func ParseRecord(data []byte) (Record, error) {
+	var r Record
+	if len(data) > MaxRecordSize {
+		return r, fmt.Errorf("%w: %d bytes, more than %d", ErrBadRecord, len(data), MaxRecordSize)
+	}
+	if len(data) == 0 {
+		return r, fmt.Errorf("%w: empty", ErrBadRecord)
+	}
+	if !utf8.Valid(data) {
+		return r, fmt.Errorf("%w: not UTF-8", ErrBadRecord)
+	}
+	text := string(data)
+	if !strings.HasSuffix(text, "\n") {
+		return r, fmt.Errorf("%w: truncated (no final newline)", ErrBadRecord)
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	header := lines[0]
+	if v, ok := strings.CutPrefix(header, recordMagic+" v"); !ok {
+		return r, fmt.Errorf("%w: first line %q is not %q", ErrBadRecord, header, fmt.Sprintf("%s v%d", recordMagic, RecordVersion))
+	} else if v != strconv.Itoa(RecordVersion) {
+		return r, fmt.Errorf("%w: unsupported version %q", ErrBadRecord, v)
+	}
+	seen := map[string]bool{}
+	for _, line := range lines[1:] {
+		key, val, ok := strings.Cut(line, " ")
+		if !ok {
+			return r, fmt.Errorf("%w: line %q has no value", ErrBadRecord, line)
+		}
+		if seen[key] {
+			return r, fmt.Errorf("%w: duplicate %q", ErrBadRecord, key)
+		}
+		seen[key] = true
+		var err error
+		switch key {
+		case "pid":
+			var n int64
+			n, err = strconv.ParseInt(val, 10, 32)
+			r.PID = int(n)
+		case "host":
+			r.Host = val
+		case "boot":
+			r.BootID = val
+		case "pidns":
+			r.PIDNS = val
+		case "start":
+			r.Start, err = strconv.ParseUint(val, 10, 64)
+		case "acquired":
+			r.Acquired, err = time.Parse(time.RFC3339Nano, val)
+		case "token":
+			r.Token = val
+		default:
+			return r, fmt.Errorf("%w: unknown key %q", ErrBadRecord, key)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%w: %s: %v", ErrBadRecord, key, err)
+		}
+	}
+	for _, key := range []string{"pid", "host", "acquired", "token"} {
+		if !seen[key] {
+			return r, fmt.Errorf("%w: missing %q", ErrBadRecord, key)
+		}
+	}
+	out, err := r.MarshalText()
+	if err != nil {
+		return Record{}, err
+	}
+	if !bytes.Equal(out, data) {
+		return Record{}, fmt.Errorf("%w: not in canonical form (field order, number or time format)", ErrBadRecord)
+	}
+	return r, nil
+}
+
+func validValue(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validToken(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,102 @@
+package fsys
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"time"
+)
+
+// FileID identifies a file on one filesystem: device and inode number on
+// Unix, volume serial and file index on Windows. The zero FileID means the
+// identity is unknown.
+type FileID struct {
+	Dev uint64
+	Ino uint64
+}
+
+// IsZero reports whether the identity is unknown.
+func (id FileID) IsZero() bool { return id == FileID{} }
+
+// Info is what the lock needs to know of a file without following a final
+// symbolic link.
+type Info struct {
+	ID      FileID
+	Mode    fs.FileMode
+	Size    int64
+	ModTime time.Time
+	Nlink   uint64
+}
+
+// File is an open file. It is not shared between goroutines.
+type File interface {
+	io.Reader
+	io.Writer
+	io.WriterAt
+	// Stat describes the open file (fstat).
+	Stat() (Info, error)
+	// Sync commits the file's contents to stable storage.
+	Sync() error
+	// Close closes the file.
+	Close() error
+}
+
+// FS is the set of file operations the file-based lock strategies are
+// written against. Errors are *fs.PathError values whose Err is the
+// operating system's error, so errors.Is(err, fs.ErrExist) and friends work.
+type FS interface {
+	// CreateExcl creates name for reading and writing, failing if anything
+	// exists at name, a dangling symbolic link included. The descriptor is
+	// not inherited by child processes.
+	CreateExcl(name string, perm fs.FileMode) (File, error)
+	// OpenRead opens an existing file for reading without following a
+	// final symbolic link and without blocking on a FIFO.
+	OpenRead(name string) (File, error)
+	// Lstat describes name without following a final symbolic link.
+	Lstat(name string) (Info, error)
+	// Stat describes name, following symbolic links.
+	Stat(name string) (Info, error)
+	// Remove removes name.
+	Remove(name string) error
+	// Link makes newname a hard link to oldname; it fails if newname exists.
+	Link(oldname, newname string) error
+	// Rename renames oldname to newname, replacing newname.
+	Rename(oldname, newname string) error
+	// Touch sets name's modification time to the filesystem's current time,
+	// without following a final symbolic link.
+	Touch(name string) error
+	// MkdirAll creates the directory name and any missing parents.
+	MkdirAll(name string, perm fs.FileMode) error
+	// SyncDir commits the directory's entries to stable storage.
+	SyncDir(name string) error
+}
+
+// ErrNotRegular is returned by ReadAll for anything but a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadAll opens name with fsys.OpenRead and returns at most limit bytes of
+// its contents together with the description of the file that was read. It
+// reads nothing but a regular file: for anything else it returns the
+// description and an error matching ErrNotRegular.
+func ReadAll(fsys FS, name string, limit int64) ([]byte, Info, error) {
+	f, err := fsys.OpenRead(name)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode.IsRegular() {
+		err = &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
+	}
+	if err != nil {
+		f.Close()
+		return nil, info, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return data, info, nil
+}

@@ -1,0 +1,29 @@
+//go:build !unix && !windows
+
+package fsys
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+const (
+	oNoFollow = 0
+	oNonBlock = 0
+)
+
+func infoOf(_ string, fi fs.FileInfo) Info {
+	return Info{Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime(), Nlink: 1}
+}
+
+func infoOfFile(f *os.File, fi fs.FileInfo) Info { return infoOf(f.Name(), fi) }
+
+// Touch sets name's times to the current time.
+func (OS) Touch(name string) error {
+	now := time.Now()
+	return os.Chtimes(name, now, now)
+}
+
+// SyncDir does nothing where directories cannot be fsynced.
+func (OS) SyncDir(string) error { return nil }

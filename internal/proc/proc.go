@@ -1,0 +1,80 @@
+package proc
+
+import (
+	"os"
+	"sync"
+)
+
+// Identity names a process precisely enough to tell it from a later process
+// that reuses its PID, and to tell whether it runs on this host.
+type Identity struct {
+	PID int
+	// Host is the hostname; informational, and the same-host test where no
+	// boot id is known.
+	Host string
+	// BootID changes at every boot of the host (Linux: the kernel's
+	// random boot_id). Empty where unknown.
+	BootID string
+	// PIDNS names the PID namespace the PID belongs to (Linux). Empty where
+	// unknown.
+	PIDNS string
+	// Start is the process start time in an OS-specific unit (Linux: clock
+	// ticks since boot). Zero where unknown.
+	Start uint64
+}
+
+// State is the answer to "is this process alive?".
+type State int
+
+const (
+	// Unknown means liveness could not be decided; treat it as alive.
+	Unknown State = iota
+	// Alive means the process exists and is the one named.
+	Alive
+	// Dead means the process provably no longer exists: no such PID, or the
+	// PID now names another process (another start time), or a zombie.
+	Dead
+)
+
+func (s State) String() string {
+	switch s {
+	case Alive:
+		return "alive"
+	case Dead:
+		return "dead"
+	}
+	return "unknown"
+}
+
+var (
+	selfOnce sync.Once
+	self     Identity
+)
+
+// Self returns the identity of the calling process. It is computed once.
+func Self() Identity {
+	selfOnce.Do(func() {
+		host, _ := os.Hostname()
+		self = Identity{PID: os.Getpid(), Host: host, BootID: bootID(), PIDNS: pidNamespace()}
+		self.Start, _ = startTime(self.PID)
+	})
+	return self
+}
+
+// SameHost reports whether a process identity was recorded on this host,
+// in this PID namespace, since this boot, so that its PID can be checked
+// here. With no boot id on either side it is never the same host: a PID
+// alone cannot be trusted.
+func SameHost(id Identity) bool {
+	me := Self()
+	return me.BootID != "" && id.BootID == me.BootID && id.PIDNS == me.PIDNS && id.Host == me.Host
+}
+
+// Check decides whether the process id is alive. It must only be asked for
+// an identity for which SameHost is true. Permission denied means alive.
+func Check(id Identity) State {
+	if id.PID <= 0 {
+		return Unknown
+	}
+	return check(id)
+}

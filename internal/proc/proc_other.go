@@ -1,0 +1,15 @@
+//go:build !linux
+
+package proc
+
+import "errors"
+
+// Outside Linux there is no boot id or start time this package trusts, so
+// SameHost is false and the stale rule falls back to age alone.
+
+func bootID() string       { return "" }
+func pidNamespace() string { return "" }
+
+func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
+
+func check(Identity) State { return Unknown }
