@@ -14,48 +14,38 @@ type flockLocker struct{}
 
 func init() { osLockers[OS] = flockLocker{} }
 
-func (flockLocker) lock(f *os.File, shared bool) error {
+func (flockLocker) lock(fd uintptr, shared bool) error {
 	how := unix.LOCK_EX
 	if shared {
 		how = unix.LOCK_SH
 	}
-	return flock(f, how|unix.LOCK_NB)
+	return flock(fd, how|unix.LOCK_NB)
 }
 
-func (flockLocker) unlock(f *os.File) error { return flock(f, unix.LOCK_UN) }
+func (flockLocker) unlock(fd uintptr) error { return flock(fd, unix.LOCK_UN) }
 
-func (flockLocker) probe(f *os.File) (bool, error) {
-	err := flock(f, unix.LOCK_EX|unix.LOCK_NB)
+func (flockLocker) probe(fd uintptr) (bool, error) {
+	err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, errBusy) {
 		return true, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return false, flock(f, unix.LOCK_UN)
+	return false, flock(fd, unix.LOCK_UN)
 }
 
-func flock(f *os.File, how int) error {
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := conn.Control(func(fd uintptr) {
-		for {
-			ferr = unix.Flock(int(fd), how)
-			if ferr != unix.EINTR {
-				break
-			}
+func flock(fd uintptr, how int) error {
+	for {
+		err := unix.Flock(int(fd), how)
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EWOULDBLOCK:
+			return errBusy
 		}
-	}); err != nil {
-		return err
+		return os.NewSyscallError("flock", err)
 	}
-	if ferr == unix.EWOULDBLOCK {
-		return errBusy
-	}
-	if ferr != nil {
-		return os.NewSyscallError("flock", ferr)
-	}
-	return nil
 }

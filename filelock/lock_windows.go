@@ -18,13 +18,13 @@ func init() { osLockers[OS] = winLocker{} }
 
 const lockOffsetHigh = 1 << 30 // byte 2^62
 
-func (winLocker) lock(f *os.File, shared bool) error {
+func (winLocker) lock(fd uintptr, shared bool) error {
 	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
 	if !shared {
 		flags |= windows.LOCKFILE_EXCLUSIVE_LOCK
 	}
 	ol := &windows.Overlapped{OffsetHigh: lockOffsetHigh}
-	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, ol)
+	err := windows.LockFileEx(windows.Handle(fd), flags, 0, 1, 0, ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
 		return errBusy
 	}
@@ -34,21 +34,21 @@ func (winLocker) lock(f *os.File, shared bool) error {
 	return nil
 }
 
-func (winLocker) unlock(f *os.File) error {
+func (winLocker) unlock(fd uintptr) error {
 	ol := &windows.Overlapped{OffsetHigh: lockOffsetHigh}
-	if err := windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol); err != nil {
+	if err := windows.UnlockFileEx(windows.Handle(fd), 0, 1, 0, ol); err != nil {
 		return os.NewSyscallError("UnlockFileEx", err)
 	}
 	return nil
 }
 
-func (w winLocker) probe(f *os.File) (bool, error) {
-	err := w.lock(f, false)
+func (w winLocker) probe(fd uintptr) (bool, error) {
+	err := w.lock(fd, false)
 	if errors.Is(err, errBusy) {
 		return true, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return false, w.unlock(f)
+	return false, w.unlock(fd)
 }

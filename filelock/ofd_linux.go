@@ -17,49 +17,39 @@ type ofdLocker struct{}
 
 func init() { osLockers[OFD] = ofdLocker{} }
 
-func (ofdLocker) lock(f *os.File, shared bool) error {
+func (ofdLocker) lock(fd uintptr, shared bool) error {
 	typ := int16(unix.F_WRLCK)
 	if shared {
 		typ = unix.F_RDLCK
 	}
-	return ofd(f, unix.F_OFD_SETLK, typ, nil)
+	return ofd(fd, unix.F_OFD_SETLK, typ, nil)
 }
 
-func (ofdLocker) unlock(f *os.File) error { return ofd(f, unix.F_OFD_SETLK, unix.F_UNLCK, nil) }
+func (ofdLocker) unlock(fd uintptr) error { return ofd(fd, unix.F_OFD_SETLK, unix.F_UNLCK, nil) }
 
-func (ofdLocker) probe(f *os.File) (bool, error) {
+func (ofdLocker) probe(fd uintptr) (bool, error) {
 	var got unix.Flock_t
-	if err := ofd(f, unix.F_OFD_GETLK, unix.F_WRLCK, &got); err != nil {
+	if err := ofd(fd, unix.F_OFD_GETLK, unix.F_WRLCK, &got); err != nil {
 		return false, err
 	}
 	return got.Type != unix.F_UNLCK, nil
 }
 
-func ofd(f *os.File, cmd int, typ int16, out *unix.Flock_t) error {
+func ofd(fd uintptr, cmd int, typ int16, out *unix.Flock_t) error {
 	lk := unix.Flock_t{Type: typ, Whence: io.SeekStart, Start: 0, Len: 0} // Len 0: to the end, however long
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := conn.Control(func(fd uintptr) {
-		for {
-			ferr = unix.FcntlFlock(fd, cmd, &lk)
-			if ferr != unix.EINTR {
-				break
+	for {
+		err := unix.FcntlFlock(fd, cmd, &lk)
+		switch err {
+		case nil:
+			if out != nil {
+				*out = lk
 			}
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN, unix.EACCES:
+			return errBusy
 		}
-	}); err != nil {
-		return err
+		return os.NewSyscallError("fcntl", err)
 	}
-	if ferr == unix.EAGAIN || ferr == unix.EACCES {
-		return errBusy
-	}
-	if ferr != nil {
-		return os.NewSyscallError("fcntl", ferr)
-	}
-	if out != nil {
-		*out = lk
-	}
-	return nil
 }

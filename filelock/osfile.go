@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -12,11 +11,11 @@ import (
 // osLocker is one kernel locking mechanism on an open file.
 type osLocker interface {
 	// lock takes the lock without waiting; errBusy if another owner has it.
-	lock(f *os.File, shared bool) error
+	lock(fd uintptr, shared bool) error
 	// unlock releases the lock.
-	unlock(f *os.File) error
+	unlock(fd uintptr) error
 	// probe reports whether any owner holds the lock, without keeping it.
-	probe(f *os.File) (bool, error)
+	probe(fd uintptr) (bool, error)
 }
 
 // osLockers holds the mechanisms this platform provides, by strategy.
@@ -36,7 +35,7 @@ type osMechanism struct{ locker osLocker }
 
 type osHeld struct {
 	locker osLocker
-	f      *os.File
+	f      fsys.OSFile
 	shared bool
 }
 
@@ -57,15 +56,15 @@ func (m osMechanism) try(l *Lock) (held, error) {
 	return h, nil
 }
 
-func (m osMechanism) lockOpen(l *Lock, f *os.File) (held, error) {
-	info, err := fsys.StatFile(f)
+func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
+	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
-	if err := m.locker.lock(f, l.cfg.shared); err != nil {
+	if err := m.locker.lock(f.Fd(), l.cfg.shared); err != nil {
 		return nil, err
 	}
 	h := &osHeld{locker: m.locker, f: f, shared: l.cfg.shared}
@@ -74,7 +73,7 @@ func (m osMechanism) lockOpen(l *Lock, f *os.File) (held, error) {
 	// nobody: give it up and try again.
 	now, err := (fsys.OS{}).Lstat(l.path)
 	if err != nil || now.ID != info.ID {
-		uerr := m.locker.unlock(f)
+		uerr := m.locker.unlock(f.Fd())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, errors.Join(err, uerr)
 		}
@@ -89,7 +88,7 @@ func (m osMechanism) lockOpen(l *Lock, f *os.File) (held, error) {
 			_, err = f.WriteAt(data, 0)
 		}
 		if err != nil {
-			return nil, errors.Join(err, m.locker.unlock(f))
+			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
 	return h, nil
@@ -100,7 +99,7 @@ func (h *osHeld) release() error {
 	if !h.shared {
 		errs = append(errs, h.f.Truncate(0))
 	}
-	errs = append(errs, h.locker.unlock(h.f), h.f.Close())
+	errs = append(errs, h.locker.unlock(h.f.Fd()), h.f.Close())
 	return errors.Join(errs...)
 }
 
@@ -123,7 +122,7 @@ func (m osMechanism) inspect(l *Lock) (Status, error) {
 		return Status{}, pathError("inspect", l.path, err)
 	}
 	defer f.Close()
-	isHeld, err := m.locker.probe(f)
+	isHeld, err := m.locker.probe(f.Fd())
 	if err != nil {
 		return Status{}, pathError("inspect", l.path, err)
 	}

@@ -2,8 +2,9 @@ package filelock
 
 import (
 	"bytes"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"fmt"
 	"strconv"
 	"strings"
@@ -67,9 +68,13 @@ func newRecord(now time.Time) Record {
 	}
 }
 
+// newToken returns 128 random bits in hex. The token tells one acquisition
+// from another; it is not a secret, so the runtime's generator (seeded from
+// the operating system) serves without a system call per acquisition.
 func newToken() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 
@@ -84,22 +89,30 @@ func (r Record) MarshalText() ([]byte, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s v%d\n", recordMagic, RecordVersion)
-	fmt.Fprintf(&b, "pid %d\n", r.PID)
-	fmt.Fprintf(&b, "host %s\n", r.Host)
+	b := make([]byte, 0, 256)
+	b = append(b, recordMagic+" v"...)
+	b = strconv.AppendInt(b, RecordVersion, 10)
+	b = append(b, "\npid "...)
+	b = strconv.AppendInt(b, int64(r.PID), 10)
+	b = append(b, "\nhost "...)
+	b = append(b, r.Host...)
 	if r.BootID != "" {
-		fmt.Fprintf(&b, "boot %s\n", r.BootID)
+		b = append(b, "\nboot "...)
+		b = append(b, r.BootID...)
 	}
 	if r.PIDNS != "" {
-		fmt.Fprintf(&b, "pidns %s\n", r.PIDNS)
+		b = append(b, "\npidns "...)
+		b = append(b, r.PIDNS...)
 	}
 	if r.Start != 0 {
-		fmt.Fprintf(&b, "start %d\n", r.Start)
+		b = append(b, "\nstart "...)
+		b = strconv.AppendUint(b, r.Start, 10)
 	}
-	fmt.Fprintf(&b, "acquired %s\n", r.Acquired.UTC().Format(time.RFC3339Nano))
-	fmt.Fprintf(&b, "token %s\n", r.Token)
-	return b.Bytes(), nil
+	b = append(b, "\nacquired "...)
+	b = r.Acquired.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, "\ntoken "...)
+	b = append(b, r.Token...)
+	return append(b, '\n'), nil
 }
 
 func (r Record) validate() error {

@@ -1,11 +1,15 @@
 package fsys
 
 import (
+	"io"
 	"io/fs"
 	"os"
 )
 
-// OS is the real filesystem of the operating system.
+// OS is the real filesystem of the operating system. On Linux, macOS, the
+// BSDs and Solaris its files are raw descriptors, without the runtime's
+// poller and finalizer, since lock files are opened and closed at a high
+// rate; elsewhere they are *os.File.
 type OS struct{}
 
 var _ FS = OS{}
@@ -24,62 +28,29 @@ func (OS) MkdirAll(name string, perm fs.FileMode) error { return os.MkdirAll(nam
 
 // CreateExcl creates name exclusively, never following a symbolic link.
 func (OS) CreateExcl(name string, perm fs.FileMode) (File, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
-	if err != nil {
-		return nil, err
-	}
-	return osFile{f}, nil
+	return openFile(name, oRDWR|oCREAT|oEXCL, perm)
 }
 
 // OpenRead opens name for reading, never following a final symbolic link
 // and never blocking on a FIFO.
-func (OS) OpenRead(name string) (File, error) {
-	f, err := OpenReadOnly(name)
-	if err != nil {
-		return nil, err
-	}
-	return osFile{f}, nil
-}
-
-// Lstat describes name without following a final symbolic link.
-func (OS) Lstat(name string) (Info, error) {
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return Info{}, err
-	}
-	return infoOf(name, fi), nil
-}
-
-// Stat describes name, following symbolic links.
-func (OS) Stat(name string) (Info, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return Info{}, err
-	}
-	return infoOf(name, fi), nil
-}
+func (OS) OpenRead(name string) (File, error) { return OpenReadOnly(name) }
 
 // OpenLockFile opens name for reading and writing, creating it with perm if
 // it does not exist, never following a final symbolic link and never
 // blocking on a FIFO. The descriptor is not inherited by child processes.
-func OpenLockFile(name string, perm fs.FileMode) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|oNoFollow|oNonBlock, perm)
+func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
+	return openFile(name, oRDWR|oCREAT, perm)
 }
 
 // OpenReadOnly opens an existing name for reading like OpenLockFile.
-func OpenReadOnly(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|oNoFollow|oNonBlock, 0)
+func OpenReadOnly(name string) (OSFile, error) { return openFile(name, oRDONLY, 0) }
+
+// OSFile is an open file of the operating system.
+type OSFile interface {
+	File
+	io.ReaderAt
+	// Truncate changes the file's size.
+	Truncate(size int64) error
+	// Fd returns the descriptor (Unix) or handle (Windows).
+	Fd() uintptr
 }
-
-// StatFile describes an open *os.File.
-func StatFile(f *os.File) (Info, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return Info{}, err
-	}
-	return infoOfFile(f, fi), nil
-}
-
-type osFile struct{ *os.File }
-
-func (f osFile) Stat() (Info, error) { return StatFile(f.File) }

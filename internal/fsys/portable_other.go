@@ -1,4 +1,4 @@
-//go:build !unix && !windows
+//go:build !windows && !(darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd || solaris)
 
 package fsys
 
@@ -8,6 +8,7 @@ import (
 	"time"
 )
 
+// Where no flag is known, the strategies rely on checking with Lstat first.
 const (
 	oNoFollow = 0
 	oNonBlock = 0

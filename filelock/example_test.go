@@ -1,0 +1,91 @@
+package filelock_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lockstress/lockstress/filelock"
+)
+
+func Example() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, err := filelock.New(filepath.Join(dir, "state.lock"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := l.Lock(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("holding the lock")
+	// ... work that no other process may do at the same time ...
+	if err := l.Unlock(); err != nil {
+		log.Fatal(err)
+	}
+	// Output: holding the lock
+}
+
+func ExampleLock_TryLock() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "job.lock")
+
+	holder, _ := filelock.New(path)
+	_ = holder.Lock()
+	defer holder.Unlock()
+
+	other, _ := filelock.New(path)
+	if err := other.TryLock(); errors.Is(err, filelock.ErrWouldBlock) {
+		fmt.Println("another owner holds it; skipping this run")
+	}
+	// Output: another owner holds it; skipping this run
+}
+
+func ExampleLock_LockContext() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "db.lock")
+
+	holder, _ := filelock.New(path, filelock.WithStrategy(filelock.OS))
+	_ = holder.Lock()
+	defer holder.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	waiter, _ := filelock.New(path, filelock.WithStrategy(filelock.OS))
+	err := waiter.LockContext(ctx)
+	fmt.Println(errors.Is(err, filelock.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	// Output: true true
+}
+
+func ExampleInspect() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "x.lock")
+
+	l, _ := filelock.New(path)
+	_ = l.Lock()
+	defer l.Unlock()
+
+	st, err := filelock.Inspect(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.Held, st.Holder.PID == os.Getpid())
+	// Output: true true
+}
+
+func ExampleNew_badOption() {
+	_, err := filelock.New("x.lock", filelock.WithBackoff(time.Second, time.Millisecond))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, filelock.ErrInvalidOption))
+	// Output:
+	// new x.lock: invalid lock option: backoff min 1s is greater than max 1ms
+	// true
+}

@@ -1,0 +1,7 @@
+//go:build windows
+
+package filelock
+
+import "errors"
+
+func mkfifo(string) error { return errors.ErrUnsupported }

@@ -1,0 +1,280 @@
+package filelock
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+)
+
+func TestReentrancyCountsAcquisitions(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		a, err := New(path, WithStrategy(s))
+		require.NoError(t, err)
+		b, err := New(path, WithStrategy(s))
+		require.NoError(t, err)
+
+		require.NoError(t, a.Lock())
+		require.NoError(t, a.TryLock())
+		require.NoError(t, a.LockContext(context.Background()))
+		require.Equal(t, 3, a.Depth())
+		for want := 2; want >= 0; want-- {
+			require.ErrorIs(t, b.TryLock(), ErrWouldBlock, "held at depth %d", want+1)
+			require.NoError(t, a.Unlock())
+			require.Equal(t, want, a.Depth())
+		}
+		err = a.Unlock()
+		require.ErrorIs(t, err, ErrNotLocked)
+		var pe *fs.PathError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, path, pe.Path)
+
+		require.NoError(t, b.TryLock(), "released at depth 0")
+		require.NoError(t, b.Unlock())
+		require.Zero(t, processLocks.size())
+	})
+}
+
+func TestHandlesOfOneProcessExclude(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		// Another spelling of the same path is the same lock.
+		alias := filepath.Join(dir, ".", "x.lock")
+		a, err := New(path, WithStrategy(s))
+		require.NoError(t, err)
+		b, err := New(alias, WithStrategy(s))
+		require.NoError(t, err)
+
+		require.NoError(t, a.Lock())
+		require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		err = b.LockContext(ctx)
+		require.ErrorIs(t, err, ErrTimeout)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+
+		done := make(chan error, 1)
+		go func() { done <- b.Lock() }()
+		require.NoError(t, a.Unlock())
+		require.NoError(t, <-done)
+		require.ErrorIs(t, a.TryLock(), ErrWouldBlock)
+		require.NoError(t, b.Unlock())
+	})
+}
+
+// TestCounterTwoHandles: goroutines, each with its own handle on one path,
+// increment a counter file under the lock; no increment may be lost.
+func TestCounterTwoHandles(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		lockPath, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
+		const handles, rounds = 4, 200
+		var wg sync.WaitGroup
+		errs := make(chan error, handles)
+		for range handles {
+			wg.Go(func() {
+				l, err := New(lockPath, WithStrategy(s), WithBackoff(50*time.Microsecond, time.Millisecond))
+				if err == nil {
+					err = incrementLoop(l, counter, rounds)
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		require.Equal(t, handles*rounds, readCounter(t, counter))
+	})
+}
+
+func TestSharedLocks(t *testing.T) {
+	for _, s := range Strategies() {
+		if s == Soft {
+			_, err := New(filepath.Join(t.TempDir(), "x"), WithStrategy(s), WithShared())
+			require.ErrorIs(t, err, ErrInvalidOption)
+			continue
+		}
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			r1, _ := New(path, WithStrategy(s), WithShared())
+			r2, _ := New(path, WithStrategy(s), WithShared())
+			w, _ := New(path, WithStrategy(s))
+			require.NoError(t, r1.Lock())
+			require.NoError(t, r2.TryLock(), "shared holders coexist")
+			require.ErrorIs(t, w.TryLock(), ErrWouldBlock)
+			st, err := Inspect(path, WithStrategy(s))
+			require.NoError(t, err)
+			require.True(t, st.Held)
+			require.Nil(t, st.Holder, "shared holders write no record")
+			require.NoError(t, r1.Unlock())
+			require.ErrorIs(t, w.TryLock(), ErrWouldBlock)
+			require.NoError(t, r2.Unlock())
+			require.NoError(t, w.TryLock())
+			require.ErrorIs(t, r1.TryLock(), ErrWouldBlock, "an exclusive holder excludes readers")
+			require.NoError(t, w.Unlock())
+		})
+	}
+}
+
+func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		// The fake clock never advances, so a waiter that only wakes on its
+		// backoff timer would never return: cancellation must wake it.
+		fake := clock.NewFake(time.Unix(1e9, 0))
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		holder, _ := New(path, WithStrategy(s))
+		require.NoError(t, holder.Lock())
+		before := dirEntries(t, dir)
+
+		// First the waiter waits in the process-wide table...
+		waiter, _ := New(path, WithStrategy(s), withClock(fake))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- waiter.LockContext(ctx) }()
+		cancel()
+		err := <-done
+		require.ErrorIs(t, err, context.Canceled)
+		require.NotErrorIs(t, err, ErrTimeout)
+
+		// ...then in the file's backoff loop: giving up the holder's table
+		// slot (but not its file lock) makes it look like another process.
+		processLocks.release(holder.slot, false)
+		ctx, cancel = context.WithCancel(context.Background())
+		go func() { done <- waiter.LockContext(ctx) }()
+		<-fake.TimerAdded() // the waiter is sleeping in its backoff
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+		require.Equal(t, 0, fake.Pending(), "the backoff timer was stopped")
+		require.Equal(t, before, dirEntries(t, dir), "nothing left behind")
+		require.NoError(t, processLocks.acquire(context.Background(), holder.slot, false, false))
+		require.NoError(t, holder.Unlock())
+		require.Zero(t, processLocks.size())
+	})
+}
+
+func TestExpiredContextFailsWithoutTrying(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, _ := New(path)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
+	defer cancel()
+	err := l.LockContext(ctx)
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoFileExists(t, path)
+
+	// A holder re-entering needs no wait, so a done context does not matter.
+	require.NoError(t, l.Lock())
+	require.NoError(t, l.LockContext(ctx))
+	require.NoError(t, l.Unlock())
+	require.NoError(t, l.Unlock())
+}
+
+func TestWithTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	a, _ := New(path)
+	b, err := New(path, WithTimeout(10*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, a.Lock())
+	err = b.Lock()
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, a.Unlock())
+	require.NoError(t, b.Lock())
+	require.NoError(t, b.Unlock())
+}
+
+func TestConcurrentAcquireOfOneHandleSharesOwnership(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, _ := New(path)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { require.NoError(t, l.Lock()) })
+	}
+	wg.Wait()
+	require.Equal(t, 8, l.Depth())
+	for range 8 {
+		require.NoError(t, l.Unlock())
+	}
+	require.NoFileExists(t, path)
+}
+
+func TestBackoffStaysWithinBounds(t *testing.T) {
+	const min, max = time.Millisecond, 50 * time.Millisecond
+	var b backoff
+	var last time.Duration
+	grew := false
+	for i := range 1000 {
+		d := b.next(min, max)
+		require.GreaterOrEqual(t, d, min, "wait %d", i)
+		require.LessOrEqual(t, d, max, "wait %d", i)
+		if d > 10*min {
+			grew = true
+		}
+		last = d
+	}
+	require.True(t, grew, "waits grow towards max")
+	require.Greater(t, last, max/2-1, "the step stays at max")
+}
+
+func TestOptionsRejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	for _, tc := range []struct {
+		name string
+		opt  Option
+	}{
+		{"zero min", WithBackoff(0, time.Second)},
+		{"negative max", WithBackoff(time.Millisecond, -1)},
+		{"min over max", WithBackoff(time.Second, time.Millisecond)},
+		{"zero timeout", WithTimeout(0)},
+		{"negative timeout", WithTimeout(-time.Second)},
+		{"perm with type bits", WithPerm(fs.ModeDir | 0o644)},
+		{"dir perm without owner rwx", WithCreateDirs(0o600)},
+		{"unknown strategy", WithStrategy(Strategy(99))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := New(path, tc.opt)
+			require.Nil(t, l)
+			require.ErrorIs(t, err, ErrInvalidOption)
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, path, pe.Path)
+		})
+	}
+	require.NoFileExists(t, path)
+}
+
+func TestParseStrategy(t *testing.T) {
+	for _, s := range Strategies() {
+		got, err := ParseStrategy(s.String())
+		require.NoError(t, err)
+		require.Equal(t, s, got)
+	}
+	_, err := ParseStrategy("nope")
+	require.ErrorIs(t, err, ErrInvalidOption)
+}
+
+func TestErrorsCarryThePath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	a, _ := New(path)
+	b, _ := New(path)
+	require.NoError(t, a.Lock())
+	defer a.Unlock()
+	for _, err := range []error{b.TryLock(), b.Unlock()} {
+		var pe *fs.PathError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, path, pe.Path)
+		require.Contains(t, err.Error(), path)
+	}
+}

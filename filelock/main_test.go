@@ -1,0 +1,90 @@
+package filelock
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// Child processes: the test binary re-executes itself with childEnv set to
+// the name of a role in childRoles; TestMain runs that role instead of the
+// tests and exits with its status.
+const childEnv = "FILELOCK_TEST_CHILD"
+
+var childRoles = map[string]func() error{}
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv(childEnv); role != "" {
+		run, ok := childRoles[role]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "unknown child role %q\n", role)
+			os.Exit(2)
+		}
+		if err := run(); err != nil {
+			fmt.Fprintf(os.Stderr, "child %s: %v\n", role, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// childCommand returns a command that runs the test binary as role with the
+// given extra environment.
+func childCommand(t testing.TB, role string, env ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	// Under -race a process sleeps a second at exit unless told not to.
+	cmd.Env = append(os.Environ(), childEnv+"="+role, "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// envOf reads a variable a child was given, failing loudly if it is missing.
+func envOf(name string) string {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		panic("child needs " + name)
+	}
+	return v
+}
+
+// strategyOptions returns the options a child uses for the strategy named
+// in FILELOCK_TEST_STRATEGY.
+func childStrategy() Strategy {
+	s, err := ParseStrategy(envOf("FILELOCK_TEST_STRATEGY"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// forEachStrategy runs f as a subtest for every strategy of this platform.
+func forEachStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
+	t.Helper()
+	for _, s := range Strategies() {
+		t.Run(s.String(), func(t *testing.T) { f(t, s) })
+	}
+}
+
+// dirEntries lists dir's names, for checking that nothing is left behind.
+func dirEntries(t testing.TB, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return strings.Join(names, ",")
+}

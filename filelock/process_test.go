@@ -1,0 +1,259 @@
+package filelock
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	// counter: wait for the barrier (stdin closed), then increment the
+	// counter file ROUNDS times under the lock.
+	childRoles["counter"] = func() error {
+		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+			return err
+		}
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()),
+			WithBackoff(100*time.Microsecond, 5*time.Millisecond))
+		if err != nil {
+			return err
+		}
+		rounds, err := strconv.Atoi(envOf("FILELOCK_TEST_ROUNDS"))
+		if err != nil {
+			return err
+		}
+		return incrementLoop(l, envOf("FILELOCK_TEST_COUNTER"), rounds)
+	}
+	// hold: take the lock, say "locked" on stdout, hold it until stdin
+	// closes, then exit without unlocking.
+	childRoles["hold"] = func() error {
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()))
+		if err != nil {
+			return err
+		}
+		if err := l.Lock(); err != nil {
+			return err
+		}
+		fmt.Println("locked")
+		_, err = io.Copy(io.Discard, os.Stdin)
+		return err
+	}
+	// sleep: do nothing until stdin closes (an exec'd child of a holder).
+	childRoles["sleep"] = func() error {
+		_, err := io.Copy(io.Discard, os.Stdin)
+		return err
+	}
+}
+
+// TestCounterProcesses: 32 processes released together from a barrier
+// increment a shared counter file under the lock; the count must be exact.
+func TestCounterProcesses(t *testing.T) {
+	const procs, rounds = 32, 40
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		lockPath, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
+		var cmds []*exec.Cmd
+		var barriers []io.WriteCloser
+		for range procs {
+			cmd := childCommand(t, "counter",
+				"FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_COUNTER="+counter,
+				"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())
+			w, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			cmds, barriers = append(cmds, cmd), append(barriers, w)
+			t.Cleanup(func() {
+				if t.Failed() && stderr.Len() > 0 {
+					t.Logf("child stderr: %s", stderr.String())
+				}
+			})
+		}
+		for _, w := range barriers {
+			require.NoError(t, w.Close())
+		}
+		for i, cmd := range cmds {
+			require.NoError(t, cmd.Wait(), "child %d", i)
+		}
+		require.Equal(t, procs*rounds, readCounter(t, counter))
+		if s == Soft {
+			require.NoFileExists(t, lockPath)
+		}
+	})
+}
+
+// startHolder starts a child process that holds the lock until the returned
+// function is called (which closes its stdin and waits for it to exit).
+func startHolder(t *testing.T, s Strategy, lockPath string) (*exec.Cmd, func()) {
+	t.Helper()
+	cmd := childCommand(t, "hold", "FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_STRATEGY="+s.String())
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "locked\n", line)
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			in.Close()
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	return cmd, stop
+}
+
+func TestInspectReportsAnotherProcess(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		st, err := Inspect(path, WithStrategy(s))
+		require.NoError(t, err)
+		require.False(t, st.Held, "no file: free")
+
+		cmd, stop := startHolder(t, s, path)
+		st, err = Inspect(path, WithStrategy(s))
+		require.NoError(t, err)
+		require.True(t, st.Held)
+		require.NotNil(t, st.Holder)
+		require.Equal(t, cmd.Process.Pid, st.Holder.PID)
+		host, _ := os.Hostname()
+		require.Equal(t, host, st.Holder.Host)
+		require.WithinDuration(t, time.Now(), st.Holder.Acquired, time.Minute)
+		require.Len(t, st.Holder.Token, 32)
+
+		l, _ := New(path, WithStrategy(s))
+		require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
+		stop()
+		st, err = Inspect(path, WithStrategy(s))
+		require.NoError(t, err)
+		if s == Soft {
+			// A holder that exits without unlocking leaves a soft lock.
+			require.True(t, st.Held)
+			require.NoError(t, os.Remove(path))
+			return
+		}
+		require.False(t, st.Held, "the kernel dropped the dead holder's lock; its record is ignored")
+		require.NoError(t, l.TryLock())
+		st, err = l.Inspect()
+		require.NoError(t, err)
+		require.Equal(t, os.Getpid(), st.Holder.PID, "a holder sees itself")
+		require.NoError(t, l.Unlock())
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Empty(t, data, "release clears the record of a kept lock file")
+	})
+}
+
+// TestExecChildDoesNotInheritLock: a child exec'd while the lock is held
+// must not keep it after the parent releases.
+func TestExecChildDoesNotInheritLock(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		l, _ := New(path, WithStrategy(s))
+		require.NoError(t, l.Lock())
+		child := childCommand(t, "sleep")
+		in, err := child.StdinPipe()
+		require.NoError(t, err)
+		require.NoError(t, child.Start())
+		defer func() { in.Close(); _ = child.Wait() }()
+		require.NoError(t, l.Unlock())
+		other, _ := New(path, WithStrategy(s))
+		require.NoError(t, other.TryLock(), "the child holds no copy of the lock")
+		require.NoError(t, other.Unlock())
+	})
+}
+
+// TestNoDescriptorLeaks: many acquisitions, failures included, leave the
+// process's descriptor count unchanged.
+func TestNoDescriptorLeaks(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc/self/fd, which only Linux has")
+	}
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		require.NoError(t, err)
+		return len(ents)
+	}
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		before := count()
+		a, _ := New(path, WithStrategy(s))
+		b, _ := New(path, WithStrategy(s))
+		bad, _ := New(filepath.Join(dir, "missing", "x.lock"), WithStrategy(s))
+		require.NoError(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+		isDir, _ := New(filepath.Join(dir, "d"), WithStrategy(s))
+		for range 50 {
+			require.NoError(t, a.Lock())
+			require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
+			_, err := a.Inspect()
+			require.NoError(t, err)
+			require.NoError(t, a.Unlock())
+			require.Error(t, bad.TryLock())
+			require.ErrorIs(t, isDir.TryLock(), ErrNotRegular)
+		}
+		require.Equal(t, before, count())
+	})
+}
+
+// TestFlockInterop: the os strategy excludes, and is excluded by,
+// util-linux flock(1) on the same file.
+func TestFlockInterop(t *testing.T) {
+	if !supported(OS) {
+		t.Skip("no os strategy on " + runtime.GOOS)
+	}
+	flockBin, err := exec.LookPath("flock")
+	if err != nil {
+		if runtime.GOOS != "linux" {
+			t.Skip("flock(1) is part of util-linux, which " + runtime.GOOS + " does not have")
+		}
+		t.Fatal("flock(1) not found: scripts/check installs util-linux; install it to run this test")
+	}
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, _ := New(path, WithStrategy(OS))
+
+	// We hold: flock -n must fail.
+	require.NoError(t, l.Lock())
+	err = exec.Command(flockBin, "-n", path, "true").Run()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "flock -n while we hold: %v", err)
+	require.Equal(t, 1, exit.ExitCode())
+	require.NoError(t, l.Unlock())
+	require.NoError(t, exec.Command(flockBin, "-n", path, "true").Run(), "free after Unlock")
+
+	// flock(1) holds: we must be excluded until it lets go.
+	cmd := exec.Command(flockBin, path, "sh", "-c", "echo locked; cat >/dev/null")
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "locked\n", line)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
+	st, err := Inspect(path, WithStrategy(OS))
+	require.NoError(t, err)
+	require.True(t, st.Held)
+	require.NoError(t, in.Close())
+	require.NoError(t, cmd.Wait())
+	require.NoError(t, l.TryLock())
+	require.NoError(t, l.Unlock())
+}

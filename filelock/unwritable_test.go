@@ -1,0 +1,84 @@
+//go:build linux
+
+package filelock
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+func mkfifo(path string) error { return unix.Mkfifo(path, 0o644) }
+
+func init() {
+	// unwritable: as an unprivileged user, acquire a lock in a directory
+	// that user cannot write; every acquisition must fail at once with
+	// permission denied and leave nothing behind.
+	childRoles["unwritable"] = func() error {
+		path := envOf("FILELOCK_TEST_LOCK")
+		l, err := New(path, WithStrategy(childStrategy()))
+		if err != nil {
+			return err
+		}
+		for _, acquire := range []func() error{l.TryLock, l.Lock} {
+			err := acquire()
+			var pe *fs.PathError
+			if !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrWouldBlock) || !errors.As(err, &pe) || pe.Path != path {
+				return fmt.Errorf("want permission denied naming %s, got %v", path, err)
+			}
+		}
+		return nil
+	}
+}
+
+func TestUnwritableDirectory(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		if os.Geteuid() != 0 {
+			dir := t.TempDir()
+			require.NoError(t, os.Chmod(dir, 0o555))
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			requireImmediateError(t, s, filepath.Join(dir, "x.lock"), dir, fs.ErrPermission)
+			return
+		}
+		// Root may write anywhere: run the check as the unprivileged user
+		// nobody, from a copy of the test binary that user can execute.
+		dir, err := os.MkdirTemp("", "unwritable")
+		require.NoError(t, err)
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		require.NoError(t, os.Chmod(dir, 0o755))
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		data, err := os.ReadFile(exe)
+		require.NoError(t, err)
+		copyExe := filepath.Join(dir, "filelock.test")
+		require.NoError(t, os.WriteFile(copyExe, data, 0o755))
+		lockDir := filepath.Join(dir, "locks")
+		require.NoError(t, os.Mkdir(lockDir, 0o755)) // owned by root: nobody cannot write
+
+		cmd := childCommand(t, "unwritable", "FILELOCK_TEST_LOCK="+filepath.Join(lockDir, "x.lock"),
+			"FILELOCK_TEST_STRATEGY="+s.String())
+		cmd.Path = copyExe
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		require.Empty(t, dirEntries(t, lockDir))
+	})
+}
+
+func TestReadOnlyFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_RDONLY, "size=64k"); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs here (needs CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		requireImmediateError(t, s, filepath.Join(dir, "x.lock"), dir, syscall.EROFS)
+	})
+}

@@ -1,0 +1,217 @@
+//go:build darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd || solaris
+
+package fsys
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	oRDONLY = unix.O_RDONLY
+	oRDWR   = unix.O_RDWR
+	oCREAT  = unix.O_CREAT
+	oEXCL   = unix.O_EXCL
+)
+
+// openFile opens name with the given flags plus O_NOFOLLOW, O_NONBLOCK and
+// O_CLOEXEC.
+func openFile(name string, flags int, perm fs.FileMode) (OSFile, error) {
+	for {
+		fd, err := unix.Open(name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, uint32(perm.Perm()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &rawFile{fd: fd, name: name}, nil
+	}
+}
+
+// Lstat describes name without following a final symbolic link.
+func (OS) Lstat(name string) (Info, error) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
+		return Info{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	return infoOfStat(&st), nil
+}
+
+// Stat describes name, following symbolic links.
+func (OS) Stat(name string) (Info, error) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Stat(name, &st) }); err != nil {
+		return Info{}, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return infoOfStat(&st), nil
+}
+
+// Touch sets name's times to the current time as the filesystem sees it
+// (UTIME_NOW; a network filesystem uses its server's clock).
+func (OS) Touch(name string) error {
+	err := unix.UtimesNanoAt(unix.AT_FDCWD, name, nil, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return &fs.PathError{Op: "touch", Path: name, Err: err}
+	}
+	return nil
+}
+
+// SyncDir fsyncs the directory name.
+func (OS) SyncDir(name string) error {
+	d, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func infoOfStat(st *unix.Stat_t) Info {
+	mode := fs.FileMode(st.Mode & 0o777)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	case unix.S_IFREG:
+	default:
+		mode |= fs.ModeIrregular
+	}
+	return Info{
+		ID:      FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)},
+		Mode:    mode,
+		Size:    st.Size,
+		ModTime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
+		Nlink:   uint64(st.Nlink),
+	}
+}
+
+func ignoringEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// rawFile is an open descriptor.
+type rawFile struct {
+	fd   int
+	name string
+}
+
+func (f *rawFile) Fd() uintptr { return uintptr(f.fd) }
+
+func (f *rawFile) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fs.PathError{Op: op, Path: f.name, Err: err}
+}
+
+func (f *rawFile) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(f.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, f.wrap("read", err)
+		}
+		if n == 0 && len(p) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (f *rawFile) ReadAt(p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Pread(f.fd, p[done:], off+int64(done))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, f.wrap("read", err)
+		}
+		if n == 0 {
+			return done, io.EOF
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (f *rawFile) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(f.fd, p[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, f.wrap("write", err)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (f *rawFile) WriteAt(p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Pwrite(f.fd, p[done:], off+int64(done))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, f.wrap("write", err)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (f *rawFile) Stat() (Info, error) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Fstat(f.fd, &st) }); err != nil {
+		return Info{}, f.wrap("stat", err)
+	}
+	return infoOfStat(&st), nil
+}
+
+func (f *rawFile) Truncate(size int64) error {
+	return f.wrap("truncate", ignoringEINTR(func() error { return unix.Ftruncate(f.fd, size) }))
+}
+
+func (f *rawFile) Sync() error {
+	return f.wrap("sync", ignoringEINTR(func() error { return unix.Fsync(f.fd) }))
+}
+
+// Close closes the descriptor. It is not retried on EINTR: the descriptor
+// is gone either way.
+func (f *rawFile) Close() error {
+	if f.fd < 0 {
+		return f.wrap("close", fs.ErrClosed)
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return f.wrap("close", err)
+}
