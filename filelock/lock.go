@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -207,7 +208,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	}
 	info, err := l.cfg.fs.Stat(dir)
 	if err == nil && !info.Mode.IsDir() {
-		err = fmt.Errorf("parent %s is not a directory", dir)
+		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
 	}
 	if err != nil {
 		var pe *fs.PathError

@@ -129,7 +129,7 @@ func (m osMechanism) inspect(l *Lock) (Status, error) {
 	if !isHeld {
 		return Status{}, nil
 	}
-	data := make([]byte, MaxRecordSize)
+	data := make([]byte, MaxRecordSize+1)
 	n, err := f.ReadAt(data, 0)
 	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
 		return Status{}, pathError("inspect", l.path, err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lockstress/lockstress/internal/proc"
@@ -36,7 +37,7 @@ const recordMagic = "filelock"
 //	token 9f86d081884c7d659a2feaa0c55ad015
 //
 // The first line names the format and its version. Then come, in this order,
-// one per line as "key value": pid (decimal, > 0), host (hostname), boot
+// one per line as "key value": pid (decimal, 1 to 2³¹−1), host (hostname), boot
 // (boot id; line omitted where unknown), pidns (PID namespace; omitted where
 // unknown), start (process start time, clock ticks since boot on Linux;
 // omitted where unknown), acquired (wall-clock acquisition time, RFC 3339
@@ -112,7 +113,11 @@ func (r Record) MarshalText() ([]byte, error) {
 	b = r.Acquired.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, "\ntoken "...)
 	b = append(b, r.Token...)
-	return append(b, '\n'), nil
+	b = append(b, '\n')
+	if len(b) > MaxRecordSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrBadRecord, len(b), MaxRecordSize)
+	}
+	return b, nil
 }
 
 func (r Record) validate() error {
@@ -125,7 +130,7 @@ func (r Record) validate() error {
 		return fmt.Errorf("%w: bad boot id or pid namespace", ErrBadRecord)
 	case !validToken(r.Token):
 		return fmt.Errorf("%w: bad token %q", ErrBadRecord, r.Token)
-	case r.Acquired.IsZero() || r.Acquired.Year() < 1 || r.Acquired.Year() > 9999:
+	case r.Acquired.IsZero() || r.Acquired.UTC().Year() < 1 || r.Acquired.UTC().Year() > 9999:
 		return fmt.Errorf("%w: bad acquisition time", ErrBadRecord)
 	}
 	return nil
@@ -211,7 +216,7 @@ func validValue(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
+		if unicode.IsControl(c) {
 			return false
 		}
 	}

@@ -66,7 +66,7 @@ func createError(fsy fsys.FS, path string, err error) error {
 // readRecordFile reads a lock file without following a symbolic link or
 // blocking on a FIFO; anything but a regular file is ErrNotRegular.
 func readRecordFile(fsy fsys.FS, path string) ([]byte, fsys.Info, error) {
-	data, info, err := fsys.ReadAll(fsy, path, MaxRecordSize)
+	data, info, err := fsys.ReadAll(fsy, path, MaxRecordSize+1)
 	if errors.Is(err, fsys.ErrNotRegular) {
 		err = notRegular(info.Mode)
 	} else if err != nil {

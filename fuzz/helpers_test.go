@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,8 +50,9 @@ var sentinels = []error{
 
 // unclear says what is wrong with err as an error about the lock at path, or
 // returns "" when it is what the package promises: an *fs.PathError whose
-// Path is the lock path and whose Err matches one of filelock's sentinels or
-// is the operating system's error.
+// Path is the lock path and whose Err matches one of filelock's sentinels,
+// context.Canceled (a wait ended by its context; a deadline matches
+// ErrTimeout), or is the operating system's error.
 func unclear(err error, path string) string {
 	var pe *fs.PathError
 	if !errors.As(err, &pe) || err != error(pe) {
@@ -67,10 +69,10 @@ func unclear(err error, path string) string {
 			return ""
 		}
 	}
-	if errors.As(err, new(syscall.Errno)) {
+	if errors.Is(err, context.Canceled) || errors.As(err, new(syscall.Errno)) {
 		return ""
 	}
-	return fmt.Sprintf("error %q matches no filelock sentinel and is no OS error", err)
+	return fmt.Sprintf("error %q matches no filelock sentinel, no context error and is no OS error", err)
 }
 
 // requireClear fails the input unless err is a clear error about path that
@@ -217,7 +219,7 @@ func requireHeldByMe(t *testing.T, what string, st filelock.Status) {
 func requireFree(t *testing.T, what string, st filelock.Status) {
 	t.Helper()
 	if st.Held || st.Holder != nil || st.RecordErr != nil {
-		t.Fatalf("%s: lock should be free, Inspect says %+v", what, st)
+		t.Fatalf("%s: lock should be free, Inspect says %s", what, showStatus(st))
 	}
 }
 
@@ -234,9 +236,16 @@ func marshal(t *testing.T, r filelock.Record) []byte {
 	t.Helper()
 	data, err := r.MarshalText()
 	if err != nil {
-		t.Fatalf("MarshalText(%+v): %v", r, err)
+		t.Fatalf("MarshalText(%s): %v", show(r), err)
 	}
 	return data
+}
+
+// show formats a record for a message, shortening long values.
+func show(r filelock.Record) string {
+	return fmt.Sprintf("{PID:%d Host:%s BootID:%s PIDNS:%s Start:%d Acquired:%s Token:%s}",
+		r.PID, quoteShort(r.Host), quoteShort(r.BootID), quoteShort(r.PIDNS), r.Start,
+		r.Acquired.Format(time.RFC3339Nano), quoteShort(r.Token))
 }
 
 // quoteShort quotes s for a message, shortening a long one.
@@ -251,4 +260,13 @@ func quoteShort(s string) string {
 // isUnder reports whether the cleaned path p lies strictly below dir.
 func isUnder(p, dir string) bool {
 	return strings.HasPrefix(p, dir+string(filepath.Separator))
+}
+
+// showStatus formats a Status for a message.
+func showStatus(st filelock.Status) string {
+	holder := "none"
+	if st.Holder != nil {
+		holder = show(*st.Holder)
+	}
+	return fmt.Sprintf("{Held:%v Holder:%s RecordErr:%v}", st.Held, holder, st.RecordErr)
 }

@@ -16,15 +16,15 @@ import (
 func FuzzRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, pid int64, host, boot, pidns string, start uint64, sec, nsec int64, zone int32, token string) {
 		checkParse(t, data)
+		dir := t.TempDir()
+		for _, s := range filelock.Strategies() {
+			checkInspectRecord(t, s, filepath.Join(dir, s.String()), data)
+		}
 		checkMarshal(t, filelock.Record{
 			PID: int(pid), Host: host, BootID: boot, PIDNS: pidns, Start: start,
 			Acquired: time.Unix(sec, nsec).In(time.FixedZone("fuzz", int(zone))),
 			Token:    token,
 		})
-		dir := t.TempDir()
-		for _, s := range filelock.Strategies() {
-			checkInspectRecord(t, s, filepath.Join(dir, s.String()), data)
-		}
 	})
 }
 
@@ -58,22 +58,22 @@ func checkMarshal(t *testing.T, r filelock.Record) {
 	out, err := r.MarshalText()
 	if err != nil {
 		if !errors.Is(err, filelock.ErrBadRecord) {
-			t.Fatalf("MarshalText(%+v): error %q does not match ErrBadRecord", r, err)
+			t.Fatalf("MarshalText(%s): error %q does not match ErrBadRecord", show(r), err)
 		}
 		if bad == "" && len(r.Host)+len(r.BootID)+len(r.PIDNS) < filelock.MaxRecordSize/2 {
-			t.Fatalf("MarshalText(%+v) rejected a valid record: %v", r, err)
+			t.Fatalf("MarshalText(%s) rejected a valid record: %v", show(r), err)
 		}
 		return
 	}
 	if bad != "" {
-		t.Fatalf("MarshalText accepted a record whose %s: %+v", bad, r)
+		t.Fatalf("MarshalText accepted a record whose %s: %s", bad, show(r))
 	}
 	back, err := filelock.ParseRecord(out)
 	if err != nil {
-		t.Fatalf("MarshalText(%+v) = %s, which ParseRecord rejects: %v", r, quoteShort(string(out)), err)
+		t.Fatalf("MarshalText(%s) = %s, which ParseRecord rejects: %v", show(r), quoteShort(string(out)), err)
 	}
 	if !sameRecord(back, r) {
-		t.Fatalf("record %+v came back as %+v", r, back)
+		t.Fatalf("record %s came back as %s", show(r), show(back))
 	}
 	if again := marshal(t, back); !bytes.Equal(again, out) {
 		t.Fatalf("record encodes as %s, parsed and encoded again as %s", quoteShort(string(out)), quoteShort(string(again)))
@@ -160,14 +160,14 @@ func checkInspectRecord(t *testing.T, s filelock.Strategy, path string, data []b
 		t.Fatalf("%s: not held", what)
 	case len(data) == 0:
 		if st.Holder != nil || st.RecordErr != nil {
-			t.Fatalf("%s: empty file, yet holder %+v, record error %v", what, st.Holder, st.RecordErr)
+			t.Fatalf("%s: empty file, yet holder %v, record error %v", what, st.Holder != nil, st.RecordErr)
 		}
 	case (st.Holder == nil) == (st.RecordErr == nil):
-		t.Fatalf("%s: want one of holder and record error, got %+v and %v", what, st.Holder, st.RecordErr)
+		t.Fatalf("%s: want one of holder and record error, got holder %v and error %v", what, st.Holder != nil, st.RecordErr)
 	case st.Holder != nil && perr != nil:
-		t.Fatalf("%s: reports holder %+v, but ParseRecord of the file rejects it: %v", what, *st.Holder, perr)
+		t.Fatalf("%s: reports holder %s, but ParseRecord of the file rejects it: %v", what, show(*st.Holder), perr)
 	case st.Holder != nil && !sameRecord(*st.Holder, parsed):
-		t.Fatalf("%s: reports holder %+v, ParseRecord gives %+v", what, *st.Holder, parsed)
+		t.Fatalf("%s: reports holder %s, ParseRecord gives %s", what, show(*st.Holder), show(parsed))
 	case st.RecordErr != nil && !errors.Is(st.RecordErr, filelock.ErrBadRecord):
 		t.Fatalf("%s: record error %q does not match ErrBadRecord", what, st.RecordErr)
 	case st.RecordErr != nil && perr == nil:

@@ -35,7 +35,7 @@ const OwnerWidth = 32
 // Record is the content of the ledger file. It is written whole, with one
 // write at offset 0, in a fixed-size text form that a person can read:
 //
-//	lockstress-ledger v1 seq=00000000000000000042 state=H owner=build-7/w3                       nonce=9f86d081884c7d65 crc=1c291ca3
+//	lockstress-ledger v1 seq=00000000000000000042 state=H owner=build-7/w3                       nonce=9f86d081884c7d65 crc=03dc4b71
 //
 // followed by a newline. The checksum is the CRC-32 (Castagnoli) of every
 // byte before " crc=". A record of another size, another layout, an unknown

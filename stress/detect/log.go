@@ -50,6 +50,10 @@ const (
 	// entry is written by the process that killed it; Released is the
 	// time of the kill.
 	FlagKilled
+	// FlagDied: the worker died on its own, or gave up after an error,
+	// inside the critical section. When it died the entry is written by
+	// its parent, which does not know when: its Released is its Acquired.
+	FlagDied
 )
 
 // EntrySize is the size of an encoded Entry.
@@ -135,7 +139,9 @@ func ObsName(worker, incarnation int) string {
 // Observation is what a worker saw when it flagged an entry, written as
 // one JSON line to its observations file (only the first few are kept).
 type Observation struct {
+	// Seq and Nonce are those of the entry the observation belongs to.
 	Seq   uint64 `json:"seq"`
+	Nonce uint64 `json:"nonce"`
 	AtNs  int64  `json:"at_ns"`
 	Flags Flags  `json:"flags"`
 	// Record is the ledger record as read, as text.

@@ -41,8 +41,9 @@ type Violation struct {
 	Workers []string `json:"workers"`
 	// Seq is the ledger sequence number involved, 0 if none.
 	Seq uint64 `json:"seq,omitempty"`
-	// AtNs is the host's CLOCK_MONOTONIC time of the violation in
-	// nanoseconds, 0 if unknown. Times of different hosts do not compare.
+	// AtNs is the time of the violation from the start of the run on the
+	// host that saw it, in nanoseconds. Times of different hosts do not
+	// compare.
 	AtNs int64 `json:"at_ns,omitempty"`
 	// Detail says what was seen, in words.
 	Detail string `json:"detail"`

@@ -1,0 +1,389 @@
+// Command lockstress stress-tests a cross-process file lock: it starts
+// competing worker processes that acquire and release one lock in a
+// directory, checks with three independent detectors that no two were ever
+// inside the critical section at once, and reports latency, throughput and
+// fairness. It exits non-zero when mutual exclusion was violated, so that
+// CI can gate on it.
+//
+// Usage:
+//
+//	lockstress [flags]
+//	lockstress worker -dir DIR -run-id ID [flags]
+//	lockstress verify [-json FILE] RUNDIR
+//
+// Run "lockstress -h" for the flags, and see docs/lockstress.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lockstress/lockstress/stress"
+)
+
+func main() {
+	stress.RunWorkerIfChild()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs lockstress with the given arguments and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "worker":
+			return runStress(ctx, "worker", args[1:], stdout, stderr)
+		case "verify":
+			return runVerify(args[1:], stdout, stderr)
+		}
+	}
+	return runStress(ctx, "", args, stdout, stderr)
+}
+
+// options are the flags of a stress run.
+type options struct {
+	procs       int
+	dur         time.Duration
+	dir         string
+	strategy    string
+	hold, think stress.Dist
+	timeout     time.Duration
+	seed        uint64
+	json        string
+	detectors   bool
+	killRate    float64
+	stop        time.Duration
+	stopRate    float64
+	grace       time.Duration
+	examples    int
+	runID       string
+	host        string
+}
+
+// flagSet defines the flags of a stress run ("" ) or of "worker".
+func flagSet(sub string, o *options) *flag.FlagSet {
+	fset := flag.NewFlagSet("lockstress", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	fset.IntVar(&o.procs, "procs", stress.DefaultProcs(), fmt.Sprintf("number of worker processes (default 4 × CPUs: %d here).\nExample: -procs 64", stress.DefaultProcs()))
+	fset.DurationVar(&o.dur, "dur", stress.DefaultDuration, "how long the workers run.\nExample: -dur 60s")
+	dirHelp := "directory under test; the run makes its own subdirectory in it and removes it afterwards\n(default: a fresh temporary directory, removed afterwards).\nExample: -dir /mnt/nfs/scratch"
+	strategyHelp := "lock strategy: " + strategyList() + ";\n\"all\" runs every real strategy one after another; none and racy are broken on purpose\n(they prove that the detectors fire, and exit 1).\nExample: -strategy all"
+	if sub == "worker" {
+		dirHelp = "shared directory of the run (required); the run directory is DIR/RUN-ID and is kept.\nExample: -dir /mnt/nfs/lockstress"
+		strategyHelp = "lock strategy: " + strategyList() + ".\nExample: -strategy ofd"
+	}
+	fset.StringVar(&o.dir, "dir", "", dirHelp)
+	fset.StringVar(&o.strategy, "strategy", "soft", strategyHelp)
+	fset.Var(&o.hold, "hold", "time inside each critical section: a duration, uniform:LO-HI or exp:MEAN.\nExample: -hold uniform:0-2ms")
+	fset.Var(&o.think, "think", "time between critical sections, in the same forms as -hold.\nExample: -think exp:1ms")
+	fset.DurationVar(&o.timeout, "timeout", 0, "bound on each acquisition; a timeout counts as an error, not a violation\n(default: none, or 1s with -kill-rate or -stop).\nExample: -timeout 500ms")
+	fset.Uint64Var(&o.seed, "seed", 1, "seed of the hold and think times and of the fault targets.\nExample: -seed 42")
+	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output, which moves\nthe summary to standard error); the schema is in docs/lockstress.md.\nExample: -json report.json")
+	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
+	fset.Float64Var(&o.killRate, "kill-rate", 0, "SIGKILL this many workers per second (on average) while they hold the lock,\nrestart them, and report how long the lock took to recover.\nExample: -kill-rate 2")
+	fset.DurationVar(&o.stop, "stop", 0, "SIGSTOP a worker that holds the lock for this long, then resume it.\nExample: -stop 500ms")
+	fset.Float64Var(&o.stopRate, "stop-rate", 1, "how many -stop pauses per second (on average).\nExample: -stop-rate 0.2")
+	fset.DurationVar(&o.grace, "grace", stress.DefaultGrace, "how long a worker may take to finish after the end of the run before it is\nreported hung and killed.\nExample: -grace 30s")
+	fset.IntVar(&o.examples, "examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
+	if sub == "worker" {
+		fset.StringVar(&o.runID, "run-id", "", "id of the shared run (required); every host of the run uses the same.\nExample: -run-id nfs-2026-11-25")
+		fset.StringVar(&o.host, "host", "", "name of this host in the reports (default: the hostname); must differ\nbetween the hosts of a run.\nExample: -host client-a")
+	}
+	return fset
+}
+
+func strategyList() string {
+	var names []string
+	for _, s := range append(stress.Strategies(), stress.BrokenStrategies()...) {
+		names = append(names, s.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+const usageHead = `Usage:
+  lockstress [flags]
+        stress a file lock with competing processes
+  lockstress worker -dir DIR -run-id ID [flags]
+        join a run that several hosts share (start it on each host)
+  lockstress verify [-json FILE] [-examples N] RUNDIR
+        merge the logs of every host of a shared run into one verdict
+
+lockstress starts -procs worker processes that acquire and release one lock
+file until -dur has passed, checks with three independent detectors (ledger,
+occupancy, interval) that no two were ever inside the critical section at
+once, and reports acquisition latency, throughput and fairness.
+
+`
+
+const usageTail = `
+Exit status:
+  0  pass: no violation, every worker finished
+  1  a mutual-exclusion violation was found
+  2  usage or setup error: nothing was tested
+  3  a worker crashed or hung
+
+Examples:
+  lockstress -procs 64 -dur 60s -dir /mnt/nfs/scratch
+  lockstress -strategy all -hold uniform:0-2ms -json report.json
+  lockstress -strategy os -kill-rate 2 -dur 30s
+
+See docs/lockstress.md for the output, the JSON schema and the detectors.
+`
+
+// flagArgs names the argument of each flag in the usage text.
+var flagArgs = map[string]string{
+	"procs": "N", "dur": "DURATION", "dir": "DIR", "strategy": "NAME", "hold": "DIST", "think": "DIST",
+	"timeout": "DURATION", "seed": "N", "json": "FILE", "kill-rate": "RATE", "stop": "DURATION",
+	"stop-rate": "RATE", "grace": "DURATION", "examples": "N", "run-id": "ID", "host": "NAME",
+}
+
+func printUsage(w io.Writer, sub string, fset *flag.FlagSet) {
+	if sub == "verify" {
+		fmt.Fprint(w, "Usage: lockstress verify [-json FILE] [-examples N] RUNDIR\n\n"+
+			"Merges the logs of every host that joined the shared run in RUNDIR\n"+
+			"(DIR/RUN-ID of \"lockstress worker\") into one report and verdict.\n\nFlags:\n")
+	} else {
+		fmt.Fprint(w, usageHead)
+		if sub == "worker" {
+			fmt.Fprint(w, "Flags of lockstress worker:\n")
+		} else {
+			fmt.Fprint(w, "Flags:\n")
+		}
+	}
+	fset.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(w, "  -%s", f.Name)
+		if arg := flagArgs[f.Name]; arg != "" {
+			fmt.Fprintf(w, " %s", arg)
+		}
+		desc, example, _ := strings.Cut(f.Usage, "\nExample: ")
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && !strings.Contains(desc, "(default") {
+			desc += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "\n        %s\n        Example: %s\n", strings.ReplaceAll(desc, "\n", "\n        "), example)
+	})
+	fmt.Fprint(w, usageTail)
+}
+
+// parse parses args; it returns an exit code to stop with, or -1.
+func parse(sub string, fset *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	err := fset.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(stdout, sub, fset)
+		return stress.ExitPass
+	case err != nil:
+		return usageError(stderr, sub, "%v", err)
+	}
+	return -1
+}
+
+func usageError(stderr io.Writer, sub, format string, args ...any) int {
+	cmd := "lockstress"
+	if sub != "" {
+		cmd += " " + sub
+	}
+	fmt.Fprintf(stderr, "%s: %s\nRun '%s -h' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return stress.ExitUsage
+}
+
+// fieldFlags names the flag of each Config field.
+var fieldFlags = map[string]string{
+	"Procs": "-procs", "Duration": "-dur", "Dir": "-dir", "Strategy": "-strategy", "Timeout": "-timeout",
+	"KillRate": "-kill-rate", "Stop": "-stop", "StopRate": "-stop-rate", "Grace": "-grace",
+	"MaxExamples": "-examples", "RunID": "-run-id", "Host": "-host",
+}
+
+func runStress(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fset := flagSet(sub, &o)
+	if code := parse(sub, fset, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fset.NArg() > 0 {
+		return usageError(stderr, sub, "unexpected argument %q (flags come as -name value)", fset.Arg(0))
+	}
+	set := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	strategies, err := stress.ParseStrategies(o.strategy)
+	if err != nil {
+		return usageError(stderr, sub, "-strategy: %v", err)
+	}
+	if sub == "worker" {
+		if o.dir == "" {
+			return usageError(stderr, sub, "-dir is required: the directory that the hosts share")
+		}
+		if o.runID == "" {
+			return usageError(stderr, sub, "-run-id is required: the same id on every host of the run")
+		}
+		if len(strategies) != 1 {
+			return usageError(stderr, sub, "-strategy: a shared run tests one strategy, not %q", o.strategy)
+		}
+	}
+	if set["stop-rate"] && !set["stop"] {
+		return usageError(stderr, sub, "-stop-rate needs -stop")
+	}
+	out := stdout
+	var jsonOut io.WriteCloser
+	switch o.json {
+	case "":
+	case "-":
+		jsonOut, out = nopCloser{stdout}, stderr
+	default:
+		f, err := os.Create(o.json)
+		if err != nil {
+			return usageError(stderr, sub, "-json: %v", err)
+		}
+		jsonOut = f
+	}
+	var reports []*stress.Report
+	for i, s := range strategies {
+		cfg := stress.Config{
+			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Hold: o.hold, Think: o.think,
+			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, KillRate: o.killRate,
+			Stop: o.stop, StopRate: o.stopRate, Grace: o.grace, MaxExamples: o.examples,
+			Progress: stress.TerminalProgress(os.Stderr),
+			Join:     sub == "worker", RunID: o.runID, Host: o.host,
+		}
+		if code, ok := checkZero(stderr, sub, set, o); !ok {
+			closeJSON(jsonOut, o.json)
+			return code
+		}
+		rep, err := stress.Run(ctx, cfg)
+		if err != nil {
+			closeJSON(jsonOut, o.json)
+			return setupError(stderr, sub, cfg, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		if err := stress.WriteSummary(out, rep); err != nil {
+			fmt.Fprintf(stderr, "lockstress: writing the summary: %v\n", err)
+		}
+		if sub == "worker" && rep.Detectors.Enabled {
+			fmt.Fprintf(out, "  (this host only: run \"lockstress verify %s\" once every host has finished)\n", joinDir(o.dir, o.runID))
+		}
+		reports = append(reports, rep)
+		if rep.Interrupted {
+			break
+		}
+	}
+	code := stress.ExitCode(reports...)
+	if jsonOut != nil {
+		if err := writeJSON(jsonOut, stress.NewDocument(reports...)); err != nil {
+			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
+			return stress.ExitUsage
+		}
+	}
+	return code
+}
+
+// checkZero rejects flags set to values that the library would replace by
+// its defaults: a zero there is a mistake, not a request for the default.
+func checkZero(stderr io.Writer, sub string, set map[string]bool, o options) (int, bool) {
+	switch {
+	case set["procs"] && o.procs <= 0:
+		return usageError(stderr, sub, "-procs must be at least 1, got %d", o.procs), false
+	case set["dur"] && o.dur <= 0:
+		return usageError(stderr, sub, "-dur must be positive, got %v", o.dur), false
+	case set["grace"] && o.grace <= 0:
+		return usageError(stderr, sub, "-grace must be positive, got %v", o.grace), false
+	case set["examples"] && o.examples <= 0:
+		return usageError(stderr, sub, "-examples must be at least 1, got %d", o.examples), false
+	case set["stop-rate"] && o.stopRate <= 0:
+		return usageError(stderr, sub, "-stop-rate must be positive, got %v", o.stopRate), false
+	}
+	return 0, true
+}
+
+func joinDir(dir, runID string) string { return strings.TrimRight(dir, "/") + "/" + runID }
+
+// setupError reports an error of stress.Run, naming the flag it concerns.
+func setupError(stderr io.Writer, sub string, cfg stress.Config, err error) int {
+	var ce *stress.ConfigError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &ce) && fieldFlags[ce.Field] != "":
+		return usageError(stderr, sub, "%s: %v", fieldFlags[ce.Field], ce.Err)
+	case errors.As(err, &pe) && cfg.Dir != "" && pe.Path == cfg.Dir:
+		return usageError(stderr, sub, "-dir %s: %v", pe.Path, pe.Err)
+	}
+	fmt.Fprintf(stderr, "lockstress: %v\n", err)
+	return stress.ExitUsage
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	const sub = "verify"
+	fset := flag.NewFlagSet("lockstress verify", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	jsonPath := fset.String("json", "", "also write the report as JSON to FILE (\"-\" for standard output).\nExample: -json merged.json")
+	examples := fset.Int("examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
+	if code := parse(sub, fset, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fset.NArg() != 1 {
+		return usageError(stderr, sub, "want exactly one run directory (DIR/RUN-ID), got %d arguments", fset.NArg())
+	}
+	if *examples <= 0 {
+		return usageError(stderr, sub, "-examples must be at least 1, got %d", *examples)
+	}
+	rep, err := stress.Verify(fset.Arg(0), *examples)
+	if err != nil {
+		fmt.Fprintf(stderr, "lockstress verify: %v\n", err)
+		return stress.ExitUsage
+	}
+	out := stdout
+	if *jsonPath == "-" {
+		out = stderr
+	}
+	if err := stress.WriteSummary(out, rep); err != nil {
+		fmt.Fprintf(stderr, "lockstress verify: writing the summary: %v\n", err)
+	}
+	if *jsonPath != "" {
+		var w io.WriteCloser = nopCloser{stdout}
+		if *jsonPath != "-" {
+			f, err := os.Create(*jsonPath)
+			if err != nil {
+				return usageError(stderr, sub, "-json: %v", err)
+			}
+			w = f
+		}
+		if err := writeJSON(w, stress.NewDocument(rep)); err != nil {
+			fmt.Fprintf(stderr, "lockstress verify: -json: %v\n", err)
+			return stress.ExitUsage
+		}
+	}
+	return rep.ExitCode()
+}
+
+func writeJSON(w io.WriteCloser, doc *stress.Document) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return errors.Join(enc.Encode(doc), w.Close())
+}
+
+// closeJSON closes and removes a JSON file that will not be written.
+func closeJSON(w io.WriteCloser, path string) {
+	if w == nil {
+		return
+	}
+	w.Close()
+	if path != "-" {
+		os.Remove(path)
+	}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,356 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lockstress/lockstress/stress"
+	"github.com/lockstress/lockstress/stress/proctest"
+)
+
+// asMain makes the test binary act as lockstress itself.
+const asMain = "LOCKSTRESS_TEST_AS_MAIN"
+
+// The test binary is lockstress (when asMain is set) and its worker.
+func TestMain(m *testing.M) {
+	stress.RunWorkerIfChild()
+	if os.Getenv(asMain) == "1" {
+		main()
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// lockstress runs lockstress in-process and returns its exit code and
+// output.
+func lockstress(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// lockstressProcess starts lockstress as a process of its own.
+func lockstressProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out, &errb
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+func TestFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string // in the message
+	}{
+		{[]string{"-procs", "many"}, `invalid value "many" for flag -procs`},
+		{[]string{"-procs", "0"}, "-procs must be at least 1, got 0"},
+		{[]string{"-procs", "-3"}, "-procs must be at least 1, got -3"},
+		{[]string{"-dur", "soon"}, `invalid value "soon" for flag -dur`},
+		{[]string{"-dur", "-1s"}, "-dur must be positive"},
+		{[]string{"-hold", "uniform:5ms-1ms"}, `invalid value "uniform:5ms-1ms" for flag -hold: bad duration or distribution "uniform:5ms-1ms": lower bound 5ms is above upper bound 1ms`},
+		{[]string{"-think", "gauss:1ms"}, `for flag -think: bad duration or distribution "gauss:1ms": unknown distribution "gauss"`},
+		{[]string{"-hold", "-1ms"}, "flag -hold"},
+		{[]string{"-strategy", "flock"}, `-strategy: unknown strategy "flock"`},
+		{[]string{"-timeout", "-1s"}, "-timeout: must not be negative"},
+		{[]string{"-kill-rate", "-2"}, "-kill-rate: must be a non-negative number"},
+		{[]string{"-kill-rate", "NaN"}, "-kill-rate: must be a non-negative number"},
+		{[]string{"-stop", "-1s"}, "-stop: must not be negative"},
+		{[]string{"-stop-rate", "2"}, "-stop-rate needs -stop"},
+		{[]string{"-stop", "1ms", "-stop-rate", "0"}, "-stop-rate must be positive"},
+		{[]string{"-grace", "0s"}, "-grace must be positive"},
+		{[]string{"-examples", "0"}, "-examples must be at least 1"},
+		{[]string{"-seed", "x"}, `invalid value "x" for flag -seed`},
+		{[]string{"-detectors=maybe"}, `invalid boolean value "maybe" for -detectors`},
+		{[]string{"-nosuch"}, "flag provided but not defined: -nosuch"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-dir", filepath.Join(dir, "missing")}, "-dir " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{[]string{"-dir", file}, "-dir " + file + ": not a directory"},
+		{[]string{"-json", filepath.Join(dir, "missing", "r.json")}, "-json: open " + filepath.Join(dir, "missing", "r.json")},
+		{[]string{"worker"}, "lockstress worker: -dir is required"},
+		{[]string{"worker", "-dir", dir}, "lockstress worker: -run-id is required"},
+		{[]string{"worker", "-dir", dir, "-run-id", "../up"}, "lockstress worker: -run-id: \"../up\""},
+		{[]string{"worker", "-dir", dir, "-run-id", "r", "-strategy", "all"}, "a shared run tests one strategy"},
+		{[]string{"worker", "-procs", "0", "-dir", dir, "-run-id", "r"}, "lockstress worker: -procs must be at least 1"},
+		{[]string{"verify"}, "lockstress verify: want exactly one run directory"},
+		{[]string{"verify", "-examples", "-1", dir}, "-examples must be at least 1"},
+		{[]string{"verify", "-x", dir}, "flag provided but not defined: -x"},
+		{[]string{"verify", dir}, "run.json: no such file or directory"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := lockstress(t, tc.args...)
+			if code != stress.ExitUsage {
+				t.Errorf("exit code %d, want %d", code, stress.ExitUsage)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not say %q", stderr, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("left behind in %s: %v", dir, left)
+	}
+}
+
+// -h explains every flag with an example, and the exit codes.
+func TestHelp(t *testing.T) {
+	for _, sub := range []string{"", "worker", "verify"} {
+		t.Run("sub="+sub, func(t *testing.T) {
+			args := []string{"-h"}
+			if sub != "" {
+				args = []string{sub, "-h"}
+			}
+			code, stdout, stderr := lockstress(t, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit code %d, stderr %q", code, stderr)
+			}
+			var o options
+			fset := flagSet(sub, &o)
+			if sub == "verify" {
+				fset = flag.NewFlagSet("", flag.ContinueOnError)
+				fset.String("json", "", "")
+				fset.Int("examples", 0, "")
+			}
+			fset.VisitAll(func(f *flag.Flag) {
+				re := regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f.Name) + `\b[^\n]*\n(        [^\n]*\n)*?        [^\n]*Example: -` + regexp.QuoteMeta(f.Name))
+				if !re.MatchString(stdout) {
+					t.Errorf("-h does not explain -%s with an example", f.Name)
+				}
+			})
+			for _, want := range []string{"Exit status", "0  pass", "1  a mutual-exclusion violation", "2  usage", "3  a worker"} {
+				if sub != "verify" && !strings.Contains(stdout, want) {
+					t.Errorf("-h does not say %q", want)
+				}
+			}
+		})
+	}
+}
+
+// The exit codes of the binary, run as a process of its own.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"pass", []string{"-strategy", "os", "-procs", "3", "-dur", "400ms"}, stress.ExitPass, "verdict      PASS"},
+		{"violations", []string{"-strategy", "none", "-procs", "3", "-dur", "300ms", "-hold", "1ms"}, stress.ExitViolations, "verdict      FAIL"},
+		{"usage", []string{"-procs", "x"}, stress.ExitUsage, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, stdout, stderr := lockstressProcess(t, append(tc.args, "-dir", t.TempDir())...)
+			if code := exitCode(t, cmd); code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout.String(), tc.want) {
+				t.Errorf("stdout does not say %q:\n%s", tc.want, stdout)
+			}
+		})
+	}
+	t.Run("failed", func(t *testing.T) {
+		cmd, stdout, stderr := lockstressProcess(t, "-strategy", "os", "-procs", "2", "-dur", "2s", "-dir", t.TempDir())
+		if !proctest.SignalChild(t, cmd.Process.Pid, syscall.SIGKILL, 500*time.Millisecond, 20*time.Second) {
+			cmd.Process.Kill()
+		}
+		if code := exitCode(t, cmd); code != stress.ExitFailed {
+			t.Errorf("exit code %d, want %d; stderr:\n%s", code, stress.ExitFailed, stderr)
+		}
+		if !strings.Contains(stdout.String(), "killed by signal killed") {
+			t.Errorf("stdout does not report the killed worker:\n%s", stdout)
+		}
+	})
+}
+
+// -strategy all runs every real strategy, and the JSON report survives a
+// round trip.
+func TestJSONReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := lockstress(t, "-strategy", "all", "-procs", "3", "-dur", "300ms", "-dir", t.TempDir(), "-json", path)
+	if code != stress.ExitPass {
+		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
+	}
+	doc, b := readDocument(t, path)
+	if doc.Schema != stress.SchemaName || doc.Version != stress.SchemaVersion || doc.Verdict != "PASS" || doc.ExitCode != 0 {
+		t.Errorf("document header %q %d %q %d", doc.Schema, doc.Version, doc.Verdict, doc.ExitCode)
+	}
+	var want []string
+	for _, s := range stress.Strategies() {
+		want = append(want, s.String())
+	}
+	var got []string
+	for _, r := range doc.Runs {
+		got = append(got, r.Strategy)
+		if r.Acquisitions == 0 || r.Violations != 0 || r.Broken {
+			t.Errorf("run %s: %d acquisitions, %d violations, broken %v", r.Strategy, r.Acquisitions, r.Violations, r.Broken)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("-strategy all ran %v, want %v", got, want)
+	}
+	if strings.Count(stdout, "verdict ") != len(want) {
+		t.Errorf("summary has %d verdicts, want %d:\n%s", strings.Count(stdout, "verdict "), len(want), stdout)
+	}
+	again, err := json.MarshalIndent(&doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc2 stress.Document
+	if err := json.Unmarshal(again, &doc2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(doc, doc2) {
+		t.Errorf("round trip changed the document:\n%s\n----\n%s", b, again)
+	}
+	checkDocumented(t, b)
+}
+
+// readDocument reads a JSON report.
+func readDocument(t *testing.T, path string) (stress.Document, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc stress.Document
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc, b
+}
+
+// checkDocumented checks that docs/lockstress.md names every key of a
+// JSON report.
+func checkDocumented(t *testing.T, report []byte) {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/lockstress.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(report, &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				keys[k] = true
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	var missing []string
+	for k := range keys {
+		if !strings.Contains(string(doc), "`"+k+"`") && !isMapKey(k) {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("docs/lockstress.md does not document the JSON keys %v", missing)
+	}
+}
+
+// isMapKey reports whether k is a key of a map in the report (an error
+// kind, a violation kind) rather than a field name.
+func isMapKey(k string) bool { return strings.Contains(k, ":") || strings.Contains(k, "-") }
+
+// With -json - the JSON goes to standard output and the summary to
+// standard error.
+func TestJSONToStdout(t *testing.T) {
+	code, stdout, stderr := lockstress(t, "-strategy", "none", "-procs", "3", "-dur", "300ms", "-hold", "1ms", "-dir", t.TempDir(), "-json", "-")
+	if code != stress.ExitViolations {
+		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
+	}
+	var doc stress.Document
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if len(doc.Runs) != 1 || doc.ExitCode != stress.ExitViolations || doc.Runs[0].Detectors.Occupancy.Count == 0 {
+		t.Errorf("document %+v", doc)
+	}
+	if !strings.Contains(stderr, "verdict      FAIL") {
+		t.Errorf("stderr has no summary:\n%s", stderr)
+	}
+	checkDocumented(t, []byte(stdout))
+}
+
+// Two hosts join a shared run with "lockstress worker"; "lockstress verify"
+// merges them.
+func TestWorkerAndVerify(t *testing.T) {
+	dir := t.TempDir()
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for _, host := range []string{"a", "b"} {
+		cmd, _, stderr := lockstressProcess(t, "worker", "-dir", dir, "-run-id", "shared", "-host", host, "-strategy", "ofd", "-procs", "2", "-dur", "500ms")
+		cmds, errs = append(cmds, cmd), append(errs, stderr)
+	}
+	for i, cmd := range cmds {
+		if code := exitCode(t, cmd); code != 0 {
+			t.Fatalf("worker %d: exit code %d\n%s", i, code, errs[i])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "merged.json")
+	code, stdout, stderr := lockstress(t, "verify", "-json", path, filepath.Join(dir, "shared"))
+	if code != 0 {
+		t.Fatalf("verify: exit code %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "hosts:      a, b") || !strings.Contains(stdout, "verdict      PASS") {
+		t.Errorf("verify summary:\n%s", stdout)
+	}
+	doc, _ := readDocument(t, path)
+	if len(doc.Runs) != 1 || len(doc.Runs[0].Hosts) != 2 || len(doc.Runs[0].Workers) != 4 {
+		t.Errorf("merged report: %+v", doc.Runs)
+	}
+}

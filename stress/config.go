@@ -1,0 +1,210 @@
+package stress
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"time"
+)
+
+// Config describes one run. The zero values of the optional fields select
+// the defaults documented on each.
+type Config struct {
+	// Dir is the directory under test. The run makes its own subdirectory
+	// in it and removes it afterwards. Empty means a fresh temporary
+	// directory, removed afterwards.
+	Dir string
+
+	// Join makes this host one of several that share a run (Dir must be
+	// on a filesystem they share, and RunID must be set): the run
+	// directory is Dir/RunID, created if missing and kept, and this
+	// host's logs and results are written to a directory of their own
+	// under Dir/RunID/hosts for Verify.
+	Join bool
+
+	// RunID names the run. Empty means a random one (not with Join).
+	RunID string
+
+	// Strategy is the lock under test. Required.
+	Strategy Strategy
+
+	// Procs is the number of worker processes (default 4 × CPUs).
+	Procs int
+
+	// Duration is how long the workers run (default 10s).
+	Duration time.Duration
+
+	// Hold is the time spent inside each critical section; Think the time
+	// between them. Both default to 0.
+	Hold, Think Dist
+
+	// Timeout bounds each acquisition (LockContext with a deadline); a
+	// timeout is counted as an error, not a violation. 0 means no bound
+	// but the end of the run; with faults it means DefaultFaultTimeout.
+	Timeout time.Duration
+
+	// Seed seeds the hold and think times and the choice of fault
+	// targets. Nonces are always random.
+	Seed uint64
+
+	// DetectorsOff turns the three detectors off, to measure the
+	// harness's own cost. Latency, throughput and fairness are still
+	// measured; violations cannot be seen.
+	DetectorsOff bool
+
+	// KillRate is the mean number of SIGKILLs per second sent to workers
+	// holding the lock (a Poisson process); 0 means none. A killed worker
+	// is restarted.
+	KillRate float64
+
+	// Stop, when positive, pauses a worker holding the lock with SIGSTOP
+	// for this long, StopRate times a second on average (default 1).
+	Stop     time.Duration
+	StopRate float64
+
+	// Grace is how long after the end of the run a worker may take to
+	// finish before it is reported hung and killed (default 10s).
+	Grace time.Duration
+
+	// Executable is the program started as a worker (default: this
+	// program, os.Executable). It must call RunWorkerIfChild first thing
+	// in main (or TestMain). Args are its arguments, Env added to its
+	// environment.
+	Executable string
+	Args       []string
+	Env        []string
+
+	// Progress, if not nil, receives a progress line once a second
+	// (carriage return, no newline; write it to a terminal).
+	Progress io.Writer
+
+	// MaxExamples is how many violations of each detector, kills and
+	// stops are described in full (default 10).
+	MaxExamples int
+
+	// Host names this host in reports (default: the hostname).
+	Host string
+}
+
+// Defaults.
+const (
+	DefaultDuration     = 10 * time.Second
+	DefaultGrace        = 10 * time.Second
+	DefaultMaxExamples  = 10
+	DefaultFaultTimeout = time.Second
+)
+
+// DefaultProcs returns the default number of worker processes: 4 × CPUs.
+func DefaultProcs() int { return 4 * runtime.NumCPU() }
+
+// ConfigError reports an invalid Config field. Field is the name of the
+// field; errors.Is(err, ErrInvalidConfig) holds.
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Is makes every ConfigError match ErrInvalidConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// ErrInvalidConfig matches every error that Run returns for an invalid
+// Config.
+var ErrInvalidConfig = errors.New("invalid configuration")
+
+func invalid(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// withDefaults returns c with defaults filled in, or the first invalid
+// field.
+func (c Config) withDefaults() (Config, error) {
+	if !platformSupported {
+		return c, fmt.Errorf("lockstress runs on Linux only: %w", errors.ErrUnsupported)
+	}
+	if c.Strategy.IsZero() {
+		return c, invalid("Strategy", "no strategy given")
+	}
+	if c.Procs == 0 {
+		c.Procs = DefaultProcs()
+	}
+	if c.Duration == 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.Stop > 0 && c.StopRate == 0 {
+		c.StopRate = 1
+	}
+	if c.Grace == 0 {
+		c.Grace = DefaultGrace
+	}
+	if c.MaxExamples == 0 {
+		c.MaxExamples = DefaultMaxExamples
+	}
+	for _, check := range []struct {
+		bad   bool
+		field string
+		want  string
+		got   any
+	}{
+		{c.Procs < 1, "Procs", "must be at least 1", c.Procs},
+		{c.Duration < 0, "Duration", "must be positive", c.Duration},
+		{c.Timeout < 0, "Timeout", "must not be negative", c.Timeout},
+		{badRate(c.KillRate), "KillRate", "must be a non-negative number", c.KillRate},
+		{c.Stop < 0, "Stop", "must not be negative", c.Stop},
+		{badRate(c.StopRate), "StopRate", "must be a non-negative number", c.StopRate},
+		{c.Grace < 0, "Grace", "must be positive", c.Grace},
+		{c.MaxExamples < 0, "MaxExamples", "must not be negative", c.MaxExamples},
+	} {
+		if check.bad {
+			return c, invalid(check.field, "%s, got %v", check.want, check.got)
+		}
+	}
+	if c.faults() && c.Timeout == 0 {
+		c.Timeout = DefaultFaultTimeout
+	}
+	if c.Join && c.RunID == "" {
+		return c, invalid("RunID", "a run that hosts join needs a run id")
+	}
+	if c.Join && c.Dir == "" {
+		return c, invalid("Dir", "a run that hosts join needs the shared directory")
+	}
+	if c.RunID != "" && !validRunID(c.RunID) {
+		return c, invalid("RunID", "%q: use letters, digits, '.', '_' and '-' only", c.RunID)
+	}
+	if c.Host == "" {
+		c.Host, _ = os.Hostname()
+		if c.Host == "" {
+			c.Host = "localhost"
+		}
+	}
+	if c.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return c, invalid("Executable", "cannot find this program: %v", err)
+		}
+		c.Executable = exe
+	}
+	return c, nil
+}
+
+func badRate(r float64) bool { return r < 0 || math.IsNaN(r) || math.IsInf(r, 0) }
+
+func (c Config) faults() bool { return c.KillRate > 0 || c.Stop > 0 }
+
+func validRunID(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,54 @@
+package stress
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// TerminalProgress returns f if it is a terminal, for Config.Progress, and
+// nil otherwise: a progress line is for people, not for logs.
+func TerminalProgress(f *os.File) io.Writer {
+	if isTerminal(f) {
+		return f
+	}
+	return nil
+}
+
+// progress writes a progress line to Config.Progress once a second until
+// the workers are done or ctx is done, then clears it.
+func (r *runner) progress(ctx context.Context, done <-chan struct{}) {
+	w := r.cfg.Progress
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	lastAt := r.origin
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprint(w, "\r\033[K")
+			return
+		case <-done:
+			fmt.Fprint(w, "\r\033[K")
+			return
+		case <-tick.C:
+		}
+		now := monotime()
+		acq, occupied, flagged := r.reg.totals()
+		rate := float64(acq-last) / time.Duration(now-lastAt).Seconds()
+		last, lastAt = acq, now
+		elapsed := time.Duration(now - r.origin).Round(time.Second)
+		left := time.Duration(r.deadline - now).Round(time.Second)
+		r.mu.Lock()
+		kills := len(r.kills)
+		r.mu.Unlock()
+		line := fmt.Sprintf("%v elapsed, %v left: %d acquisitions, %.0f/s; violations so far: occupancy %d, ledger %d",
+			elapsed, max(left, 0), acq, rate, occupied, flagged)
+		if kills > 0 {
+			line += fmt.Sprintf("; %d kills", kills)
+		}
+		fmt.Fprint(w, "\r\033[K"+line)
+	}
+}

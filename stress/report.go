@@ -1,0 +1,252 @@
+package stress
+
+import (
+	"time"
+
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// SchemaVersion is the version of the JSON report. It changes when a field
+// changes meaning or is removed; fields may be added within a version.
+const SchemaVersion = 1
+
+// SchemaName is the value of Document.Schema.
+const SchemaName = "lockstress-report"
+
+// Document is the JSON output of lockstress: the reports of one or more
+// runs (one per strategy) and the verdict over all of them. The schema is
+// documented in docs/lockstress.md.
+type Document struct {
+	Schema   string    `json:"schema"`
+	Version  int       `json:"version"`
+	Verdict  string    `json:"verdict"`
+	ExitCode int       `json:"exit_code"`
+	Runs     []*Report `json:"runs"`
+}
+
+// NewDocument returns the document of the given reports.
+func NewDocument(reports ...*Report) *Document {
+	d := &Document{Schema: SchemaName, Version: SchemaVersion, Runs: reports}
+	if d.Runs == nil {
+		d.Runs = []*Report{}
+	}
+	d.ExitCode = ExitCode(reports...)
+	d.Verdict = verdict(d.ExitCode)
+	return d
+}
+
+// Exit codes of lockstress.
+const (
+	ExitPass       = 0 // no violation, every worker finished
+	ExitViolations = 1 // a violation was found
+	ExitUsage      = 2 // bad usage or a setup error: nothing was tested
+	ExitFailed     = 3 // a worker crashed or hung (and no violation was found)
+)
+
+// ExitCode returns the exit code for the reports: ExitViolations if any
+// has a violation, else ExitFailed if a worker failed, else ExitPass. A
+// violation wins over a failure: it is a definite finding, whereas a failed
+// worker only makes the run incomplete.
+func ExitCode(reports ...*Report) int {
+	code := ExitPass
+	for _, r := range reports {
+		switch {
+		case r.Violations > 0:
+			return ExitViolations
+		case len(r.Failures) > 0:
+			code = ExitFailed
+		}
+	}
+	return code
+}
+
+func verdict(code int) string {
+	if code == ExitPass {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// Report is the outcome of one run.
+type Report struct {
+	RunID    string   `json:"run_id"`
+	Hosts    []string `json:"hosts"`
+	Strategy string   `json:"strategy"`
+	// Broken is true for the broken strategies, which must fail.
+	Broken     bool         `json:"broken"`
+	Config     ReportConfig `json:"config"`
+	Filesystem Filesystem   `json:"filesystem"`
+	Started    time.Time    `json:"started"`
+	// ElapsedNs is the measured time from the start barrier to the end.
+	ElapsedNs   int64 `json:"elapsed_ns"`
+	Interrupted bool  `json:"interrupted"`
+
+	Acquisitions int64 `json:"acquisitions"`
+	// Throughput is acquisitions per second of elapsed time.
+	Throughput float64 `json:"throughput_per_s"`
+	// Utilization is the total time spent in critical sections divided by
+	// the elapsed time: the fraction of time the lock was held. Above 1
+	// the sections overlapped.
+	Utilization    float64               `json:"utilization"`
+	AcquireLatency Latency               `json:"acquire_latency"`
+	HoldTime       Latency               `json:"hold_time"`
+	Fairness       Fairness              `json:"fairness"`
+	Workers        []WorkerStats         `json:"workers"`
+	Errors         map[string]ErrorCount `json:"errors"`
+	Faults         Faults                `json:"faults"`
+	Detectors      Detectors             `json:"detectors"`
+	// Violations is the total over the detectors.
+	Violations int64     `json:"violations"`
+	Failures   []Failure `json:"failures"`
+	Verdict    string    `json:"verdict"`
+}
+
+// ExitCode returns the report's exit code; see the function ExitCode.
+func (r *Report) ExitCode() int { return ExitCode(r) }
+
+// ReportConfig is the configuration a run used.
+type ReportConfig struct {
+	Procs      int     `json:"procs"`
+	DurationNs int64   `json:"duration_ns"`
+	Hold       string  `json:"hold"`
+	Think      string  `json:"think"`
+	TimeoutNs  int64   `json:"timeout_ns"`
+	Seed       uint64  `json:"seed"`
+	Detectors  bool    `json:"detectors"`
+	KillRate   float64 `json:"kill_rate"`
+	StopNs     int64   `json:"stop_ns"`
+	StopRate   float64 `json:"stop_rate"`
+	// LedgerReopen is true when the workers opened and closed the ledger
+	// in every critical section (network and unknown filesystems, shared
+	// runs) rather than keeping it open.
+	LedgerReopen bool `json:"ledger_reopen"`
+}
+
+func reportConfig(c Config, reopen bool) ReportConfig {
+	r := ReportConfig{
+		LedgerReopen: reopen,
+		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
+		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
+		StopNs: int64(c.Stop),
+	}
+	if c.Stop > 0 {
+		r.StopRate = c.StopRate
+	}
+	return r
+}
+
+// Latency summarizes a distribution of durations, in nanoseconds.
+type Latency struct {
+	Count    int64   `json:"count"`
+	P50Ns    int64   `json:"p50_ns"`
+	P90Ns    int64   `json:"p90_ns"`
+	P99Ns    int64   `json:"p99_ns"`
+	P999Ns   int64   `json:"p99_9_ns"`
+	MaxNs    int64   `json:"max_ns"`
+	MeanNs   float64 `json:"mean_ns"`
+	StddevNs float64 `json:"stddev_ns"`
+}
+
+// Fairness says how evenly the workers shared the lock.
+type Fairness struct {
+	Workers int `json:"workers"`
+	// Jain is Jain's fairness index of the workers' acquisitions: 1 when
+	// all have the same, 1/n when one has them all, 0 when none has any.
+	Jain float64 `json:"jain"`
+	Min  int64   `json:"min"`
+	Max  int64   `json:"max"`
+	// Starved lists the workers that never acquired the lock.
+	Starved []string `json:"starved"`
+	// Handoffs counts pairs of consecutive acquisitions (from the ledger
+	// logs); Retakes those where the worker that released the lock took
+	// it again; RetakeRatio is their quotient. They are absent when the
+	// detectors are off.
+	Handoffs    *int64   `json:"handoffs,omitempty"`
+	Retakes     *int64   `json:"retakes,omitempty"`
+	RetakeRatio *float64 `json:"retake_ratio,omitempty"`
+}
+
+// WorkerStats is one worker's share.
+type WorkerStats struct {
+	Name         string `json:"name"`
+	Acquisitions int64  `json:"acquisitions"`
+	// Incarnations is the number of processes that ran as this worker
+	// (more than 1 when it was killed and restarted).
+	Incarnations int   `json:"incarnations"`
+	HoldNs       int64 `json:"hold_ns"`
+}
+
+// Faults reports the faults injected and how the lock recovered.
+type Faults struct {
+	Kills int `json:"kills"`
+	// Recovered counts kills after which some worker acquired the lock
+	// before the end of the run; Unrecovered the others.
+	Recovered   int `json:"recovered"`
+	Unrecovered int `json:"unrecovered"`
+	// Recovery is the time from a kill to the next acquisition by anyone,
+	// over the recovered kills.
+	Recovery   Latency     `json:"recovery"`
+	KillEvents []KillEvent `json:"kill_events"`
+	Stops      int         `json:"stops"`
+	StopEvents []StopEvent `json:"stop_events"`
+}
+
+// KillEvent is one SIGKILL of a worker that held the lock.
+type KillEvent struct {
+	Worker string `json:"worker"`
+	// AtNs is the time of the kill from the start of the run.
+	AtNs int64 `json:"at_ns"`
+	// Seq is the ledger sequence number the worker held, 0 if it had not
+	// written one yet.
+	Seq uint64 `json:"seq,omitempty"`
+	// RecoveryNs is the time to the next acquisition, -1 if none
+	// happened before the end of the run.
+	RecoveryNs int64 `json:"recovery_ns"`
+}
+
+// StopEvent is one SIGSTOP of a worker that held the lock.
+type StopEvent struct {
+	Worker     string `json:"worker"`
+	AtNs       int64  `json:"at_ns"`
+	DurationNs int64  `json:"duration_ns"`
+}
+
+// Detectors reports the three detectors, each on its own.
+type Detectors struct {
+	Enabled   bool           `json:"enabled"`
+	Ledger    DetectorReport `json:"ledger"`
+	Occupancy DetectorReport `json:"occupancy"`
+	Interval  DetectorReport `json:"interval"`
+}
+
+// DetectorReport is what one detector saw.
+type DetectorReport struct {
+	// Checked is the number of critical sections the detector examined.
+	Checked int64 `json:"checked"`
+	// Count is the number of violations, ByKind by kind, and Examples
+	// describes the first ones in full.
+	Count    int64              `json:"count"`
+	ByKind   map[string]int64   `json:"by_kind"`
+	Examples []detect.Violation `json:"examples"`
+	// Takeovers (ledger only) counts entries that found the ledger held
+	// by a worker killed inside the critical section: expected after a
+	// kill, not a violation.
+	Takeovers int64 `json:"takeovers,omitempty"`
+	// LogErrors lists worker logs that could not be read to the end.
+	LogErrors []string `json:"log_errors,omitempty"`
+}
+
+func detectorReport(checked int64, t *detect.Tally) DetectorReport {
+	return DetectorReport{Checked: checked, Count: t.Count, ByKind: t.ByKind, Examples: t.Examples}
+}
+
+// Failure is a worker process that did not finish normally.
+type Failure struct {
+	Worker string `json:"worker"`
+	PID    int    `json:"pid"`
+	// Reason says what happened: its exit status, the signal that
+	// killed it, that it hung, or that its result was unreadable.
+	Reason string `json:"reason"`
+	// Stderr is the end of what it wrote to its standard error.
+	Stderr string `json:"stderr"`
+}

@@ -1,0 +1,420 @@
+package stress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// Timing of the parent.
+const (
+	// startTimeout bounds the wait for every worker to reach the barrier.
+	startTimeout = 60 * time.Second
+	// restartMargin: a killed worker is not restarted this close to the
+	// end of the run.
+	restartMargin = 50 * time.Millisecond
+)
+
+// Run runs the workers as configured and returns their report.
+//
+// It makes the run directory, starts Config.Procs worker processes that
+// all begin together at a barrier, lets them acquire and release the lock
+// until Config.Duration has passed, injects the configured faults, and
+// waits for them (killing any that hang). Then it merges their results,
+// runs the verifiers and removes everything it made (except, with Join,
+// the shared run directory).
+//
+// The error is for runs that could not be made: an invalid Config (errors
+// match ErrInvalidConfig), a directory that cannot be used (an
+// *fs.PathError naming it), or workers that cannot be started. Everything
+// that happened once the workers ran (violations, worker failures) is in
+// the report. Cancelling ctx ends the run early; its report says it was
+// interrupted.
+func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg}
+	defer func() {
+		if cerr := r.cleanup(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := r.setup(); err != nil {
+		return nil, err
+	}
+	if err := r.spawn(ctx); err != nil {
+		return nil, err
+	}
+	r.supervise(ctx)
+	hd, err := r.collect()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Join {
+		if err := r.saveHost(hd); err != nil {
+			return nil, err
+		}
+	}
+	return assemble([]*hostData{hd}, cfg.MaxExamples)
+}
+
+// runner is the parent's state during Run.
+type runner struct {
+	cfg   Config
+	runID string
+
+	removeDir  string // made by the run, removed at the end
+	runDir     string
+	hostDir    string // Join only
+	scratch    string
+	logDir     string
+	regionPath string
+	lockPath   string
+	ledgerPath string
+	fs         Filesystem
+	// reopenLedger: workers open and close the ledger in every critical
+	// section (network and unknown filesystems, shared runs).
+	reopenLedger bool
+
+	reg     *region
+	workers []*workerRun
+
+	origin   int64 // CLOCK_MONOTONIC at the barrier
+	deadline int64
+	end      int64
+	started  time.Time
+
+	mu          sync.Mutex // guards the fields below
+	interrupted bool
+	kills       []KillEvent
+	stops       []StopEvent
+}
+
+func (r *runner) setup() error {
+	r.runID = r.cfg.RunID
+	if r.runID == "" {
+		r.runID = randomID()
+	}
+	if r.cfg.Dir != "" {
+		info, err := os.Stat(r.cfg.Dir)
+		if err == nil && !info.IsDir() {
+			err = errors.New("not a directory")
+		}
+		if err != nil {
+			return &fs.PathError{Op: "use directory under test", Path: r.cfg.Dir, Err: unwrapPath(err)}
+		}
+	}
+	var err error
+	switch {
+	case r.cfg.Join:
+		r.runDir = filepath.Join(r.cfg.Dir, r.runID)
+		if err := os.MkdirAll(r.runDir, 0o777); err != nil {
+			return err
+		}
+		if err := joinRun(r.runDir, r.runID, r.cfg); err != nil {
+			return err
+		}
+		r.hostDir = filepath.Join(r.runDir, "hosts", fmt.Sprintf("%s-%d-%s", detect.CleanOwner(r.cfg.Host), os.Getpid(), randomID()[:6]))
+		if err := os.MkdirAll(r.hostDir, 0o777); err != nil {
+			return err
+		}
+	case r.cfg.Dir == "":
+		if r.runDir, err = os.MkdirTemp("", "lockstress-"); err != nil {
+			return err
+		}
+		r.removeDir = r.runDir
+	default:
+		if r.runDir, err = os.MkdirTemp(r.cfg.Dir, "lockstress-"); err != nil {
+			return err
+		}
+		r.removeDir = r.runDir
+	}
+	r.fs = probeFilesystem(r.runDir)
+	r.reopenLedger = r.cfg.Join || !localFilesystems[r.fs.Type]
+	if r.scratch, err = os.MkdirTemp(scratchBase(), "lockstress-scratch-"); err != nil {
+		return err
+	}
+	r.logDir = filepath.Join(r.scratch, "logs")
+	if err := os.Mkdir(r.logDir, 0o700); err != nil {
+		return err
+	}
+	r.regionPath = filepath.Join(r.scratch, "region")
+	if r.reg, err = createRegion(r.regionPath, r.cfg.Procs); err != nil {
+		return err
+	}
+	r.lockPath = filepath.Join(r.runDir, "lock")
+	if !r.cfg.DetectorsOff {
+		r.ledgerPath = filepath.Join(r.runDir, "ledger")
+		if err := createLedger(r.ledgerPath); err != nil {
+			return err
+		}
+	}
+	for i := range r.cfg.Procs {
+		name := fmt.Sprintf("w%d", i)
+		if r.cfg.Join {
+			name = r.cfg.Host + "/" + name
+		}
+		r.workers = append(r.workers, &workerRun{id: i, name: name})
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// scratchParent, when set (by tests), is where scratch directories go.
+var scratchParent string
+
+// scratchBase is where the shared region and the logs of this host go:
+// /dev/shm when it can be used, so that the logs cost no disk I/O, else
+// the temporary directory.
+func scratchBase() string {
+	if scratchParent != "" {
+		return scratchParent
+	}
+	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", "lockstress-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+// createLedger creates the ledger released at sequence number 0, unless it
+// exists. The record is written to a file of its own and linked into place,
+// so that no worker, of this host or another, ever reads a half-made
+// ledger.
+func createLedger(path string) error {
+	tmp := fmt.Sprintf("%s.%s.tmp", path, randomID())
+	rec := detect.AppendRecord(nil, detect.Record{Seq: 0, State: detect.Released, Owner: "-"})
+	if err := os.WriteFile(tmp, rec, 0o666); err != nil {
+		return err
+	}
+	err := os.Link(tmp, path)
+	if errors.Is(err, fs.ErrExist) {
+		err = nil
+	}
+	return errors.Join(err, os.Remove(tmp))
+}
+
+// spawn starts the workers, waits until all are at the barrier, and opens
+// it.
+func (r *runner) spawn(ctx context.Context) error {
+	br, bw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer bw.Close()
+	for _, wr := range r.workers {
+		if _, err := r.start(wr, 0, br); err != nil {
+			br.Close()
+			r.abort()
+			return err
+		}
+	}
+	br.Close()
+	hdr := r.reg.hdr
+	ready := false
+	t0 := time.Now()
+	for !ready && time.Since(t0) < startTimeout && ctx.Err() == nil && !r.anyExited() {
+		time.Sleep(2 * time.Millisecond)
+		ready = hdr.ready.Load() >= int64(r.cfg.Procs)
+	}
+	r.started = time.Now()
+	r.origin = monotime()
+	r.deadline = r.origin + int64(r.cfg.Duration)
+	if !ready {
+		// Some worker died or never came: start none of them. The
+		// failures are reported like any others.
+		r.deadline = r.origin
+		hdr.stop.Store(1)
+		if ctx.Err() != nil {
+			r.setInterrupted()
+		}
+	}
+	hdr.deadline.Store(r.deadline)
+	return bw.Close()
+}
+
+func (r *runner) anyExited() bool {
+	for _, wr := range r.workers {
+		if p := wr.current(); p != nil && p.exited() {
+			return true
+		}
+	}
+	return false
+}
+
+// abort kills every worker started so far and waits for them.
+func (r *runner) abort() {
+	for _, wr := range r.workers {
+		for _, p := range wr.all() {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+}
+
+func (r *runner) setInterrupted() {
+	r.mu.Lock()
+	r.interrupted = true
+	r.mu.Unlock()
+}
+
+// supervise waits for the workers, restarting those the fault injector
+// killed, and kills those still running a grace period after the end.
+func (r *runner) supervise(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, wr := range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.keep(wr)
+		}()
+	}
+	allDone := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(allDone)
+	}()
+
+	// Fault injection and progress stop at the deadline, or earlier if ctx
+	// is cancelled.
+	endWall := r.started.Add(time.Duration(r.deadline - r.origin))
+	hctx, hcancel := context.WithDeadline(ctx, endWall)
+	var background sync.WaitGroup
+	if r.cfg.faults() && r.deadline > r.origin {
+		background.Go(func() { r.chaos(hctx) })
+	}
+	if r.cfg.Progress != nil {
+		background.Go(func() { r.progress(hctx, allDone) })
+	}
+
+	grace := time.NewTimer(time.Until(endWall.Add(r.cfg.Grace)))
+	defer grace.Stop()
+	done := ctx.Done()
+	var hung sync.WaitGroup
+	for waiting := true; waiting; {
+		select {
+		case <-allDone:
+			waiting = false
+		case <-done:
+			done = nil
+			r.setInterrupted()
+			r.reg.hdr.stop.Store(1)
+			grace.Reset(r.cfg.Grace)
+		case <-grace.C:
+			var running []*proc
+			for _, wr := range r.workers {
+				if p := wr.current(); p != nil {
+					running = append(running, p)
+				}
+			}
+			why := fmt.Sprintf("hung: still running %v after the end of the run; killed", r.cfg.Grace)
+			hung.Go(func() { killHung(running, why) })
+		}
+	}
+	r.end = min(monotime(), r.deadline)
+	if r.interrupted {
+		r.end = monotime()
+	}
+	hcancel()
+	background.Wait()
+	hung.Wait()
+}
+
+// keep waits for a worker's process and restarts it while the fault
+// injector kills it.
+func (r *runner) keep(wr *workerRun) {
+	for {
+		p := wr.current()
+		<-p.done
+		killed, entry := p.wasKilled()
+		if !killed {
+			r.reapDead(wr, p)
+			return
+		}
+		if !r.cfg.DetectorsOff {
+			r.appendKilled(wr.id, p.incarnation, entry)
+		}
+		if monotime() > r.deadline-int64(restartMargin) || r.reg.hdr.stop.Load() != 0 {
+			return
+		}
+		if _, err := r.start(wr, p.incarnation+1, nil); err != nil {
+			// Reported as the failure of a worker that has no process.
+			wr.mu.Lock()
+			wr.procs = append(wr.procs, startFailed(incarnationName(wr.name, p.incarnation+1), err))
+			wr.mu.Unlock()
+			return
+		}
+	}
+}
+
+// reapDead takes back what a worker that died inside the critical section
+// left: its share of the occupancy counter, and the acquisition it was in,
+// which goes into its log so that the ledger verifier knows whose record
+// the next holder found.
+func (r *runner) reapDead(wr *workerRun, p *proc) {
+	slot := &r.reg.slots[wr.id]
+	if p.cmd == nil || slot.phase.Load() == phaseOut {
+		return
+	}
+	if !r.cfg.DetectorsOff {
+		r.reg.noteKilled(slot.nonce.Load())
+		r.reg.hdr.occupancy.Add(-1)
+		at := slot.acquiredAt.Load()
+		r.appendKilled(wr.id, p.incarnation, detect.Entry{
+			Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: at, Released: at, Flags: detect.FlagDied,
+		})
+	}
+	slot.phase.Store(phaseOut)
+}
+
+// startFailed is a proc that stands for a process that could not start.
+func startFailed(name string, err error) *proc {
+	p := &proc{name: name, done: make(chan struct{}), err: err}
+	close(p.done)
+	return p
+}
+
+// appendKilled adds the acquisition a killed worker was in to its log: the
+// worker itself cannot.
+func (r *runner) appendKilled(worker, inc int, e detect.Entry) {
+	name := filepath.Join(r.logDir, detect.LogName(worker, inc))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return // the worker died before it made its log: nothing to add to
+	}
+	defer f.Close()
+	_, _ = f.Write(detect.AppendEntry(nil, e))
+}
+
+func (r *runner) cleanup() error {
+	var errs []error
+	if r.reg != nil {
+		errs = append(errs, r.reg.close())
+	}
+	if r.scratch != "" {
+		errs = append(errs, os.RemoveAll(r.scratch))
+	}
+	if r.removeDir != "" {
+		errs = append(errs, os.RemoveAll(r.removeDir))
+	}
+	return errors.Join(errs...)
+}

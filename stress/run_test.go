@@ -1,0 +1,437 @@
+//go:build linux
+
+package stress
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lockstress/lockstress/stress/proctest"
+)
+
+// runStress runs cfg on a fresh directory (unless cfg.Dir is set) and
+// checks that the run leaves nothing behind, neither in the directory under
+// test nor in its scratch directory.
+func runStress(t *testing.T, cfg Config) *Report {
+	t.Helper()
+	fresh := cfg.Dir == ""
+	if fresh {
+		cfg.Dir = t.TempDir()
+	}
+	if cfg.Grace == 0 {
+		// A run that passes never waits for the grace period; on a busy
+		// machine workers may need long to finish.
+		cfg.Grace = time.Minute
+	}
+	before := runDirs(t, cfg.Dir)
+	scratch := t.TempDir()
+	scratchParent = scratch
+	defer func() { scratchParent = "" }()
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if left, _ := os.ReadDir(scratch); len(left) > 0 {
+		t.Errorf("the run left %v in its scratch directory", names(left))
+	}
+	if left, _ := os.ReadDir(cfg.Dir); fresh && !cfg.Join && len(left) > 0 {
+		t.Errorf("the run left %v in %s", names(left), cfg.Dir)
+	}
+	for d := range runDirs(t, cfg.Dir) {
+		if !before[d] {
+			t.Errorf("the run left %s in %s", d, cfg.Dir)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		var b bytes.Buffer
+		if err := WriteSummary(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("summary:\n%s", b.String())
+	}
+	return rep
+}
+
+// runDirs returns the run directories in dir.
+func runDirs(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	es, _ := os.ReadDir(dir)
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), "lockstress-") && !strings.HasPrefix(e.Name(), "lockstress-scratch-") {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
+func names(es []os.DirEntry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// The broken strategies must trip every detector. Eight workers holding
+// the lock for a millisecond each collide many times a second, so each
+// detector sees hundreds of violations: a run without one would be a
+// detector that does not work, not bad luck.
+func TestBrokenStrategiesTripEveryDetector(t *testing.T) {
+	for _, s := range BrokenStrategies() {
+		t.Run(s.String(), func(t *testing.T) {
+			rep := runStress(t, Config{Strategy: s, Procs: 8, Duration: time.Second, Hold: Fixed(time.Millisecond)})
+			d := rep.Detectors
+			for name, dr := range map[string]DetectorReport{"ledger": d.Ledger, "occupancy": d.Occupancy, "interval": d.Interval} {
+				if dr.Count == 0 {
+					t.Errorf("%s detector saw no violation in %d critical sections", name, dr.Checked)
+				}
+				if len(dr.Examples) == 0 || dr.Examples[0].Detail == "" || len(dr.Examples[0].Workers) < 1 {
+					t.Errorf("%s detector described no violation: %+v", name, dr.Examples)
+				}
+			}
+			if len(d.Interval.Examples) > 0 && len(d.Interval.Examples[0].Workers) != 2 {
+				t.Errorf("an overlap names %v, want two workers", d.Interval.Examples[0].Workers)
+			}
+			if !rep.Broken || rep.Verdict != "FAIL" || rep.ExitCode() != ExitViolations {
+				t.Errorf("broken %v, verdict %s, exit code %d; want true, FAIL, %d", rep.Broken, rep.Verdict, rep.ExitCode(), ExitViolations)
+			}
+			if len(rep.Failures) > 0 {
+				t.Errorf("failures: %+v", rep.Failures)
+			}
+		})
+	}
+}
+
+// Every real strategy passes on a disk directory and on tmpfs, and every
+// acquisition is seen by every detector.
+func TestRealStrategiesPass(t *testing.T) {
+	dirs := map[string]string{"tempdir": ""}
+	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
+		dirs["devshm"] = "/dev/shm"
+	}
+	for _, s := range Strategies() {
+		for dname, dir := range dirs {
+			t.Run(s.String()+"/"+dname, func(t *testing.T) {
+				rep := runStress(t, Config{Strategy: s, Procs: 8, Duration: 700 * time.Millisecond, Dir: dir})
+				if rep.Violations != 0 || rep.ExitCode() != ExitPass || rep.Verdict != "PASS" {
+					t.Errorf("%d violations, exit code %d, verdict %s; want 0, 0, PASS", rep.Violations, rep.ExitCode(), rep.Verdict)
+				}
+				if len(rep.Failures) > 0 {
+					t.Errorf("failures: %+v", rep.Failures)
+				}
+				if rep.Acquisitions == 0 {
+					t.Fatal("no acquisitions")
+				}
+				d := rep.Detectors
+				for name, n := range map[string]int64{"ledger": d.Ledger.Checked, "occupancy": d.Occupancy.Checked, "interval": d.Interval.Checked} {
+					if n != rep.Acquisitions {
+						t.Errorf("%s detector checked %d of %d acquisitions", name, n, rep.Acquisitions)
+					}
+				}
+				if rep.AcquireLatency.Count != rep.Acquisitions || rep.HoldTime.Count != rep.Acquisitions {
+					t.Errorf("latency samples %d, hold samples %d, acquisitions %d", rep.AcquireLatency.Count, rep.HoldTime.Count, rep.Acquisitions)
+				}
+				if rep.Fairness.Handoffs == nil || *rep.Fairness.Handoffs != rep.Acquisitions-1 {
+					t.Errorf("handoffs %v, want %d", rep.Fairness.Handoffs, rep.Acquisitions-1)
+				}
+				if rep.Filesystem.Type == "" || rep.Filesystem.MountPoint == "" {
+					t.Errorf("filesystem not named: %+v", rep.Filesystem)
+				}
+				if dname == "devshm" && rep.Filesystem.Type != "tmpfs" {
+					t.Errorf("/dev/shm reported as %q, want tmpfs", rep.Filesystem.Type)
+				}
+			})
+		}
+	}
+}
+
+// Without the detectors the harness measures the lock alone and sees no
+// violations, even where there are some.
+func TestDetectorsOff(t *testing.T) {
+	rep := runStress(t, Config{Strategy: None, Procs: 4, Duration: 300 * time.Millisecond, Hold: Fixed(time.Millisecond), DetectorsOff: true})
+	if rep.Detectors.Enabled || rep.Violations != 0 || rep.Detectors.Ledger.Checked != 0 {
+		t.Errorf("detectors %+v, violations %d; want them off and blind", rep.Detectors, rep.Violations)
+	}
+	if rep.Acquisitions == 0 || rep.AcquireLatency.Count != rep.Acquisitions {
+		t.Errorf("acquisitions %d, latency samples %d", rep.Acquisitions, rep.AcquireLatency.Count)
+	}
+	if rep.Fairness.RetakeRatio != nil {
+		t.Errorf("retake ratio %v without the ledger", *rep.Fairness.RetakeRatio)
+	}
+	if rep.Utilization < 1.5 {
+		t.Errorf("utilization %.2f: four workers always inside at once should show well above 1", rep.Utilization)
+	}
+}
+
+// Killing holders of a kernel lock: the kernel drops the lock, the lock
+// recovers, and the detectors, which see the killed holder's ledger state,
+// report no violation.
+func TestKillRecovers(t *testing.T) {
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "ofd"), Procs: 4, Duration: 2 * time.Second, Hold: Fixed(500 * time.Microsecond), KillRate: 5})
+	f := rep.Faults
+	if f.Kills == 0 || f.Recovered == 0 {
+		t.Fatalf("kills %d, recovered %d; want some of each", f.Kills, f.Recovered)
+	}
+	if f.Recovered+f.Unrecovered != f.Kills || f.Recovery.Count != int64(f.Recovered) {
+		t.Errorf("faults do not add up: %+v", f)
+	}
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+	}
+	restarted := 0
+	for _, w := range rep.Workers {
+		restarted += w.Incarnations - 1
+	}
+	if restarted == 0 {
+		t.Error("no worker was restarted")
+	}
+	if rep.Detectors.Ledger.Takeovers > int64(f.Kills) {
+		t.Errorf("%d takeovers for %d kills", rep.Detectors.Ledger.Takeovers, f.Kills)
+	}
+}
+
+// A killed soft holder leaves its lock file behind: unless stale locks are
+// broken, nobody gets the lock again. The run must say so and end on time
+// rather than hang.
+func TestKillSoftEndsOnTime(t *testing.T) {
+	start := time.Now()
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 4, Duration: 1500 * time.Millisecond,
+		Hold: Fixed(200 * time.Microsecond), KillRate: 20, Timeout: 100 * time.Millisecond})
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the run took %v", took)
+	}
+	f := rep.Faults
+	if f.Kills == 0 || f.Recovered+f.Unrecovered != f.Kills {
+		t.Fatalf("faults %+v", f)
+	}
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+	}
+	var b bytes.Buffer
+	if err := WriteSummary(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if f.Unrecovered > 0 {
+		if !strings.Contains(b.String(), "NEVER recovered") {
+			t.Errorf("summary does not say that the lock never recovered:\n%s", b.String())
+		}
+		if rep.Errors["acquire:timeout"].Count == 0 {
+			t.Errorf("no timeouts counted while the lock was lost: %v", rep.Errors)
+		}
+	}
+}
+
+func TestStop(t *testing.T) {
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 4, Duration: 1500 * time.Millisecond,
+		Hold: Fixed(500 * time.Microsecond), Stop: 200 * time.Millisecond, StopRate: 4})
+	if rep.Faults.Stops == 0 || len(rep.Faults.StopEvents) == 0 || rep.Faults.StopEvents[0].DurationNs < int64(100*time.Millisecond) {
+		t.Errorf("stops %+v", rep.Faults)
+	}
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+	}
+	if rep.HoldTime.MaxNs < int64(150*time.Millisecond) {
+		t.Errorf("longest hold %v: a stopped holder should have held the lock while stopped", time.Duration(rep.HoldTime.MaxNs))
+	}
+}
+
+func mustStrategy(t *testing.T, name string) Strategy {
+	t.Helper()
+	for _, s := range Strategies() {
+		if s.String() == name {
+			return s
+		}
+	}
+	t.Skipf("strategy %s is not supported here", name)
+	return Strategy{}
+}
+
+// A worker that crashes is reported with its standard error.
+func TestWorkerCrashReported(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "crash")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho boom >&2\nexit 7\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rep := runStress(t, Config{Strategy: None, Procs: 2, Duration: time.Second, Executable: script})
+	if len(rep.Failures) != 2 || rep.ExitCode() != ExitFailed {
+		t.Fatalf("failures %+v, exit code %d; want 2 failures, %d", rep.Failures, rep.ExitCode(), ExitFailed)
+	}
+	for _, f := range rep.Failures {
+		if f.Reason != "exited with status 7" || f.Stderr != "boom" || f.PID == 0 {
+			t.Errorf("failure %+v", f)
+		}
+	}
+}
+
+// A worker that is killed by someone else is reported.
+func TestWorkerDeathReported(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		proctest.SignalChild(t, os.Getpid(), syscall.SIGKILL, 300*time.Millisecond, 10*time.Second)
+	}()
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second})
+	<-done
+	if len(rep.Failures) != 1 || rep.Failures[0].Reason != "killed by signal killed" {
+		t.Fatalf("failures %+v, want one killed by a signal", rep.Failures)
+	}
+	if rep.ExitCode() != ExitFailed || rep.Violations != 0 {
+		t.Errorf("exit code %d with %d violations, want %d and none", rep.ExitCode(), rep.Violations, ExitFailed)
+	}
+}
+
+// A worker that stops responding is killed after the grace period and
+// reported hung.
+func TestWorkerHangReported(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		proctest.SignalChild(t, os.Getpid(), syscall.SIGSTOP, 300*time.Millisecond, 10*time.Second)
+	}()
+	start := time.Now()
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 1, Duration: time.Second, Grace: time.Second})
+	<-done
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the run took %v", took)
+	}
+	if len(rep.Failures) != 1 || !strings.HasPrefix(rep.Failures[0].Reason, "hung: still running 1s after the end of the run") {
+		t.Fatalf("failures %+v, want one hung", rep.Failures)
+	}
+	if rep.ExitCode() != ExitFailed {
+		t.Errorf("exit code %d, want %d", rep.ExitCode(), ExitFailed)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		field string // for a ConfigError
+		path  string // for a *fs.PathError
+	}{
+		{"no strategy", Config{}, "Strategy", ""},
+		{"negative procs", Config{Strategy: None, Procs: -1}, "Procs", ""},
+		{"negative duration", Config{Strategy: None, Duration: -time.Second}, "Duration", ""},
+		{"negative timeout", Config{Strategy: None, Timeout: -1}, "Timeout", ""},
+		{"negative kill rate", Config{Strategy: None, KillRate: -1}, "KillRate", ""},
+		{"join without run id", Config{Strategy: None, Join: true, Dir: t.TempDir()}, "RunID", ""},
+		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},
+		{"missing dir", Config{Strategy: None, Dir: "/nonexistent/lockstress"}, "", "/nonexistent/lockstress"},
+		{"dir is a file", Config{Strategy: None, Dir: file}, "", file},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := Run(context.Background(), tc.cfg)
+			if err == nil {
+				t.Fatalf("Run succeeded: %+v", rep)
+			}
+			var ce *ConfigError
+			var pe *fs.PathError
+			switch {
+			case tc.field != "":
+				if !errors.As(err, &ce) || ce.Field != tc.field || !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("err = %v, want a ConfigError for %s", err, tc.field)
+				}
+			case !errors.As(err, &pe) || pe.Path != tc.path:
+				t.Errorf("err = %v, want a PathError for %s", err, tc.path)
+			}
+		})
+	}
+}
+
+// Two hosts (here two runs with different host names) join one run; Verify
+// merges them.
+func TestJoinAndVerify(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		runID    string
+		strategy Strategy
+		fail     bool
+	}{
+		{"good", mustStrategy(t, "os"), false},
+		{"broken", None, true},
+	} {
+		t.Run(tc.runID, func(t *testing.T) {
+			reps := make([]*Report, 2)
+			errs := make([]error, 2)
+			done := make(chan int)
+			for i, host := range []string{"a", "b"} {
+				go func() {
+					reps[i], errs[i] = Run(context.Background(), Config{Dir: dir, Join: true, RunID: tc.runID, Host: host,
+						Strategy: tc.strategy, Procs: 3, Duration: 600 * time.Millisecond, Hold: Fixed(200 * time.Microsecond)})
+					done <- i
+				}()
+			}
+			<-done
+			<-done
+			var acquisitions int64
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("host %d: %v", i, err)
+				}
+				acquisitions += reps[i].Acquisitions
+			}
+			rep, err := Verify(filepath.Join(dir, tc.runID), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Hosts) != 2 || len(rep.Workers) != 6 || rep.Acquisitions != acquisitions || rep.Detectors.Ledger.Checked != acquisitions {
+				t.Errorf("hosts %v, %d workers, %d acquisitions (ledger checked %d); want 2 hosts, 6 workers, %d",
+					rep.Hosts, len(rep.Workers), rep.Acquisitions, rep.Detectors.Ledger.Checked, acquisitions)
+			}
+			if got := rep.Detectors.Ledger.Count > 0; got != tc.fail {
+				t.Errorf("ledger violations %d, want some: %v", rep.Detectors.Ledger.Count, tc.fail)
+			}
+			if tc.fail && rep.ExitCode() != ExitViolations || !tc.fail && rep.ExitCode() != ExitPass {
+				t.Errorf("exit code %d", rep.ExitCode())
+			}
+		})
+	}
+	t.Run("mismatch", func(t *testing.T) {
+		_, err := Run(context.Background(), Config{Dir: dir, Join: true, RunID: "good", Strategy: None, Procs: 1, Duration: 100 * time.Millisecond})
+		if !errors.Is(err, ErrRunMismatch) {
+			t.Errorf("joining with another strategy: %v, want ErrRunMismatch", err)
+		}
+	})
+	t.Run("no hosts", func(t *testing.T) {
+		empty := filepath.Join(dir, "empty")
+		if err := os.MkdirAll(empty, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := joinRun(empty, "empty", Config{Strategy: None}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Verify(empty, 0); !errors.Is(err, ErrNoHosts) {
+			t.Errorf("Verify of a run no host finished: %v, want ErrNoHosts", err)
+		}
+	})
+}
+
+// Cancelling the context ends the run early, with a report that says so.
+func TestInterrupt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	rep, err := Run(ctx, Config{Dir: t.TempDir(), Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("interrupted run took %v", took)
+	}
+	if !rep.Interrupted || len(rep.Failures) != 0 || rep.Acquisitions == 0 {
+		t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
+	}
+}

@@ -1,0 +1,186 @@
+package stress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lockstress/lockstress/filelock"
+)
+
+// Strategy is a lock under test: one of filelock's strategies, or one of
+// the broken strategies that exist only to prove that the detectors fire.
+// The zero Strategy is not valid.
+type Strategy struct {
+	name   string
+	lock   filelock.Strategy
+	broken bool
+}
+
+// The broken strategies. They do not exclude anything, on purpose.
+var (
+	// None takes no lock at all: every worker enters the critical section
+	// at once.
+	None = Strategy{name: "none", broken: true}
+	// Racy checks that the lock file does not exist and then creates it
+	// without O_EXCL, and removes it on release: two workers that check
+	// at the same time both enter. The gap between check and create is
+	// widened to RacyWindow so that a short run is sure to see it.
+	Racy = Strategy{name: "racy", broken: true}
+)
+
+// RacyWindow is the pause of the Racy strategy between finding the lock
+// file absent and creating it.
+const RacyWindow = 100 * time.Microsecond
+
+// racyPoll is how often the Racy strategy looks at the lock file while it
+// exists.
+const racyPoll = 50 * time.Microsecond
+
+// Real returns the Strategy that tests filelock strategy s.
+func Real(s filelock.Strategy) Strategy { return Strategy{name: s.String(), lock: s} }
+
+// Strategies returns the real strategies, filelock.Strategies() in order.
+// It never includes a broken strategy.
+func Strategies() []Strategy {
+	var out []Strategy
+	for _, s := range filelock.Strategies() {
+		out = append(out, Real(s))
+	}
+	return out
+}
+
+// BrokenStrategies returns the broken strategies: None and Racy.
+func BrokenStrategies() []Strategy { return []Strategy{None, Racy} }
+
+// ParseStrategy returns the strategy with the given name: a name that
+// filelock.ParseStrategy accepts and this platform supports, or "none" or
+// "racy".
+func ParseStrategy(name string) (Strategy, error) {
+	for _, s := range BrokenStrategies() {
+		if s.name == name {
+			return s, nil
+		}
+	}
+	fs, err := filelock.ParseStrategy(name)
+	if err != nil {
+		return Strategy{}, fmt.Errorf("unknown strategy %q (known: %s)", name, strategyNames())
+	}
+	for _, s := range filelock.Strategies() {
+		if s == fs {
+			return Real(s), nil
+		}
+	}
+	return Strategy{}, fmt.Errorf("strategy %q is not supported on this platform (known: %s)", name, strategyNames())
+}
+
+// ParseStrategies returns the strategies a name selects: "all" selects
+// Strategies(), any other name what ParseStrategy returns.
+func ParseStrategies(name string) ([]Strategy, error) {
+	if name == "all" {
+		return Strategies(), nil
+	}
+	s, err := ParseStrategy(name)
+	if err != nil {
+		return nil, err
+	}
+	return []Strategy{s}, nil
+}
+
+func strategyNames() string {
+	var names []string
+	for _, s := range append(Strategies(), BrokenStrategies()...) {
+		names = append(names, s.name)
+	}
+	return strings.Join(append(names, "all"), ", ")
+}
+
+// String returns the strategy's name.
+func (s Strategy) String() string {
+	if s.name == "" {
+		return "(no strategy)"
+	}
+	return s.name
+}
+
+// Broken reports whether s is one of the broken strategies.
+func (s Strategy) Broken() bool { return s.broken }
+
+// IsZero reports whether s is the zero Strategy.
+func (s Strategy) IsZero() bool { return s.name == "" }
+
+// MarshalText encodes the strategy as its name.
+func (s Strategy) MarshalText() ([]byte, error) { return []byte(s.name), nil }
+
+// UnmarshalText decodes a strategy name as ParseStrategy does.
+func (s *Strategy) UnmarshalText(b []byte) error {
+	v, err := ParseStrategy(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// locker is what a worker needs of a lock; *filelock.Lock has it.
+type locker interface {
+	LockContext(ctx context.Context) error
+	Unlock() error
+}
+
+// newLocker returns a handle for the lock at path.
+func (s Strategy) newLocker(path string) (locker, error) {
+	switch s {
+	case None:
+		return noLock{}, nil
+	case Racy:
+		return racyLock{path: path}, nil
+	}
+	return filelock.New(path, filelock.WithStrategy(s.lock))
+}
+
+type noLock struct{}
+
+func (noLock) LockContext(ctx context.Context) error { return ctx.Err() }
+func (noLock) Unlock() error                         { return nil }
+
+type racyLock struct{ path string }
+
+func (l racyLock) LockContext(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := os.Lstat(l.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			time.Sleep(RacyWindow)
+			f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}
+		if err != nil {
+			return err
+		}
+		t.Reset(racyPoll)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (l racyLock) Unlock() error {
+	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+//go:build linux
+
+package stress
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+	_ "unsafe" // for go:linkname
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// monotime returns the host's CLOCK_MONOTONIC in nanoseconds: one clock
+// that every process of the host reads alike.
+func monotime() int64 {
+	if vdsoClock {
+		return nanotime()
+	}
+	return clockGettime()
+}
+
+func clockGettime() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		panic("clock_gettime(CLOCK_MONOTONIC): " + err.Error()) // cannot fail on Linux
+	}
+	return ts.Nano()
+}
+
+// nanotime is the Go runtime's clock. On Linux it is CLOCK_MONOTONIC read
+// through the vDSO, which costs tens of nanoseconds where the system call
+// of unix.ClockGettime can cost microseconds (under some hypervisors).
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+// vdsoClock reports whether nanotime is CLOCK_MONOTONIC: a system call's
+// reading must fall between two readings of nanotime. Otherwise monotime
+// uses the system call.
+var vdsoClock = func() bool {
+	for range 5 {
+		a := nanotime()
+		b := clockGettime()
+		c := nanotime()
+		if a <= b && b <= c {
+			return true
+		}
+	}
+	return false
+}()
+
+// mapFile maps size bytes of the file at path, shared between processes.
+// With create the file is created (it must not exist) and sized.
+func mapFile(path string, size int, create bool) ([]byte, error) {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if create {
+		if err := f.Truncate(int64(size)); err != nil {
+			return nil, err
+		}
+	} else if info, err := f.Stat(); err != nil {
+		return nil, err
+	} else if info.Size() < int64(size) {
+		return nil, &os.PathError{Op: "map", Path: path, Err: fmt.Errorf("file has %d bytes, want %d", info.Size(), size)}
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: path, Err: err}
+	}
+	return mem, nil
+}
+
+func unmapFile(mem []byte) error { return unix.Munmap(mem) }
+
+// sleepPrecise sleeps for d with nanosleep(2). time.Sleep of a process
+// with one P wakes on the network poller's millisecond ticks, far too
+// coarse for holds of microseconds; the worker has nothing else to do while
+// it sleeps, so blocking its thread costs nothing.
+func sleepPrecise(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for {
+		var rem unix.Timespec
+		err := unix.Nanosleep(&ts, &rem)
+		if !errors.Is(err, unix.EINTR) {
+			return
+		}
+		ts = rem
+	}
+}
+
+// processState returns the state letter of /proc/PID/stat ('R', 'S', 'T',
+// ...).
+func processState(pid int) (byte, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces and parentheses: the state is the
+	// first field after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return b[i+2], nil
+}
+
+// processGone reports whether the process has died or is dying: it no
+// longer exists, is a zombie, or is exiting (PF_EXITING, set before the
+// kernel closes its files and so drops its locks).
+func processGone(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	// Fields after the command: state ppid pgrp session tty_nr tpgid flags.
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 7 {
+		return false
+	}
+	if f[0][0] == 'Z' || f[0][0] == 'X' || f[0][0] == 'x' {
+		return true
+	}
+	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
+	const pfExiting = 0x4
+	return err == nil && flags&pfExiting != 0
+}
+
+// workerAttr makes a worker its own process group, so that a terminal's
+// ^C reaches the parent alone, and kills it if the parent dies.
+func workerAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+var (
+	sigStop = syscall.SIGSTOP
+	sigCont = syscall.SIGCONT
+	sigQuit = syscall.SIGQUIT
+)
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// ledgerFile is the ledger read and written with pread and pwrite.
+type ledgerFile int
+
+// ledgerMap is the ledger mapped into memory (MAP_SHARED).
+type ledgerMap []byte
+
+// openLedger opens the ledger: mapped into memory when mapped is true (on
+// local filesystems, whose page cache all processes share, this reads and
+// writes the same bytes as pread and pwrite without a system call), else
+// as a file.
+func openLedger(path string, mapped bool) (ledgerIO, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	if !mapped {
+		return ledgerFile(fd), nil
+	}
+	mem, err := unix.Mmap(fd, 0, detect.RecordSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	unix.Close(fd)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: path, Err: err}
+	}
+	return ledgerMap(mem), nil
+}
+
+func (f ledgerFile) readAt(b []byte) (int, error) {
+	for {
+		n, err := unix.Pread(int(f), b, 0)
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
+}
+
+func (f ledgerFile) writeAt(b []byte) error {
+	for {
+		n, err := unix.Pwrite(int(f), b, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err == nil && n != len(b) {
+			err = fmt.Errorf("short write: %d of %d bytes", n, len(b))
+		}
+		return err
+	}
+}
+
+func (f ledgerFile) close() error { return unix.Close(int(f)) }
+
+func (m ledgerMap) readAt(b []byte) (int, error) { return copy(b, m), nil }
+
+func (m ledgerMap) writeAt(b []byte) error {
+	if len(b) > len(m) {
+		return fmt.Errorf("record of %d bytes does not fit the ledger's %d", len(b), len(m))
+	}
+	copy(m, b)
+	return nil
+}
+
+func (m ledgerMap) close() error { return unix.Munmap(m) }
+
+// statfsMagic returns the f_type of the filesystem holding path.
+func statfsMagic(path string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, &os.PathError{Op: "statfs", Path: path, Err: err}
+	}
+	return int64(st.Type), nil
+}
+
+const platformSupported = true

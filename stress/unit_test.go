@@ -1,0 +1,220 @@
+package stress
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDist(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Dist
+		str  string
+	}{
+		{"0", Fixed(0), "0s"},
+		{"1ms", Fixed(time.Millisecond), "1ms"},
+		{"250us", Fixed(250 * time.Microsecond), "250µs"},
+		{"uniform:0-2ms", Uniform(0, 2*time.Millisecond), "uniform:0s-2ms"},
+		{"uniform:1-2ms", Uniform(time.Millisecond, 2*time.Millisecond), "uniform:1ms-2ms"},
+		{"uniform:500us-1ms", Uniform(500*time.Microsecond, time.Millisecond), "uniform:500µs-1ms"},
+		{"uniform:1ms-1ms", Uniform(time.Millisecond, time.Millisecond), "uniform:1ms-1ms"},
+		{"exp:1ms", Exp(time.Millisecond), "exp:1ms"},
+	} {
+		got, err := ParseDist(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseDist(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			continue
+		}
+		if got.String() != tc.str {
+			t.Errorf("ParseDist(%q).String() = %q, want %q", tc.in, got.String(), tc.str)
+		}
+		back, err := ParseDist(got.String())
+		if err != nil || back != got {
+			t.Errorf("ParseDist(%q) = %v, %v; want %v", got.String(), back, err, got)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"", "invalid duration"},
+		{"1", "missing unit"},
+		{"-1ms", "negative"},
+		{"uniform:2ms", "want uniform:LO-HI"},
+		{"uniform:3ms-1ms", "lower bound 3ms is above upper bound 1ms"},
+		{"uniform:x-1ms", "invalid duration"},
+		{"exp:-1ms", "negative"},
+		{"normal:1ms", `unknown distribution "normal"`},
+	} {
+		_, err := ParseDist(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.in) {
+			t.Errorf("ParseDist(%q) = %v, want an error naming the input and saying %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestDistSample(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const n = 20000
+	for _, d := range []Dist{Fixed(3 * time.Millisecond), Uniform(time.Millisecond, 3*time.Millisecond), Exp(2 * time.Millisecond)} {
+		var sum time.Duration
+		for range n {
+			v := d.Sample(r)
+			if v < 0 || d.kind == distUniform && (v < d.a || v > d.b) || d.kind == distFixed && v != d.a {
+				t.Fatalf("%v: sample %v out of range", d, v)
+			}
+			sum += v
+		}
+		mean := sum / n
+		if math.Abs(float64(mean-d.Mean())) > 0.05*float64(d.Mean()) {
+			t.Errorf("%v: sample mean %v, want about %v", d, mean, d.Mean())
+		}
+	}
+	if (Dist{}).Sample(r) != 0 || !(Dist{}).IsZero() {
+		t.Error("the zero Dist is not always 0")
+	}
+}
+
+func TestJainIndex(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []int64
+		want float64
+	}{
+		{nil, 0},
+		{[]int64{0, 0, 0}, 0},
+		{[]int64{5}, 1},
+		{[]int64{7, 7, 7, 7}, 1},
+		{[]int64{10, 0, 0, 0}, 0.25},
+		{[]int64{1, 2, 3, 4}, 100.0 / (4 * 30)},
+		{[]int64{1, 1, 0, 0}, 0.5},
+		{[]int64{1 << 40, 1 << 40}, 1},
+	} {
+		if got := JainIndex(tc.xs); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("JainIndex(%v) = %v, want %v", tc.xs, got, tc.want)
+		}
+	}
+}
+
+func TestFairness(t *testing.T) {
+	f := fairness([]WorkerStats{{Name: "w0", Acquisitions: 4}, {Name: "w1"}, {Name: "w2", Acquisitions: 2}, {Name: "w3"}})
+	if f.Workers != 4 || f.Min != 0 || f.Max != 4 || !slices.Equal(f.Starved, []string{"w1", "w3"}) || math.Abs(f.Jain-36.0/80) > 1e-12 {
+		t.Errorf("fairness = %+v", f)
+	}
+}
+
+func TestSummarizeExact(t *testing.T) {
+	var xs []int64
+	for i := int64(1); i <= 1000; i++ {
+		xs = append(xs, i)
+	}
+	l := summarizeExact(xs)
+	if l.Count != 1000 || l.P50Ns != 500 || l.P90Ns != 900 || l.P99Ns != 990 || l.P999Ns != 999 || l.MaxNs != 1000 || l.MeanNs != 500.5 {
+		t.Errorf("summarizeExact = %+v", l)
+	}
+	if (summarizeExact(nil) != Latency{}) {
+		t.Error("summary of nothing is not zero")
+	}
+}
+
+func TestStrategies(t *testing.T) {
+	real := Strategies()
+	if len(real) == 0 {
+		t.Fatal("no real strategies")
+	}
+	all, err := ParseStrategies("all")
+	if err != nil || !slices.Equal(all, real) {
+		t.Errorf(`ParseStrategies("all") = %v, %v; want %v`, all, err, real)
+	}
+	for _, s := range real {
+		if s.Broken() {
+			t.Errorf("real strategy %v is broken", s)
+		}
+		got, err := ParseStrategy(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseStrategy(%q) = %v, %v", s, got, err)
+		}
+	}
+	for _, s := range BrokenStrategies() {
+		if !s.Broken() || slices.Contains(all, s) {
+			t.Errorf("broken strategy %v: Broken() = %v, in all: %v", s, s.Broken(), slices.Contains(all, s))
+		}
+		got, err := ParseStrategy(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseStrategy(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseStrategy("flock"); err == nil || !strings.Contains(err.Error(), "known: ") {
+		t.Errorf(`ParseStrategy("flock") = %v, want an error listing the known ones`, err)
+	}
+	var s Strategy
+	if err := s.UnmarshalText([]byte("racy")); err != nil || s != Racy {
+		t.Errorf("UnmarshalText(racy) = %v, %v", s, err)
+	}
+}
+
+func TestMountInfo(t *testing.T) {
+	const info = `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
+30 22 0:25 / /dev/shm rw,nosuid,nodev shared:4 - tmpfs tmpfs rw,size=1024k
+31 22 0:40 / /mnt/nfs rw,relatime shared:5 - nfs4 server:/export rw,vers=4.1,hard
+32 31 0:41 / /mnt/nfs/inner\040dir rw master:2 - fuse.sshfs me@host:/x rw,user_id=0
+33 30 0:26 / /dev/shm rw,noexec - tmpfs tmpfs rw,size=2048k
+bad line without separator
+`
+	for _, tc := range []struct {
+		path                        string
+		point, fstype, source, opts string
+	}{
+		{"/home/me", "/", "ext4", "/dev/sda1", "rw,relatime,errors=remount-ro"},
+		{"/dev/shm/x", "/dev/shm", "tmpfs", "tmpfs", "rw,noexec,size=2048k"},
+		{"/mnt/nfs", "/mnt/nfs", "nfs4", "server:/export", "rw,relatime,vers=4.1,hard"},
+		{"/mnt/nfsx", "/", "ext4", "/dev/sda1", "rw,relatime,errors=remount-ro"},
+		{"/mnt/nfs/inner dir/a", "/mnt/nfs/inner dir", "fuse.sshfs", "me@host:/x", "rw,user_id=0"},
+	} {
+		m, ok := findMount(strings.NewReader(info), tc.path)
+		got := []string{m.point, m.fstype, m.source, mergeOptions(m.options, m.superOptions)}
+		want := []string{tc.point, tc.fstype, tc.source, tc.opts}
+		if !ok || !slices.Equal(got, want) {
+			t.Errorf("findMount(%q) = %q, %v; want %q", tc.path, got, ok, want)
+		}
+	}
+}
+
+func TestProbeFilesystem(t *testing.T) {
+	fs := probeFilesystem("/dev/shm")
+	if fs.Type != "tmpfs" || fs.Magic != "0x1021994" || fs.MountType != "tmpfs" || fs.MountPoint != "/dev/shm" {
+		t.Errorf("probeFilesystem(/dev/shm) = %+v", fs)
+	}
+	if s := fs.String(); !strings.Contains(s, "/dev/shm on tmpfs") {
+		t.Errorf("Filesystem.String() = %q", s)
+	}
+	fs = probeFilesystem("/nonexistent/dir")
+	if fs.Type != "unknown" || fs.MountPoint != "" {
+		t.Errorf("probeFilesystem of a missing directory = %+v", fs)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	pass := &Report{}
+	violated := &Report{Violations: 1}
+	failed := &Report{Failures: []Failure{{Worker: "w0"}}}
+	both := &Report{Violations: 2, Failures: []Failure{{Worker: "w0"}}}
+	for _, tc := range []struct {
+		reports []*Report
+		want    int
+	}{
+		{nil, ExitPass},
+		{[]*Report{pass, pass}, ExitPass},
+		{[]*Report{pass, failed}, ExitFailed},
+		{[]*Report{failed, violated}, ExitViolations},
+		{[]*Report{both}, ExitViolations},
+	} {
+		if got := ExitCode(tc.reports...); got != tc.want {
+			t.Errorf("ExitCode(%d reports) = %d, want %d", len(tc.reports), got, tc.want)
+		}
+		d := NewDocument(tc.reports...)
+		if d.ExitCode != tc.want || (d.Verdict == "PASS") != (tc.want == ExitPass) || d.Version != SchemaVersion {
+			t.Errorf("NewDocument: %+v", d)
+		}
+	}
+}

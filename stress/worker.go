@@ -1,0 +1,584 @@
+package stress
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lockstress/lockstress/filelock"
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// workerEnv is the environment variable that makes a process a worker; its
+// value is the workerSpec as JSON.
+const workerEnv = "LOCKSTRESS_WORKER"
+
+// RunWorkerIfChild runs the worker loop and exits if this process was
+// started by Run as a worker; otherwise it returns at once. A program that
+// runs the harness (the default Config.Executable is the program itself)
+// calls it first thing in main, and a test binary in TestMain.
+func RunWorkerIfChild() {
+	spec, ok := os.LookupEnv(workerEnv)
+	if !ok {
+		return
+	}
+	os.Exit(workerMain(spec, os.Stdout, os.Stderr))
+}
+
+// workerSpec is what a worker process is told.
+type workerSpec struct {
+	Run         string   `json:"run"`
+	Host        string   `json:"host"`
+	Worker      int      `json:"worker"`
+	Workers     int      `json:"workers"`
+	Incarnation int      `json:"incarnation"`
+	Owner       string   `json:"owner"`
+	Strategy    Strategy `json:"strategy"`
+	LockPath    string   `json:"lock"`
+	Region      string   `json:"region"`
+	Detectors   bool     `json:"detectors"`
+	LedgerPath  string   `json:"ledger,omitempty"`
+	// ReopenLedger makes the worker open and close the ledger in every
+	// critical section and use pread and pwrite, for the close-to-open
+	// consistency of network filesystems; otherwise it maps the ledger
+	// into memory once.
+	ReopenLedger bool          `json:"reopen_ledger,omitempty"`
+	LogDir       string        `json:"log_dir,omitempty"`
+	Hold         Dist          `json:"hold"`
+	Think        Dist          `json:"think"`
+	Timeout      time.Duration `json:"timeout"`
+	Seed         uint64        `json:"seed"`
+	Barrier      bool          `json:"barrier"` // wait for EOF on descriptor 3
+	MaxExamples  int           `json:"max_examples"`
+}
+
+// workerResult is what a worker hands back on its standard output.
+type workerResult struct {
+	Worker       int                   `json:"worker"`
+	Incarnation  int                   `json:"incarnation"`
+	Acquisitions int64                 `json:"acquisitions"`
+	Latency      []byte                `json:"latency"` // HDR histogram, V2 compressed
+	Hold         []byte                `json:"hold"`
+	Errors       map[string]ErrorCount `json:"errors"`
+	Occupied     []detect.Violation    `json:"occupied"`
+}
+
+// ErrorCount counts the errors of one kind and keeps the first message.
+type ErrorCount struct {
+	Count int64  `json:"count"`
+	First string `json:"first"`
+}
+
+// Histogram range: 1ns to 1h with 3 significant digits.
+const (
+	histMax     = int64(time.Hour)
+	histSigFigs = 3
+)
+
+func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, histSigFigs) }
+
+func record(h *hdrhistogram.Histogram, v int64) {
+	_ = h.RecordValue(min(max(v, 1), histMax)) // in range: cannot fail
+}
+
+// stopPoll is how often a worker looks at the stop signal.
+const stopPoll = 50 * time.Millisecond
+
+// logBatch is how many log entries a worker collects before it writes
+// them: a write per acquisition would cost more than all the detectors. A
+// worker killed by the fault injector loses the entries it has not written
+// yet; what it wrote is whole entries.
+const logBatch = 128
+
+// maxConsecutiveErrors is how many acquisitions in a row may fail with an
+// error other than a timeout before the worker gives up.
+const maxConsecutiveErrors = 100
+
+func workerMain(specJSON string, stdout, stderr io.Writer) int {
+	var spec workerSpec
+	if err := json.Unmarshal([]byte(specJSON), &spec); err != nil {
+		fmt.Fprintf(stderr, "lockstress worker: bad %s: %v\n", workerEnv, err)
+		return 2
+	}
+	w, err := newWorker(spec)
+	if err == nil {
+		err = w.run()
+		err = errors.Join(err, w.close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lockstress worker %s: %v\n", spec.Owner, err)
+		return 1
+	}
+	if err := json.NewEncoder(stdout).Encode(w.result()); err != nil {
+		fmt.Fprintf(stderr, "lockstress worker %s: writing result: %v\n", spec.Owner, err)
+		return 1
+	}
+	return 0
+}
+
+type worker struct {
+	spec  workerSpec
+	reg   *region
+	slot  *regionSlot
+	lock  locker
+	rng   *rand.Rand // hold and think times
+	nonce *rand.Rand // nonces: random, never seeded
+
+	log      *os.File
+	logBuf   []byte // entries not written yet, whole ones only
+	obs      *os.File
+	obsCount int
+
+	latency, hold *hdrhistogram.Histogram
+	acquired      int64
+	errors        map[string]ErrorCount
+	occupied      []detect.Violation
+	consecutive   int
+
+	// The ledger while it is open; kept is true when it stays open.
+	ledger  ledgerIO
+	kept    bool
+	entry   detect.Entry
+	lastSeq uint64
+
+	rbuf, wbuf []byte
+	deadline   int64
+}
+
+func newWorker(spec workerSpec) (*worker, error) {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // crypto/rand.Read never fails
+	w := &worker{
+		spec:    spec,
+		rng:     rand.New(rand.NewPCG(spec.Seed, uint64(spec.Worker)<<32|uint64(spec.Incarnation))),
+		nonce:   rand.New(rand.NewChaCha8(seed)),
+		latency: newHistogram(),
+		hold:    newHistogram(),
+		errors:  map[string]ErrorCount{},
+		rbuf:    make([]byte, detect.RecordSize+64),
+	}
+	var err error
+	if w.reg, err = openRegion(spec.Region, spec.Workers); err != nil {
+		return nil, err
+	}
+	w.slot = &w.reg.slots[spec.Worker]
+	w.slot.pid.Store(int64(os.Getpid()))
+	if w.lock, err = spec.Strategy.newLocker(spec.LockPath); err != nil {
+		w.close()
+		return nil, err
+	}
+	if spec.Detectors {
+		name := filepath.Join(spec.LogDir, detect.LogName(spec.Worker, spec.Incarnation))
+		w.log, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+		if err == nil {
+			h := detect.LogHeader{Run: spec.Run, Host: spec.Host, Worker: spec.Worker, Incarnation: spec.Incarnation, PID: os.Getpid(), Owner: spec.Owner}
+			_, err = w.log.Write(detect.AppendLogHeader(nil, h))
+		}
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *worker) close() error {
+	var errs []error
+	if w.log != nil {
+		errs = append(errs, w.flushLog(), w.log.Close())
+		w.log = nil
+	}
+	if w.obs != nil {
+		errs = append(errs, w.obs.Close())
+		w.obs = nil
+	}
+	errs = append(errs, w.closeLedger(true), w.reg.close())
+	return errors.Join(errs...)
+}
+
+// run waits at the barrier and loops until the deadline.
+func (w *worker) run() error {
+	hdr := w.reg.hdr
+	hdr.ready.Add(1)
+	if w.spec.Barrier {
+		barrier := os.NewFile(3, "barrier")
+		_, _ = io.Copy(io.Discard, barrier) // returns at EOF: the parent closed its end
+		barrier.Close()
+	}
+	w.deadline = hdr.deadline.Load()
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
+	// Stop early when the parent says so. The watcher is waited for: it
+	// reads the region, which is unmapped when the worker closes.
+	var watcher sync.WaitGroup
+	defer watcher.Wait()
+	defer cancel()
+	watcher.Go(func() {
+		t := time.NewTicker(stopPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if hdr.stop.Load() != 0 {
+					cancel()
+					return
+				}
+			}
+		}
+	})
+	for ctx.Err() == nil {
+		if err := w.cycle(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cycle makes one acquisition: acquire, critical section, release, think.
+func (w *worker) cycle(ctx context.Context) error {
+	nonce := w.nonce.Uint64() | 1 // never 0
+	w.slot.nonce.Store(nonce)
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if w.spec.Timeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, w.spec.Timeout)
+	}
+	start := monotime()
+	err := w.lock.LockContext(actx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the run is over
+		}
+		kind := w.countError("acquire", err)
+		if kind == "timeout" || kind == "would-block" {
+			w.consecutive = 0
+			return nil
+		}
+		if w.consecutive++; w.consecutive >= maxConsecutiveErrors {
+			return fmt.Errorf("giving up after %d acquisitions in a row failed; the last: %w", w.consecutive, err)
+		}
+		w.sleep(time.Millisecond)
+		return nil
+	}
+	w.consecutive = 0
+	acq := monotime()
+	record(w.latency, acq-start)
+	w.acquired++
+	w.slot.acquisitions.Add(1)
+	if hdr := w.reg.hdr; hdr.killPending.Load() != 0 {
+		hdr.recoveredAt.CompareAndSwap(0, acq)
+	}
+	err = w.enter(acq, nonce)
+	if err == nil {
+		w.sleep(w.spec.Hold.Sample(w.rng))
+	}
+	err = errors.Join(err, w.leave())
+	rel := monotime()
+	if uerr := w.lock.Unlock(); uerr != nil {
+		w.countError("release", uerr)
+	}
+	w.slot.holdNanos.Add(rel - acq)
+	record(w.hold, rel-acq)
+	if err != nil {
+		// The ledger may still be held with this acquisition's nonce:
+		// log it as abandoned, so that the next holder's finding it held
+		// is not taken for a violation.
+		if w.log != nil && w.entry.Nonce == nonce {
+			w.entry.Flags |= detect.FlagDied
+			w.logEntry(acq, rel)
+		}
+		return err
+	}
+	if w.log != nil {
+		if err := w.logEntry(acq, rel); err != nil {
+			return err
+		}
+	}
+	w.sleep(w.spec.Think.Sample(w.rng))
+	return nil
+}
+
+// logEntry logs the current acquisition.
+func (w *worker) logEntry(acq, rel int64) error {
+	w.entry.Acquired, w.entry.Released = acq, rel
+	w.logBuf = detect.AppendEntry(w.logBuf, w.entry)
+	if len(w.logBuf) >= logBatch*detect.EntrySize {
+		return w.flushLog()
+	}
+	return nil
+}
+
+func (w *worker) flushLog() error {
+	if len(w.logBuf) == 0 {
+		return nil
+	}
+	_, err := w.log.Write(w.logBuf)
+	w.logBuf = w.logBuf[:0]
+	return err
+}
+
+// sleep sleeps for d, but not past the deadline.
+func (w *worker) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if left := time.Duration(w.deadline - monotime()); d > left {
+		d = left
+	}
+	if d > 0 {
+		sleepPrecise(d)
+	}
+}
+
+// enter runs the detectors on entry to the critical section.
+func (w *worker) enter(acq int64, nonce uint64) error {
+	s := w.slot
+	s.seq.Store(0)
+	s.acquiredAt.Store(acq)
+	if !w.spec.Detectors {
+		s.phase.Store(phaseInside)
+		return nil
+	}
+	s.phase.Store(phaseEntering)
+	n := w.reg.hdr.occupancy.Add(1)
+	s.phase.Store(phaseInside)
+	if n > 1 {
+		w.occupancyViolation(acq, n)
+	}
+	return w.ledgerEnter(nonce)
+}
+
+// leave runs the detectors on leaving the critical section.
+func (w *worker) leave() error {
+	s := w.slot
+	if !w.spec.Detectors {
+		s.phase.Store(phaseOut)
+		return nil
+	}
+	err := w.ledgerLeave()
+	s.phase.Store(phaseLeaving)
+	w.reg.hdr.occupancy.Add(-1)
+	s.phase.Store(phaseOut)
+	return err
+}
+
+// occupancyViolation handles an entry that found the counter at n > 1.
+// It is a violation unless every other worker still counted has died: a
+// worker that dies inside the critical section stays counted until the
+// parent notices, while the kernel may hand its lock on at once.
+func (w *worker) occupancyViolation(at, n int64) {
+	var others []string
+	alive := false
+	for _, i := range w.reg.inside(w.spec.Worker) {
+		others = append(others, ownerName(w.spec.Host, i, w.spec.Owner))
+		// One live worker inside makes it a violation: look no further.
+		alive = alive || !processGone(int(w.reg.slots[i].pid.Load()))
+	}
+	if len(others) > 0 && !alive {
+		return
+	}
+	w.slot.occupied.Add(1)
+	if len(w.occupied) >= w.spec.MaxExamples {
+		return
+	}
+	inside := strings.Join(others, ", ")
+	if inside == "" {
+		inside = "none any more (they left before they could be named)"
+	}
+	w.occupied = append(w.occupied, detect.Violation{
+		Detector: detect.Occupancy, Kind: detect.KindOccupied,
+		Workers: append([]string{incarnationName(w.spec.Owner, w.spec.Incarnation)}, others...),
+		AtNs:    at,
+		Detail:  fmt.Sprintf("the occupancy counter was %d on entry; also in or at the critical section: %s", n, inside),
+	})
+}
+
+// ledgerIO reads and writes the ledger record at offset 0.
+type ledgerIO interface {
+	readAt(b []byte) (int, error)
+	writeAt(b []byte) error
+	close() error
+}
+
+// ledgerEnter reads the ledger, which must be released, and writes it held
+// with the next sequence number and this acquisition's nonce.
+func (w *worker) ledgerEnter(nonce uint64) error {
+	if w.ledger == nil {
+		f, err := openLedger(w.spec.LedgerPath, !w.spec.ReopenLedger)
+		if err != nil {
+			return err
+		}
+		w.ledger, w.kept = f, !w.spec.ReopenLedger
+	}
+	f := w.ledger
+	n, err := f.readAt(w.rbuf)
+	if err != nil {
+		return &os.PathError{Op: "read", Path: w.spec.LedgerPath, Err: err}
+	}
+	w.entry = detect.Entry{Nonce: nonce}
+	prev := w.lastSeq
+	rec, perr := detect.ParseRecord(w.rbuf[:n])
+	if perr == nil {
+		prev = rec.Seq
+		if rec.State != detect.Released {
+			w.entry.Flags |= detect.FlagHeld
+			w.entry.Seen = rec.Nonce
+		}
+	} else {
+		w.entry.Flags |= detect.FlagTornEntry
+	}
+	w.entry.Seq = prev + 1
+	if w.entry.Flags != 0 {
+		w.observe(w.entry.Flags, n, perr)
+	}
+	w.wbuf = detect.AppendRecord(w.wbuf[:0], detect.Record{Seq: w.entry.Seq, State: detect.Held, Owner: w.spec.Owner, Nonce: nonce})
+	if err := f.writeAt(w.wbuf); err != nil {
+		return &os.PathError{Op: "write", Path: w.spec.LedgerPath, Err: err}
+	}
+	w.slot.seq.Store(w.entry.Seq)
+	w.lastSeq = max(w.lastSeq, w.entry.Seq)
+	return nil
+}
+
+// ledgerLeave checks that the ledger still holds this acquisition and
+// writes it released.
+func (w *worker) ledgerLeave() error {
+	f := w.ledger
+	if f == nil {
+		return nil
+	}
+	n, err := f.readAt(w.rbuf)
+	if err != nil {
+		return errors.Join(&os.PathError{Op: "read", Path: w.spec.LedgerPath, Err: err}, w.closeLedger(true))
+	}
+	var flag detect.Flags
+	rec, perr := detect.ParseRecord(w.rbuf[:n])
+	switch {
+	case perr != nil:
+		flag = detect.FlagTornExit
+	case rec.State != detect.Held || rec.Nonce != w.entry.Nonce || rec.Seq != w.entry.Seq:
+		flag = detect.FlagChanged
+		w.entry.Seen = rec.Nonce
+	}
+	if flag != 0 {
+		w.entry.Flags |= flag
+		w.observe(flag, n, perr)
+	}
+	if f := w.entry.Flags; f&^detect.FlagHeld != 0 || f&detect.FlagHeld != 0 && !w.reg.wasKilled(w.entry.Seen) {
+		w.slot.ledgerFlags.Add(1)
+	}
+	w.wbuf = detect.AppendRecord(w.wbuf[:0], detect.Record{Seq: w.entry.Seq, State: detect.Released, Owner: w.spec.Owner, Nonce: w.entry.Nonce})
+	werr := f.writeAt(w.wbuf)
+	if werr != nil {
+		werr = &os.PathError{Op: "write", Path: w.spec.LedgerPath, Err: werr}
+	}
+	return errors.Join(werr, w.closeLedger(werr != nil))
+}
+
+// closeLedger closes the ledger unless it is kept open; with always it
+// closes it in any case.
+func (w *worker) closeLedger(always bool) error {
+	if w.ledger == nil || w.kept && !always {
+		return nil
+	}
+	f := w.ledger
+	w.ledger = nil
+	if err := f.close(); err != nil {
+		return &os.PathError{Op: "close", Path: w.spec.LedgerPath, Err: err}
+	}
+	return nil
+}
+
+// observe writes what was read into the observations file, for the first
+// few observations.
+func (w *worker) observe(f detect.Flags, n int, perr error) {
+	if w.obsCount >= w.spec.MaxExamples {
+		return
+	}
+	w.obsCount++
+	if w.obs == nil {
+		var err error
+		name := filepath.Join(w.spec.LogDir, detect.ObsName(w.spec.Worker, w.spec.Incarnation))
+		if w.obs, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+			w.countError("observe", err)
+			return
+		}
+	}
+	o := detect.Observation{Seq: w.entry.Seq, Nonce: w.entry.Nonce, AtNs: monotime(), Flags: f, Record: string(w.rbuf[:n])}
+	if perr != nil {
+		o.Error = perr.Error()
+	}
+	b, _ := json.Marshal(o) // plain data: always marshals
+	if _, err := w.obs.Write(append(b, '\n')); err != nil {
+		w.countError("observe", err)
+	}
+}
+
+// countError counts err under op and its kind, and returns the kind.
+func (w *worker) countError(op string, err error) string {
+	kind := errorKind(err)
+	key := op + ":" + kind
+	c := w.errors[key]
+	if c.Count == 0 {
+		c.First = err.Error()
+	}
+	c.Count++
+	w.errors[key] = c
+	return kind
+}
+
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, filelock.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, filelock.ErrWouldBlock):
+		return "would-block"
+	case errors.Is(err, filelock.ErrLockLost):
+		return "lock-lost"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "other"
+}
+
+func (w *worker) result() workerResult {
+	lat, _ := w.latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	hold, _ := w.hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	return workerResult{
+		Worker: w.spec.Worker, Incarnation: w.spec.Incarnation, Acquisitions: w.acquired,
+		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied,
+	}
+}
+
+// ownerName names worker i of a host as in reports. owner is the name of
+// any worker of the same host, which gives the form.
+func ownerName(host string, i int, owner string) string {
+	if strings.Contains(owner, "/") {
+		return fmt.Sprintf("%s/w%d", host, i)
+	}
+	return fmt.Sprintf("w%d", i)
+}
+
+func incarnationName(owner string, inc int) string {
+	return detect.LogHeader{Owner: owner, Incarnation: inc}.Name()
+}
+
+// randomID returns 12 random hex digits.
+func randomID() string {
+	var b [6]byte
+	_, _ = crand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
