@@ -79,11 +79,6 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// identity returns the process identity the record names.
-func (r Record) identity() proc.Identity {
-	return proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
-}
-
 // MarshalText encodes the record in the documented text form. It fails if
 // a field cannot be represented.
 func (r Record) MarshalText() ([]byte, error) {

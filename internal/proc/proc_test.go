@@ -1,0 +1,76 @@
+package proc
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSelf(t *testing.T) {
+	me := Self()
+	require.Equal(t, os.Getpid(), me.PID)
+	host, _ := os.Hostname()
+	require.Equal(t, host, me.Host)
+	if runtime.GOOS == "linux" {
+		require.NotEmpty(t, me.BootID)
+		require.NotEmpty(t, me.PIDNS)
+		require.NotZero(t, me.Start)
+		require.True(t, SameHost(me))
+		require.Equal(t, Alive, Check(me))
+	}
+}
+
+func TestCheck(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("liveness is decided only on Linux, from /proc; elsewhere it is always Unknown")
+	}
+	cmd := child()
+	require.NoError(t, cmd.Start())
+	pid := cmd.Process.Pid
+	start, err := startTime(pid)
+	require.NoError(t, err)
+	id := Self()
+	id.PID, id.Start = pid, start
+	require.NoError(t, cmd.Wait()) // reaped: the PID is gone
+	require.Equal(t, Dead, Check(id))
+
+	reused := Self()
+	reused.Start++ // the same PID with another start time: a later process
+	require.Equal(t, Dead, Check(reused))
+
+	other := Self()
+	other.BootID = "another-boot"
+	require.False(t, SameHost(other))
+	require.Equal(t, Unknown, Check(Identity{PID: 0}))
+}
+
+func TestZombieIsDead(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("zombies are recognised only on Linux, from /proc")
+	}
+	cmd := child()
+	require.NoError(t, cmd.Start())
+	id := Self()
+	id.PID = cmd.Process.Pid
+	id.Start, _ = startTime(id.PID)
+	defer cmd.Wait()
+	// Not yet reaped: once it exits it is a zombie, which counts as dead.
+	for Check(id) != Dead {
+		time.Sleep(time.Millisecond)
+	}
+	state, _, err := stat(id.PID)
+	require.NoError(t, err)
+	require.Equal(t, byte('Z'), state)
+}
+
+// child returns a command that runs this test binary with no tests: a
+// process that exits at once.
+func child() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	return cmd
+}
