@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -46,25 +45,6 @@ func TestCheck(t *testing.T) {
 	other.BootID = "another-boot"
 	require.False(t, SameHost(other))
 	require.Equal(t, Unknown, Check(Identity{PID: 0}))
-}
-
-func TestZombieIsDead(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("zombies are recognised only on Linux, from /proc")
-	}
-	cmd := child()
-	require.NoError(t, cmd.Start())
-	id := Self()
-	id.PID = cmd.Process.Pid
-	id.Start, _ = startTime(id.PID)
-	defer cmd.Wait()
-	// Not yet reaped: once it exits it is a zombie, which counts as dead.
-	for Check(id) != Dead {
-		time.Sleep(time.Millisecond)
-	}
-	state, _, err := stat(id.PID)
-	require.NoError(t, err)
-	require.Equal(t, byte('Z'), state)
 }
 
 // child returns a command that runs this test binary with no tests: a
