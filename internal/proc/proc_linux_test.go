@@ -24,4 +24,3 @@ func TestZombieIsDead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, byte('Z'), state)
 }
-
