@@ -1,0 +1,90 @@
+//go:build darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd || solaris
+
+package fsys
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCreateExclAndReadAll(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	var fsys OS
+	f, err := fsys.CreateExcl(name, 0o644)
+	require.NoError(t, err)
+	_, err = f.Write([]byte("hello\n"))
+	require.NoError(t, err)
+	info, err := f.Stat()
+	require.NoError(t, err)
+	require.True(t, info.Mode.IsRegular())
+	require.EqualValues(t, 6, info.Size)
+	require.EqualValues(t, 1, info.Nlink)
+	require.False(t, info.ID.IsZero())
+	require.NoError(t, f.Close())
+	require.ErrorIs(t, f.Close(), fs.ErrClosed)
+
+	_, err = fsys.CreateExcl(name, 0o644)
+	require.ErrorIs(t, err, fs.ErrExist)
+
+	data, rinfo, err := ReadAll(fsys, name, 3)
+	require.NoError(t, err)
+	require.Equal(t, "hel", string(data), "at most limit bytes")
+	require.Equal(t, info.ID, rinfo.ID)
+
+	require.NoError(t, fsys.Link(name, name+".2"))
+	linfo, err := fsys.Lstat(name)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, linfo.Nlink)
+}
+
+func TestNeverFollowsOrBlocks(t *testing.T) {
+	dir := t.TempDir()
+	var fsys OS
+	target := filepath.Join(dir, "target")
+	require.NoError(t, os.WriteFile(target, []byte("x"), 0o644))
+	link := filepath.Join(dir, "link")
+	require.NoError(t, os.Symlink(target, link))
+
+	_, err := fsys.CreateExcl(link, 0o644)
+	require.ErrorIs(t, err, fs.ErrExist)
+	_, err = fsys.OpenRead(link)
+	require.True(t, errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK), "%v", err)
+	info, err := fsys.Lstat(link)
+	require.NoError(t, err)
+	require.NotZero(t, info.Mode&fs.ModeSymlink)
+	info, err = fsys.Stat(link)
+	require.NoError(t, err)
+	require.True(t, info.Mode.IsRegular())
+
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	_, info, err = ReadAll(fsys, fifo, 10)
+	require.ErrorIs(t, err, ErrNotRegular)
+	require.NotZero(t, info.Mode&fs.ModeNamedPipe)
+
+	dinfo, err := fsys.Lstat(dir)
+	require.NoError(t, err)
+	require.True(t, dinfo.Mode.IsDir())
+}
+
+func TestTouchUsesTheCurrentTime(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(name, nil, 0o644))
+	old := time.Unix(1e9, 0)
+	require.NoError(t, os.Chtimes(name, old, old))
+	var fsys OS
+	require.NoError(t, fsys.Touch(name))
+	info, err := fsys.Lstat(name)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now(), info.ModTime, time.Minute)
+	require.ErrorIs(t, fsys.Touch(name+".missing"), fs.ErrNotExist)
+	require.NoError(t, fsys.SyncDir(filepath.Dir(name)))
+}
