@@ -142,47 +142,31 @@ func (f *rawFile) Read(p []byte) (int, error) {
 }
 
 func (f *rawFile) ReadAt(p []byte, off int64) (int, error) {
-	done := 0
-	for done < len(p) {
-		n, err := unix.Pread(f.fd, p[done:], off+int64(done))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return done, f.wrap("read", err)
-		}
-		if n == 0 {
-			return done, io.EOF
-		}
-		done += n
-	}
-	return done, nil
+	return f.full("read", p, func(b []byte, done int) (int, error) { return unix.Pread(f.fd, b, off+int64(done)) })
 }
 
 func (f *rawFile) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		n, err := unix.Write(f.fd, p[done:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return done, f.wrap("write", err)
-		}
-		done += n
-	}
-	return done, nil
+	return f.full("write", p, func(b []byte, _ int) (int, error) { return unix.Write(f.fd, b) })
 }
 
 func (f *rawFile) WriteAt(p []byte, off int64) (int, error) {
+	return f.full("write", p, func(b []byte, done int) (int, error) { return unix.Pwrite(f.fd, b, off+int64(done)) })
+}
+
+// full calls step with the rest of p until all of p is done, retrying on
+// EINTR; step returning 0 bytes means end of file.
+func (f *rawFile) full(op string, p []byte, step func(rest []byte, done int) (int, error)) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := unix.Pwrite(f.fd, p[done:], off+int64(done))
+		n, err := step(p[done:], done)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return done, f.wrap("write", err)
+			return done, f.wrap(op, err)
+		}
+		if n == 0 {
+			return done, io.EOF
 		}
 		done += n
 	}
