@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // The benchmarks measure one uncontended acquire+release. Each strategy
@@ -59,7 +61,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 
 // rawRecord is a record of the size the library writes.
 var rawRecord = func() []byte {
-	data, err := newRecord(time.Now()).MarshalText()
+	data, err := newRecord(proc.Self(), time.Now()).MarshalText()
 	if err != nil {
 		panic(err)
 	}

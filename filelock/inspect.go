@@ -1,5 +1,7 @@
 package filelock
 
+import "time"
+
 // Status is what Inspect learned of a lock.
 type Status struct {
 	// Held reports whether some owner holds the lock.
@@ -11,6 +13,14 @@ type Status struct {
 	// RecordErr says why a lock file that is held has no usable record,
 	// when it holds something that is not a record (matches ErrBadRecord).
 	RecordErr error
+	// Stale reports that the stale rule of WithStaleAfter allows the lock
+	// to be broken (Soft and Link only); StaleReason says why.
+	Stale       bool
+	StaleReason string
+	// Age is the time since the lock file was made or last refreshed by
+	// its holder, by the filesystem's clock (Soft and Link; 0 when
+	// unknown).
+	Age time.Duration
 }
 
 // Inspect reports whether the lock at path is held and by whom, without

@@ -32,6 +32,10 @@ type Lock struct {
 
 	sem chan struct{} // one acquisition in progress per handle
 
+	// lastJudge is when the acquisition in progress last judged the lock
+	// by the stale rule; guarded by sem.
+	lastJudge time.Time
+
 	mu    sync.Mutex
 	depth int
 	held  held
@@ -41,8 +45,10 @@ type Lock struct {
 // mechanism is one strategy's way of taking the file lock.
 type mechanism interface {
 	// try makes one attempt. It returns errBusy when another owner holds
-	// the lock, or another error that ends the acquisition.
-	try(l *Lock) (held, error)
+	// the lock, or another error that ends the acquisition. An attempt
+	// may break a stale lock, waiting for that (as long as ctx allows) only
+	// if wait is set.
+	try(ctx context.Context, l *Lock, wait bool) (held, error)
 	// inspect reports who holds the lock at path.
 	inspect(l *Lock) (Status, error)
 }
@@ -52,6 +58,9 @@ type held interface {
 	// release gives the lock up. It returns ErrLockLost if the lock had
 	// been taken away.
 	release() error
+	// lost returns a channel that is closed when the lock is found to
+	// have been taken away while held; nil if that cannot happen.
+	lost() <-chan struct{}
 }
 
 // New returns an unlocked handle for the lock at path. It checks the path's
@@ -66,8 +75,11 @@ func New(path string, opts ...Option) (*Lock, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.shared && cfg.strategy == Soft {
+	if cfg.shared && cfg.strategy.fileBased() {
 		cfg.reject("shared locks need the os or ofd strategy, not %v", cfg.strategy)
+	}
+	if cfg.staleAfter > 0 && cfg.heartbeat >= cfg.staleAfter {
+		cfg.reject("heartbeat interval %v must be shorter than the stale-after age %v", cfg.heartbeat, cfg.staleAfter)
 	}
 	if len(cfg.errs) > 0 {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: errors.Join(cfg.errs...)}
@@ -78,7 +90,9 @@ func New(path string, opts ...Option) (*Lock, error) {
 	l := &Lock{path: path, cfg: cfg, sem: make(chan struct{}, 1)}
 	switch cfg.strategy {
 	case Soft:
-		l.mech = softMechanism{}
+		l.mech = fileMechanism{create: createSoft}
+	case Link:
+		l.mech = fileMechanism{create: createLink}
 	default:
 		l.mech = osMechanism{locker: osLockers[cfg.strategy]}
 	}
@@ -180,6 +194,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	if err != nil {
 		return err
 	}
+	l.lastJudge = time.Time{}
 	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
 		if errors.Is(err, errBusy) {
 			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
@@ -235,11 +250,14 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, error) {
 	var b backoff
 	for {
-		h, err := l.mech.try(l)
+		h, err := l.mech.try(ctx, l, wait)
 		if err == nil {
 			return h, nil
 		}
 		if !errors.Is(err, errBusy) {
+			if ctx.Err() != nil {
+				return nil, waitError(op, l.path, ctx)
+			}
 			return nil, pathError(op, l.path, err)
 		}
 		if !wait {
@@ -253,6 +271,24 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		case <-t.C():
 		}
 	}
+}
+
+// Lost returns a channel that is closed if the lock this handle holds is
+// found to have been taken away while held: the heartbeat of a Soft or Link
+// lock found its lock file removed or replaced, which happens only when the
+// lock was broken as stale (its holder was stopped, or its heartbeat could
+// not run, for longer than the stale-after age). Work protected by the lock
+// should stop when it fires; Unlock then returns an error matching
+// ErrLockLost. The channel belongs to the current holding: it is nil when
+// the handle does not hold the lock, and for the kernel strategies, whose
+// locks are never taken away.
+func (l *Lock) Lost() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held == nil {
+		return nil
+	}
+	return l.held.lost()
 }
 
 // Unlock releases one acquisition. The lock itself is released when the

@@ -99,7 +99,7 @@ func TestCounterTwoHandles(t *testing.T) {
 
 func TestSharedLocks(t *testing.T) {
 	for _, s := range Strategies() {
-		if s == Soft {
+		if s.fileBased() {
 			_, err := New(filepath.Join(t.TempDir(), "x"), WithStrategy(s), WithShared())
 			require.ErrorIs(t, err, ErrInvalidOption)
 			continue

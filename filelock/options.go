@@ -7,6 +7,7 @@ import (
 
 	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // Strategy selects how a lock excludes other owners.
@@ -29,9 +30,19 @@ const (
 	// (F_OFD_SETLK) instead of flock. They are byte-range locks, so they
 	// reach the server on NFS, where flock may be emulated locally.
 	OFD
+
+	// Link is the Soft strategy made safe on NFS without relying on
+	// O_EXCL, by the method of the open(2) manual page: the holder record
+	// is written to a claim file with a unique name in the lock's
+	// directory, which is then hard-linked to the lock path; the lock is
+	// taken when link succeeds or when the claim's link count has become
+	// 2 (a lost reply to a link that happened). The claim name is removed
+	// at once. Soft and Link lock files are the same kind of file, so the
+	// two strategies exclude each other on one path.
+	Link
 )
 
-var strategyNames = [...]string{Soft: "soft", OS: "os", OFD: "ofd"}
+var strategyNames = [...]string{Soft: "soft", OS: "os", OFD: "ofd", Link: "link"}
 
 // String returns the strategy's name as ParseStrategy accepts it.
 func (s Strategy) String() string {
@@ -72,6 +83,16 @@ const (
 	// DefaultPerm is the permission a new lock file is created with,
 	// before the umask.
 	DefaultPerm fs.FileMode = 0o666
+	// DefaultStaleAfter is the age after which a Soft or Link lock whose
+	// holder may still be alive is broken (see WithStaleAfter).
+	DefaultStaleAfter = 5 * time.Minute
+	// RecordGrace is how long a Soft or Link lock file without a valid
+	// holder record is respected before it is broken: its creator may be
+	// between creating the file and writing the record, or another program
+	// made it. A shorter positive WithStaleAfter shortens it too. It
+	// applies even when age-based breaking is off, so that such a file
+	// never blocks a lock forever.
+	RecordGrace = 10 * time.Second
 )
 
 // An Option configures a Lock. Options are applied in order by New, which
@@ -87,23 +108,57 @@ type config struct {
 	perm       fs.FileMode
 	createDirs bool
 	dirPerm    fs.FileMode
+	staleAfter time.Duration
+	heartbeat  time.Duration // 0: staleAfter/3
 
 	fs    fsys.FS
 	clock clock.Clock
+	// self is the identity written into holder records; liveness says
+	// whether a recorded holder is provably dead on this host.
+	self     proc.Identity
+	liveness func(proc.Identity) proc.State
 
 	errs []error
 }
 
 func defaultConfig() config {
 	return config{
-		strategy: Soft,
-		minWait:  DefaultMinWait,
-		maxWait:  DefaultMaxWait,
-		perm:     DefaultPerm,
-		fs:       fsys.OS{},
-		clock:    clock.Real{},
+		strategy:   Soft,
+		minWait:    DefaultMinWait,
+		maxWait:    DefaultMaxWait,
+		perm:       DefaultPerm,
+		staleAfter: DefaultStaleAfter,
+		fs:         fsys.OS{},
+		clock:      clock.Real{},
+		self:       proc.Self(),
+		liveness:   hostLiveness,
 	}
 }
+
+// hostLiveness decides whether a holder is dead from this host: only a
+// holder recorded on this host, since this boot, in this PID namespace can
+// be checked; any other is Unknown.
+func hostLiveness(id proc.Identity) proc.State {
+	if !proc.SameHost(id) {
+		return proc.Unknown
+	}
+	return proc.Check(id)
+}
+
+// heartbeatEvery is the interval of the holder's heartbeat, 0 for none.
+func (c *config) heartbeatEvery() time.Duration {
+	switch {
+	case c.staleAfter == 0:
+		return 0
+	case c.heartbeat > 0:
+		return c.heartbeat
+	}
+	return c.staleAfter / 3
+}
+
+// fileBased reports whether the strategy's lock is the existence of the
+// lock file (Soft and Link), which is what the stale rule applies to.
+func (s Strategy) fileBased() bool { return s == Soft || s == Link }
 
 func (c *config) reject(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
@@ -183,6 +238,53 @@ func WithCreateDirs(perm fs.FileMode) Option {
 		}
 		c.createDirs, c.dirPerm = true, perm
 	}
+}
+
+// WithStaleAfter sets the age after which a Soft or Link lock is broken
+// even though its holder cannot be shown to be dead (default
+// DefaultStaleAfter); 0 turns age-based breaking off, and d must not be
+// negative. The age is the time since the lock file was created or last
+// refreshed by its holder's heartbeat, measured by the filesystem's own
+// clock (the lock file's mtime against that of a file just written beside
+// it), never by comparing this host's clock with a server's.
+//
+// Whatever d is, a lock whose holder is provably dead — recorded on this
+// host, and its process gone or its PID now naming another process — is
+// broken at once, and a lock file without a valid holder record is broken
+// after RecordGrace.
+//
+// Every process using one lock should use the same value. The kernel
+// strategies (OS, OFD) ignore it: the kernel releases their locks when the
+// holder dies.
+func WithStaleAfter(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.reject("stale-after must not be negative, got %v", d)
+			return
+		}
+		c.staleAfter = d
+	}
+}
+
+// WithHeartbeat sets how often a holder of a Soft or Link lock refreshes
+// the lock file's mtime while it holds it (default a third of the
+// stale-after age), so that a long critical section is never broken by
+// age. d must be positive and shorter than the stale-after age. Without
+// age-based breaking (WithStaleAfter(0)) there is no heartbeat.
+func WithHeartbeat(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.reject("heartbeat interval must be positive, got %v", d)
+			return
+		}
+		c.heartbeat = d
+	}
+}
+
+// withProcess sets the identity written into holder records and the
+// liveness check applied to recorded holders (simulations and tests).
+func withProcess(self proc.Identity, liveness func(proc.Identity) proc.State) Option {
+	return func(c *config) { c.self, c.liveness = self, liveness }
 }
 
 // withFS runs the file-based strategies over another filesystem (tests).

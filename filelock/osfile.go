@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -22,7 +23,7 @@ type osLocker interface {
 var osLockers = map[Strategy]osLocker{}
 
 func supported(s Strategy) bool {
-	if s == Soft {
+	if s.fileBased() {
 		return true
 	}
 	_, ok := osLockers[s]
@@ -39,7 +40,7 @@ type osHeld struct {
 	shared bool
 }
 
-func (m osMechanism) try(l *Lock) (held, error) {
+func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	// Never open what is not a regular file: opening a device or FIFO can
 	// block or have side effects.
 	if info, err := (fsys.OS{}).Lstat(l.path); err == nil && !info.Mode.IsRegular() {
@@ -80,7 +81,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if !h.shared {
-		data, err := newRecord(l.cfg.clock.Now()).MarshalText()
+		data, err := l.newRecord()
 		if err == nil {
 			err = f.Truncate(0)
 		}
@@ -93,6 +94,9 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 	}
 	return h, nil
 }
+
+// lost never fires: a kernel lock is not taken away while held.
+func (h *osHeld) lost() <-chan struct{} { return nil }
 
 func (h *osHeld) release() error {
 	var errs []error

@@ -88,7 +88,7 @@ func TestCounterProcesses(t *testing.T) {
 			require.NoError(t, cmd.Wait(), "child %d", i)
 		}
 		require.Equal(t, procs*rounds, readCounter(t, counter))
-		if s == Soft {
+		if s.fileBased() {
 			require.NoFileExists(t, lockPath)
 		}
 	})
@@ -143,18 +143,24 @@ func TestInspectReportsAnotherProcess(t *testing.T) {
 		stop()
 		st, err = Inspect(path, WithStrategy(s))
 		require.NoError(t, err)
-		if s == Soft {
-			// A holder that exits without unlocking leaves a soft lock.
+		if s.fileBased() {
+			// A holder that exits without unlocking leaves its lock file,
+			// which the dead-holder rule makes stale at once.
 			require.True(t, st.Held)
-			require.NoError(t, os.Remove(path))
-			return
+			require.True(t, st.Stale, "dead holder")
+			require.Contains(t, st.StaleReason, "dead")
+		} else {
+			require.False(t, st.Held, "the kernel dropped the dead holder's lock; its record is ignored")
 		}
-		require.False(t, st.Held, "the kernel dropped the dead holder's lock; its record is ignored")
 		require.NoError(t, l.TryLock())
 		st, err = l.Inspect()
 		require.NoError(t, err)
 		require.Equal(t, os.Getpid(), st.Holder.PID, "a holder sees itself")
 		require.NoError(t, l.Unlock())
+		if s.fileBased() {
+			require.Empty(t, dirEntries(t, filepath.Dir(path)), "the broken lock and its guard are gone")
+			return
+		}
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
 		require.Empty(t, data, "release clears the record of a kept lock file")

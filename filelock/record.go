@@ -55,10 +55,9 @@ type Record struct {
 	Token    string
 }
 
-// newRecord returns the record of the calling process for an acquisition
-// at now, with a fresh random token.
-func newRecord(now time.Time) Record {
-	me := proc.Self()
+// newRecord returns the record of the process me for an acquisition at
+// now, with a fresh random token.
+func newRecord(me proc.Identity, now time.Time) Record {
 	host := me.Host
 	if !validValue(host) {
 		host = "unknown"
@@ -228,4 +227,14 @@ func validToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// identity is the recorded holder as a process identity.
+func (r Record) identity() proc.Identity {
+	return proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
+}
+
+// newRecord returns a fresh record of this handle's process.
+func (l *Lock) newRecord() ([]byte, error) {
+	return newRecord(l.cfg.self, l.cfg.clock.Now()).MarshalText()
 }

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
-	r := newRecord(time.Date(2026, 11, 25, 21, 56, 25, 123456789, time.FixedZone("x", 3600)))
+	r := newRecord(proc.Self(), time.Date(2026, 11, 25, 21, 56, 25, 123456789, time.FixedZone("x", 3600)))
 	data, err := r.MarshalText()
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(data), "filelock v1\npid "), string(data))
@@ -21,7 +23,7 @@ func TestRecordRoundTrip(t *testing.T) {
 	require.Equal(t, string(data), string(again))
 	require.True(t, r.Acquired.Equal(got.Acquired))
 	require.Equal(t, r.Token, got.Token)
-	require.NotEqual(t, r.Token, newRecord(time.Now()).Token, "tokens are random")
+	require.NotEqual(t, r.Token, newRecord(proc.Self(), time.Now()).Token, "tokens are random")
 }
 
 func TestParseRecordRejects(t *testing.T) {
@@ -60,7 +62,7 @@ func TestParseRecordRejects(t *testing.T) {
 }
 
 func TestRecordFromTheFutureParses(t *testing.T) {
-	r := newRecord(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC))
+	r := newRecord(proc.Self(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC))
 	data, err := r.MarshalText()
 	require.NoError(t, err)
 	got, err := ParseRecord(data)

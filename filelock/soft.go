@@ -1,7 +1,6 @@
 package filelock
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,37 +8,28 @@ import (
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
-// softMechanism is the Soft strategy: the lock is the existence of the lock
-// file, created with O_CREAT|O_EXCL and holding the holder record.
-type softMechanism struct{}
-
-type softHeld struct {
-	fs   fsys.FS
-	path string
-	f    fsys.File
-	id   fsys.FileID
-	data []byte // the record as written
-}
-
-func (softMechanism) try(l *Lock) (held, error) {
+// createSoft makes the lock file at path with O_CREAT|O_EXCL and writes
+// data into it: the Soft strategy's exclusive creation. It returns the new
+// file's identity, or errBusy if something holds the path.
+func createSoft(l *Lock, path string, data []byte) (fsys.FileID, error) {
 	fsy := l.cfg.fs
-	f, err := fsy.CreateExcl(l.path, l.cfg.perm)
+	f, err := fsy.CreateExcl(path, l.cfg.perm)
 	if err != nil {
-		return nil, createError(fsy, l.path, err)
+		return fsys.FileID{}, createError(fsy, path, err)
 	}
-	data, err := newRecord(l.cfg.clock.Now()).MarshalText()
+	_, err = f.Write(data)
 	var info fsys.Info
-	if err == nil {
-		_, err = f.Write(data)
-	}
 	if err == nil {
 		info, err = f.Stat()
 	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		// Undo the half-made lock: nothing may be left behind.
-		return nil, errors.Join(err, f.Close(), fsy.Remove(l.path))
+		return fsys.FileID{}, errors.Join(err, fsy.Remove(path))
 	}
-	return &softHeld{fs: fsy, path: l.path, f: f, id: info.ID, data: data}, nil
+	return info.ID, nil
 }
 
 // createError sorts the error of an exclusive create: "something is there"
@@ -93,40 +83,4 @@ func notRegular(mode fs.FileMode) error {
 		kind = "device"
 	}
 	return fmt.Errorf("%w: it is a %s", ErrNotRegular, kind)
-}
-
-func (h *softHeld) release() error {
-	owned, err := h.owned()
-	errs := []error{err, h.f.Close()}
-	if owned {
-		errs = append(errs, h.fs.Remove(h.path))
-	} else if err == nil {
-		errs = append(errs, ErrLockLost)
-	}
-	return errors.Join(errs...)
-}
-
-// owned reports whether the path still names the file this holder created,
-// with this holder's record in it.
-func (h *softHeld) owned() (bool, error) {
-	data, info, err := readRecordFile(h.fs, h.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	sameFile := info.ID == h.id || info.ID.IsZero() || h.id.IsZero()
-	return sameFile && bytes.Equal(data, h.data), nil
-}
-
-func (softMechanism) inspect(l *Lock) (Status, error) {
-	data, _, err := readRecordFile(l.cfg.fs, l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, nil
-	}
-	if err != nil {
-		return Status{}, pathError("inspect", l.path, err)
-	}
-	return heldStatus(data), nil
 }

@@ -69,6 +69,9 @@ type FS interface {
 	MkdirAll(name string, perm fs.FileMode) error
 	// SyncDir commits the directory's entries to stable storage.
 	SyncDir(name string) error
+	// ReadDirNames returns the names of the entries of the directory name,
+	// in no particular order.
+	ReadDirNames(name string) ([]string, error)
 }
 
 // ErrNotRegular is returned by ReadAll for anything but a regular file.

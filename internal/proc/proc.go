@@ -78,3 +78,13 @@ func Check(id Identity) State {
 	}
 	return check(id)
 }
+
+// Of returns the identity of process pid on this host: this host's boot
+// id, PID namespace and host name, and the process's start time where it
+// can be read (0 otherwise, for example when no such process exists).
+func Of(pid int) Identity {
+	id := Self()
+	id.PID = pid
+	id.Start, _ = startTime(pid)
+	return id
+}

@@ -1,0 +1,394 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// fileMechanism is a strategy whose lock is the existence of the lock file
+// holding the holder's record: Soft and Link, which differ only in how the
+// file is created. The stale rule, the guard, the heartbeat and the
+// ownership-checked release are shared. docs/design.md argues why breaking
+// never removes a live lock.
+type fileMechanism struct {
+	// create makes the file at path holding data, exclusively: errBusy if
+	// something is there.
+	create func(l *Lock, path string, data []byte) (fsys.FileID, error)
+}
+
+// judgeEvery is how often a waiter reads a busy lock file to judge it by
+// the stale rule.
+const judgeEvery = 100 * time.Millisecond
+
+// debrisAge is the age after which a temporary file of a lock (a claim,
+// probe or moved-aside file left by a process that was killed) is removed
+// by the next process that breaks the lock.
+const debrisAge = time.Minute
+
+// guardSuffix names the guard file beside a lock file.
+const guardSuffix = ".guard"
+
+func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error) {
+	for attempt := 0; ; attempt++ {
+		data, err := l.newRecord()
+		if err != nil {
+			return nil, err
+		}
+		id, err := m.create(l, l.path, data)
+		if err == nil {
+			return m.newHeld(l, id, data), nil
+		}
+		if !errors.Is(err, errBusy) || attempt > 0 {
+			return nil, err
+		}
+		now := l.cfg.clock.Now()
+		if !l.lastJudge.IsZero() && now.Sub(l.lastJudge) < judgeEvery && now.Sub(l.lastJudge) >= 0 {
+			return nil, errBusy
+		}
+		l.lastJudge = now
+		broke, err := m.breakStale(ctx, l, wait)
+		if err != nil {
+			return nil, err
+		}
+		if !broke {
+			return nil, errBusy
+		}
+	}
+}
+
+// breakStale removes the lock file if it is stale. It reports whether the
+// path may now be free. The judgement is made twice: once without the
+// guard, to decide whether to take it, and again while holding it; only
+// the second counts.
+func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool, error) {
+	v, err := l.judge(l.path, l.cfg.staleAfter, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if errors.Is(err, ErrNotRegular) {
+		return false, err
+	}
+	if err != nil || !v.stale {
+		return false, nil // unreadable or live: it is busy
+	}
+	g, err := m.takeGuard(ctx, l, wait)
+	if errors.Is(err, errBusy) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer g.release()
+	v, err = l.judge(l.path, l.cfg.staleAfter, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil || !v.stale {
+		return false, nil
+	}
+	removed, err := l.removeAside(l.path, v)
+	l.sweep()
+	return removed, err
+}
+
+// guard is a held guard file. The guard serialises everything that may
+// remove or refresh an existing lock file other than its creation: breaking
+// it, the holder's heartbeat, and a release that cannot rule out having
+// been judged stale.
+type guard struct {
+	l    *Lock
+	path string
+	id   fsys.FileID
+	data []byte
+}
+
+// guardStaleAfter is the age after which a guard whose holder may be alive
+// is broken: the lock's own stale-after age, or DefaultStaleAfter when
+// age-based breaking of the lock is off.
+func (l *Lock) guardStaleAfter() time.Duration {
+	if l.cfg.staleAfter > 0 {
+		return l.cfg.staleAfter
+	}
+	return DefaultStaleAfter
+}
+
+// takeGuard takes the lock's guard file with the strategy's exclusive
+// creation, breaking it by the stale rule if its holder died. Without wait
+// it returns errBusy at once if the guard is held; with wait it waits as
+// long as ctx allows, returning ctx's error when it ends.
+func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guard, error) {
+	path := l.path + guardSuffix
+	var b backoff
+	for {
+		data, err := l.newRecord()
+		if err != nil {
+			return nil, err
+		}
+		id, err := m.create(l, path, data)
+		if err == nil {
+			return &guard{l: l, path: path, id: id, data: data}, nil
+		}
+		if !errors.Is(err, errBusy) {
+			return nil, err
+		}
+		v, err := l.judge(path, l.guardStaleAfter(), false)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue // released in between
+		case err != nil:
+			return nil, err
+		case v.stale:
+			if _, err := l.removeAside(path, v); err != nil {
+				return nil, err
+			}
+			continue
+		case !wait:
+			return nil, errBusy
+		}
+		t := l.cfg.clock.NewTimer(b.next(l.cfg.minWait, l.cfg.maxWait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, context.Cause(ctx)
+		case <-t.C():
+		}
+	}
+}
+
+// release removes the guard if it is still this holder's. A nil guard is
+// released by doing nothing.
+func (g *guard) release() {
+	if g == nil {
+		return
+	}
+	data, info, err := readRecordFile(g.l.cfg.fs, g.path)
+	if err == nil && sameFile(info.ID, g.id) && string(data) == string(g.data) {
+		g.l.cfg.fs.Remove(g.path)
+	}
+}
+
+// removeAside removes the file at path if it is the one the verdict was
+// about. It never removes by path after a check: it renames whatever is at
+// path to a private name, atomically, and then looks at what it moved. If
+// that is not the file judged stale it is put back with link, which never
+// replaces anything. It reports whether the judged file was removed.
+func (l *Lock) removeAside(path string, v verdict) (bool, error) {
+	fsy := l.cfg.fs
+	aside := tempName(path, kindAside)
+	if err := fsy.Rename(path, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	data, info, err := readRecordFile(fsy, aside)
+	if err == nil && v.sameAs(info.ID, data) {
+		return true, fsy.Remove(aside)
+	}
+	// Not what was judged: its owner is alive. Put it back.
+	if lerr := fsy.Link(aside, path); lerr != nil {
+		return false, fmt.Errorf("%w: a lock file moved aside to be broken had been replaced, and could not be put back: %w", ErrLockLost, lerr)
+	}
+	return false, fsy.Remove(aside)
+}
+
+// sweep removes the lock's temporary files (claims, probes, files moved
+// aside) older than debrisAge: debris of processes killed between making
+// and removing them. It is called with the guard held, after a break.
+func (l *Lock) sweep() {
+	fsy := l.cfg.fs
+	dir, base := filepath.Split(l.path)
+	if dir == "" {
+		dir = "."
+	}
+	names, err := fsy.ReadDirNames(dir)
+	if err != nil {
+		return
+	}
+	var now time.Time
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, base+".")
+		if !ok {
+			continue
+		}
+		kind, _, _ := strings.Cut(rest, ".")
+		if kind != kindClaim && kind != kindProbe && kind != kindAside {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		info, err := fsy.Lstat(p)
+		if err != nil || !info.Mode.IsRegular() {
+			continue
+		}
+		if now.IsZero() {
+			if now, err = l.fsNow(); err != nil {
+				return
+			}
+		}
+		if now.Sub(info.ModTime) > debrisAge {
+			fsy.Remove(p)
+		}
+	}
+}
+
+// fileHeld is a Soft or Link lock this process holds.
+type fileHeld struct {
+	m    fileMechanism
+	l    *Lock
+	id   fsys.FileID
+	data []byte // the record as written
+
+	lostCh chan struct{} // closed when the heartbeat finds the lock lost
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the heartbeat has stopped; nil: none
+
+	mu        sync.Mutex
+	refreshed time.Time // when the lock file was made or last refreshed
+	isLost    bool
+}
+
+func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte) *fileHeld {
+	h := &fileHeld{m: m, l: l, id: id, data: data, lostCh: make(chan struct{}), refreshed: l.cfg.clock.Now()}
+	if every := l.cfg.heartbeatEvery(); every > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		h.cancel, h.done = cancel, make(chan struct{})
+		go h.heartbeat(ctx, every)
+	}
+	return h
+}
+
+func (h *fileHeld) lost() <-chan struct{} { return h.lostCh }
+
+// heartbeat refreshes the lock file every interval until ctx ends or the
+// lock is found lost.
+func (h *fileHeld) heartbeat(ctx context.Context, every time.Duration) {
+	defer close(h.done)
+	for {
+		t := h.l.cfg.clock.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		if !h.beat(ctx) {
+			return
+		}
+	}
+}
+
+// beat refreshes the lock file's mtime if it is still this holder's, under
+// the guard so that no breaker judges it in between. It reports false when
+// the lock was found lost.
+func (h *fileHeld) beat(ctx context.Context) bool {
+	g, err := h.m.takeGuard(ctx, h.l, true)
+	if ctx.Err() != nil {
+		g.release()
+		return true // released meanwhile
+	}
+	_ = err // without the guard, refresh all the same: better than nothing
+	defer g.release()
+	owned, err := h.owned()
+	switch {
+	case err == nil && !owned:
+		h.mu.Lock()
+		h.isLost = true
+		h.mu.Unlock()
+		close(h.lostCh)
+		return false
+	case owned:
+		if h.l.cfg.fs.Touch(h.l.path) == nil {
+			h.mu.Lock()
+			h.refreshed = h.l.cfg.clock.Now()
+			h.mu.Unlock()
+		}
+	}
+	return true
+}
+
+// young reports whether the lock was made or refreshed so recently, by
+// this host's clocks, that no process can judge it stale by age: less than
+// half the stale-after age ago.
+func (h *fileHeld) young() bool {
+	if h.l.cfg.staleAfter == 0 {
+		return true
+	}
+	h.mu.Lock()
+	refreshed := h.refreshed
+	h.mu.Unlock()
+	now := h.l.cfg.clock.Now()
+	limit := h.l.cfg.staleAfter / 2
+	// Both the monotonic and the wall clock must agree: the monotonic
+	// clock stops while the machine sleeps, and the wall clock may jump.
+	mono, wall := now.Sub(refreshed), now.Round(0).Sub(refreshed.Round(0))
+	return mono >= 0 && mono < limit && wall >= 0 && wall < limit
+}
+
+// release removes the lock file if it is still this holder's: the same
+// inode with the same record (and so the same random token). If the lock
+// may have been judged stale, the check and the removal are made under the
+// guard.
+func (h *fileHeld) release() error {
+	if h.cancel != nil {
+		h.cancel()
+		<-h.done
+	}
+	h.mu.Lock()
+	isLost := h.isLost
+	h.mu.Unlock()
+	if isLost {
+		return ErrLockLost
+	}
+	var g *guard
+	if !h.young() {
+		var err error
+		if g, err = h.m.takeGuard(context.Background(), h.l, true); err != nil {
+			return err
+		}
+		defer g.release()
+	}
+	owned, err := h.owned()
+	switch {
+	case owned:
+		return h.l.cfg.fs.Remove(h.l.path)
+	case err == nil:
+		return ErrLockLost
+	}
+	return err
+}
+
+// owned reports whether the lock path still names the file this holder
+// made, with this holder's record in it.
+func (h *fileHeld) owned() (bool, error) {
+	data, info, err := readRecordFile(h.l.cfg.fs, h.l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sameFile(info.ID, h.id) && string(data) == string(h.data), nil
+}
+
+func (fileMechanism) inspect(l *Lock) (Status, error) {
+	v, err := l.judge(l.path, l.cfg.staleAfter, true)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.path, err)
+	}
+	st := Status{Held: true, Holder: v.holder, RecordErr: v.recordErr, Stale: v.stale, StaleReason: v.reason}
+	if v.ageKnown {
+		st.Age = v.age
+	}
+	return st, nil
+}

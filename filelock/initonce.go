@@ -1,0 +1,138 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+)
+
+// ErrInitFailed reports that the function given to AtomicInit failed; the
+// error also wraps the function's own error.
+var ErrInitFailed = errors.New("initialization failed")
+
+// InitLockSuffix is appended to the marker path of AtomicInit to name its
+// lock file.
+const InitLockSuffix = ".lock"
+
+// AtomicInit runs fn exactly once across all processes that call it with
+// the same marker path, and reports whether this call ran it.
+//
+// The marker is a permanent file that records that fn has succeeded. If it
+// exists, AtomicInit returns (false, nil) at once without taking any lock.
+// Otherwise it takes the lock marker+InitLockSuffix (configured by opts,
+// default Soft), looks for the marker again, and if it is still missing
+// runs fn and then writes the marker atomically: a temporary file with the
+// holder record, fsync, rename onto the marker, fsync of the directory.
+// Callers that wait while another runs fn return (false, nil) once it has
+// succeeded.
+//
+// If fn fails, no marker is written, the lock is released, and the error
+// matches ErrInitFailed and fn's error; the next caller runs fn again. If
+// the process running fn is killed, the next caller takes the lock over by
+// the stale rule (at once on the same host, after the stale-after age from
+// another) and runs fn. fn should therefore be safe to run again after a
+// partial run. The lock file is removed when released (Soft and Link) and
+// the marker is never removed.
+func AtomicInit(marker string, fn func() error, opts ...Option) (ran bool, err error) {
+	return AtomicInitContext(context.Background(), marker, func(context.Context) error { return fn() }, opts...)
+}
+
+// AtomicInitContext is AtomicInit with a context: waiting for the lock ends
+// when ctx is done (ErrTimeout and context.DeadlineExceeded, or
+// context.Canceled), and fn is given ctx.
+func AtomicInitContext(ctx context.Context, marker string, fn func(context.Context) error, opts ...Option) (ran bool, err error) {
+	l, err := New(marker+InitLockSuffix, opts...)
+	if err != nil {
+		return false, err
+	}
+	if err := checkPath(marker); err != nil {
+		return false, &fs.PathError{Op: "init", Path: marker, Err: err}
+	}
+	if done, err := markerExists(l, marker); done || err != nil {
+		return false, err
+	}
+	if err := l.LockContext(ctx); err != nil {
+		return false, err
+	}
+	defer func() {
+		if uerr := l.Unlock(); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	if done, err := markerExists(l, marker); done || err != nil {
+		return false, err
+	}
+	l.removeTemps(marker)
+	if err := fn(ctx); err != nil {
+		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf("%w: %w", ErrInitFailed, err)}
+	}
+	if err := writeMarker(l, marker); err != nil {
+		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf("writing the marker after a successful initialization: %w", err)}
+	}
+	return true, nil
+}
+
+// markerExists reports whether the marker is there. Anything at the path
+// that is not a regular file is an error, never a marker.
+func markerExists(l *Lock, marker string) (bool, error) {
+	info, err := l.cfg.fs.Lstat(marker)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, pathError("init", marker, err)
+	case !info.Mode.IsRegular():
+		return false, &fs.PathError{Op: "init", Path: marker, Err: notRegular(info.Mode)}
+	}
+	return true, nil
+}
+
+// writeMarker writes the marker atomically and durably.
+func writeMarker(l *Lock, marker string) error {
+	fsy := l.cfg.fs
+	data, err := l.newRecord()
+	if err != nil {
+		return err
+	}
+	tmp := tempName(marker, kindTemp)
+	f, err := fsy.CreateExcl(tmp, l.cfg.perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsy.Rename(tmp, marker)
+	}
+	if err != nil {
+		return errors.Join(err, fsy.Remove(tmp))
+	}
+	return fsy.SyncDir(filepath.Dir(marker))
+}
+
+// removeTemps removes temporary markers left by an initializer that was
+// killed before renaming its marker into place. Only the lock holder makes
+// them, so while the lock is held any that exist are debris.
+func (l *Lock) removeTemps(marker string) {
+	dir, base := filepath.Split(marker)
+	if dir == "" {
+		dir = "."
+	}
+	names, err := l.cfg.fs.ReadDirNames(dir)
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		if strings.HasPrefix(name, base+"."+kindTemp+".") {
+			l.cfg.fs.Remove(filepath.Join(dir, name))
+		}
+	}
+}

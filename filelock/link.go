@@ -1,0 +1,89 @@
+package filelock
+
+import (
+	"errors"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// createLink makes the lock file at path by the Link strategy: it writes
+// data into a claim file with a name no other process uses, links the claim
+// to path, and removes the claim's name. The lock is taken when link
+// succeeds, or when it reports an error but the claim's link count is 2:
+// on NFS the reply to a link that happened can be lost and the retried
+// request fail with EEXIST. It returns the lock file's identity, or errBusy
+// if something holds the path.
+func createLink(l *Lock, path string, data []byte) (fsys.FileID, error) {
+	fsy := l.cfg.fs
+	host := l.cfg.self.Host
+	if len(host) > 32 {
+		host = host[:32]
+	}
+	claim := tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
+	id, err := createSoft(l, claim, data)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			// A claim name is never reused; something odd is there.
+			err = &fs.PathError{Op: "create", Path: claim, Err: fs.ErrExist}
+		}
+		return fsys.FileID{}, err
+	}
+	lerr := fsy.Link(claim, path)
+	linked := lerr == nil
+	if !linked {
+		// Trust the link count, not link's answer.
+		if info, err := fsy.Lstat(claim); err == nil && info.ID == id && info.Nlink == 2 {
+			linked = true
+		}
+	}
+	// If the claim name cannot be removed it stays behind as debris, to
+	// be swept later; a lock that was linked is held all the same.
+	rerr := fsy.Remove(claim)
+	if linked {
+		return id, nil
+	}
+	switch {
+	case errors.Is(lerr, fs.ErrNotExist):
+		// The claim was swept as debris while this process was stopped:
+		// try again.
+		return fsys.FileID{}, errBusy
+	case errors.Is(lerr, fs.ErrExist) || errors.Is(lerr, fs.ErrPermission):
+		return fsys.FileID{}, createError(fsy, path, lerr)
+	}
+	return fsys.FileID{}, errors.Join(lerr, rerr)
+}
+
+// Temporary names. Every file the lock makes beside the lock file is named
+// "<lock>.<kind>.<unique>", where unique holds random bytes, so that the
+// names of one lock are recognised (and old ones swept) and never collide.
+const (
+	kindClaim = "claim" // Link strategy: the record before it is linked
+	kindProbe = "probe" // a file written to read the filesystem's clock
+	kindAside = "aside" // a lock file moved aside to be removed
+	kindTemp  = "tmp"   // AtomicInit: a marker before it is renamed
+)
+
+// tempName returns a fresh temporary name of the given kind beside path.
+// parts name the maker (host, PID) where that helps a person reading the
+// directory; they are sanitised to stay one file name.
+func tempName(path, kind string, parts ...string) string {
+	var b strings.Builder
+	b.WriteString(path)
+	b.WriteString(".")
+	b.WriteString(kind)
+	for _, p := range parts {
+		b.WriteString(".")
+		b.WriteString(strings.Map(func(r rune) rune {
+			if r == '/' || r == '\\' || r == 0 || r < ' ' {
+				return '_'
+			}
+			return r
+		}, p))
+	}
+	b.WriteString(".")
+	b.WriteString(newToken()[:16])
+	return b.String()
+}

@@ -1,0 +1,201 @@
+package filelock
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// forgedRecord returns the text of a holder record for the process id.
+func forgedRecord(t *testing.T, id proc.Identity) []byte {
+	t.Helper()
+	r := newRecord(id, time.Now())
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	return data
+}
+
+// otherHost is a holder on another host: it can only be judged by age.
+func otherHost() proc.Identity {
+	return proc.Identity{PID: 4242, Host: "elsewhere", BootID: "0f0e0d0c-0000-4000-8000-000000000000"}
+}
+
+// deadPID returns the PID of a process of this host that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := childCommand(t, "sleep")
+	cmd.Stdin = nil // /dev/null: the child exits at once
+	require.NoError(t, cmd.Run())
+	return cmd.Process.Pid
+}
+
+// liveChild starts a process that lives until the test ends.
+func liveChild(t *testing.T) int {
+	t.Helper()
+	cmd := childCommand(t, "sleep")
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		in.Close()
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
+// TestStaleRule forges lock files of every kind and age and checks that a
+// TryLock breaks exactly the stale ones, that Inspect agrees, and that a
+// break leaves nothing behind.
+func TestStaleRule(t *testing.T) {
+	sameHost := proc.Self().BootID != ""
+	type tc struct {
+		name       string
+		data       func(t *testing.T) []byte
+		age        time.Duration
+		staleAfter time.Duration
+		stale      bool
+		linuxOnly  bool
+	}
+	foreign := func(t *testing.T) []byte { return forgedRecord(t, otherHost()) }
+	cases := []tc{
+		{name: "other host, fresh", data: foreign, staleAfter: time.Minute},
+		{name: "other host, younger than stale-after", data: foreign, age: 30 * time.Second, staleAfter: time.Minute},
+		{name: "other host, older than stale-after", data: foreign, age: 2 * time.Minute, staleAfter: time.Minute, stale: true},
+		{name: "other host, old, age rule off", data: foreign, age: time.Hour},
+		{name: "other host, default stale-after", data: foreign, age: DefaultStaleAfter + time.Minute, staleAfter: -1, stale: true},
+		{name: "empty, fresh", data: func(*testing.T) []byte { return []byte{} }, staleAfter: time.Minute},
+		{name: "empty, within grace", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace / 2},
+		{name: "empty, past grace, age rule off", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace + 5*time.Second, stale: true},
+		{name: "garbage, fresh", data: func(*testing.T) []byte { return []byte("not a record\n") }, staleAfter: time.Minute},
+		{name: "garbage, past grace", data: func(*testing.T) []byte { return []byte("not a record\n") }, age: RecordGrace + 5*time.Second, staleAfter: time.Hour, stale: true},
+		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 3 * time.Second, staleAfter: 2 * time.Second, stale: true},
+		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
+			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
+		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
+			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(liveChild(t))) }},
+		{name: "live PID with another start time (PID reuse)", linuxOnly: true, stale: true, staleAfter: time.Hour,
+			data: func(t *testing.T) []byte {
+				id := proc.Of(liveChild(t))
+				require.NotZero(t, id.Start)
+				id.Start++
+				return forgedRecord(t, id)
+			}},
+		{name: "this host but another boot", linuxOnly: true, staleAfter: time.Hour,
+			data: func(t *testing.T) []byte {
+				id := proc.Of(deadPID(t))
+				id.BootID = "00000000-0000-4000-8000-000000000000"
+				return forgedRecord(t, id)
+			}},
+	}
+	for _, s := range []Strategy{Soft, Link} {
+		for _, c := range cases {
+			t.Run(s.String()+"/"+c.name, func(t *testing.T) {
+				if c.linuxOnly && !sameHost {
+					t.Skip("needs boot id and process start times (Linux)")
+				}
+				dir := t.TempDir()
+				path := filepath.Join(dir, "x.lock")
+				data := c.data(t)
+				require.NoError(t, os.WriteFile(path, data, 0o644))
+				mtime := time.Now().Add(-c.age)
+				require.NoError(t, os.Chtimes(path, mtime, mtime))
+
+				opts := []Option{WithStrategy(s)}
+				if c.staleAfter >= 0 {
+					opts = append(opts, WithStaleAfter(c.staleAfter))
+				}
+				st, err := Inspect(path, opts...)
+				require.NoError(t, err)
+				require.True(t, st.Held)
+				require.Equal(t, c.stale, st.Stale, "Inspect: %s", st.StaleReason)
+				require.InDelta(t, c.age.Seconds(), st.Age.Seconds(), 5, "Inspect's age by the filesystem clock")
+
+				l, err := New(path, opts...)
+				require.NoError(t, err)
+				err = l.TryLock()
+				if !c.stale {
+					require.ErrorIs(t, err, ErrWouldBlock)
+					got, rerr := os.ReadFile(path)
+					require.NoError(t, rerr)
+					require.Equal(t, data, got, "a lock that is not stale is left as it was")
+					require.Equal(t, "x.lock", dirEntries(t, dir))
+					return
+				}
+				require.NoError(t, err, "a stale lock is broken and taken")
+				st, err = l.Inspect()
+				require.NoError(t, err)
+				require.Equal(t, os.Getpid(), st.Holder.PID)
+				require.False(t, st.Stale)
+				require.Equal(t, "x.lock", dirEntries(t, dir), "no guard, probe or moved-aside file is left")
+				require.NoError(t, l.Unlock())
+				require.Empty(t, dirEntries(t, dir))
+			})
+		}
+	}
+}
+
+// TestStaleGuardOfDeadBreaker: a breaker that died holding the guard does
+// not block breaking for ever: its guard is stale by the same rule.
+func TestStaleGuardOfDeadBreaker(t *testing.T) {
+	if proc.Self().BootID == "" {
+		t.Skip("needs boot id and process start times (Linux)")
+	}
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			dead := forgedRecord(t, proc.Of(deadPID(t)))
+			require.NoError(t, os.WriteFile(path, dead, 0o644))
+			require.NoError(t, os.WriteFile(path+guardSuffix, dead, 0o644))
+			l, err := New(path, WithStrategy(s), WithStaleAfter(time.Hour))
+			require.NoError(t, err)
+			require.NoError(t, l.TryLock())
+			require.Equal(t, "x.lock", dirEntries(t, dir))
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// TestSweepRemovesOldDebris: temporary files of killed processes older
+// than debrisAge are removed by the next break; young ones and other
+// files are kept.
+func TestSweepRemovesOldDebris(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	old := time.Now().Add(-2 * debrisAge)
+	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.00", "x.lock.claim.young", "x.lock.other", "y.lock.claim.00"} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, nil, 0o644))
+		if name != "x.lock.claim.young" {
+			require.NoError(t, os.Chtimes(p, old, old))
+		}
+	}
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+	require.NoError(t, os.Chtimes(path, old, old))
+	l, err := New(path, WithStaleAfter(time.Minute))
+	require.NoError(t, err)
+	require.NoError(t, l.TryLock())
+	require.NoError(t, l.Unlock())
+	require.Equal(t, "x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
+}
+
+func TestStaleOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x")
+	for _, opts := range [][]Option{
+		{WithStaleAfter(-time.Second)},
+		{WithHeartbeat(0)},
+		{WithHeartbeat(-time.Second)},
+		{WithStaleAfter(time.Second), WithHeartbeat(time.Second)},
+		{WithStrategy(Link), WithShared()},
+	} {
+		_, err := New(path, opts...)
+		require.ErrorIs(t, err, ErrInvalidOption)
+	}
+	_, err := New(path, WithStaleAfter(0), WithHeartbeat(time.Hour))
+	require.NoError(t, err, "a heartbeat without age-based breaking is allowed and unused")
+}
