@@ -89,3 +89,47 @@ func ExampleNew_badOption() {
 	// new x.lock: invalid lock option: backoff min 1s is greater than max 1ms
 	// true
 }
+
+func ExampleAtomicInit() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	marker := filepath.Join(dir, "schema.done")
+
+	for range 3 {
+		ran, err := filelock.AtomicInit(marker, func() error {
+			fmt.Println("creating the schema")
+			return nil
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("ran:", ran)
+	}
+	// Output:
+	// creating the schema
+	// ran: true
+	// ran: false
+	// ran: false
+}
+
+func ExampleLock_Lost() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	l, _ := filelock.New(filepath.Join(dir, "job.lock"), filelock.WithStaleAfter(time.Minute))
+	if err := l.Lock(); err != nil {
+		log.Fatal(err)
+	}
+	work := time.After(10 * time.Millisecond) // a long job, in steps
+	select {
+	case <-l.Lost():
+		// The lock was broken as stale: stop working on what it protects.
+		fmt.Println("lost the lock")
+	case <-work:
+		fmt.Println("done")
+	}
+	if err := l.Unlock(); errors.Is(err, filelock.ErrLockLost) {
+		fmt.Println("the lock had been taken over")
+	}
+	// Output: done
+}

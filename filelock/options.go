@@ -86,6 +86,13 @@ const (
 	// DefaultStaleAfter is the age after which a Soft or Link lock whose
 	// holder may still be alive is broken (see WithStaleAfter).
 	DefaultStaleAfter = 5 * time.Minute
+	// MinStaleAfter is the shortest stale-after age WithStaleAfter accepts:
+	// ages are read from file timestamps, which some filesystems keep to
+	// the second.
+	MinStaleAfter = time.Second
+	// MinHeartbeat is the shortest heartbeat interval WithHeartbeat
+	// accepts.
+	MinHeartbeat = time.Millisecond
 	// RecordGrace is how long a Soft or Link lock file without a valid
 	// holder record is respected before it is broken: its creator may be
 	// between creating the file and writing the record, or another program
@@ -242,8 +249,9 @@ func WithCreateDirs(perm fs.FileMode) Option {
 
 // WithStaleAfter sets the age after which a Soft or Link lock is broken
 // even though its holder cannot be shown to be dead (default
-// DefaultStaleAfter); 0 turns age-based breaking off, and d must not be
-// negative. The age is the time since the lock file was created or last
+// DefaultStaleAfter); 0 turns age-based breaking off, and any other value
+// must be at least MinStaleAfter. Choose it well above the longest pause a
+// holder may suffer (see Lost). The age is the time since the lock file was created or last
 // refreshed by its holder's heartbeat, measured by the filesystem's own
 // clock (the lock file's mtime against that of a file just written beside
 // it), never by comparing this host's clock with a server's.
@@ -258,8 +266,8 @@ func WithCreateDirs(perm fs.FileMode) Option {
 // holder dies.
 func WithStaleAfter(d time.Duration) Option {
 	return func(c *config) {
-		if d < 0 {
-			c.reject("stale-after must not be negative, got %v", d)
+		if d != 0 && d < MinStaleAfter {
+			c.reject("stale-after must be 0 (off) or at least %v, got %v", MinStaleAfter, d)
 			return
 		}
 		c.staleAfter = d
@@ -269,12 +277,13 @@ func WithStaleAfter(d time.Duration) Option {
 // WithHeartbeat sets how often a holder of a Soft or Link lock refreshes
 // the lock file's mtime while it holds it (default a third of the
 // stale-after age), so that a long critical section is never broken by
-// age. d must be positive and shorter than the stale-after age. Without
+// age. d must be at least MinHeartbeat and shorter than the stale-after
+// age. Without
 // age-based breaking (WithStaleAfter(0)) there is no heartbeat.
 func WithHeartbeat(d time.Duration) Option {
 	return func(c *config) {
-		if d <= 0 {
-			c.reject("heartbeat interval must be positive, got %v", d)
+		if d < MinHeartbeat {
+			c.reject("heartbeat interval must be at least %v, got %v", MinHeartbeat, d)
 			return
 		}
 		c.heartbeat = d

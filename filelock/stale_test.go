@@ -73,7 +73,7 @@ func TestStaleRule(t *testing.T) {
 		{name: "empty, past grace, age rule off", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace + 5*time.Second, stale: true},
 		{name: "garbage, fresh", data: func(*testing.T) []byte { return []byte("not a record\n") }, staleAfter: time.Minute},
 		{name: "garbage, past grace", data: func(*testing.T) []byte { return []byte("not a record\n") }, age: RecordGrace + 5*time.Second, staleAfter: time.Hour, stale: true},
-		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 3 * time.Second, staleAfter: 2 * time.Second, stale: true},
+		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 4 * time.Second, staleAfter: 2 * time.Second, stale: true},
 		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
 		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
@@ -188,7 +188,9 @@ func TestStaleOptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x")
 	for _, opts := range [][]Option{
 		{WithStaleAfter(-time.Second)},
+		{WithStaleAfter(time.Millisecond)},
 		{WithHeartbeat(0)},
+		{WithHeartbeat(time.Microsecond)},
 		{WithHeartbeat(-time.Second)},
 		{WithStaleAfter(time.Second), WithHeartbeat(time.Second)},
 		{WithStrategy(Link), WithShared()},
@@ -198,4 +200,35 @@ func TestStaleOptions(t *testing.T) {
 	}
 	_, err := New(path, WithStaleAfter(0), WithHeartbeat(time.Hour))
 	require.NoError(t, err, "a heartbeat without age-based breaking is allowed and unused")
+}
+
+// TestDeadRuleUsesLiveness: the dead-holder rule asks the liveness check,
+// and only a Dead answer breaks a fresh lock (Unknown and Alive do not).
+// The check is injected, so this runs on every platform.
+func TestDeadRuleUsesLiveness(t *testing.T) {
+	for _, state := range []proc.State{proc.Dead, proc.Alive, proc.Unknown} {
+		t.Run(state.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			holder := otherHost()
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, holder), 0o644))
+			var asked []proc.Identity
+			l, err := New(path, WithStaleAfter(time.Hour), withProcess(proc.Self(), func(id proc.Identity) proc.State {
+				asked = append(asked, id)
+				return state
+			}))
+			require.NoError(t, err)
+			err = l.TryLock()
+			require.NotEmpty(t, asked)
+			require.Equal(t, holder.PID, asked[0].PID)
+			require.Equal(t, holder.BootID, asked[0].BootID)
+			if state != proc.Dead {
+				require.ErrorIs(t, err, ErrWouldBlock)
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, l.Unlock())
+			require.Empty(t, dirEntries(t, dir))
+		})
+	}
 }

@@ -270,3 +270,7 @@ func showStatus(st filelock.Status) string {
 	}
 	return fmt.Sprintf("{Held:%v Holder:%s RecordErr:%v}", st.Held, holder, st.RecordErr)
 }
+
+// fileBased reports whether the strategy's lock is the lock file itself
+// (soft and link), made on acquiring and removed on release.
+func fileBased(s filelock.Strategy) bool { return s == filelock.Soft || s == filelock.Link }

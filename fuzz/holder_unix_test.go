@@ -11,12 +11,12 @@ import (
 )
 
 // holdFile takes the lock at path with strategy s the way another process
-// would, below any handle of this process: the soft lock file made by hand,
+// would, below any handle of this process: the soft or link lock file made by hand,
 // or the kernel lock on a descriptor of its own. The function it returns
 // releases it.
 func holdFile(s filelock.Strategy, path string, record []byte) (release func() error, err error) {
 	switch s {
-	case filelock.Soft:
+	case filelock.Soft, filelock.Link:
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return nil, err

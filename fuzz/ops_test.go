@@ -117,7 +117,7 @@ func runOps(t *testing.T, s filelock.Strategy, handles int, input []byte) {
 	requireNoError(t, "final Inspect", err)
 	requireFree(t, s.String()+" final Inspect", st)
 	left := listing(t, dir)
-	wantFile := s != filelock.Soft && m.ever
+	wantFile := !fileBased(s) && m.ever
 	for name, e := range left {
 		switch {
 		case name == "sub" && e.mode.IsDir():

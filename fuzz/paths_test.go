@@ -148,11 +148,11 @@ func checkPath(t *testing.T, s filelock.Strategy, rel string, createDirs bool) {
 	within(t, what("TryLock"), func() { tryErr = l.TryLock() })
 	switch {
 	case tryErr == nil:
-		if s == filelock.Soft && existingFile {
+		if fileBased(s) && existingFile {
 			t.Fatalf("%s: acquired although a file is already there", what("TryLock"))
 		}
 		exercise(t, what, l, path, opts)
-	case s == filelock.Soft && existingFile:
+	case fileBased(s) && existingFile:
 		requireClear(t, what("TryLock"), tryErr, path, filelock.ErrWouldBlock)
 	default:
 		requireClear(t, what("TryLock"), tryErr, path)
@@ -177,7 +177,7 @@ func checkPath(t *testing.T, s filelock.Strategy, rel string, createDirs bool) {
 	}
 
 	requireNoNewFDs(t, fds)
-	requireNothingLeft(t, sb, before, path, createDirs, tryErr == nil && s != filelock.Soft)
+	requireNothingLeft(t, sb, before, path, createDirs, tryErr == nil && !fileBased(s))
 }
 
 // exercise runs a handle that has just been acquired through reentrancy,

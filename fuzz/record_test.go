@@ -131,7 +131,7 @@ func isLowerHex(s string) bool {
 // the file is empty.
 func checkInspectRecord(t *testing.T, s filelock.Strategy, path string, data []byte) {
 	t.Helper()
-	if s == filelock.Soft {
+	if fileBased(s) {
 		// The soft lock is the file: writing it is holding the lock.
 		requireNoError(t, "writing the lock file", os.WriteFile(path, data, 0o644))
 		defer func() { requireNoError(t, "removing the lock file", os.Remove(path)) }()

@@ -24,16 +24,18 @@ const (
 
 // Bits of FuzzTiming's flags argument.
 const (
-	timingWithTimeout = 1 << iota // apply WithTimeout(timeout)
-	timingWithBackoff             // apply WithBackoff(minWait, maxWait)
-	timingHandle                  // another handle of this process holds the lock
-	timingFile                    // the lock file is held as another process would (wins over timingHandle)
-	timingRelease                 // the holder releases after releaseAfter, clamped to the budget
-	timingTry                     // acquire with TryLock instead of LockContext
+	timingWithTimeout   = 1 << iota // apply WithTimeout(timeout)
+	timingWithBackoff               // apply WithBackoff(minWait, maxWait)
+	timingHandle                    // another handle of this process holds the lock
+	timingFile                      // the lock file is held as another process would (wins over timingHandle)
+	timingRelease                   // the holder releases after releaseAfter, clamped to the budget
+	timingTry                       // acquire with TryLock instead of LockContext
+	timingWithStale                 // apply WithStaleAfter(staleAfter) to both handles
+	timingWithHeartbeat             // apply WithHeartbeat(heartbeat) to both handles
 )
 
 func FuzzTiming(f *testing.F) {
-	f.Fuzz(func(t *testing.T, timeout, minWait, maxWait int64, flags, strategy uint8, releaseAfter int64) {
+	f.Fuzz(func(t *testing.T, timeout, minWait, maxWait int64, flags, strategy uint8, releaseAfter, staleAfter, heartbeat int64) {
 		strategies := filelock.Strategies()
 		s := strategies[int(strategy)%len(strategies)]
 		path := filepath.Join(t.TempDir(), "lock")
@@ -48,6 +50,23 @@ func FuzzTiming(f *testing.F) {
 			opts = append(opts, filelock.WithBackoff(time.Duration(minWait), time.Duration(maxWait)))
 			valid = valid && minWait > 0 && maxWait > 0 && minWait <= maxWait
 		}
+		// Stale breaking: a stale-after age is at least a second, longer
+		// than any wait here, so no lock held in this test may be broken
+		// by age; the hand-made holder names a process of another host, so
+		// it is never dead either.
+		var staleOpts []filelock.Option
+		effStale := filelock.DefaultStaleAfter
+		if flags&timingWithStale != 0 {
+			staleOpts = append(staleOpts, filelock.WithStaleAfter(time.Duration(staleAfter)))
+			valid = valid && (staleAfter == 0 || time.Duration(staleAfter) >= filelock.MinStaleAfter)
+			effStale = time.Duration(staleAfter)
+		}
+		if flags&timingWithHeartbeat != 0 {
+			staleOpts = append(staleOpts, filelock.WithHeartbeat(time.Duration(heartbeat)))
+			valid = valid && time.Duration(heartbeat) >= filelock.MinHeartbeat &&
+				(effStale == 0 || time.Duration(heartbeat) < effStale)
+		}
+		opts = append(opts, staleOpts...)
 		l, err := filelock.New(path, append([]filelock.Option{filelock.WithStrategy(s)}, opts...)...)
 		if !valid {
 			requireClear(t, "New", err, path, filelock.ErrInvalidOption)
@@ -58,7 +77,7 @@ func FuzzTiming(f *testing.F) {
 		}
 		requireNoError(t, "New", err)
 
-		release := holdForTiming(t, s, path, flags)
+		release := holdForTiming(t, s, path, flags, staleOpts)
 		var releasing atomic.Bool // set just before the holder releases
 		holderDone := make(chan struct{})
 		switch {
@@ -141,7 +160,7 @@ func FuzzTiming(f *testing.F) {
 
 // holdForTiming makes the lock at path held by another owner as flags say,
 // and returns the function that releases it, or nil if it is left free.
-func holdForTiming(t *testing.T, s filelock.Strategy, path string, flags uint8) func() error {
+func holdForTiming(t *testing.T, s filelock.Strategy, path string, flags uint8, opts []filelock.Option) func() error {
 	t.Helper()
 	if flags&(timingHandle|timingFile) == 0 {
 		return nil
@@ -156,7 +175,7 @@ func holdForTiming(t *testing.T, s filelock.Strategy, path string, flags uint8) 
 			t.Fatalf("holding %v lock by hand: %v", s, err)
 		}
 	}
-	h, err := filelock.New(path, filelock.WithStrategy(s))
+	h, err := filelock.New(path, append([]filelock.Option{filelock.WithStrategy(s)}, opts...)...)
 	requireNoError(t, "New (holder)", err)
 	requireNoError(t, "TryLock (holder)", h.TryLock())
 	return h.Unlock

@@ -1,0 +1,357 @@
+//go:build unix
+
+package filelock
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+func init() {
+	// stale-hold: take the lock with FILELOCK_TEST_STALE as stale-after
+	// age, say "locked", then answer commands read from stdin:
+	// "lost?" waits up to five seconds for Lost, "held?" up to one, and
+	// says "lost" or "held"; "unlock" unlocks and says "unlocked", "unlock: lost" or the
+	// error, and exits.
+	childRoles["stale-hold"] = func() error {
+		stale, err := time.ParseDuration(envOf("FILELOCK_TEST_STALE"))
+		if err != nil {
+			return err
+		}
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()), WithStaleAfter(stale))
+		if err != nil {
+			return err
+		}
+		if err := l.Lock(); err != nil {
+			return err
+		}
+		fmt.Println("locked")
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			switch cmd := in.Text(); cmd {
+			case "lost?", "held?":
+				wait := 5 * time.Second
+				if cmd == "held?" {
+					wait = time.Second
+				}
+				select {
+				case <-l.Lost():
+					fmt.Println("lost")
+				case <-time.After(wait):
+					fmt.Println("held")
+				}
+			case "unlock":
+				switch err := l.Unlock(); {
+				case err == nil:
+					fmt.Println("unlocked")
+				case errors.Is(err, ErrLockLost):
+					fmt.Println("unlock: lost")
+				default:
+					fmt.Println("unlock:", err)
+				}
+				return nil
+			}
+		}
+		return in.Err()
+	}
+	// storm: until the file "stop" exists in FILELOCK_TEST_DIR, take the
+	// lock, enter (create "inside" exclusively: failing means two holders),
+	// increment "counter", say "inc", and one time in
+	// FILELOCK_TEST_KILL_ONE_IN leave and SIGKILL itself while holding the
+	// lock; otherwise leave and unlock.
+	childRoles["storm"] = func() error {
+		dir := envOf("FILELOCK_TEST_DIR")
+		oneIn, err := strconv.Atoi(envOf("FILELOCK_TEST_KILL_ONE_IN"))
+		if err != nil {
+			return err
+		}
+		l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(childStrategy()),
+			WithStaleAfter(time.Hour), WithBackoff(100*time.Microsecond, 5*time.Millisecond))
+		if err != nil {
+			return err
+		}
+		inside, counter := filepath.Join(dir, "inside"), filepath.Join(dir, "counter")
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "stop")); err == nil {
+				return nil
+			}
+			if err := l.Lock(); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(inside, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err != nil {
+				fmt.Println("violation:", err)
+				os.Exit(3)
+			}
+			f.Close()
+			if err := increment(counter); err != nil {
+				return err
+			}
+			fmt.Println("inc")
+			if err := os.Remove(inside); err != nil {
+				return err
+			}
+			if rand.N(oneIn) == 0 {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+			if err := l.Unlock(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// holderChild is a running stale-hold child.
+type holderChild struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startStaleHolder(t *testing.T, s Strategy, path string, stale time.Duration) *holderChild {
+	t.Helper()
+	cmd := childCommand(t, "stale-hold", "FILELOCK_TEST_LOCK="+path,
+		"FILELOCK_TEST_STRATEGY="+s.String(), "FILELOCK_TEST_STALE="+stale.String())
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	h := &holderChild{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	t.Cleanup(func() {
+		h.cmd.Process.Signal(syscall.SIGCONT)
+		h.in.Close()
+		_ = h.cmd.Wait()
+	})
+	require.Equal(t, "locked", h.ask(t, ""))
+	return h
+}
+
+// ask sends a command (if any) and returns the child's next line.
+func (h *holderChild) ask(t *testing.T, cmd string) string {
+	t.Helper()
+	if cmd != "" {
+		_, err := fmt.Fprintln(h.in, cmd)
+		require.NoError(t, err)
+	}
+	line, err := h.out.ReadString('\n')
+	require.NoError(t, err)
+	return strings.TrimSuffix(line, "\n")
+}
+
+func (h *holderChild) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	require.NoError(t, h.cmd.Process.Signal(sig))
+}
+
+// TestStoppedHolderKeepsFreshLock: a holder stopped with SIGSTOP for less
+// than the stale-after age keeps its lock: no waiter breaks it, and it
+// unlocks normally when resumed.
+func TestStoppedHolderKeepsFreshLock(t *testing.T) {
+	const stale = 6 * time.Second
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			h := startStaleHolder(t, s, path, stale)
+			h.signal(t, syscall.SIGSTOP)
+			l, err := New(path, WithStrategy(s), WithStaleAfter(stale))
+			require.NoError(t, err)
+			for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+				require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a fresh lock of a stopped holder is never broken")
+			}
+			h.signal(t, syscall.SIGCONT)
+			require.Equal(t, "held", h.ask(t, "held?"))
+			require.Equal(t, "unlocked", h.ask(t, "unlock"))
+			require.Empty(t, dirEntries(t, dir))
+		})
+	}
+}
+
+// TestStoppedHolderLearnsLoss: a holder stopped for longer than the
+// stale-after age loses its lock to a waiter; resumed, its heartbeat
+// reports the loss, and its Unlock returns ErrLockLost without removing
+// its successor's lock.
+func TestStoppedHolderLearnsLoss(t *testing.T) {
+	const stale = 2 * time.Second
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			h := startStaleHolder(t, s, path, stale)
+			h.signal(t, syscall.SIGSTOP)
+			l, err := New(path, WithStrategy(s), WithStaleAfter(stale), WithTimeout(time.Minute))
+			require.NoError(t, err)
+			start := time.Now()
+			require.NoError(t, l.Lock(), "the stopped holder's lock grows stale and is broken")
+			require.GreaterOrEqual(t, time.Since(start), stale/2, "not broken while fresh")
+			h.signal(t, syscall.SIGCONT)
+			require.Equal(t, "lost", h.ask(t, "lost?"), "the heartbeat finds the loss")
+			require.Equal(t, "unlock: lost", h.ask(t, "unlock"))
+			st, err := Inspect(path, WithStrategy(s))
+			require.NoError(t, err)
+			require.Equal(t, os.Getpid(), st.Holder.PID, "the successor's lock is still there")
+			require.NoError(t, l.Unlock())
+			require.Empty(t, dirEntries(t, dir))
+		})
+	}
+}
+
+// TestKilledHolderTakenOverAtOnce: a holder killed with SIGKILL is dead
+// on this host, so a waiter takes its lock over without waiting for the
+// (here one hour) stale-after age.
+func TestKilledHolderTakenOverAtOnce(t *testing.T) {
+	if proc.Self().BootID == "" {
+		t.Skip("needs boot id and process start times (Linux)")
+	}
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			h := startStaleHolder(t, s, path, time.Hour)
+			l, err := New(path, WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
+			require.NoError(t, err)
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
+			got := make(chan error, 1)
+			go func() { got <- l.Lock() }()
+			h.signal(t, syscall.SIGKILL)
+			killed := time.Now()
+			require.NoError(t, <-got)
+			t.Logf("taken over %v after the kill", time.Since(killed).Round(time.Millisecond))
+			require.NoError(t, l.Unlock())
+			require.Empty(t, dirEntries(t, dir))
+		})
+	}
+}
+
+// stormRounds is the number of holders killed per strategy in
+// TestBreakerStorm; FILELOCK_STORM_ROUNDS raises it for longer runs.
+func stormRounds(t *testing.T) int {
+	if v := os.Getenv("FILELOCK_STORM_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "FILELOCK_STORM_ROUNDS")
+		return n
+	}
+	if testing.Short() {
+		return 20
+	}
+	return 100
+}
+
+// TestBreakerStorm: worker processes contend for a lock and, now and then,
+// one is SIGKILLed while holding it, so that all the others become
+// breakers of its lock at once. Over every round at most one worker is
+// inside (an exclusively created occupancy file) and the shared counter is
+// exact; every round recovers (a stuck round fails the test's deadline).
+func TestBreakerStorm(t *testing.T) {
+	if proc.Self().BootID == "" {
+		t.Skip("needs boot id and process start times (Linux)")
+	}
+	const workers = 8
+	rounds := stormRounds(t)
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*time.Second+time.Minute)
+			defer cancel()
+			var (
+				mu               sync.Mutex
+				incs, kills      int
+				violation        string
+				wg               sync.WaitGroup
+				stopped, stopErr = false, error(nil)
+			)
+			// spawn starts a worker; it is called with mu held.
+			var spawn func()
+			spawn = func() {
+				cmd := childCommand(t, "storm", "FILELOCK_TEST_DIR="+dir,
+					"FILELOCK_TEST_STRATEGY="+s.String(), "FILELOCK_TEST_KILL_ONE_IN=4")
+				out, err := cmd.StdoutPipe()
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if err == nil {
+					err = cmd.Start()
+				}
+				if err != nil {
+					violation = "starting a worker: " + err.Error()
+					return
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sc := bufio.NewScanner(out)
+					for sc.Scan() {
+						mu.Lock()
+						if sc.Text() == "inc" {
+							incs++
+						} else {
+							violation = sc.Text()
+						}
+						mu.Unlock()
+					}
+					err := cmd.Wait()
+					mu.Lock()
+					defer mu.Unlock()
+					var ee *exec.ExitError
+					if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+						kills++
+						if kills < rounds && ctx.Err() == nil {
+							spawn()
+						} else if !stopped {
+							stopped = true
+							stopErr = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+						}
+						return
+					}
+					if err != nil && violation == "" {
+						violation = fmt.Sprintf("worker: %v: %s", err, stderr.String())
+					}
+				}()
+			}
+			mu.Lock()
+			for range workers {
+				spawn()
+			}
+			mu.Unlock()
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				mu.Lock()
+				t.Fatalf("round %d of %d did not recover: %s", kills, rounds, dirEntries(t, dir))
+			}
+			require.NoError(t, stopErr)
+			require.Empty(t, violation)
+			require.GreaterOrEqual(t, kills, rounds)
+			require.Equal(t, incs, readCounter(t, filepath.Join(dir, "counter")), "every increment under the lock counted")
+			t.Logf("%d holders killed, %d acquisitions", kills, incs)
+			// The last holder may have been killed: one more acquisition
+			// breaks its lock, and then nothing is left but the data.
+			l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			require.NoError(t, l.Unlock())
+			require.Equal(t, "counter,stop", dirEntries(t, dir))
+		})
+	}
+}
