@@ -96,6 +96,9 @@ func New(path string, opts ...Option) (*Lock, error) {
 	default:
 		l.mech = osMechanism{locker: osLockers[cfg.strategy]}
 	}
+	if cfg.mech != nil {
+		l.mech = cfg.mech(l.mech)
+	}
 	return l, nil
 }
 

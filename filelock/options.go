@@ -124,6 +124,9 @@ type config struct {
 	// whether a recorded holder is provably dead on this host.
 	self     proc.Identity
 	liveness func(proc.Identity) proc.State
+	// mech, if set, replaces the strategy's mechanism (tests: deliberately
+	// broken variants that the proofs must catch).
+	mech func(mechanism) mechanism
 
 	errs []error
 }
@@ -294,6 +297,11 @@ func WithHeartbeat(d time.Duration) Option {
 // liveness check applied to recorded holders (simulations and tests).
 func withProcess(self proc.Identity, liveness func(proc.Identity) proc.State) Option {
 	return func(c *config) { c.self, c.liveness = self, liveness }
+}
+
+// withMechanism wraps or replaces the strategy's mechanism (tests).
+func withMechanism(wrap func(mechanism) mechanism) Option {
+	return func(c *config) { c.mech = wrap }
 }
 
 // withFS runs the file-based strategies over another filesystem (tests).

@@ -82,8 +82,11 @@ func init() {
 		if err != nil {
 			return err
 		}
-		l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(childStrategy()),
-			WithStaleAfter(time.Hour), WithBackoff(100*time.Microsecond, 5*time.Millisecond))
+		opts := []Option{WithStrategy(childStrategy()), WithStaleAfter(time.Hour), WithBackoff(100*time.Microsecond, 5*time.Millisecond)}
+		if os.Getenv("FILELOCK_TEST_NAIVE") != "" {
+			opts = append(opts, withMechanism(func(m mechanism) mechanism { return naiveBreaker{m.(fileMechanism)} }))
+		}
+		l, err := New(filepath.Join(dir, "x.lock"), opts...)
 		if err != nil {
 			return err
 		}
@@ -254,7 +257,103 @@ func stormRounds(t *testing.T) int {
 	if testing.Short() {
 		return 20
 	}
-	return 100
+	return 60
+}
+
+// stormResult is what a breaker storm saw.
+type stormResult struct {
+	kills, incs int
+	violation   string // the first report of two workers inside, or of a failed worker
+}
+
+// runStorm runs workers storm workers on dir until rounds holders have been
+// killed, or until one reports a violation or fails. With naive set the
+// workers break stale locks by the check-then-unlink of naiveBreaker.
+func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool) stormResult {
+	t.Helper()
+	const workers = 8
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*time.Second+time.Minute)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		res     stormResult
+		wg      sync.WaitGroup
+		stopped bool
+		stopErr error
+	)
+	stop := func() { // with mu held
+		if !stopped {
+			stopped = true
+			stopErr = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+		}
+	}
+	env := []string{"FILELOCK_TEST_DIR=" + dir, "FILELOCK_TEST_STRATEGY=" + s.String(), "FILELOCK_TEST_KILL_ONE_IN=4"}
+	if naive {
+		env = append(env, "FILELOCK_TEST_NAIVE=1")
+	}
+	// spawn starts a worker; it is called with mu held.
+	var spawn func()
+	spawn = func() {
+		cmd := childCommand(t, "storm", env...)
+		out, err := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			res.violation = "starting a worker: " + err.Error()
+			stop()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				mu.Lock()
+				if sc.Text() == "inc" {
+					res.incs++
+				} else if res.violation == "" {
+					res.violation = sc.Text()
+					stop()
+				}
+				mu.Unlock()
+			}
+			err := cmd.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+				res.kills++
+				if res.kills < rounds && !stopped && ctx.Err() == nil {
+					spawn()
+				} else {
+					stop()
+				}
+				return
+			}
+			if err != nil && res.violation == "" {
+				res.violation = fmt.Sprintf("worker: %v: %s", err, stderr.String())
+				stop()
+			}
+		}()
+	}
+	mu.Lock()
+	for range workers {
+		spawn()
+	}
+	mu.Unlock()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		mu.Lock()
+		t.Fatalf("round %d of %d did not recover: %s", res.kills, rounds, dirEntries(t, dir))
+	}
+	require.NoError(t, stopErr)
+	return res
 }
 
 // TestBreakerStorm: worker processes contend for a lock and, now and then,
@@ -266,85 +365,15 @@ func TestBreakerStorm(t *testing.T) {
 	if proc.Self().BootID == "" {
 		t.Skip("needs boot id and process start times (Linux)")
 	}
-	const workers = 8
 	rounds := stormRounds(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*time.Second+time.Minute)
-			defer cancel()
-			var (
-				mu               sync.Mutex
-				incs, kills      int
-				violation        string
-				wg               sync.WaitGroup
-				stopped, stopErr = false, error(nil)
-			)
-			// spawn starts a worker; it is called with mu held.
-			var spawn func()
-			spawn = func() {
-				cmd := childCommand(t, "storm", "FILELOCK_TEST_DIR="+dir,
-					"FILELOCK_TEST_STRATEGY="+s.String(), "FILELOCK_TEST_KILL_ONE_IN=4")
-				out, err := cmd.StdoutPipe()
-				var stderr strings.Builder
-				cmd.Stderr = &stderr
-				if err == nil {
-					err = cmd.Start()
-				}
-				if err != nil {
-					violation = "starting a worker: " + err.Error()
-					return
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					sc := bufio.NewScanner(out)
-					for sc.Scan() {
-						mu.Lock()
-						if sc.Text() == "inc" {
-							incs++
-						} else {
-							violation = sc.Text()
-						}
-						mu.Unlock()
-					}
-					err := cmd.Wait()
-					mu.Lock()
-					defer mu.Unlock()
-					var ee *exec.ExitError
-					if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
-						kills++
-						if kills < rounds && ctx.Err() == nil {
-							spawn()
-						} else if !stopped {
-							stopped = true
-							stopErr = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
-						}
-						return
-					}
-					if err != nil && violation == "" {
-						violation = fmt.Sprintf("worker: %v: %s", err, stderr.String())
-					}
-				}()
-			}
-			mu.Lock()
-			for range workers {
-				spawn()
-			}
-			mu.Unlock()
-			done := make(chan struct{})
-			go func() { wg.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-ctx.Done():
-				mu.Lock()
-				t.Fatalf("round %d of %d did not recover: %s", kills, rounds, dirEntries(t, dir))
-			}
-			require.NoError(t, stopErr)
-			require.Empty(t, violation)
-			require.GreaterOrEqual(t, kills, rounds)
-			require.Equal(t, incs, readCounter(t, filepath.Join(dir, "counter")), "every increment under the lock counted")
-			t.Logf("%d holders killed, %d acquisitions", kills, incs)
+			res := runStorm(t, s, dir, rounds, false)
+			require.Empty(t, res.violation)
+			require.GreaterOrEqual(t, res.kills, rounds)
+			require.Equal(t, res.incs, readCounter(t, filepath.Join(dir, "counter")), "every increment under the lock counted")
+			t.Logf("%d holders killed, %d acquisitions", res.kills, res.incs)
 			// The last holder may have been killed: one more acquisition
 			// breaks its lock, and then nothing is left but the data.
 			l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
@@ -354,4 +383,43 @@ func TestBreakerStorm(t *testing.T) {
 			require.Equal(t, "counter,stop", dirEntries(t, dir))
 		})
 	}
+}
+
+// TestBreakerStormCatchesNaiveBreaker: the same storm with the breaker of
+// the libraries this package is measured against — judge stale, then
+// unlink by path — ends in two holders at once, and the storm reports it.
+// This shows that the storm's checks can fail.
+func TestBreakerStormCatchesNaiveBreaker(t *testing.T) {
+	if proc.Self().BootID == "" {
+		t.Skip("needs boot id and process start times (Linux)")
+	}
+	res := runStorm(t, Soft, t.TempDir(), 500, true)
+	// Either two workers were inside at once, or a worker found at release
+	// that its lock had been removed under it by a breaker.
+	require.Regexp(t, `^violation:|lock was lost while held`, res.violation,
+		"%d rounds with a naive breaker and no violation seen", res.kills)
+	t.Logf("after %d kills: %s", res.kills, res.violation)
+}
+
+// naiveBreaker is a deliberately broken mechanism: a waiter that finds the
+// lock stale removes it by path, so a breaker that judged the old lock may
+// remove a new holder's lock.
+type naiveBreaker struct{ fileMechanism }
+
+func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
+	data, err := l.newRecord()
+	if err != nil {
+		return nil, err
+	}
+	id, err := m.create(l, l.path, data)
+	if err == nil {
+		return m.newHeld(l, id, data), nil
+	}
+	if !errors.Is(err, errBusy) {
+		return nil, err
+	}
+	if v, err := l.judge(l.path, l.cfg.staleAfter, false); err == nil && v.stale {
+		l.cfg.fs.Remove(l.path) // the bug: the file judged may no longer be there
+	}
+	return nil, errBusy
 }
