@@ -3,6 +3,7 @@ package stress
 import (
 	"errors"
 	"fmt"
+	"github.com/lockstress/lockstress/filelock"
 	"io"
 	"math"
 	"os"
@@ -45,6 +46,13 @@ type Config struct {
 	// timeout is counted as an error, not a violation. 0 means no bound
 	// but the end of the run; with faults it means DefaultFaultTimeout.
 	Timeout time.Duration
+
+	// StaleAfter is the stale-after age of the soft and link strategies
+	// (filelock.WithStaleAfter): 0 means the library's default, a
+	// negative value turns age-based breaking off. A -stop pause longer
+	// than it lets a waiter break the stopped holder's lock, which the
+	// detectors then report: the lock's documented limit, shown.
+	StaleAfter time.Duration
 
 	// Seed seeds the hold and think times and the choice of fault
 	// targets. Nonces are always random.
@@ -158,6 +166,7 @@ func (c Config) withDefaults() (Config, error) {
 		{c.Stop < 0, "Stop", "must not be negative", c.Stop},
 		{badRate(c.StopRate), "StopRate", "must be a non-negative number", c.StopRate},
 		{c.Grace < 0, "Grace", "must be positive", c.Grace},
+		{c.StaleAfter > 0 && c.StaleAfter < filelock.MinStaleAfter, "StaleAfter", "must be at least " + filelock.MinStaleAfter.String() + " (or 0 for the default, negative for off)", c.StaleAfter},
 		{c.MaxExamples < 0, "MaxExamples", "must not be negative", c.MaxExamples},
 	} {
 		if check.bad {

@@ -116,6 +116,9 @@ type ReportConfig struct {
 	KillRate   float64 `json:"kill_rate"`
 	StopNs     int64   `json:"stop_ns"`
 	StopRate   float64 `json:"stop_rate"`
+	// StaleAfterNs is Config.StaleAfter: 0 the library's default,
+	// negative off.
+	StaleAfterNs int64 `json:"stale_after_ns"`
 	// LedgerReopen is true when the workers opened and closed the ledger
 	// in every critical section (network and unknown filesystems, shared
 	// runs) rather than keeping it open.
@@ -127,7 +130,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		LedgerReopen: reopen,
 		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
-		StopNs: int64(c.Stop),
+		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter),
 	}
 	if c.Stop > 0 {
 		r.StopRate = c.StopRate

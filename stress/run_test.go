@@ -199,34 +199,41 @@ func TestKillRecovers(t *testing.T) {
 	}
 }
 
-// A killed soft holder leaves its lock file behind: unless stale locks are
-// broken, nobody gets the lock again. The run must say so and end on time
-// rather than hang.
-func TestKillSoftEndsOnTime(t *testing.T) {
-	start := time.Now()
-	rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 4, Duration: 1500 * time.Millisecond,
-		Hold: Fixed(200 * time.Microsecond), KillRate: 20, Timeout: 100 * time.Millisecond})
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("the run took %v", took)
+// A killed soft or link holder leaves its lock file behind, naming a
+// process that is now dead on this host: the next waiter breaks it, so
+// every kill recovers (but one at the very end of the run) and the run
+// sees no violation.
+func TestKillFileLockRecovers(t *testing.T) {
+	for _, name := range []string{"soft", "link"} {
+		t.Run(name, func(t *testing.T) {
+			rep := runStress(t, Config{Strategy: mustStrategy(t, name), Procs: 4, Duration: 2 * time.Second,
+				Hold: Fixed(200 * time.Microsecond), KillRate: 10, Timeout: 5 * time.Second})
+			f := rep.Faults
+			if f.Kills == 0 || f.Recovered+f.Unrecovered != f.Kills || f.Unrecovered > 1 {
+				t.Fatalf("faults %+v; want every kill recovered", f)
+			}
+			if rep.Violations != 0 || len(rep.Failures) != 0 {
+				t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+			}
+		})
 	}
-	f := rep.Faults
-	if f.Kills == 0 || f.Recovered+f.Unrecovered != f.Kills {
-		t.Fatalf("faults %+v", f)
+}
+
+// A holder stopped for longer than the stale-after age loses its lock to a
+// waiter while it still believes it holds it: the documented limit of any
+// lock broken by age. The detectors must report it.
+func TestStopLongerThanStaleAfterIsReported(t *testing.T) {
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 3, Duration: 4 * time.Second,
+		Hold: Fixed(100 * time.Microsecond), StaleAfter: time.Second, Stop: 2500 * time.Millisecond, StopRate: 2,
+		Timeout: 10 * time.Second})
+	if rep.Faults.Stops == 0 {
+		t.Fatalf("no stop: %+v", rep.Faults)
 	}
-	if rep.Violations != 0 || len(rep.Failures) != 0 {
-		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+	if rep.Violations == 0 || ExitCode(rep) != 1 {
+		t.Errorf("%d violations, exit code %d; a lock broken under a stopped holder must be reported", rep.Violations, ExitCode(rep))
 	}
-	var b bytes.Buffer
-	if err := WriteSummary(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	if f.Unrecovered > 0 {
-		if !strings.Contains(b.String(), "NEVER recovered") {
-			t.Errorf("summary does not say that the lock never recovered:\n%s", b.String())
-		}
-		if rep.Errors["acquire:timeout"].Count == 0 {
-			t.Errorf("no timeouts counted while the lock was lost: %v", rep.Errors)
-		}
+	if rep.Config.StaleAfterNs != int64(time.Second) {
+		t.Errorf("report config stale_after_ns %d", rep.Config.StaleAfterNs)
 	}
 }
 
@@ -327,6 +334,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative duration", Config{Strategy: None, Duration: -time.Second}, "Duration", ""},
 		{"negative timeout", Config{Strategy: None, Timeout: -1}, "Timeout", ""},
 		{"negative kill rate", Config{Strategy: None, KillRate: -1}, "KillRate", ""},
+		{"stale-after below the minimum", Config{Strategy: None, StaleAfter: 500 * time.Millisecond}, "StaleAfter", ""},
 		{"join without run id", Config{Strategy: None, Join: true, Dir: t.TempDir()}, "RunID", ""},
 		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},
 		{"missing dir", Config{Strategy: None, Dir: "/nonexistent/lockstress"}, "", "/nonexistent/lockstress"},

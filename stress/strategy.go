@@ -132,15 +132,23 @@ type locker interface {
 	Unlock() error
 }
 
-// newLocker returns a handle for the lock at path.
-func (s Strategy) newLocker(path string) (locker, error) {
+// newLocker returns a handle for the lock at path, with the stale-after age
+// of Config.StaleAfter.
+func (s Strategy) newLocker(path string, staleAfter time.Duration) (locker, error) {
 	switch s {
 	case None:
 		return noLock{}, nil
 	case Racy:
 		return racyLock{path: path}, nil
 	}
-	return filelock.New(path, filelock.WithStrategy(s.lock))
+	opts := []filelock.Option{filelock.WithStrategy(s.lock)}
+	switch {
+	case staleAfter < 0:
+		opts = append(opts, filelock.WithStaleAfter(0))
+	case staleAfter > 0:
+		opts = append(opts, filelock.WithStaleAfter(staleAfter))
+	}
+	return filelock.New(path, opts...)
 }
 
 type noLock struct{}

@@ -59,6 +59,7 @@ type workerSpec struct {
 	Hold         Dist          `json:"hold"`
 	Think        Dist          `json:"think"`
 	Timeout      time.Duration `json:"timeout"`
+	StaleAfter   time.Duration `json:"stale_after,omitempty"`
 	Seed         uint64        `json:"seed"`
 	Barrier      bool          `json:"barrier"` // wait for EOF on descriptor 3
 	MaxExamples  int           `json:"max_examples"`
@@ -175,7 +176,7 @@ func newWorker(spec workerSpec) (*worker, error) {
 	}
 	w.slot = &w.reg.slots[spec.Worker]
 	w.slot.pid.Store(int64(os.Getpid()))
-	if w.lock, err = spec.Strategy.newLocker(spec.LockPath); err != nil {
+	if w.lock, err = spec.Strategy.newLocker(spec.LockPath, spec.StaleAfter); err != nil {
 		w.close()
 		return nil, err
 	}

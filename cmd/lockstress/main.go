@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lockstress/lockstress/filelock"
 	"io"
 	"io/fs"
 	"os"
@@ -65,6 +66,7 @@ type options struct {
 	detectors   bool
 	killRate    float64
 	stop        time.Duration
+	staleAfter  time.Duration
 	stopRate    float64
 	grace       time.Duration
 	examples    int
@@ -93,6 +95,7 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output, which moves\nthe summary to standard error); the schema is in docs/lockstress.md.\nExample: -json report.json")
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
 	fset.Float64Var(&o.killRate, "kill-rate", 0, "SIGKILL this many workers per second (on average) while they hold the lock,\nrestart them, and report how long the lock took to recover.\nExample: -kill-rate 2")
+	fset.DurationVar(&o.staleAfter, "stale-after", filelock.DefaultStaleAfter, "age after which a soft or link lock whose holder may be alive is broken\n(0 turns age-based breaking off; a dead holder on this host is broken at once).\nExample: -stale-after 2s")
 	fset.DurationVar(&o.stop, "stop", 0, "SIGSTOP a worker that holds the lock for this long, then resume it.\nExample: -stop 500ms")
 	fset.Float64Var(&o.stopRate, "stop-rate", 1, "how many -stop pauses per second (on average).\nExample: -stop-rate 0.2")
 	fset.DurationVar(&o.grace, "grace", stress.DefaultGrace, "how long a worker may take to finish after the end of the run before it is\nreported hung and killed.\nExample: -grace 30s")
@@ -145,7 +148,7 @@ See docs/lockstress.md for the output, the JSON schema and the detectors.
 // flagArgs names the argument of each flag in the usage text.
 var flagArgs = map[string]string{
 	"procs": "N", "dur": "DURATION", "dir": "DIR", "strategy": "NAME", "hold": "DIST", "think": "DIST",
-	"timeout": "DURATION", "seed": "N", "json": "FILE", "kill-rate": "RATE", "stop": "DURATION",
+	"timeout": "DURATION", "seed": "N", "json": "FILE", "kill-rate": "RATE", "stop": "DURATION", "stale-after": "DURATION",
 	"stop-rate": "RATE", "grace": "DURATION", "examples": "N", "run-id": "ID", "host": "NAME",
 }
 
@@ -252,7 +255,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 		cfg := stress.Config{
 			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Hold: o.hold, Think: o.think,
 			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, KillRate: o.killRate,
-			Stop: o.stop, StopRate: o.stopRate, Grace: o.grace, MaxExamples: o.examples,
+			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
 			Progress: stress.TerminalProgress(os.Stderr),
 			Join:     sub == "worker", RunID: o.runID, Host: o.host,
 		}
@@ -387,3 +390,12 @@ func closeJSON(w io.WriteCloser, path string) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// staleAfter turns the -stale-after flag into stress.Config.StaleAfter,
+// where 0 means the library's default and a negative value off.
+func staleAfter(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
