@@ -257,7 +257,15 @@ func render(cells []*cell, command, machine string) string {
 		"marked *peer* are other implementations driven through adapters\n"+
 		"(`-strategy exec:…`, see [lockstress.md](lockstress.md#peer-locks-adapters)).\n"+
 		"This file is generated from the runs' JSON reports: do not edit it, rerun\n"+
-		"the command below.\n\n")
+		"the command below (as root; it installs what it needs).\n\n"+
+		"The filesystems are made on one machine by `scripts/fslab` (a fresh tmpfs;\n"+
+		"ext4, xfs and btrfs images on loop devices; a private sshd on 127.0.0.1\n"+
+		"and two sshfs mounts of one directory, without sshfs's caches) and\n"+
+		"`scripts/nfslab` (nfs-ganesha on 127.0.0.1, and two Linux kernels booted\n"+
+		"under qemu without KVM as NFSv4.1 clients, each running a static\n"+
+		"lockstress worker; software emulation makes them slow, so the NFS figures\n"+
+		"say what excludes, not how fast NFS is). The peers need Python and\n"+
+		"util-linux, which the guests do not have: they are not run on NFS.\n\n")
 	fmt.Fprintf(&b, "- **When**: %s\n", dateRange(cells))
 	fmt.Fprintf(&b, "- **Machine**: %s\n", machine)
 	fmt.Fprintf(&b, "- **Command**: `%s`\n", command)
