@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command matrixdoc turns the JSON reports of a filesystem matrix run
 // (scripts/fsmatrix) into docs/filesystems.md, and the peer comparison of
 // one filesystem into a marked section of docs/performance.md. Every
