@@ -50,7 +50,7 @@ func joinRun(dir, runID string, cfg Config) error {
 	}
 	err = os.Link(tmp, path)
 	rmErr := os.Remove(tmp)
-	if err == nil || !errors.Is(err, fs.ErrExist) {
+	if err == nil || !lostLink(err, path) {
 		return errors.Join(err, rmErr)
 	}
 	got, err := readRunInfo(dir)

@@ -90,6 +90,7 @@ func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) 
 		LedgerPath: r.ledgerPath, ReopenLedger: r.reopenLedger, LogDir: r.logDir, Hold: r.cfg.Hold, Think: r.cfg.Think, Timeout: r.cfg.Timeout,
 		StaleAfter: r.cfg.StaleAfter,
 		Seed:       r.cfg.Seed, Barrier: barrier != nil, MaxExamples: r.cfg.MaxExamples,
+		Adapter: adapterTimeouts{Start: adapterStartTimeout, Slack: adapterSlack},
 	}
 	js, err := json.Marshal(spec)
 	if err != nil {

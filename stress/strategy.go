@@ -12,13 +12,15 @@ import (
 	"github.com/lockstress/lockstress/filelock"
 )
 
-// Strategy is a lock under test: one of filelock's strategies, or one of
-// the broken strategies that exist only to prove that the detectors fire.
-// The zero Strategy is not valid.
+// Strategy is a lock under test: one of filelock's strategies, a lock
+// that an external adapter takes (Exec), or one of the broken strategies
+// that exist only to prove that the detectors fire. The zero Strategy is
+// not valid.
 type Strategy struct {
-	name   string
-	lock   filelock.Strategy
-	broken bool
+	name    string
+	lock    filelock.Strategy
+	broken  bool
+	adapter string
 }
 
 // The broken strategies. They do not exclude anything, on purpose.
@@ -58,9 +60,15 @@ func Strategies() []Strategy {
 func BrokenStrategies() []Strategy { return []Strategy{None, Racy} }
 
 // ParseStrategy returns the strategy with the given name: a name that
-// filelock.ParseStrategy accepts and this platform supports, or "none" or
-// "racy".
+// filelock.ParseStrategy accepts and this platform supports, "none" or
+// "racy", or "exec:COMMAND" for the adapter that COMMAND starts (Exec).
 func ParseStrategy(name string) (Strategy, error) {
+	if command, ok := strings.CutPrefix(name, execPrefix); ok {
+		if strings.TrimSpace(command) == "" {
+			return Strategy{}, fmt.Errorf("strategy %q: no adapter command after %q", name, execPrefix)
+		}
+		return Exec(command), nil
+	}
 	for _, s := range BrokenStrategies() {
 		if s.name == name {
 			return s, nil
@@ -96,7 +104,7 @@ func strategyNames() string {
 	for _, s := range append(Strategies(), BrokenStrategies()...) {
 		names = append(names, s.name)
 	}
-	return strings.Join(append(names, "all"), ", ")
+	return strings.Join(append(names, "all", "exec:COMMAND"), ", ")
 }
 
 // String returns the strategy's name.
@@ -133,13 +141,19 @@ type locker interface {
 }
 
 // newLocker returns a handle for the lock at path, with the stale-after age
-// of Config.StaleAfter.
-func (s Strategy) newLocker(path string, staleAfter time.Duration) (locker, error) {
-	switch s {
-	case None:
+// of Config.StaleAfter; t bounds an adapter's answers.
+func (s Strategy) newLocker(path string, staleAfter time.Duration, t adapterTimeouts) (locker, error) {
+	switch {
+	case s == None:
 		return noLock{}, nil
-	case Racy:
+	case s == Racy:
 		return racyLock{path: path}, nil
+	case s.adapter != "":
+		a, err := startAdapter(s.adapter, path, t)
+		if err != nil {
+			return nil, err // not a nil *adapterLock in an interface
+		}
+		return a, nil
 	}
 	opts := []filelock.Option{filelock.WithStrategy(s.lock)}
 	switch {

@@ -155,6 +155,12 @@ func workerAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
+// adapterAttr kills an adapter process when its worker dies, so that a
+// killed worker's lock is not held on by its adapter.
+func adapterAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
 var (
 	sigStop = syscall.SIGSTOP
 	sigCont = syscall.SIGCONT

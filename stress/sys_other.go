@@ -24,6 +24,7 @@ func unmapFile([]byte) error                    { return errors.ErrUnsupported }
 func processState(int) (byte, error)            { return 0, errors.ErrUnsupported }
 func processGone(int) bool                      { return false }
 func workerAttr() *syscall.SysProcAttr          { return nil }
+func adapterAttr() *syscall.SysProcAttr         { return nil }
 func isTerminal(*os.File) bool                  { return false }
 func statfsMagic(string) (int64, error)         { return 0, errors.ErrUnsupported }
 

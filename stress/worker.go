@@ -63,6 +63,8 @@ type workerSpec struct {
 	Seed         uint64        `json:"seed"`
 	Barrier      bool          `json:"barrier"` // wait for EOF on descriptor 3
 	MaxExamples  int           `json:"max_examples"`
+	// Adapter bounds the answers of an adapter strategy's process.
+	Adapter adapterTimeouts `json:"adapter"`
 }
 
 // workerResult is what a worker hands back on its standard output.
@@ -176,7 +178,7 @@ func newWorker(spec workerSpec) (*worker, error) {
 	}
 	w.slot = &w.reg.slots[spec.Worker]
 	w.slot.pid.Store(int64(os.Getpid()))
-	if w.lock, err = spec.Strategy.newLocker(spec.LockPath, spec.StaleAfter); err != nil {
+	if w.lock, err = spec.Strategy.newLocker(spec.LockPath, spec.StaleAfter, spec.Adapter); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -204,6 +206,9 @@ func (w *worker) close() error {
 	if w.obs != nil {
 		errs = append(errs, w.obs.Close())
 		w.obs = nil
+	}
+	if c, ok := w.lock.(io.Closer); ok {
+		errs = append(errs, c.Close())
 	}
 	errs = append(errs, w.closeLedger(true), w.reg.close())
 	return errors.Join(errs...)
@@ -263,6 +268,9 @@ func (w *worker) cycle(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil // the run is over
 		}
+		if errors.Is(err, ErrAdapter) {
+			return err
+		}
 		kind := w.countError("acquire", err)
 		if kind == "timeout" || kind == "would-block" {
 			w.consecutive = 0
@@ -288,7 +296,8 @@ func (w *worker) cycle(ctx context.Context) error {
 	}
 	err = errors.Join(err, w.leave())
 	rel := monotime()
-	if uerr := w.lock.Unlock(); uerr != nil {
+	uerr := w.lock.Unlock()
+	if uerr != nil {
 		w.countError("release", uerr)
 	}
 	w.slot.holdNanos.Add(rel - acq)
@@ -302,6 +311,9 @@ func (w *worker) cycle(ctx context.Context) error {
 			w.logEntry(acq, rel)
 		}
 		return err
+	}
+	if errors.Is(uerr, ErrAdapter) {
+		return uerr
 	}
 	if w.log != nil {
 		if err := w.logEntry(acq, rel); err != nil {

@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runStress(ctx, "worker", args[1:], stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], stdout, stderr)
+		case "strategies":
+			return runStrategies(args[1:], stdout, stderr)
 		}
 	}
 	return runStress(ctx, "", args, stdout, stderr)
@@ -81,10 +83,10 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.IntVar(&o.procs, "procs", stress.DefaultProcs(), fmt.Sprintf("number of worker processes (default 4 × CPUs: %d here).\nExample: -procs 64", stress.DefaultProcs()))
 	fset.DurationVar(&o.dur, "dur", stress.DefaultDuration, "how long the workers run.\nExample: -dur 60s")
 	dirHelp := "directory under test; the run makes its own subdirectory in it and removes it afterwards\n(default: a fresh temporary directory, removed afterwards).\nExample: -dir /mnt/nfs/scratch"
-	strategyHelp := "lock strategy: " + strategyList() + ";\n\"all\" runs every real strategy one after another; none and racy are broken on purpose\n(they prove that the detectors fire, and exit 1).\nExample: -strategy all"
+	strategyHelp := "lock strategy: " + strategyList() + ";\n\"all\" runs every real strategy one after another; none and racy are broken on purpose\n(they prove that the detectors fire, and exit 1); exec:COMMAND drives a lock adapter\n(docs/lockstress.md).\nExample: -strategy all"
 	if sub == "worker" {
 		dirHelp = "shared directory of the run (required); the run directory is DIR/RUN-ID and is kept.\nExample: -dir /mnt/nfs/lockstress"
-		strategyHelp = "lock strategy: " + strategyList() + ".\nExample: -strategy ofd"
+		strategyHelp = "lock strategy: " + strategyList() + " or exec:COMMAND.\nExample: -strategy ofd"
 	}
 	fset.StringVar(&o.dir, "dir", "", dirHelp)
 	fset.StringVar(&o.strategy, "strategy", "soft", strategyHelp)
@@ -122,6 +124,8 @@ const usageHead = `Usage:
         join a run that several hosts share (start it on each host)
   lockstress verify [-json FILE] [-examples N] RUNDIR
         merge the logs of every host of a shared run into one verdict
+  lockstress strategies
+        list the real strategies of this platform, one a line (what "all" runs)
 
 lockstress starts -procs worker processes that acquire and release one lock
 file until -dur has passed, checks with three independent detectors (ledger,
@@ -398,4 +402,15 @@ func staleAfter(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// runStrategies lists the real strategies, one a line.
+func runStrategies(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		return usageError(stderr, "strategies", "unexpected argument %q", args[0])
+	}
+	for _, s := range stress.Strategies() {
+		fmt.Fprintln(stdout, s)
+	}
+	return stress.ExitPass
 }

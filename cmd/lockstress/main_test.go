@@ -354,3 +354,18 @@ func TestWorkerAndVerify(t *testing.T) {
 		t.Errorf("merged report: %+v", doc.Runs)
 	}
 }
+
+// "lockstress strategies" lists what "-strategy all" runs, one a line.
+func TestStrategiesList(t *testing.T) {
+	code, stdout, stderr := lockstress(t, "strategies")
+	var want []string
+	for _, s := range stress.Strategies() {
+		want = append(want, s.String())
+	}
+	if code != 0 || stderr != "" || stdout != strings.Join(want, "\n")+"\n" {
+		t.Errorf("exit code %d, stdout %q, stderr %q; want 0, %q, none", code, stdout, stderr, strings.Join(want, "\n")+"\n")
+	}
+	if code, _, stderr := lockstress(t, "strategies", "extra"); code != stress.ExitUsage || !strings.Contains(stderr, `unexpected argument "extra"`) {
+		t.Errorf("with an argument: exit code %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,113 @@
+//go:build linux
+
+package stress
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseExecStrategy(t *testing.T) {
+	s, err := ParseStrategy("exec:adapters/flock.sh -x")
+	if err != nil || s.Adapter() != "adapters/flock.sh -x" || s.String() != "exec:adapters/flock.sh -x" || s.Broken() {
+		t.Fatalf("ParseStrategy = %+v, %v", s, err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Strategy
+	if err := json.Unmarshal(b, &back); err != nil || back != s {
+		t.Errorf("JSON round trip: %s → %+v, %v", b, back, err)
+	}
+	for _, name := range []string{"exec:", "exec:   "} {
+		if _, err := ParseStrategy(name); err == nil || !strings.Contains(err.Error(), "no adapter command") {
+			t.Errorf("ParseStrategy(%q) = %v, want an error saying the command is missing", name, err)
+		}
+	}
+}
+
+// An adapter that answers ok without locking must trip every detector:
+// the detectors apply to adapters as to the built-in strategies.
+func TestBrokenAdapterTripsEveryDetector(t *testing.T) {
+	rep := runStress(t, Config{Strategy: Exec("testdata/adapters/ok-without-locking.sh"), Procs: 8, Duration: time.Second, Hold: Fixed(time.Millisecond)})
+	d := rep.Detectors
+	for name, dr := range map[string]DetectorReport{"ledger": d.Ledger, "occupancy": d.Occupancy, "interval": d.Interval} {
+		if dr.Count == 0 {
+			t.Errorf("%s detector saw no violation in %d critical sections", name, dr.Checked)
+		}
+	}
+	if rep.Verdict != "FAIL" || rep.ExitCode() != ExitViolations || len(rep.Failures) > 0 {
+		t.Errorf("verdict %s, exit code %d, failures %+v; want FAIL, %d, none", rep.Verdict, rep.ExitCode(), rep.Failures, ExitViolations)
+	}
+}
+
+// The shipped adapters exclude: every detector checks every acquisition
+// and sees no violation.
+func TestPeerAdaptersPass(t *testing.T) {
+	for _, tc := range []struct {
+		name, command string
+		need          []string // commands, or py:MODULE for /usr/bin/python3
+	}{
+		{"flock", "../adapters/flock.sh", []string{"flock"}},
+		{"filelock", "../adapters/pylock.py filelock", []string{"py:filelock"}},
+		{"softfilelock", "../adapters/pylock.py softfilelock", []string{"py:filelock"}},
+		{"flufl", "../adapters/pylock.py flufl", []string{"py:flufl.lock"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range tc.need {
+				if mod, ok := strings.CutPrefix(n, "py:"); ok {
+					if err := exec.Command("/usr/bin/python3", "-I", "-c", "import "+mod).Run(); err != nil {
+						t.Skipf("python module %s missing (scripts/setup-deps installs it): %v", mod, err)
+					}
+				} else if _, err := exec.LookPath(n); err != nil {
+					t.Skipf("%s missing (scripts/setup-deps installs it)", n)
+				}
+			}
+			rep := runStress(t, Config{Strategy: Exec(tc.command), Procs: 4, Duration: time.Second, Hold: Fixed(100 * time.Microsecond)})
+			if rep.Acquisitions == 0 || rep.Violations != 0 || len(rep.Failures) > 0 || rep.ExitCode() != ExitPass {
+				t.Errorf("%d acquisitions, %d violations, failures %+v, exit code %d; want some, 0, none, 0",
+					rep.Acquisitions, rep.Violations, rep.Failures, rep.ExitCode())
+			}
+			d := rep.Detectors
+			for name, dr := range map[string]DetectorReport{"ledger": d.Ledger, "occupancy": d.Occupancy, "interval": d.Interval} {
+				if dr.Checked != rep.Acquisitions {
+					t.Errorf("%s detector checked %d of %d acquisitions", name, dr.Checked, rep.Acquisitions)
+				}
+			}
+		})
+	}
+}
+
+// An adapter that breaks the protocol makes its workers fail with an
+// error that says what it did, and the run ends on time.
+func TestMisbehavingAdapters(t *testing.T) {
+	defer func(start, slack time.Duration) { adapterStartTimeout, adapterSlack = start, slack }(adapterStartTimeout, adapterSlack)
+	adapterStartTimeout, adapterSlack = 2*time.Second, 500*time.Millisecond
+	for _, tc := range []struct{ adapter, want string }{
+		{"testdata/adapters/exits.sh", "it closed its output (exit status 3)"},
+		{"testdata/adapters/garbage.sh", `answer "granted, probably", want ok, timeout or error TEXT`},
+		{"testdata/adapters/hangs.sh", "lock: no answer within"},
+		{"testdata/adapters/never-ready.sh", "start: no answer within 2s: killed it"},
+		{"testdata/adapters/missing.sh", "start: it closed its output (exit status 127)"},
+	} {
+		t.Run(tc.adapter, func(t *testing.T) {
+			t0 := time.Now()
+			rep := runStress(t, Config{Strategy: Exec(tc.adapter), Procs: 2, Duration: time.Second})
+			if took := time.Since(t0); took > 20*time.Second {
+				t.Errorf("the run took %v", took)
+			}
+			if len(rep.Failures) == 0 || rep.ExitCode() != ExitFailed {
+				t.Fatalf("failures %+v, exit code %d; want some, %d", rep.Failures, rep.ExitCode(), ExitFailed)
+			}
+			for _, f := range rep.Failures {
+				if !strings.Contains(f.Stderr, "lock adapter failed: \""+tc.adapter+"\"") || !strings.Contains(f.Stderr, tc.want) {
+					t.Errorf("worker %s: stderr %q; want the adapter named and %q", f.Worker, f.Stderr, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Misbehaves: starts but never says ready.
+exec sleep 600
