@@ -108,8 +108,15 @@ func startAdapter(command, path string, t adapterTimeouts) (*adapterLock, error)
 	if err := a.cmd.Start(); err != nil {
 		return nil, a.fail("start", err)
 	}
-	go a.read(stdout)
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
+		a.read(stdout)
+	}()
+	go func() {
+		// Wait closes the pipe: it must not run before the output has
+		// been read to its end.
+		<-readDone
 		a.waitErr = a.cmd.Wait()
 		close(a.exited)
 	}()
@@ -270,13 +277,20 @@ func (a *adapterLock) Close() error {
 	if a.cmd.Process == nil {
 		return a.broken
 	}
+	// Drain the output meanwhile: the process is waited for only after
+	// its output has been read to the end.
+	drained := make(chan struct{})
+	go func() {
+		for range a.lines {
+		}
+		close(drained)
+	}()
 	select {
 	case <-a.exited:
 	case <-time.After(a.t.Slack):
 		a.kill()
 		<-a.exited
 	}
-	for range a.lines { // unblock the reader
-	}
+	<-drained
 	return a.broken
 }
