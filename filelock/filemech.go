@@ -3,7 +3,6 @@ package filelock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -42,9 +41,10 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 		if err != nil {
 			return nil, err
 		}
+		made := l.cfg.clock.Now()
 		id, err := m.create(l, l.path, data)
 		if err == nil {
-			return m.newHeld(l, id, data), nil
+			return m.newHeld(l, id, data, made), nil
 		}
 		if !errors.Is(err, errBusy) || attempt > 0 {
 			return nil, err
@@ -99,10 +99,9 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	return removed, err
 }
 
-// guard is a held guard file. The guard serialises everything that may
-// remove or refresh an existing lock file other than its creation: breaking
-// it, the holder's heartbeat, and a release that cannot rule out having
-// been judged stale.
+// guard is a held guard file. The guard serialises the judging and
+// removal of a lock file by breakers, and a release that cannot rule out
+// having been judged stale.
 type guard struct {
 	l    *Lock
 	path string
@@ -120,13 +119,19 @@ func (l *Lock) guardStaleAfter() time.Duration {
 	return DefaultStaleAfter
 }
 
+// immediateRetries is how many times in a row the guard is tried again at
+// once after finding it gone or broken, before waiting (or, without wait,
+// giving up).
+const immediateRetries = 3
+
 // takeGuard takes the lock's guard file with the strategy's exclusive
 // creation, breaking it by the stale rule if its holder died. Without wait
-// it returns errBusy at once if the guard is held; with wait it waits as
-// long as ctx allows, returning ctx's error when it ends.
+// it returns errBusy if the guard is held; with wait it waits as long as
+// ctx allows, returning ctx's error when it ends.
 func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guard, error) {
 	path := l.path + guardSuffix
 	var b backoff
+	immediate := 0
 	for {
 		data, err := l.newRecord()
 		if err != nil {
@@ -141,17 +146,26 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guar
 		}
 		v, err := l.judge(path, l.guardStaleAfter(), false)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			continue // released in between
+		case errors.Is(err, fs.ErrNotExist): // released in between
 		case err != nil:
 			return nil, err
 		case v.stale:
 			if _, err := l.removeAside(path, v); err != nil {
 				return nil, err
 			}
+		default:
+			immediate = immediateRetries // held: wait
+		}
+		if immediate < immediateRetries {
+			immediate++
 			continue
-		case !wait:
+		}
+		immediate = 0
+		if !wait {
 			return nil, errBusy
+		}
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
 		t := l.cfg.clock.NewTimer(b.next(l.cfg.minWait, l.cfg.maxWait))
 		select {
@@ -176,12 +190,18 @@ func (g *guard) release() {
 }
 
 // removeAside removes the file at path if it is the one the verdict was
-// about. It never removes by path after a check: it renames whatever is at
-// path to a private name, atomically, and then looks at what it moved. If
-// that is not the file judged stale it is put back with link, which never
+// about, unchanged. It never removes by path after a check: it renames
+// whatever is at path to a private name, atomically, and then looks at what
+// it moved. If that is not the judged file as judged (another file, other
+// contents, or refreshed since), it is put back with link, which never
 // replaces anything. It reports whether the judged file was removed.
 func (l *Lock) removeAside(path string, v verdict) (bool, error) {
 	fsy := l.cfg.fs
+	// Look once more first, so that the window in which a live file may
+	// be moved (and must be put back) is as short as it can be.
+	if data, info, err := readRecordFile(fsy, path); err != nil || !v.sameAs(info, data) {
+		return false, nil
+	}
 	aside := tempName(path, kindAside)
 	if err := fsy.Rename(path, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -190,12 +210,16 @@ func (l *Lock) removeAside(path string, v verdict) (bool, error) {
 		return false, err
 	}
 	data, info, err := readRecordFile(fsy, aside)
-	if err == nil && v.sameAs(info.ID, data) {
+	if err == nil && v.sameAs(info, data) {
 		return true, fsy.Remove(aside)
 	}
-	// Not what was judged: its owner is alive. Put it back.
-	if lerr := fsy.Link(aside, path); lerr != nil {
-		return false, fmt.Errorf("%w: a lock file moved aside to be broken had been replaced, and could not be put back: %w", ErrLockLost, lerr)
+	// Not what was judged: its owner is alive. Put it back. If another
+	// file was made at path meanwhile, link fails and the moved file is
+	// lost to its owner, who learns it from its heartbeat or Unlock
+	// (ErrLockLost); this takes a process stopped inside the guard for
+	// longer than the stale-after age (docs/design.md).
+	if lerr := fsy.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) {
+		return false, lerr
 	}
 	return false, fsy.Remove(aside)
 }
@@ -219,6 +243,8 @@ func (l *Lock) sweep() {
 		if !ok {
 			continue
 		}
+		// The guard's own temporary files: <lock>.guard.<kind>.*
+		rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
 		kind, _, _ := strings.Cut(rest, ".")
 		if kind != kindClaim && kind != kindProbe && kind != kindAside {
 			continue
@@ -229,7 +255,7 @@ func (l *Lock) sweep() {
 			continue
 		}
 		if now.IsZero() {
-			if now, err = l.fsNow(); err != nil {
+			if now, _, err = l.fsNow(); err != nil {
 				return
 			}
 		}
@@ -255,8 +281,10 @@ type fileHeld struct {
 	isLost    bool
 }
 
-func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte) *fileHeld {
-	h := &fileHeld{m: m, l: l, id: id, data: data, lostCh: make(chan struct{}), refreshed: l.cfg.clock.Now()}
+// newHeld returns the holding of a lock file made, with data, no earlier
+// than made.
+func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte, made time.Time) *fileHeld {
+	h := &fileHeld{m: m, l: l, id: id, data: data, lostCh: make(chan struct{}), refreshed: made}
 	if every := l.cfg.heartbeatEvery(); every > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		h.cancel, h.done = cancel, make(chan struct{})
@@ -279,35 +307,33 @@ func (h *fileHeld) heartbeat(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C():
 		}
-		if !h.beat(ctx) {
+		if !h.beat() {
 			return
 		}
 	}
 }
 
-// beat refreshes the lock file's mtime if it is still this holder's, under
-// the guard so that no breaker judges it in between. It reports false when
-// the lock was found lost.
-func (h *fileHeld) beat(ctx context.Context) bool {
-	g, err := h.m.takeGuard(ctx, h.l, true)
-	if ctx.Err() != nil {
-		g.release()
-		return true // released meanwhile
-	}
-	_ = err // without the guard, refresh all the same: better than nothing
-	defer g.release()
+// beat refreshes the lock file's mtime if it is still this holder's. It
+// reports false when the lock was found lost. It takes no guard, so that
+// nothing — not a breaker that died holding the guard on another host —
+// can keep a holder from refreshing: a breaker that judged the lock before
+// a refresh sees the new mtime on the file it moves aside, and puts it
+// back. Errors are retried at the next beat; a lock that cannot be
+// refreshed grows stale and may be broken, which the next beat then finds.
+func (h *fileHeld) beat() bool {
 	owned, err := h.owned()
-	switch {
-	case err == nil && !owned:
+	if err == nil && !owned {
 		h.mu.Lock()
 		h.isLost = true
 		h.mu.Unlock()
 		close(h.lostCh)
 		return false
-	case owned:
+	}
+	if owned {
+		t := h.l.cfg.clock.Now()
 		if h.l.cfg.fs.Touch(h.l.path) == nil {
 			h.mu.Lock()
-			h.refreshed = h.l.cfg.clock.Now()
+			h.refreshed = t
 			h.mu.Unlock()
 		}
 	}
@@ -347,13 +373,12 @@ func (h *fileHeld) release() error {
 	if isLost {
 		return ErrLockLost
 	}
-	var g *guard
 	if !h.young() {
-		var err error
-		if g, err = h.m.takeGuard(context.Background(), h.l, true); err != nil {
-			return err
+		// Without the guard (it cannot be made: a full disk, say) the
+		// check below is made all the same: better than leaving the lock.
+		if g, err := h.m.takeGuard(context.Background(), h.l, true); err == nil {
+			defer g.release()
 		}
-		defer g.release()
 	}
 	owned, err := h.owned()
 	switch {

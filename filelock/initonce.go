@@ -32,10 +32,15 @@ const InitLockSuffix = ".lock"
 // If fn fails, no marker is written, the lock is released, and the error
 // matches ErrInitFailed and fn's error; the next caller runs fn again. If
 // the process running fn is killed, the next caller takes the lock over by
-// the stale rule (at once on the same host, after the stale-after age from
-// another) and runs fn. fn should therefore be safe to run again after a
-// partial run. The lock file is removed when released (Soft and Link) and
-// the marker is never removed.
+// the stale rule (at once on the same Linux host, where a dead holder can
+// be recognised; otherwise after the stale-after age) and runs fn. fn
+// should therefore be safe to run again after a partial run. The lock file
+// is removed when released (Soft and Link) and the marker is never removed.
+//
+// If fn runs for longer than the stale-after age while its process is
+// stopped, the lock may be broken and another caller may run fn too; the
+// call that lost the lock then returns (true, err) with err matching
+// ErrLockLost. Give fn a stale-after age well above its longest pause.
 func AtomicInit(marker string, fn func() error, opts ...Option) (ran bool, err error) {
 	return AtomicInitContext(context.Background(), marker, func(context.Context) error { return fn() }, opts...)
 }
@@ -70,7 +75,9 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf("%w: %w", ErrInitFailed, err)}
 	}
 	if err := writeMarker(l, marker); err != nil {
-		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf("writing the marker after a successful initialization: %w", err)}
+		// fn ran; the marker may or may not be in place (only its
+		// directory's fsync may have failed).
+		return true, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf("writing the marker after a successful initialization: %w", err)}
 	}
 	return true, nil
 }

@@ -78,8 +78,8 @@ func New(path string, opts ...Option) (*Lock, error) {
 	if cfg.shared && cfg.strategy.fileBased() {
 		cfg.reject("shared locks need the os or ofd strategy, not %v", cfg.strategy)
 	}
-	if cfg.staleAfter > 0 && cfg.heartbeat >= cfg.staleAfter {
-		cfg.reject("heartbeat interval %v must be shorter than the stale-after age %v", cfg.heartbeat, cfg.staleAfter)
+	if cfg.staleAfter > 0 && cfg.heartbeat > cfg.staleAfter/2 {
+		cfg.reject("heartbeat interval %v must be at most half the stale-after age %v", cfg.heartbeat, cfg.staleAfter)
 	}
 	if len(cfg.errs) > 0 {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: errors.Join(cfg.errs...)}

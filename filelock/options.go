@@ -280,7 +280,7 @@ func WithStaleAfter(d time.Duration) Option {
 // WithHeartbeat sets how often a holder of a Soft or Link lock refreshes
 // the lock file's mtime while it holds it (default a third of the
 // stale-after age), so that a long critical section is never broken by
-// age. d must be at least MinHeartbeat and shorter than the stale-after
+// age. d must be at least MinHeartbeat and at most half the stale-after
 // age. Without
 // age-based breaking (WithStaleAfter(0)) there is no heartbeat.
 func WithHeartbeat(d time.Duration) Option {

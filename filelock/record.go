@@ -59,7 +59,7 @@ type Record struct {
 // now, with a fresh random token.
 func newRecord(me proc.Identity, now time.Time) Record {
 	host := me.Host
-	if !validValue(host) {
+	if host == "" || !validValue(host) {
 		host = "unknown"
 	}
 	return Record{

@@ -29,6 +29,7 @@ import (
 // verdict is what the stale rule decided about a lock file as read once.
 type verdict struct {
 	id        fsys.FileID
+	mtime     time.Time
 	data      []byte  // the file's contents as read
 	holder    *Record // nil when the contents are not a valid record
 	recordErr error   // why they are not, nil for an empty file
@@ -38,10 +39,11 @@ type verdict struct {
 	reason    string
 }
 
-// sameAs reports whether the file described by id and data is the one the
-// verdict was about.
-func (v verdict) sameAs(id fsys.FileID, data []byte) bool {
-	return sameFile(v.id, id) && bytes.Equal(v.data, data)
+// sameAs reports whether the file described by info and data is the one
+// the verdict was about, unchanged: same identity, same contents, and not
+// refreshed since.
+func (v verdict) sameAs(info fsys.Info, data []byte) bool {
+	return sameFile(v.id, info.ID) && bytes.Equal(v.data, data) && info.ModTime.Equal(v.mtime)
 }
 
 // sameFile compares identities, treating an unknown one as equal.
@@ -57,7 +59,7 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 	if err != nil {
 		return verdict{}, err
 	}
-	v := verdict{id: info.ID, data: data}
+	v := verdict{id: info.ID, mtime: info.ModTime, data: data}
 	limit := staleAfter
 	if len(data) > 0 {
 		if r, err := ParseRecord(data); err != nil {
@@ -81,13 +83,16 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 	if limit == 0 && !wantAge {
 		return v, nil
 	}
-	now, err := l.fsNow()
+	now, coarse, err := l.fsNow()
 	if err != nil {
 		// Without the filesystem's clock the age is unknown, and a lock
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
 	v.age, v.ageKnown = now.Sub(info.ModTime), true
+	if coarse && limit > 0 {
+		limit += coarseSlack
+	}
 	if v.stale || limit == 0 || v.age <= limit {
 		return v, nil
 	}
@@ -110,8 +115,9 @@ type fsClockKey struct {
 }
 
 type fsClockReading struct {
-	offset time.Duration // filesystem time minus local time
-	at     time.Time     // local time of the reading
+	mtime  time.Time // the probe file's mtime
+	at     time.Time // this host's time when the probe was written
+	coarse bool      // the filesystem keeps whole seconds only
 }
 
 // fsClocks caches, per directory, how far the filesystem's clock is from
@@ -121,10 +127,17 @@ var fsClocks = struct {
 	m map[fsClockKey]fsClockReading
 }{m: map[fsClockKey]fsClockReading{}}
 
+// coarseSlack is added to the age limits on a filesystem whose timestamps
+// are whole seconds (FAT keeps two), so that rounding never makes a fresh
+// lock look stale.
+const coarseSlack = 2 * time.Second
+
 // fsNow returns the current time by the clock of the filesystem that
-// holds the lock's directory: this host's clock corrected by the offset
-// seen on a probe file, measured at most probeEvery ago.
-func (l *Lock) fsNow() (time.Time, error) {
+// holds the lock's directory: the mtime of a probe file written at most
+// probeEvery ago, plus the time elapsed since by this host's monotonic
+// clock (never its wall clock, which may be stepped). It also reports
+// whether the filesystem's timestamps are coarse (whole seconds).
+func (l *Lock) fsNow() (time.Time, bool, error) {
 	key := fsClockKey{fs: l.cfg.fs, dir: filepath.Dir(l.path)}
 	now := l.cfg.clock.Now()
 	fsClocks.Lock()
@@ -132,29 +145,27 @@ func (l *Lock) fsNow() (time.Time, error) {
 	fsClocks.Unlock()
 	if ok {
 		if since := now.Sub(r.at); since >= 0 && since < probeEvery {
-			return now.Add(r.offset), nil
+			return r.mtime.Add(since), r.coarse, nil
 		}
 	}
-	offset, err := l.probeClock()
+	r, err := l.probeClock()
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, false, err
 	}
-	now = l.cfg.clock.Now()
 	fsClocks.Lock()
-	fsClocks.m[key] = fsClockReading{offset: offset, at: now}
+	fsClocks.m[key] = r
 	fsClocks.Unlock()
-	return now.Add(offset), nil
+	return r.mtime.Add(l.cfg.clock.Now().Sub(r.at)), r.coarse, nil
 }
 
-// probeClock writes a probe file beside the lock and returns the offset of
-// its mtime from this host's clock at the middle of the write.
-func (l *Lock) probeClock() (time.Duration, error) {
+// probeClock writes a probe file beside the lock and reads its mtime.
+func (l *Lock) probeClock() (fsClockReading, error) {
 	fsy := l.cfg.fs
 	name := tempName(l.path, kindProbe)
 	t0 := l.cfg.clock.Now()
 	f, err := fsy.CreateExcl(name, l.cfg.perm)
 	if err != nil {
-		return 0, err
+		return fsClockReading{}, err
 	}
 	info, err := f.Stat()
 	t1 := l.cfg.clock.Now()
@@ -163,7 +174,7 @@ func (l *Lock) probeClock() (time.Duration, error) {
 		err = rerr
 	}
 	if err != nil {
-		return 0, err
+		return fsClockReading{}, err
 	}
-	return info.ModTime.Sub(t0.Add(t1.Sub(t0) / 2)), nil
+	return fsClockReading{mtime: info.ModTime, at: t0.Add(t1.Sub(t0) / 2), coarse: info.ModTime.Nanosecond() == 0}, nil
 }

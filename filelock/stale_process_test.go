@@ -411,9 +411,10 @@ func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if err != nil {
 		return nil, err
 	}
+	made := l.cfg.clock.Now()
 	id, err := m.create(l, l.path, data)
 	if err == nil {
-		return m.newHeld(l, id, data), nil
+		return m.newHeld(l, id, data, made), nil
 	}
 	if !errors.Is(err, errBusy) {
 		return nil, err

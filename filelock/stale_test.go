@@ -3,11 +3,13 @@ package filelock
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/proc"
 )
 
@@ -73,7 +75,7 @@ func TestStaleRule(t *testing.T) {
 		{name: "empty, past grace, age rule off", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace + 5*time.Second, stale: true},
 		{name: "garbage, fresh", data: func(*testing.T) []byte { return []byte("not a record\n") }, staleAfter: time.Minute},
 		{name: "garbage, past grace", data: func(*testing.T) []byte { return []byte("not a record\n") }, age: RecordGrace + 5*time.Second, staleAfter: time.Hour, stale: true},
-		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 4 * time.Second, staleAfter: 2 * time.Second, stale: true},
+		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 5 * time.Second, staleAfter: 2 * time.Second, stale: true},
 		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
 		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
@@ -193,6 +195,7 @@ func TestStaleOptions(t *testing.T) {
 		{WithHeartbeat(time.Microsecond)},
 		{WithHeartbeat(-time.Second)},
 		{WithStaleAfter(time.Second), WithHeartbeat(time.Second)},
+		{WithStaleAfter(2 * time.Second), WithHeartbeat(time.Second + 1)},
 		{WithStrategy(Link), WithShared()},
 	} {
 		_, err := New(path, opts...)
@@ -200,6 +203,8 @@ func TestStaleOptions(t *testing.T) {
 	}
 	_, err := New(path, WithStaleAfter(0), WithHeartbeat(time.Hour))
 	require.NoError(t, err, "a heartbeat without age-based breaking is allowed and unused")
+	_, err = New(path, WithStaleAfter(2*time.Second), WithHeartbeat(time.Second))
+	require.NoError(t, err, "a heartbeat of half the stale-after age")
 }
 
 // TestDeadRuleUsesLiveness: the dead-holder rule asks the liveness check,
@@ -231,4 +236,114 @@ func TestDeadRuleUsesLiveness(t *testing.T) {
 			require.Empty(t, dirEntries(t, dir))
 		})
 	}
+}
+
+// TestGuardDebrisSwept: temporary files of the guard itself
+// (<lock>.guard.claim.*, <lock>.guard.aside.*) are swept like the lock's.
+func TestGuardDebrisSwept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	old := time.Now().Add(-2 * debrisAge)
+	for _, name := range []string{"x.lock.guard.claim.h.1.00", "x.lock.guard.aside.00"} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, nil, 0o644))
+		require.NoError(t, os.Chtimes(p, old, old))
+	}
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+	require.NoError(t, os.Chtimes(path, old, old))
+	l, err := New(path, WithStrategy(Link), WithStaleAfter(time.Minute))
+	require.NoError(t, err)
+	require.NoError(t, l.TryLock())
+	require.NoError(t, l.Unlock())
+	require.Empty(t, dirEntries(t, dir))
+}
+
+// raceFS runs functions around the renames of the guard file, as other
+// processes acting in that window would.
+type raceFS struct {
+	fsys.OS
+	before, after func(old string)
+}
+
+func (r *raceFS) Rename(old, new string) error {
+	if r.before != nil && strings.HasSuffix(old, guardSuffix) {
+		r.before(old)
+	}
+	err := r.OS.Rename(old, new)
+	if r.after != nil && strings.HasSuffix(old, guardSuffix) {
+		r.after(old)
+	}
+	return err
+}
+
+// TestConcurrentGuardBreakIsContention: three processes meet the guard of a
+// breaker that died. A breaks it and takes the guard; B, whose verdict was
+// about the dead guard, moves A's guard aside in the instant after its
+// last look, and C makes a guard before B can put A's back. This is the
+// residual window of docs/design.md; B must see contention, not an error,
+// and leave nothing behind.
+func TestConcurrentGuardBreakIsContention(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	gpath := path + guardSuffix
+	dead := proc.Identity{PID: 7, Host: "h", BootID: "dead"}
+	live := func(pid int) []byte { return forgedRecord(t, proc.Identity{PID: pid, Host: "h", BootID: "live"}) }
+	require.NoError(t, os.WriteFile(gpath, forgedRecord(t, dead), 0o644))
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, dead), 0o644))
+	var fsB raceFS
+	fsB.before = func(g string) { // A broke the dead guard and made its own
+		fsB.before = nil
+		require.NoError(t, os.Remove(g))
+		require.NoError(t, os.WriteFile(g, live(100), 0o644))
+	}
+	fsB.after = func(g string) { // C makes the guard in the window
+		fsB.after = nil
+		if _, err := os.Lstat(g); os.IsNotExist(err) {
+			require.NoError(t, os.WriteFile(g, live(200), 0o644))
+		}
+	}
+	b, err := New(path, WithStaleAfter(time.Hour), withFS(&fsB), withProcess(proc.Self(), func(id proc.Identity) proc.State {
+		if id.BootID == "dead" {
+			return proc.Dead
+		}
+		return proc.Unknown
+	}))
+	require.NoError(t, err)
+	require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
+	require.Equal(t, "x.lock,x.lock.guard", dirEntries(t, dir), "no moved-aside file is left")
+}
+
+// otherFS is the real filesystem under another key of the process-wide
+// table, so that a second handle of this process reaches the lock file as
+// another process would.
+type otherFS struct{ fsys.OS }
+
+// TestCrashedRemoteBreakerCostsNoLiveHolder: a breaker on another host
+// crashed holding the guard (it cannot be shown dead from here, so its
+// guard stays for the stale-after age). The holder's heartbeat does not
+// need the guard, so its lock stays fresh and no waiter breaks it.
+func TestCrashedRemoteBreakerCostsNoLiveHolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	const stale = 2 * time.Second
+	h, err := New(path, WithStaleAfter(stale))
+	require.NoError(t, err)
+	require.NoError(t, h.Lock())
+	require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
+	w, err := New(path, WithStaleAfter(stale), withFS(otherFS{}), WithTimeout(3*stale))
+	require.NoError(t, err)
+	err = w.Lock()
+	if err == nil {
+		w.Unlock()
+		t.Fatal("a waiter took the lock of a holder that was never stopped")
+	}
+	require.ErrorIs(t, err, ErrTimeout)
+	select {
+	case <-h.Lost():
+		t.Fatal("the holder lost its lock")
+	default:
+	}
+	require.NoError(t, h.Unlock())
+	require.NoError(t, os.Remove(path+guardSuffix))
+	require.Empty(t, dirEntries(t, dir))
 }
