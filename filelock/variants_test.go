@@ -1,6 +1,10 @@
 package filelock
 
-import "context"
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
 
 // Deliberately broken locks. The models must fail on each of them; the
 // tests that show it are next to each model.
@@ -26,3 +30,47 @@ func (h offByOneHandle) TryLock() error                        { return h.l.TryL
 func (h offByOneHandle) LockContext(ctx context.Context) error { return h.l.LockContext(ctx) }
 func (h offByOneHandle) Inspect() (Status, error)              { return h.l.Inspect() }
 func (h offByOneHandle) Depth() int                            { return h.l.Depth() }
+
+// uncheckedRelease makes the soft strategy release without the ownership
+// check: Unlock removes whatever the lock path names, and only a missing
+// file counts as a lost lock.
+func uncheckedRelease(m mechanism) mechanism { return uncheckedMechanism{m} }
+
+type uncheckedMechanism struct{ mechanism }
+
+func (m uncheckedMechanism) try(l *Lock) (held, error) {
+	h, err := m.mechanism.try(l)
+	if sh, ok := h.(*softHeld); ok {
+		return uncheckedHeld{sh}, err
+	}
+	return h, err
+}
+
+type uncheckedHeld struct{ *softHeld }
+
+func (h uncheckedHeld) release() error {
+	err := h.f.Close()
+	rerr := h.fs.Remove(h.path)
+	if errors.Is(rerr, fs.ErrNotExist) {
+		rerr = ErrLockLost
+	}
+	return errors.Join(err, rerr)
+}
+
+// ignoringBusy makes a lock that does not exclude: an attempt that finds
+// the lock held succeeds all the same.
+func ignoringBusy(m mechanism) mechanism { return ignoringBusyMechanism{m} }
+
+type ignoringBusyMechanism struct{ mechanism }
+
+func (m ignoringBusyMechanism) try(l *Lock) (held, error) {
+	h, err := m.mechanism.try(l)
+	if errors.Is(err, errBusy) {
+		return nopHeld{}, nil
+	}
+	return h, err
+}
+
+type nopHeld struct{}
+
+func (nopHeld) release() error { return nil }
