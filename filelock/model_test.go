@@ -30,8 +30,13 @@ const (
 // drawn once per call, so each model and each subtest can be replayed alone.
 func modelParams(t testing.TB, runs, steps int) *gopter.TestParameters {
 	t.Helper()
-	runs = envInt(t, envModelRuns, runs)
-	steps = envInt(t, envModelSteps, steps)
+	return seededParams(t, envInt(t, envModelRuns, runs), envInt(t, envModelSteps, steps))
+}
+
+// seededParams is modelParams with only the seed from the environment, for
+// the tests that must catch a broken lock: fewer runs could miss it.
+func seededParams(t testing.TB, runs, steps int) *gopter.TestParameters {
+	t.Helper()
 	seed := time.Now().UnixNano()
 	if s, ok := os.LookupEnv(envModelSeed); ok {
 		var err error

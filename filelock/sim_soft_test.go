@@ -24,13 +24,13 @@ func TestSimSoft(t *testing.T) {
 
 func TestSimCatchesReleaseWithoutOwnershipCheck(t *testing.T) {
 	cfg := simConfig{strategy: Soft, removals: true, variant: uncheckedRelease}
-	expectModelFails(t, simProp(cfg), modelParams(t, 300, 300), "live lock removed")
+	expectModelFails(t, simProp(cfg), seededParams(t, 300, 300), "live lock removed")
 	require.Zero(t, processLocks.size())
 }
 
 func TestSimCatchesLockWithoutExclusion(t *testing.T) {
 	cfg := simConfig{strategy: Soft, variant: ignoringBusy}
-	expectModelFails(t, simProp(cfg), modelParams(t, 300, 300), "mutual exclusion")
+	expectModelFails(t, simProp(cfg), seededParams(t, 300, 300), "mutual exclusion")
 	require.Zero(t, processLocks.size())
 }
 
@@ -41,7 +41,7 @@ func TestSimReplaysFromSeed(t *testing.T) {
 	cfg := simConfig{strategy: Soft, removals: true, variant: uncheckedRelease}
 	var got []string
 	for range 2 {
-		r := simProp(cfg).Check(modelParams(t, 300, 300))
+		r := simProp(cfg).Check(seededParams(t, 300, 300))
 		require.Len(t, r.Args, 1)
 		got = append(got, fmt.Sprint(r.Status, r.Succeeded, r.Labels, r.Args[0].Arg))
 	}
