@@ -353,26 +353,30 @@ func (m *FS) MkdirAll(name string, perm fs.FileMode) error {
 func (m *FS) SyncDir(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	_, err := m.lookupDir("sync", name)
+	return err
+}
+
+// lookupDir returns the directory name; op names the operation that finds
+// something else there.
+func (m *FS) lookupDir(op, name string) (*inode, error) {
 	n, err := m.lookup(name)
 	if err != nil {
-		return pathErr("open", name, err)
+		return nil, pathErr("open", name, err)
 	}
 	if !n.mode.IsDir() {
-		return pathErr("sync", name, errNotDir)
+		return nil, pathErr(op, name, errNotDir)
 	}
-	return nil
+	return n, nil
 }
 
 // ReadDir returns the sorted names in the directory name.
 func (m *FS) ReadDir(name string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n, err := m.lookup(name)
+	n, err := m.lookupDir("readdirent", name)
 	if err != nil {
-		return nil, pathErr("open", name, err)
-	}
-	if !n.mode.IsDir() {
-		return nil, pathErr("readdirent", name, errNotDir)
+		return nil, err
 	}
 	names := make([]string, 0, len(n.entries))
 	for e := range n.entries {

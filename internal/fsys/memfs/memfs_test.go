@@ -39,9 +39,9 @@ func impls(t *testing.T) map[string]impl {
 	t.Helper()
 	fake := clock.NewFake(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	out := map[string]impl{
-		"memfs": {fs: New(fake), root: "/tmp/x", now: fake.Now, advance: fake.Advance},
+		"memfs": {fs: New(fake), root: "/data/x", now: fake.Now, advance: fake.Advance},
 	}
-	require.NoError(t, out["memfs"].fs.MkdirAll("/tmp/x", 0o755))
+	require.NoError(t, out["memfs"].fs.MkdirAll("/data/x", 0o755))
 	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
 		out["os"] = impl{fs: fsys.OS{}, root: t.TempDir(), now: time.Now, slack: 2 * time.Second, advance: func(time.Duration) {}}
 	}
