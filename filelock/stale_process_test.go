@@ -84,7 +84,7 @@ func init() {
 		}
 		opts := []Option{WithStrategy(childStrategy()), WithStaleAfter(time.Hour), WithBackoff(100*time.Microsecond, 5*time.Millisecond)}
 		if os.Getenv("FILELOCK_TEST_NAIVE") != "" {
-			opts = append(opts, withMechanism(func(m mechanism) mechanism { return naiveBreaker{m.(fileMechanism)} }))
+			opts = append(opts, withMechanism(naiveBreaking))
 		}
 		l, err := New(filepath.Join(dir, "x.lock"), opts...)
 		if err != nil {
@@ -401,26 +401,3 @@ func TestBreakerStormCatchesNaiveBreaker(t *testing.T) {
 	t.Logf("after %d kills: %s", res.kills, res.violation)
 }
 
-// naiveBreaker is a deliberately broken mechanism: a waiter that finds the
-// lock stale removes it by path, so a breaker that judged the old lock may
-// remove a new holder's lock.
-type naiveBreaker struct{ fileMechanism }
-
-func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
-	data, err := l.newRecord()
-	if err != nil {
-		return nil, err
-	}
-	made := l.cfg.clock.Now()
-	id, err := m.create(l, l.path, data)
-	if err == nil {
-		return m.newHeld(l, id, data, made), nil
-	}
-	if !errors.Is(err, errBusy) {
-		return nil, err
-	}
-	if v, err := l.judge(l.path, l.cfg.staleAfter, false); err == nil && v.stale {
-		l.cfg.fs.Remove(l.path) // the bug: the file judged may no longer be there
-	}
-	return nil, errBusy
-}
