@@ -400,4 +400,3 @@ func TestBreakerStormCatchesNaiveBreaker(t *testing.T) {
 		"%d rounds with a naive breaker and no violation seen", res.kills)
 	t.Logf("after %d kills: %s", res.kills, res.violation)
 }
-
