@@ -87,6 +87,8 @@ type config struct {
 	perm       fs.FileMode
 	createDirs bool
 	dirPerm    fs.FileMode
+	fair       bool // WithFair
+	polling    bool // WithPolling
 
 	fs    fsys.FS
 	clock clock.Clock

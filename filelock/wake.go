@@ -1,0 +1,96 @@
+package filelock
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/notify"
+)
+
+// wakeup is what one blocking acquisition waits on besides its backoff
+// timer: an event that says the lock may have become free, so the waiter
+// tries again at once instead of at its next poll.
+//
+// For the soft strategy that event is the removal (or renaming) of the
+// lock file, seen by watching its directory. For the os and ofd strategies,
+// whose lock file is kept, it is the closing of a descriptor of the lock
+// file that was open for writing: every holder's release ends with that
+// close, and so does a holder's death. While it waits, the acquisition
+// therefore keeps its own descriptor of the lock file open between attempts
+// rather than closing it after each, or the waiters would wake each other.
+//
+// The events are a way to wake early, never the only way: the backoff
+// timer still runs, for the changes no event reports (another host of a
+// network filesystem) and for a watch that could not be set up.
+type wakeup struct {
+	l *Lock
+	w *notify.Watcher
+	// armed is set once watching was attempted, whether or not it worked.
+	armed bool
+	// kept is the os strategy's descriptor of the lock file, kept open
+	// between attempts while watching.
+	kept fsys.OSFile
+}
+
+// try makes one attempt to take the file lock.
+func (k *wakeup) try() (held, error) {
+	m, ok := k.l.mech.(osMechanism)
+	if !ok || k.w == nil {
+		return k.l.mech.try(k.l)
+	}
+	return m.tryKept(k.l, &k.kept)
+}
+
+// arm starts watching after the first busy attempt. It reports whether the
+// caller should try again before it waits: the lock may have been released
+// between the attempt and the start of the watch, and that release raised
+// no event the watch could see.
+func (k *wakeup) arm() bool {
+	if k.armed {
+		return false
+	}
+	k.armed = true
+	if k.l.cfg.polling || k.l.cfg.fs != (fsys.OS{}) {
+		return false
+	}
+	w, err := notify.New()
+	if err != nil {
+		return false // no notifications here, or none left: poll
+	}
+	if _, kept := k.l.mech.(osMechanism); kept {
+		err = w.WatchFile(k.l.path)
+	} else {
+		err = w.WatchEntry(filepath.Dir(k.l.path), filepath.Base(k.l.path))
+	}
+	if err != nil {
+		w.Close()
+		// A lock file that vanished in between is worth a retry; other
+		// failures leave the waiter polling.
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	k.w = w
+	return true
+}
+
+// C receives when the lock may have become free; it is nil (never
+// receives) when nothing is watched.
+func (k *wakeup) C() <-chan struct{} {
+	if k.w == nil {
+		return nil
+	}
+	return k.w.C()
+}
+
+// close stops watching and closes a kept descriptor.
+func (k *wakeup) close() {
+	if k.w != nil {
+		k.w.Close()
+		k.w = nil
+	}
+	if k.kept != nil {
+		k.kept.Close()
+		k.kept = nil
+	}
+}
