@@ -71,8 +71,8 @@ func TestParseTicket(t *testing.T) {
 	}{
 		{"00000000000000000007-" + token, 7, true},
 		{"18446744073709551615-" + token, 1<<64 - 1, true},
-		{"0000000000000000007-" + token, 0, false},   // too short
-		{"99999999999999999999-" + token, 0, false},  // overflows
+		{"0000000000000000007-" + token, 0, false},  // too short
+		{"99999999999999999999-" + token, 0, false}, // overflows
 		{"00000000000000000007-" + token[1:], 0, false},
 		{"00000000000000000007_" + token, 0, false},
 		{"0000000000000000000x-" + token, 0, false},
