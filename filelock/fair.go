@@ -300,11 +300,15 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 				w, watch = nil, false
 			}
 		}
+		// The ticket ahead is watched: its removal wakes this waiter, and
+		// the timer only looks for a waiter ahead that died, which
+		// raises no event, so it can be slow.
 		var woken <-chan struct{}
+		wait := b.next(q.l.cfg.minWait, q.l.cfg.maxWait)
 		if w != nil {
-			woken = w.C()
+			woken, wait = w.C(), q.l.cfg.maxWait
 		}
-		t := q.l.cfg.clock.NewTimer(b.next(q.l.cfg.minWait, q.l.cfg.maxWait))
+		t := q.l.cfg.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -261,6 +261,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		case <-t.C():
 		case <-wake.C():
 			t.Stop()
+			wake.woken()
 		}
 	}
 }

@@ -132,15 +132,16 @@ type locker interface {
 	Unlock() error
 }
 
-// newLocker returns a handle for the lock at path.
-func (s Strategy) newLocker(path string) (locker, error) {
+// newLocker returns a handle for the lock at path, with the given options
+// beside the strategy. The broken strategies ignore the options.
+func (s Strategy) newLocker(path string, opts ...filelock.Option) (locker, error) {
 	switch s {
 	case None:
 		return noLock{}, nil
 	case Racy:
 		return racyLock{path: path}, nil
 	}
-	return filelock.New(path, filelock.WithStrategy(s.lock))
+	return filelock.New(path, append([]filelock.Option{filelock.WithStrategy(s.lock)}, opts...)...)
 }
 
 type noLock struct{}

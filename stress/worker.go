@@ -46,6 +46,8 @@ type workerSpec struct {
 	Incarnation int      `json:"incarnation"`
 	Owner       string   `json:"owner"`
 	Strategy    Strategy `json:"strategy"`
+	Fair        bool     `json:"fair,omitempty"`
+	Polling     bool     `json:"polling,omitempty"`
 	LockPath    string   `json:"lock"`
 	Region      string   `json:"region"`
 	Detectors   bool     `json:"detectors"`
@@ -81,13 +83,10 @@ type ErrorCount struct {
 	First string `json:"first"`
 }
 
-// Histogram range: 1ns to 1h with 3 significant digits.
-const (
-	histMax     = int64(time.Hour)
-	histSigFigs = 3
-)
+// histMax is the largest value a histogram records (detect.NewLatencyHistogram).
+const histMax = int64(time.Hour)
 
-func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, histSigFigs) }
+func newHistogram() *hdrhistogram.Histogram { return detect.NewLatencyHistogram() }
 
 func record(h *hdrhistogram.Histogram, v int64) {
 	_ = h.RecordValue(min(max(v, 1), histMax)) // in range: cannot fail
@@ -175,7 +174,7 @@ func newWorker(spec workerSpec) (*worker, error) {
 	}
 	w.slot = &w.reg.slots[spec.Worker]
 	w.slot.pid.Store(int64(os.Getpid()))
-	if w.lock, err = spec.Strategy.newLocker(spec.LockPath); err != nil {
+	if w.lock, err = spec.Strategy.newLocker(spec.LockPath, spec.lockOptions()...); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -581,4 +580,16 @@ func randomID() string {
 	var b [6]byte
 	_, _ = crand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
+}
+
+// lockOptions returns the filelock options beside the strategy.
+func (s workerSpec) lockOptions() []filelock.Option {
+	var opts []filelock.Option
+	if s.Fair {
+		opts = append(opts, filelock.WithFair())
+	}
+	if s.Polling {
+		opts = append(opts, filelock.WithPolling())
+	}
+	return opts
 }
