@@ -32,8 +32,8 @@ type wakeup struct {
 	// kept is the os strategy's descriptor of the lock file, kept open
 	// between attempts while watching.
 	kept fsys.OSFile
-	// deaf makes the next wait ignore events; see woken.
-	deaf bool
+	// woke is set when an event ended the last wait; see woken.
+	woke bool
 }
 
 // try makes one attempt to take the file lock.
@@ -77,24 +77,28 @@ func (k *wakeup) arm() bool {
 }
 
 // C receives when the lock may have become free; it is nil (never
-// receives) when nothing is watched, and for one wait after woken.
+// receives) when nothing is watched.
+//
+// C is called before each wait, so after a wait that an event ended it is
+// called only if the attempt that followed failed: another owner took the
+// lock first. Under contention every release wakes every watching waiter,
+// all but one of which lose, and waking them all at every release spends
+// the processors that the holder needs. So a waiter that lost a race after
+// an event stops watching and polls for the rest of the acquisition; a
+// waiter that waits alone, or first in a fair queue, never loses the race
+// and keeps watching.
 func (k *wakeup) C() <-chan struct{} {
-	if k.w == nil || k.deaf {
-		k.deaf = false
+	if k.w != nil && k.woke {
+		k.close()
+	}
+	if k.w == nil {
 		return nil
 	}
 	return k.w.C()
 }
 
-// woken records that an event ended the wait. If the attempt that follows
-// fails, another owner took the lock first: under contention every release
-// wakes every watching waiter, all but one of which lose, and waking them
-// all again at the next release would spend the processors the holder
-// needs. So a waiter that lost the race after an event sits out the next
-// wait on its backoff timer alone, then listens again; a waiter that waits
-// alone, or first in a fair queue, never loses the race and is woken by
-// every release.
-func (k *wakeup) woken() { k.deaf = true }
+// woken records that an event ended the wait.
+func (k *wakeup) woken() { k.woke = true }
 
 // close stops watching and closes a kept descriptor.
 func (k *wakeup) close() {

@@ -56,7 +56,6 @@ func (r *runner) collect() (*hostData, error) {
 		})
 		occupancy += slot.occupied.Load()
 		for _, p := range procs {
-			hd.WorkerCPUNs += p.cpuTime().Nanoseconds()
 			if killed, _ := p.wasKilled(); killed {
 				continue // killed on purpose: no result expected
 			}
@@ -72,6 +71,7 @@ func (r *runner) collect() (*hostData, error) {
 				return nil, fmt.Errorf("worker %s: hold histogram: %w", p.name, err)
 			}
 			mergeErrors(hd.Errors, res.Errors)
+			hd.WorkerCPUNs += res.CPUNs
 			occupied = append(occupied, res.Occupied...)
 		}
 	}

@@ -209,12 +209,3 @@ func killHung(procs []*proc, why string) {
 		_ = p.cmd.Process.Kill()
 	}
 }
-
-// cpuTime returns the CPU time, user and system, that the process used; 0
-// until it has been waited for.
-func (p *proc) cpuTime() time.Duration {
-	if !p.exited() || p.cmd.ProcessState == nil {
-		return 0
-	}
-	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
-}

@@ -95,7 +95,8 @@ type Report struct {
 	// logs (zero with the detectors off).
 	HandoffLatency Latency `json:"handoff_latency"`
 	// WorkerCPUNs is the CPU time (user and system) the worker processes
-	// used, all incarnations; WorkerCPUShare is that divided by the
+	// used from the start barrier to the end of their loops, incarnations
+	// killed on purpose left out; WorkerCPUShare is that divided by the
 	// elapsed time, in cores.
 	WorkerCPUNs    int64                 `json:"worker_cpu_ns"`
 	WorkerCPUShare float64               `json:"worker_cpu_share"`

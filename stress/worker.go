@@ -75,6 +75,9 @@ type workerResult struct {
 	Hold         []byte                `json:"hold"`
 	Errors       map[string]ErrorCount `json:"errors"`
 	Occupied     []detect.Violation    `json:"occupied"`
+	// CPUNs is the CPU time (user and system) the process used from the
+	// start barrier to the end of its loop.
+	CPUNs int64 `json:"cpu_ns"`
 }
 
 // ErrorCount counts the errors of one kind and keeps the first message.
@@ -154,6 +157,8 @@ type worker struct {
 
 	rbuf, wbuf []byte
 	deadline   int64
+
+	cpuStart, cpu time.Duration // CPU time at the barrier, and used since
 }
 
 func newWorker(spec workerSpec) (*worker, error) {
@@ -216,6 +221,8 @@ func (w *worker) run() error {
 		_, _ = io.Copy(io.Discard, barrier) // returns at EOF: the parent closed its end
 		barrier.Close()
 	}
+	w.cpuStart = cpuTime()
+	defer func() { w.cpu = cpuTime() - w.cpuStart }()
 	w.deadline = hdr.deadline.Load()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
 	// Stop early when the parent says so. The watcher is waited for: it
@@ -558,7 +565,7 @@ func (w *worker) result() workerResult {
 	hold, _ := w.hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	return workerResult{
 		Worker: w.spec.Worker, Incarnation: w.spec.Incarnation, Acquisitions: w.acquired,
-		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied,
+		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied, CPUNs: int64(w.cpu),
 	}
 }
 
