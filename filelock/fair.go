@@ -45,6 +45,11 @@ const (
 // its place.
 const maxEnqueueAttempts = 100
 
+// aliveRecheck is how often a waiter that watches the ticket of a live
+// waiter on this host checks that it is still alive: its death raises no
+// event, and only then does the check matter.
+const aliveRecheck = 500 * time.Millisecond
+
 // ticketNumberDigits is the width of a ticket's number, so that names sort
 // like numbers in a listing.
 const ticketNumberDigits = 20
@@ -282,9 +287,11 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			return nil
 		}
 		ahead := ts[i-1]
-		if gone, err := q.removeIfDead(ahead); err != nil {
+		state, err := q.judge(ahead)
+		if err != nil {
 			return err
-		} else if gone {
+		}
+		if state == proc.Dead {
 			continue
 		}
 		if watch && w == nil {
@@ -302,11 +309,16 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		}
 		// The ticket ahead is watched: its removal wakes this waiter, and
 		// the timer only looks for a waiter ahead that died, which
-		// raises no event, so it can be slow.
+		// raises no event, so it can be slow; slower still when that
+		// waiter is alive on this host, whose removal of its ticket is
+		// an event here on any filesystem.
 		var woken <-chan struct{}
 		wait := b.next(q.l.cfg.minWait, q.l.cfg.maxWait)
 		if w != nil {
 			woken, wait = w.C(), q.l.cfg.maxWait
+			if state == proc.Alive {
+				wait = aliveRecheck
+			}
 		}
 		t := q.l.cfg.clock.NewTimer(wait)
 		select {
@@ -328,53 +340,48 @@ func (q *queue) waiting() (bool, error) {
 		return false, err
 	}
 	for _, t := range ts {
-		gone, err := q.removeIfDead(t)
+		state, err := q.judge(t)
 		if err != nil {
 			return false, err
 		}
-		if !gone {
+		if state != proc.Dead {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// removeIfDead removes ticket t if its waiter is provably dead, or if it is
-// expired by age. It reports whether t is gone.
-func (q *queue) removeIfDead(t ticket) (bool, error) {
+// judge decides whether the waiter of ticket t is gone, and removes its
+// ticket if it is provably dead or expired by age. It returns proc.Dead
+// when the ticket is gone, proc.Alive when its waiter is alive on this
+// host, and proc.Unknown for a ticket kept for its age alone.
+func (q *queue) judge(t ticket) (proc.State, error) {
 	p := q.path(t)
 	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
 	if errors.Is(err, fs.ErrNotExist) {
-		return true, nil
+		return proc.Dead, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("fair queue: %w", err)
+		return proc.Unknown, fmt.Errorf("fair queue: %w", err)
 	}
-	dead := false
+	state := proc.Unknown
 	r, perr := ParseRecord(data)
 	id := proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
-	switch {
-	case perr == nil && proc.SameHost(id):
-		switch proc.Check(id) {
-		case proc.Dead:
-			dead = true
-		case proc.Alive:
-			return false, nil
-		default:
-			dead = q.ticketExpired(info)
-		}
-	default:
-		// Another host, or no record yet (it is being written) or a
-		// damaged one: only age can tell.
-		dead = q.ticketExpired(info)
+	if perr == nil && proc.SameHost(id) {
+		state = proc.Check(id)
 	}
-	if !dead {
-		return false, nil
+	// Another host, no record yet (it is being written), a damaged one,
+	// or a process that cannot be checked: only age can tell.
+	if state == proc.Unknown && q.ticketExpired(info) {
+		state = proc.Dead
+	}
+	if state != proc.Dead {
+		return state, nil
 	}
 	if err := q.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
+		return proc.Unknown, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
 	}
-	return true, nil
+	return proc.Dead, nil
 }
 
 // ticketExpired is the one place where the age of a ticket is judged: a
