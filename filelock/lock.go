@@ -253,7 +253,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		if wake.arm() {
 			continue
 		}
-		t := l.cfg.clock.NewTimer(b.next(l.cfg.minWait, l.cfg.maxWait))
+		t := l.cfg.clock.NewTimer(wake.pollAfter(&b))
 		select {
 		case <-ctx.Done():
 			t.Stop()

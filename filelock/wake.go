@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/notify"
@@ -34,6 +35,26 @@ type wakeup struct {
 	kept fsys.OSFile
 	// woke is set when an event ended the last wait; see woken.
 	woke bool
+	// seesAll is set when the filesystem raises an event for every
+	// change (eventsSeeAll), so that polling can be slow.
+	seesAll bool
+}
+
+// trustedPollFactor: a waiter that watches a lock on a filesystem whose
+// every change raises an event polls only every trustedPollFactor × the
+// longest backoff wait (500ms by default). The polls then only serve what
+// raises no event: a holder that died without releasing (whose lock the
+// stale rule breaks), and an event lost in a full inotify queue (which is
+// itself reported, and wakes the waiter).
+const trustedPollFactor = 10
+
+// pollAfter returns the wait before the next poll.
+func (k *wakeup) pollAfter(b *backoff) time.Duration {
+	d := b.next(k.l.cfg.minWait, k.l.cfg.maxWait)
+	if k.w != nil && k.seesAll {
+		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
+	}
+	return d
 }
 
 // try makes one attempt to take the file lock.
@@ -73,6 +94,7 @@ func (k *wakeup) arm() bool {
 		return errors.Is(err, fs.ErrNotExist)
 	}
 	k.w = w
+	k.seesAll = eventsSeeAll(filepath.Dir(k.l.path))
 	return true
 }
 

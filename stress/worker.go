@@ -95,8 +95,10 @@ func record(h *hdrhistogram.Histogram, v int64) {
 	_ = h.RecordValue(min(max(v, 1), histMax)) // in range: cannot fail
 }
 
-// stopPoll is how often a worker looks at the stop signal.
-const stopPoll = 50 * time.Millisecond
+// stopPoll is how often a worker looks at the stop signal (sent on an
+// interrupt): rarely, since a waiting worker should cost what its lock
+// costs, not what the harness does.
+const stopPoll = 500 * time.Millisecond
 
 // logBatch is how many log entries a worker collects before it writes
 // them: a write per acquisition would cost more than all the detectors. A
