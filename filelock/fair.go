@@ -227,12 +227,13 @@ func (q *queue) leave() error {
 }
 
 // keepFresh refreshes this acquisition's ticket every ticketRefresh until
-// the returned function is called; that function returns once the
-// refreshing has stopped.
+// the returned function is called. The refreshing goroutine returns as
+// soon as it runs next; stop does not wait for it, since the acquisition
+// that calls it is on its way to the lock it has just taken, and once the
+// ticket is left (leave) nothing is touched.
 func (q *queue) keepFresh() (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
+	quit := make(chan struct{})
 	go func() {
-		defer close(done)
 		for {
 			t := q.l.cfg.clock.NewTimer(ticketRefresh)
 			select {
@@ -250,7 +251,7 @@ func (q *queue) keepFresh() (stop func()) {
 			q.mu.Unlock()
 		}
 	}()
-	return func() { close(quit); <-done }
+	return func() { close(quit) }
 }
 
 // awaitTurn waits until no ticket is ahead of this acquisition's, removing

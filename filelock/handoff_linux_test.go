@@ -55,6 +55,28 @@ func init() {
 	}
 }
 
+func init() {
+	// pipeWaker: for each byte read from stdin, write the CLOCK_MONOTONIC
+	// time at which the read returned to stdout: the cost of waking a
+	// process, with nothing else.
+	childRoles["pipeWaker"] = func() error {
+		in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
+		for {
+			if _, err := in.ReadByte(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if err := binary.Write(out, binary.LittleEndian, monotonicNow()); err != nil {
+				return err
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 func monotonicNow() int64 {
 	var ts unix.Timespec
 	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // cannot fail for this clock
@@ -67,10 +89,13 @@ func monotonicNow() int64 {
 // share. The waiter is given time to start waiting first (outside the
 // measurement), so that the figure is the wake-up, not the start of the
 // wait. The metrics are the median and the 90th percentile of the handoffs;
-// ns/op is the whole round and means little.
+// ns/op is the whole round and means little. The baseline raw-pipe is no
+// lock at all: the time from writing a byte to a pipe to the return of the
+// read that another process is blocked in, the floor of any wake-up.
 //
 //	go test -run '^$' -bench Handoff -benchtime 400x ./filelock
 func BenchmarkHandoff(b *testing.B) {
+	b.Run("raw-pipe", benchPipeWake)
 	for _, s := range Strategies() {
 		for _, mode := range []string{"events", "polling", "fair"} {
 			b.Run(s.String()+"/"+mode, func(b *testing.B) { benchHandoff(b, s, mode) })
@@ -122,10 +147,39 @@ func benchHandoff(b *testing.B, s Strategy, mode string) {
 		must(b, binary.Read(out, binary.LittleEndian, &at))
 		lat = append(lat, time.Duration(at-released))
 	}
-	slices.Sort(lat)
+	reportHandoffs(b, lat)
+}
+
+func benchPipeWake(b *testing.B) {
+	cmd := childCommand(b, "pipeWaker")
+	in, err := cmd.StdinPipe()
+	must(b, err)
+	out, err := cmd.StdoutPipe()
+	must(b, err)
+	cmd.Stderr = os.Stderr
+	must(b, cmd.Start())
+	defer func() { in.Close(); must(b, cmd.Wait()) }()
+	var lat []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		time.Sleep(10 * time.Millisecond) // as long as the waiters sleep above
+		b.StartTimer()
+		sent := monotonicNow()
+		_, err := in.Write([]byte{1})
+		must(b, err)
+		var at int64
+		must(b, binary.Read(out, binary.LittleEndian, &at))
+		lat = append(lat, time.Duration(at-sent))
+	}
+	reportHandoffs(b, lat)
+}
+
+// reportHandoffs reports the median and 90th percentile of lat.
+func reportHandoffs(b *testing.B, lat []time.Duration) {
 	if len(lat) == 0 {
 		return
 	}
+	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "handoff-p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*9/10].Nanoseconds()), "handoff-p90-ns")
 }

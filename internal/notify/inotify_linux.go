@@ -170,10 +170,11 @@ func (w *Watcher) relevant(b []byte) bool {
 	return false
 }
 
-// Close stops watching and releases the descriptor. It waits until the
-// reading goroutine has returned, so nothing is left running.
-func (w *Watcher) Close() error {
-	err := w.f.Close()
-	<-w.done
-	return err
-}
+// Close stops watching and releases the descriptor. The reading goroutine
+// returns as soon as it runs next; Close does not wait for it, since a
+// waiter closes its watcher on the way to the lock it has just taken. Wait
+// waits for it.
+func (w *Watcher) Close() error { return w.f.Close() }
+
+// Wait waits until the reading goroutine of a closed Watcher has returned.
+func (w *Watcher) Wait() { <-w.done }

@@ -122,6 +122,7 @@ func TestCloseReleasesTheDescriptor(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.WatchEntry(t.TempDir(), "x"))
 		require.NoError(t, w.Close())
+		w.Wait() // returns: the reading goroutine has ended
 	}
 	require.Equal(t, before, count())
 }

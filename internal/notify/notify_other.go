@@ -20,3 +20,6 @@ func (*Watcher) WatchFile(path string) error { return ErrUnsupported }
 
 // Close does nothing.
 func (*Watcher) Close() error { return nil }
+
+// Wait does nothing.
+func (*Watcher) Wait() {}
