@@ -48,8 +48,19 @@ type wakeup struct {
 // itself reported, and wakes the waiter).
 const trustedPollFactor = 10
 
-// pollAfter returns the wait before the next poll.
+// pollAfter prepares the next wait and returns how long it may last
+// before the next poll. It is called before each wait, so after a wait
+// that an event ended it is called only if the attempt that followed
+// failed: another owner took the lock first. Under contention every
+// release wakes every watching waiter, all but one of which lose, and
+// waking them all at every release spends the processors that the holder
+// needs. So a waiter that lost a race after an event stops watching and
+// polls for the rest of the acquisition; a waiter that waits alone, or
+// first in a fair queue, does not lose the race and keeps watching.
 func (k *wakeup) pollAfter(b *backoff) time.Duration {
+	if k.w != nil && k.woke {
+		k.close()
+	}
 	d := b.next(k.l.cfg.minWait, k.l.cfg.maxWait)
 	if k.w != nil && k.seesAll {
 		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
@@ -99,20 +110,8 @@ func (k *wakeup) arm() bool {
 }
 
 // C receives when the lock may have become free; it is nil (never
-// receives) when nothing is watched.
-//
-// C is called before each wait, so after a wait that an event ended it is
-// called only if the attempt that followed failed: another owner took the
-// lock first. Under contention every release wakes every watching waiter,
-// all but one of which lose, and waking them all at every release spends
-// the processors that the holder needs. So a waiter that lost a race after
-// an event stops watching and polls for the rest of the acquisition; a
-// waiter that waits alone, or first in a fair queue, never loses the race
-// and keeps watching.
+// receives) when nothing is watched. Call it after pollAfter.
 func (k *wakeup) C() <-chan struct{} {
-	if k.w != nil && k.woke {
-		k.close()
-	}
 	if k.w == nil {
 		return nil
 	}
