@@ -81,6 +81,9 @@ func New(path string, opts ...Option) (*Lock, error) {
 	if cfg.staleAfter > 0 && cfg.heartbeat > cfg.staleAfter/2 {
 		cfg.reject("heartbeat interval %v must be at most half the stale-after age %v", cfg.heartbeat, cfg.staleAfter)
 	}
+	if cfg.shared && cfg.fair {
+		cfg.reject("a fair lock cannot be shared")
+	}
 	if len(cfg.errs) > 0 {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: errors.Join(cfg.errs...)}
 	}
@@ -204,7 +207,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 		}
 		return waitError(op, l.path, ctx)
 	}
-	h, err := l.acquireFile(ctx, op, wait)
+	h, err := l.acquireInTurn(ctx, op, wait)
 	if err != nil {
 		processLocks.release(key, l.cfg.shared)
 		return err
@@ -252,8 +255,10 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 // acquireFile takes the file lock, retrying with backoff while it is busy.
 func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, error) {
 	var b backoff
+	wake := wakeup{l: l}
+	defer wake.close()
 	for {
-		h, err := l.mech.try(ctx, l, wait)
+		h, err := wake.try(ctx, wait)
 		if err == nil {
 			return h, nil
 		}
@@ -266,12 +271,18 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		if !wait {
 			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
 		}
-		t := l.cfg.clock.NewTimer(b.next(l.cfg.minWait, l.cfg.maxWait))
+		if wake.arm() {
+			continue
+		}
+		t := l.cfg.clock.NewTimer(wake.pollAfter(&b))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, waitError(op, l.path, ctx)
 		case <-t.C():
+		case <-wake.C():
+			t.Stop()
+			wake.woken()
 		}
 	}
 }

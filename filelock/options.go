@@ -117,6 +117,8 @@ type config struct {
 	dirPerm    fs.FileMode
 	staleAfter time.Duration
 	heartbeat  time.Duration // 0: staleAfter/3
+	fair       bool          // WithFair
+	polling    bool          // WithPolling
 
 	fs    fsys.FS
 	clock clock.Clock

@@ -32,6 +32,7 @@ type hostData struct {
 	Kills       []KillEvent           `json:"kills"`
 	Stops       []StopEvent           `json:"stops"`
 	Failures    []Failure             `json:"failures"`
+	WorkerCPUNs int64                 `json:"worker_cpu_ns"`
 
 	logDir string // the directory of the workers' logs
 }
@@ -70,6 +71,7 @@ func (r *runner) collect() (*hostData, error) {
 				return nil, fmt.Errorf("worker %s: hold histogram: %w", p.name, err)
 			}
 			mergeErrors(hd.Errors, res.Errors)
+			hd.WorkerCPUNs += res.CPUNs
 			occupied = append(occupied, res.Occupied...)
 		}
 	}
@@ -140,6 +142,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.ElapsedNs = max(rep.ElapsedNs, h.ElapsedNs)
 		rep.Interrupted = rep.Interrupted || h.Interrupted
 		rep.Workers = append(rep.Workers, h.Workers...)
+		rep.WorkerCPUNs += h.WorkerCPUNs
 		for _, w := range h.Workers {
 			rep.Acquisitions += w.Acquisitions
 			holdNs += w.HoldNs
@@ -178,6 +181,8 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 	if rep.ElapsedNs > 0 {
 		rep.Throughput = float64(rep.Acquisitions) / time.Duration(rep.ElapsedNs).Seconds()
 		rep.Utilization = float64(holdNs) / float64(rep.ElapsedNs)
+		// Hosts run side by side: their CPU adds up over the run's time.
+		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(rep.ElapsedNs)
 	}
 	rep.AcquireLatency = summarize(latency)
 	rep.HoldTime = summarize(hold)
@@ -232,6 +237,7 @@ func verifyLogs(rep *Report, hosts []*hostData, maxExamples int) error {
 	rep.Detectors.Interval.LogErrors = intervalErrs
 	handoffs, retakes := ledger.Handoffs, ledger.Retakes
 	rep.Fairness.Handoffs, rep.Fairness.Retakes = &handoffs, &retakes
+	rep.HandoffLatency = summarize(ledger.HandoffNs)
 	if handoffs > 0 {
 		ratio := float64(retakes) / float64(handoffs)
 		rep.Fairness.RetakeRatio = &ratio

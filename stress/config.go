@@ -54,6 +54,12 @@ type Config struct {
 	// detectors then report: the lock's documented limit, shown.
 	StaleAfter time.Duration
 
+	// Fair makes the workers' locks fair (filelock.WithFair): they take
+	// turns in the order they began waiting. Polling makes them wait by
+	// polling alone (filelock.WithPolling), without event wake-ups. The
+	// broken strategies ignore both.
+	Fair, Polling bool
+
 	// Seed seeds the hold and think times and the choice of fault
 	// targets. Nonces are always random.
 	Seed uint64

@@ -87,9 +87,19 @@ type Report struct {
 	// Utilization is the total time spent in critical sections divided by
 	// the elapsed time: the fraction of time the lock was held. Above 1
 	// the sections overlapped.
-	Utilization    float64               `json:"utilization"`
-	AcquireLatency Latency               `json:"acquire_latency"`
-	HoldTime       Latency               `json:"hold_time"`
+	Utilization    float64 `json:"utilization"`
+	AcquireLatency Latency `json:"acquire_latency"`
+	HoldTime       Latency `json:"hold_time"`
+	// HandoffLatency is the time from one worker's release to the next
+	// acquisition by another worker of the same host, from the ledger
+	// logs (zero with the detectors off).
+	HandoffLatency Latency `json:"handoff_latency"`
+	// WorkerCPUNs is the CPU time (user and system) the worker processes
+	// used from the start barrier to the end of their loops, incarnations
+	// killed on purpose left out; WorkerCPUShare is that divided by the
+	// elapsed time, in cores.
+	WorkerCPUNs    int64                 `json:"worker_cpu_ns"`
+	WorkerCPUShare float64               `json:"worker_cpu_share"`
 	Fairness       Fairness              `json:"fairness"`
 	Workers        []WorkerStats         `json:"workers"`
 	Errors         map[string]ErrorCount `json:"errors"`
@@ -119,6 +129,8 @@ type ReportConfig struct {
 	// StaleAfterNs is Config.StaleAfter: 0 the library's default,
 	// negative off.
 	StaleAfterNs int64 `json:"stale_after_ns"`
+	Fair         bool  `json:"fair"`
+	Polling      bool  `json:"polling"`
 	// LedgerReopen is true when the workers opened and closed the ledger
 	// in every critical section (network and unknown filesystems, shared
 	// runs) rather than keeping it open.
@@ -130,7 +142,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		LedgerReopen: reopen,
 		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
-		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter),
+		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
 	}
 	if c.Stop > 0 {
 		r.StopRate = c.StopRate

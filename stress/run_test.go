@@ -443,3 +443,48 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
 	}
 }
+
+// TestFairRun: with Fair the workers take turns, so a worker that releases
+// the lock rarely takes it again while others wait; the report carries the
+// handoff latency and the workers' CPU time.
+func TestFairRun(t *testing.T) {
+	for _, s := range Strategies() {
+		t.Run(s.String(), func(t *testing.T) {
+			rep := runStress(t, Config{Strategy: s, Procs: 6, Duration: time.Second, Hold: Fixed(time.Millisecond), Fair: true})
+			if rep.Violations != 0 || len(rep.Failures) != 0 {
+				t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
+			}
+			if !rep.Config.Fair || rep.Config.Polling {
+				t.Errorf("config %+v: want fair, not polling", rep.Config)
+			}
+			if len(rep.Fairness.Starved) > 0 {
+				t.Errorf("starved: %v", rep.Fairness.Starved)
+			}
+			// Six workers that always queue again at once: a re-take
+			// needs all five others to be out of the queue.
+			if r := rep.Fairness.RetakeRatio; r == nil || *r > 0.5 {
+				t.Errorf("re-take ratio %v, want well below 0.5", r)
+			}
+			if rep.HandoffLatency.Count == 0 || rep.HandoffLatency.P50Ns <= 0 {
+				t.Errorf("handoff latency %+v", rep.HandoffLatency)
+			}
+			if rep.WorkerCPUNs <= 0 || rep.WorkerCPUShare <= 0 {
+				t.Errorf("worker CPU %d ns, share %f", rep.WorkerCPUNs, rep.WorkerCPUShare)
+			}
+		})
+	}
+}
+
+// TestFairKillRecovers: SIGKILL chaos with fair locks; the kernel releases
+// a killed holder's lock, the queue goes on, and nothing is violated.
+func TestFairKillRecovers(t *testing.T) {
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "ofd"), Procs: 6, Duration: 2 * time.Second,
+		Hold: Fixed(500 * time.Microsecond), KillRate: 5, Fair: true})
+	f := rep.Faults
+	if f.Kills == 0 || f.Recovered == 0 || f.Unrecovered > 1 {
+		t.Fatalf("kills %d, recovered %d, unrecovered %d; want kills, all recovered but one at the end at most", f.Kills, f.Recovered, f.Unrecovered)
+	}
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
+	}
+}

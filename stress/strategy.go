@@ -140,9 +140,10 @@ type locker interface {
 	Unlock() error
 }
 
-// newLocker returns a handle for the lock at path, with the stale-after age
-// of Config.StaleAfter; t bounds an adapter's answers.
-func (s Strategy) newLocker(path string, staleAfter time.Duration, t adapterTimeouts) (locker, error) {
+// newLocker returns a handle for the lock at path, with the given options
+// beside the strategy; t bounds an adapter's answers. The broken
+// strategies and the adapters ignore the options.
+func (s Strategy) newLocker(path string, t adapterTimeouts, opts ...filelock.Option) (locker, error) {
 	switch {
 	case s == None:
 		return noLock{}, nil
@@ -155,14 +156,7 @@ func (s Strategy) newLocker(path string, staleAfter time.Duration, t adapterTime
 		}
 		return a, nil
 	}
-	opts := []filelock.Option{filelock.WithStrategy(s.lock)}
-	switch {
-	case staleAfter < 0:
-		opts = append(opts, filelock.WithStaleAfter(0))
-	case staleAfter > 0:
-		opts = append(opts, filelock.WithStaleAfter(staleAfter))
-	}
-	return filelock.New(path, opts...)
+	return filelock.New(path, append([]filelock.Option{filelock.WithStrategy(s.lock)}, opts...)...)
 }
 
 type noLock struct{}

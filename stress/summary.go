@@ -35,6 +35,12 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if c.StopNs > 0 {
 		ew.printf(", stop %v %g/s", time.Duration(c.StopNs), c.StopRate)
 	}
+	if c.Fair {
+		ew.printf(", fair")
+	}
+	if c.Polling {
+		ew.printf(", polling")
+	}
 	ew.printf("\n")
 	if len(r.Hosts) > 1 {
 		ew.printf("hosts:      %s\n", strings.Join(r.Hosts, ", "))
@@ -46,10 +52,17 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("%9s", h)
 	}
 	ew.printf("\n")
-	for _, row := range []struct {
+	rows := []struct {
 		name string
 		l    Latency
-	}{{"acquire", r.AcquireLatency}, {"hold", r.HoldTime}} {
+	}{{"acquire", r.AcquireLatency}, {"hold", r.HoldTime}}
+	if r.HandoffLatency.Count > 0 {
+		rows = append(rows, struct {
+			name string
+			l    Latency
+		}{"handoff", r.HandoffLatency})
+	}
+	for _, row := range rows {
 		l := row.l
 		ew.printf("  %-10s", row.name)
 		for _, v := range []int64{l.P50Ns, l.P90Ns, l.P99Ns, l.P999Ns, l.MaxNs, int64(l.MeanNs), int64(l.StddevNs)} {
@@ -65,6 +78,8 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if r.Interrupted {
 		ew.printf("               (interrupted before the end)\n")
 	}
+	ew.printf("  cpu          workers used %v (user + system), %.1f%% of one core on average\n",
+		time.Duration(r.WorkerCPUNs).Round(time.Millisecond), 100*r.WorkerCPUShare)
 	f := r.Fairness
 	starved := "none"
 	if len(f.Starved) > 0 {

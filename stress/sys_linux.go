@@ -245,3 +245,12 @@ func statfsMagic(path string) (int64, error) {
 }
 
 const platformSupported = true
+
+// cpuTime returns the CPU time, user and system, that this process has used.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

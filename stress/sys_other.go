@@ -17,6 +17,8 @@ const platformSupported = false
 
 func sleepPrecise(d time.Duration) { time.Sleep(d) }
 
+func cpuTime() time.Duration { return 0 }
+
 func monotime() int64 { panic("lockstress: unsupported platform") }
 
 func mapFile(string, int, bool) ([]byte, error) { return nil, errors.ErrUnsupported }

@@ -66,6 +66,8 @@ type options struct {
 	seed        uint64
 	json        string
 	detectors   bool
+	fair        bool
+	polling     bool
 	killRate    float64
 	stop        time.Duration
 	staleAfter  time.Duration
@@ -96,6 +98,8 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.Uint64Var(&o.seed, "seed", 1, "seed of the hold and think times and of the fault targets.\nExample: -seed 42")
 	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output, which moves\nthe summary to standard error); the schema is in docs/lockstress.md.\nExample: -json report.json")
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
+	fset.BoolVar(&o.fair, "fair", false, "fair locks: the workers take turns in the order they began waiting\n(filelock.WithFair).\nExample: -fair")
+	fset.BoolVar(&o.polling, "poll", false, "waiters poll only, without event wake-ups (filelock.WithPolling), for comparison.\nExample: -poll")
 	fset.Float64Var(&o.killRate, "kill-rate", 0, "SIGKILL this many workers per second (on average) while they hold the lock,\nrestart them, and report how long the lock took to recover.\nExample: -kill-rate 2")
 	fset.DurationVar(&o.staleAfter, "stale-after", filelock.DefaultStaleAfter, "age after which a soft or link lock whose holder may be alive is broken\n(0 turns age-based breaking off; a dead holder on this host is broken at once).\nExample: -stale-after 2s")
 	fset.DurationVar(&o.stop, "stop", 0, "SIGSTOP a worker that holds the lock for this long, then resume it.\nExample: -stop 500ms")
@@ -258,7 +262,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	for i, s := range strategies {
 		cfg := stress.Config{
 			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Hold: o.hold, Think: o.think,
-			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, KillRate: o.killRate,
+			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Polling: o.polling, KillRate: o.killRate,
 			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
 			Progress: stress.TerminalProgress(os.Stderr),
 			Join:     sub == "worker", RunID: o.runID, Host: o.host,

@@ -369,3 +369,22 @@ func TestStrategiesList(t *testing.T) {
 		t.Errorf("with an argument: exit code %d, stderr %q", code, stderr)
 	}
 }
+
+// -fair and -poll reach the workers' locks and the report.
+func TestFairAndPollFlags(t *testing.T) {
+	code, stdout, stderr := lockstress(t, "-strategy", "os", "-procs", "3", "-dur", "300ms", "-hold", "1ms", "-fair", "-poll", "-dir", t.TempDir(), "-json", "-")
+	if code != stress.ExitPass {
+		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
+	}
+	var doc stress.Document
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if len(doc.Runs) != 1 || !doc.Runs[0].Config.Fair || !doc.Runs[0].Config.Polling {
+		t.Errorf("config %+v, want fair and polling", doc.Runs[0].Config)
+	}
+	if !strings.Contains(stderr, ", fair, polling\n") || !strings.Contains(stderr, "  handoff ") {
+		t.Errorf("the summary names neither the mode nor the handoff latency:\n%s", stderr)
+	}
+	checkDocumented(t, []byte(stdout))
+}

@@ -6,7 +6,17 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
+
+// latencyMax is the largest latency a histogram of this package records:
+// one hour, with three significant digits from one nanosecond.
+const latencyMax = int64(time.Hour)
+
+// NewLatencyHistogram returns an empty histogram of durations in
+// nanoseconds, from 1ns to an hour, with three significant digits.
+func NewLatencyHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, latencyMax, 3) }
 
 // LedgerResult is what VerifyLedger found.
 type LedgerResult struct {
@@ -22,6 +32,11 @@ type LedgerResult struct {
 	// those whose two acquisitions were made by the same worker.
 	Handoffs int64 `json:"handoffs"`
 	Retakes  int64 `json:"retakes"`
+	// HandoffNs holds, for each handoff between two workers of one host,
+	// the time from the release stamp of the first to the acquisition
+	// stamp of the second (one clock: the host's CLOCK_MONOTONIC).
+	// Acquisitions ended by a kill are left out.
+	HandoffNs *hdrhistogram.Histogram `json:"-"`
 	// Violations are the violations found, by kind.
 	Violations *Tally `json:"violations"`
 	// LogErrors lists logs that could not be read to the end.
@@ -50,7 +65,7 @@ type IntervalResult struct {
 // that a regression moves out of order may go uncounted, but the run has
 // failed already.
 func VerifyLedger(logs []Log, origins map[string]int64, maxExamples int) (*LedgerResult, error) {
-	res := &LedgerResult{Violations: NewTally(maxExamples)}
+	res := &LedgerResult{Violations: NewTally(maxExamples), HandoffNs: NewLatencyHistogram()}
 	killed := map[uint64]bool{}
 	for _, l := range logs {
 		e, ok, err := lastEntry(l.Path)
@@ -115,8 +130,11 @@ func VerifyLedger(logs []Log, origins map[string]int64, maxExamples int) (*Ledge
 			}, prev.log.Header.Name())
 		} else if prev != nil && e.Seq == prevSeq+1 {
 			res.Handoffs++
-			if prev.log.Header.Host == c.log.Header.Host && prev.log.Header.Owner == c.log.Header.Owner {
+			sameHost := prev.log.Header.Host == c.log.Header.Host
+			if sameHost && prev.log.Header.Owner == c.log.Header.Owner {
 				res.Retakes++
+			} else if sameHost && prev.e.Flags&(FlagKilled|FlagDied) == 0 && e.Acquired >= prev.e.Released {
+				_ = res.HandoffNs.RecordValue(min(max(e.Acquired-prev.e.Released, 1), latencyMax))
 			}
 		}
 		res.LastSeq = max(res.LastSeq, e.Seq)

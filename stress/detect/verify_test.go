@@ -276,3 +276,27 @@ func TestVerifyIntervals(t *testing.T) {
 		})
 	}
 }
+
+// TestHandoffLatency: a handoff's latency is the next holder's acquisition
+// stamp minus the previous holder's release stamp, for handoffs between two
+// workers of one host; re-takes, handoffs across hosts (whose clocks do not
+// compare) and handoffs from a killed holder are left out.
+func TestHandoffLatency(t *testing.T) {
+	e := func(seq uint64, acq, rel int64, flags Flags) Entry {
+		return Entry{Seq: seq, Nonce: 1000 + seq, Acquired: acq, Released: rel, Flags: flags}
+	}
+	res, err := VerifyLedger(writeLogs(t,
+		logSpec{host: "a", owner: "w0", entries: []Entry{e(1, 100, 200, 0), e(3, 1000, 1100, 0), e(4, 1200, 1300, FlagKilled)}},
+		logSpec{host: "a", owner: "w1", entries: []Entry{e(2, 230, 300, 0), e(5, 1400, 1500, 0)}},
+		logSpec{host: "b", owner: "w2", entries: []Entry{e(6, 50, 60, 0)}},
+	), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1→2: 30ns; 2→3: 700ns; 3→4 a re-take; 4→5 from a killed holder;
+	// 5→6 across hosts.
+	h := res.HandoffNs
+	if res.Handoffs != 5 || h.TotalCount() != 2 || h.Min() != 30 || h.Max() != 700 {
+		t.Errorf("handoffs %d, latencies %d from %d to %d; want 5, 2 from 30 to 700", res.Handoffs, h.TotalCount(), h.Min(), h.Max())
+	}
+}

@@ -1,0 +1,430 @@
+package filelock
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/notify"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// The fair queue (WithFair). See WithFair for the contract; the layout is:
+//
+//	x.lock                        the lock
+//	x.lock.queue/                 the queue, while anyone waits
+//	x.lock.queue/00000000000000000007-9f86d081884c7d659a2feaa0c55ad015
+//	                              a ticket: number, '-', its record's token
+//
+// A ticket's name is never reused (the token is random), so removing a
+// ticket by name removes that ticket or nothing.
+
+// queueSuffix is appended to the lock path to name the queue directory.
+const queueSuffix = ".queue"
+
+const (
+	// ticketRefresh is how often a waiter sets its ticket's modification
+	// time to now, so that the age rule never removes a live waiter.
+	ticketRefresh = time.Minute
+)
+
+// maxEnqueueAttempts bounds the attempts to create the queue directory, in
+// case something that is not a directory (a dangling symbolic link) is in
+// its place.
+const maxEnqueueAttempts = 100
+
+// aliveRecheck is how often a waiter that watches the ticket of a live
+// waiter on this host checks that it is still alive: its death raises no
+// event, and only then does the check matter.
+const aliveRecheck = 500 * time.Millisecond
+
+// ticketNumberDigits is the width of a ticket's number, so that names sort
+// like numbers in a listing.
+const ticketNumberDigits = 20
+
+type ticket struct {
+	num  uint64
+	name string
+}
+
+func (t ticket) compare(u ticket) int {
+	return cmp.Or(cmp.Compare(t.num, u.num), strings.Compare(t.name, u.name))
+}
+
+// parseTicket decodes a ticket's name; other names are not tickets.
+func parseTicket(name string) (ticket, bool) {
+	num, token, ok := strings.Cut(name, "-")
+	if !ok || len(num) != ticketNumberDigits || !validToken(token) {
+		return ticket{}, false
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil {
+		return ticket{}, false
+	}
+	return ticket{num: n, name: name}, true
+}
+
+// dirLister is the part of a filesystem the queue needs beyond fsys.FS.
+type dirLister interface {
+	ReadDirNames(dir string) ([]string, error)
+}
+
+// queue is the fair queue of one acquisition.
+type queue struct {
+	l   *Lock
+	fs  fsys.FS
+	dir string
+
+	mu   sync.Mutex
+	mine *ticket // this acquisition's ticket, once it has one
+}
+
+func newQueue(l *Lock) *queue {
+	return &queue{l: l, fs: l.cfg.fs, dir: l.path + queueSuffix}
+}
+
+// acquireInTurn takes the file lock, in turn if the handle is fair.
+func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, error) {
+	if !l.cfg.fair {
+		return l.acquireFile(ctx, op, wait)
+	}
+	q := newQueue(l)
+	if !wait {
+		waiting, err := q.waiting()
+		if err != nil {
+			return nil, pathError(op, l.path, err)
+		}
+		if waiting {
+			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+		}
+		return l.acquireFile(ctx, op, false)
+	}
+	if err := q.enqueue(); err != nil {
+		return nil, pathError(op, l.path, err)
+	}
+	stop := q.keepFresh()
+	err := q.awaitTurn(ctx)
+	var h held
+	switch {
+	case err == nil:
+		h, err = l.acquireFile(ctx, op, true)
+	case ctx.Err() != nil:
+		err = waitError(op, l.path, ctx)
+	default:
+		err = pathError(op, l.path, err)
+	}
+	stop()
+	if lerr := q.leave(); lerr != nil {
+		// A ticket left behind would hold up every waiter behind it.
+		if h != nil {
+			lerr = errors.Join(lerr, h.release())
+			h = nil
+		}
+		return nil, errors.Join(err, pathError(op, l.path, lerr))
+	}
+	return h, err
+}
+
+func (q *queue) path(t ticket) string { return filepath.Join(q.dir, t.name) }
+
+// tickets lists the queue in order. A queue that does not exist is empty.
+func (q *queue) tickets() ([]ticket, error) {
+	lister, ok := q.fs.(dirLister)
+	if !ok {
+		return nil, fmt.Errorf("fair queue: %w: the filesystem cannot list a directory", ErrUnsupported)
+	}
+	names, err := lister.ReadDirNames(q.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fair queue: %w", err)
+	}
+	var ts []ticket
+	for _, n := range names {
+		if t, ok := parseTicket(n); ok {
+			ts = append(ts, t)
+		}
+	}
+	slices.SortFunc(ts, ticket.compare)
+	return ts, nil
+}
+
+// enqueue creates a ticket numbered one above the last ticket in the queue,
+// creating the queue directory if needed, and makes it this acquisition's.
+func (q *queue) enqueue() error {
+	perm := q.l.cfg.perm
+	for attempt := 1; ; attempt++ {
+		ts, err := q.tickets()
+		if err != nil {
+			return err
+		}
+		var num uint64 = 1
+		if len(ts) > 0 {
+			num = ts[len(ts)-1].num + 1
+		}
+		r := newRecord(q.l.cfg.self, q.l.cfg.clock.Now())
+		data, err := r.MarshalText()
+		if err != nil {
+			return err
+		}
+		t := ticket{num: num, name: fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, r.Token)}
+		f, err := q.fs.CreateExcl(q.path(t), perm)
+		if errors.Is(err, fs.ErrNotExist) {
+			// No queue yet, or the last waiter removed it just now. The
+			// directory may be searched by whoever may read the lock.
+			// MkdirAll fails with ErrExist if another waiter created the
+			// directory and the last one removed it again meanwhile.
+			err := q.fs.MkdirAll(q.dir, perm|(perm&0o444)>>2)
+			if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
+				return fmt.Errorf("fair queue: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("fair queue: %w", err)
+		}
+		_, err = f.Write(data)
+		if err = errors.Join(err, f.Close()); err != nil {
+			return errors.Join(fmt.Errorf("fair queue: %w", err), q.fs.Remove(q.path(t)))
+		}
+		q.mu.Lock()
+		q.mine = &t
+		q.mu.Unlock()
+		return nil
+	}
+}
+
+// leave removes this acquisition's ticket, and the queue directory if that
+// was the last entry.
+func (q *queue) leave() error {
+	q.mu.Lock()
+	t := q.mine
+	q.mine = nil
+	q.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	if err := q.fs.Remove(q.path(*t)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("fair queue: %w", err)
+	}
+	// Fails while others wait, as it should; a waiter that finds the
+	// directory gone between creating it and its ticket creates it again.
+	_ = q.fs.Remove(q.dir)
+	return nil
+}
+
+// keepFresh refreshes this acquisition's ticket every ticketRefresh until
+// the returned function is called. The refreshing goroutine returns as
+// soon as it runs next; stop does not wait for it, since the acquisition
+// that calls it is on its way to the lock it has just taken, and once the
+// ticket is left (leave) nothing is touched.
+func (q *queue) keepFresh() (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		for {
+			t := q.l.cfg.clock.NewTimer(q.refreshEvery())
+			select {
+			case <-quit:
+				t.Stop()
+				return
+			case <-t.C():
+			}
+			q.mu.Lock()
+			if q.mine != nil {
+				// A failure only makes the ticket look older; the age
+				// rule is generous.
+				_ = q.fs.Touch(q.path(*q.mine))
+			}
+			q.mu.Unlock()
+		}
+	}()
+	return func() { close(quit) }
+}
+
+// awaitTurn waits until no ticket is ahead of this acquisition's, removing
+// the tickets of dead waiters ahead of it on the way. A ticket found gone
+// (judged stale by another waiter) is replaced at the end of the queue.
+func (q *queue) awaitTurn(ctx context.Context) error {
+	var b backoff
+	var w *notify.Watcher
+	watch := !q.l.cfg.polling && q.fs == (fsys.OS{})
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ts, err := q.tickets()
+		if err != nil {
+			return err
+		}
+		q.mu.Lock()
+		me := *q.mine
+		q.mu.Unlock()
+		i := slices.IndexFunc(ts, func(t ticket) bool { return t.name == me.name })
+		if i < 0 {
+			if err := q.enqueue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if i == 0 {
+			return nil
+		}
+		ahead := ts[i-1]
+		state, err := q.judge(ahead)
+		if err != nil {
+			return err
+		}
+		if state == proc.Dead {
+			continue
+		}
+		if watch && w == nil {
+			if w, err = notify.New(); err != nil {
+				w, watch = nil, false
+			}
+		}
+		if w != nil {
+			if err := w.WatchFile(q.path(ahead)); errors.Is(err, fs.ErrNotExist) {
+				continue // gone in between
+			} else if err != nil {
+				w.Close()
+				w, watch = nil, false
+			}
+		}
+		// The ticket ahead is watched: its removal wakes this waiter, and
+		// the timer only looks for a waiter ahead that died, which
+		// raises no event, so it can be slow; slower still when that
+		// waiter is alive on this host, whose removal of its ticket is
+		// an event here on any filesystem.
+		var woken <-chan struct{}
+		wait := b.next(q.l.cfg.minWait, q.l.cfg.maxWait)
+		if w != nil {
+			woken, wait = w.C(), q.l.cfg.maxWait
+			if state == proc.Alive {
+				wait = aliveRecheck
+			}
+		}
+		t := q.l.cfg.clock.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C():
+		case <-woken:
+			t.Stop()
+		}
+	}
+}
+
+// waiting reports whether a live waiter is queued (for TryLock), removing
+// the tickets of dead waiters it finds.
+func (q *queue) waiting() (bool, error) {
+	ts, err := q.tickets()
+	if err != nil {
+		return false, err
+	}
+	for _, t := range ts {
+		state, err := q.judge(t)
+		if err != nil {
+			return false, err
+		}
+		if state != proc.Dead {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// judge decides whether the waiter of ticket t is gone, and removes its
+// ticket if it is provably dead or expired by age. It returns proc.Dead
+// when the ticket is gone, proc.Alive when its waiter is alive on this
+// host, and proc.Unknown for a ticket kept for its age alone.
+func (q *queue) judge(t ticket) (proc.State, error) {
+	p := q.path(t)
+	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
+	if errors.Is(err, fs.ErrNotExist) {
+		return proc.Dead, nil
+	}
+	if err != nil {
+		return proc.Unknown, fmt.Errorf("fair queue: %w", err)
+	}
+	state := proc.Unknown
+	r, perr := ParseRecord(data)
+	id := proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
+	if perr == nil {
+		state = q.l.cfg.liveness(id)
+	}
+	// Another host, no record yet (it is being written), a damaged one,
+	// or a process that cannot be checked: only age can tell.
+	if state == proc.Unknown && q.ticketExpired(info) {
+		state = proc.Dead
+	}
+	if state != proc.Dead {
+		return state, nil
+	}
+	if err := q.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return proc.Unknown, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
+	}
+	return proc.Dead, nil
+}
+
+// refreshEvery is how often a waiter refreshes its ticket: every
+// ticketRefresh, or a third of the stale-after age if that is shorter.
+func (q *queue) refreshEvery() time.Duration {
+	if s := q.l.cfg.staleAfter; s > 0 && s/3 < ticketRefresh {
+		return s / 3
+	}
+	return ticketRefresh
+}
+
+// ticketExpired is the one place where the age of a ticket is judged: a
+// ticket is expired when its modification time is more than
+// the stale-after age before that of a file just written on the same
+// filesystem — this acquisition's own ticket, touched first if needed — so
+// that only the filesystem's clock is compared with itself. Without a
+// ticket of its own (TryLock) nothing is judged expired by age.
+//
+// The limit is the lock's stale-after age (WithStaleAfter); with age-based
+// breaking off, tickets are never expired by age either.
+func (q *queue) ticketExpired(info fsys.Info) bool {
+	limit := q.l.cfg.staleAfter
+	if limit == 0 {
+		return false
+	}
+	q.mu.Lock()
+	mine := q.mine
+	q.mu.Unlock()
+	if mine == nil || info.ModTime.IsZero() {
+		return false
+	}
+	own := q.path(*mine)
+	probe, err := q.fs.Lstat(own)
+	if err != nil {
+		return false
+	}
+	if probe.ModTime.Sub(info.ModTime) <= limit-q.refreshEvery() {
+		return false
+	}
+	// Close to the limit: make the probe fresh and measure again.
+	if q.fs.Touch(own) != nil {
+		return false
+	}
+	if probe, err = q.fs.Lstat(own); err != nil {
+		return false
+	}
+	return probe.ModTime.Sub(info.ModTime) > limit
+}

@@ -1,0 +1,320 @@
+package filelock
+
+import (
+	"context"
+	"fmt"
+	"github.com/lockstress/lockstress/internal/proc"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	// fairAppend: take the fair lock, append FILELOCK_TEST_ID to the
+	// order file, release.
+	childRoles["fairAppend"] = func() error {
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()), WithFair())
+		if err != nil {
+			return err
+		}
+		if err := l.Lock(); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(envOf("FILELOCK_TEST_ORDER"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err == nil {
+			_, err = fmt.Fprintln(f, envOf("FILELOCK_TEST_ID"))
+			err = errorsJoin(err, f.Close())
+		}
+		return errorsJoin(err, l.Unlock())
+	}
+	// fairCounter: the counter role with a fair lock; it waits for the
+	// barrier (stdin closed) first.
+	childRoles["fairCounter"] = func() error {
+		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+			return err
+		}
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()), WithFair(),
+			WithBackoff(100*time.Microsecond, 5*time.Millisecond))
+		if err != nil {
+			return err
+		}
+		rounds, err := strconv.Atoi(envOf("FILELOCK_TEST_ROUNDS"))
+		if err != nil {
+			return err
+		}
+		return incrementLoop(l, envOf("FILELOCK_TEST_COUNTER"), rounds)
+	}
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func TestParseTicket(t *testing.T) {
+	token := "9f86d081884c7d659a2feaa0c55ad015"
+	for _, tc := range []struct {
+		name string
+		num  uint64
+		ok   bool
+	}{
+		{"00000000000000000007-" + token, 7, true},
+		{"18446744073709551615-" + token, 1<<64 - 1, true},
+		{"0000000000000000007-" + token, 0, false},  // too short
+		{"99999999999999999999-" + token, 0, false}, // overflows
+		{"00000000000000000007-" + token[1:], 0, false},
+		{"00000000000000000007_" + token, 0, false},
+		{"0000000000000000000x-" + token, 0, false},
+		{"00000000000000000007-" + strings.ToUpper(token), 0, false},
+		{".nfs000001", 0, false},
+	} {
+		got, ok := parseTicket(tc.name)
+		require.Equal(t, tc.ok, ok, tc.name)
+		if ok {
+			require.Equal(t, tc.num, got.num)
+			require.Equal(t, tc.name, got.name)
+		}
+	}
+}
+
+func TestFairRejectsShared(t *testing.T) {
+	_, err := New(filepath.Join(t.TempDir(), "x.lock"), WithStrategy(OS), WithShared(), WithFair())
+	require.ErrorIs(t, err, ErrInvalidOption)
+}
+
+// queueLen counts the tickets in the queue of the lock at path.
+func queueLen(t *testing.T, path string) int {
+	t.Helper()
+	ents, err := os.ReadDir(path + queueSuffix)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	require.NoError(t, err)
+	n := 0
+	for _, e := range ents {
+		if _, ok := parseTicket(e.Name()); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// waitQueueLen waits until the queue holds n tickets.
+func waitQueueLen(t *testing.T, path string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for queueLen(t, path) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue holds %d tickets, not %d", queueLen(t, path), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func startFairAppend(t *testing.T, s Strategy, path, order string, id int) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := childCommand(t, "fairAppend", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String(),
+		"FILELOCK_TEST_ORDER="+order, "FILELOCK_TEST_ID="+strconv.Itoa(id))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, &stderr
+}
+
+// TestFairServesInArrivalOrder: processes that queue one after another
+// while the lock is held acquire it in that order. A waiter killed in the
+// middle of the queue is skipped: its successor removes its ticket.
+func TestFairServesInArrivalOrder(t *testing.T) {
+	const waiters, killed = 6, 2
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		path, order := filepath.Join(dir, "x.lock"), filepath.Join(dir, "order")
+		l, err := New(path, WithStrategy(s), WithFair())
+		require.NoError(t, err)
+		require.NoError(t, l.Lock())
+		var cmds []*exec.Cmd
+		var stderrs []*strings.Builder
+		for i := range waiters {
+			cmd, stderr := startFairAppend(t, s, path, order, i)
+			cmds, stderrs = append(cmds, cmd), append(stderrs, stderr)
+			waitQueueLen(t, path, i+1)
+		}
+		require.NoError(t, cmds[killed].Process.Signal(syscall.SIGKILL))
+		require.Error(t, cmds[killed].Wait())
+		require.NoError(t, l.Unlock())
+		var want []string
+		for i, cmd := range cmds {
+			if i == killed {
+				continue
+			}
+			require.NoError(t, cmd.Wait(), "waiter %d: %s", i, stderrs[i])
+			want = append(want, strconv.Itoa(i))
+		}
+		data, err := os.ReadFile(order)
+		require.NoError(t, err)
+		require.Equal(t, strings.Join(want, "\n")+"\n", string(data))
+		require.NoDirExists(t, path+queueSuffix, "the last waiter removes the queue")
+	})
+}
+
+// writeTicket puts a ticket of a waiter on another host into the queue,
+// modified at mtime.
+func writeTicket(t *testing.T, path string, num uint64, mtime time.Time) string {
+	t.Helper()
+	r := newRecord(proc.Self(), time.Now())
+	r.Host, r.BootID, r.PIDNS = "elsewhere", "", ""
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
+	name := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, r.Token))
+	require.NoError(t, os.WriteFile(name, data, 0o644))
+	require.NoError(t, os.Chtimes(name, mtime, mtime))
+	return name
+}
+
+// TestFairTicketAge: the ticket of a waiter on another host holds up the
+// queue while it is young, and is removed once it is older than the limit.
+func TestFairTicketAge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, err := New(path, WithFair())
+	require.NoError(t, err)
+
+	young := writeTicket(t, path, 1, time.Now())
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a waiter is queued")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err = l.LockContext(ctx)
+	cancel()
+	require.ErrorIs(t, err, ErrTimeout, "it waits behind the young ticket")
+	require.FileExists(t, young)
+	require.Equal(t, 1, queueLen(t, path), "its own ticket is gone")
+
+	old := time.Now().Add(-DefaultStaleAfter - time.Minute)
+	require.NoError(t, os.Chtimes(young, old, old))
+	require.NoError(t, l.Lock())
+	require.NoFileExists(t, young, "the expired ticket was removed")
+	require.NoDirExists(t, path+queueSuffix)
+	require.NoError(t, l.Unlock())
+}
+
+// TestFairTryLockSkipsDeadTickets: a ticket of a dead waiter on this host
+// does not block TryLock; it is removed.
+func TestFairTryLockSkipsDeadTickets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	cmd := childCommand(t, "sleep")
+	require.NoError(t, cmd.Run())
+	r := newRecord(proc.Self(), time.Now())
+	r.PID = cmd.ProcessState.Pid() // exited and reaped: provably dead
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
+	name := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 3, r.Token))
+	require.NoError(t, os.WriteFile(name, data, 0o644))
+
+	l, err := New(path, WithFair())
+	require.NoError(t, err)
+	if r.BootID == "" {
+		require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "without a boot id nothing is provably dead")
+		return
+	}
+	require.NoError(t, l.TryLock())
+	require.NoFileExists(t, name)
+	require.NoError(t, l.Unlock())
+}
+
+// TestFairCounterProcesses: the counter test with fair locks, and again
+// with waiters SIGKILLed at random (strategies whose lock the kernel
+// releases at death): the survivors finish, and the tickets of the dead are
+// cleaned up.
+func TestFairCounterProcesses(t *testing.T) {
+	const procs, rounds = 12, 25
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		for _, chaos := range []bool{false, true} {
+			if chaos && s == Soft {
+				continue // a killed soft holder keeps the lock
+			}
+			start := time.Now()
+			t.Cleanup(func() { t.Logf("chaos=%v: %v", chaos, time.Since(start)) })
+			dir := t.TempDir()
+			path, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
+			var cmds []*exec.Cmd
+			var stderrs []*strings.Builder
+			var barriers []io.WriteCloser
+			for range procs {
+				cmd := childCommand(t, "fairCounter", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_COUNTER="+counter,
+					"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())
+				w, err := cmd.StdinPipe()
+				require.NoError(t, err)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				require.NoError(t, cmd.Start())
+				cmds, barriers, stderrs = append(cmds, cmd), append(barriers, w), append(stderrs, &stderr)
+			}
+			for _, w := range barriers {
+				require.NoError(t, w.Close())
+			}
+			killed := map[int]bool{}
+			if chaos {
+				for _, i := range rand.Perm(procs)[:procs/3] {
+					time.Sleep(time.Duration(rand.N(20)) * time.Millisecond)
+					require.NoError(t, cmds[i].Process.Signal(syscall.SIGKILL))
+					killed[i] = true
+				}
+			}
+			for i, cmd := range cmds {
+				err := cmd.Wait()
+				if killed[i] {
+					continue // it may have finished before the signal
+				}
+				require.NoError(t, err, "child %d: %s", i, stderrs[i])
+			}
+			if !chaos {
+				require.Equal(t, procs*rounds, readCounter(t, counter))
+				require.NoDirExists(t, path+queueSuffix)
+				continue
+			}
+			// Dead waiters at the end of the queue had no successor to
+			// remove their tickets; the next fair waiter does.
+			l, err := New(path, WithStrategy(s), WithFair())
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			require.NoError(t, l.Unlock())
+			require.NoDirExists(t, path+queueSuffix)
+		}
+	})
+}
+
+// TestFairQueueInTheWay: something that is not a directory where the queue
+// belongs is a clear error naming the lock, and nothing is left behind.
+func TestFairQueueInTheWay(t *testing.T) {
+	for _, kind := range []string{"file", "dangling symlink"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		if kind == "file" {
+			require.NoError(t, os.WriteFile(path+queueSuffix, nil, 0o644))
+		} else {
+			require.NoError(t, os.Symlink(filepath.Join(dir, "missing"), path+queueSuffix))
+		}
+		l, err := New(path, WithFair())
+		require.NoError(t, err)
+		err = l.Lock()
+		require.Error(t, err, kind)
+		var pe *fs.PathError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, path, pe.Path)
+		require.Contains(t, err.Error(), "fair queue")
+		require.Equal(t, "x.lock.queue", dirEntries(t, dir), kind)
+	}
+}

@@ -1,0 +1,41 @@
+package filelock
+
+// WithFair makes blocking acquisitions take turns in the order they began,
+// across processes and hosts: a first-come, first-served queue in front of
+// the lock. Each waiter creates a ticket, a small file numbered one above
+// the highest ticket it sees, in the directory named by the lock path with
+// ".queue" appended (created when needed and removed when it empties). It
+// waits until no ticket numbered below its own remains, watching only the
+// ticket just before its own, so that the end of one turn wakes one waiter,
+// not all of them; only then does it try the lock, and it removes its
+// ticket once it holds the lock (or gives up). Waiters that began at about
+// the same moment may get the same number; the queue then orders them by
+// the rest of the ticket's name. A ticket holds a holder record of its
+// waiter: the ticket of a waiter that is provably dead (the same rule as
+// for a holder: on this host, in this PID namespace, since this boot, and
+// its process gone or reused) is removed by the waiter behind it, and so is
+// a ticket of a waiter that cannot be checked (another host) whose
+// modification time, which a live waiter refreshes every minute, is more
+// than five minutes older than the checker's own ticket.
+//
+// The queue orders only the handles that use WithFair; it never takes part
+// in mutual exclusion, which the strategy alone provides, so a ticket
+// removed in error costs a place in the queue, never a second holder.
+// TryLock of a fair handle fails with ErrWouldBlock while a waiter is
+// queued. Handles of one process are ordered among themselves by the
+// process-wide table, which is not first-come, first-served. WithFair
+// cannot be combined with WithShared: New rejects it.
+func WithFair() Option {
+	return func(c *config) { c.fair = true }
+}
+
+// WithPolling makes blocking acquisitions wait by polling alone (see
+// WithBackoff). Without it a waiter also watches the lock for the event of
+// its release where the platform reports such events (inotify on Linux)
+// and tries again at once; the polling continues beside the watch, for the
+// changes no event reports, such as those made by another host of a
+// network filesystem. WithPolling is for comparing the two and for systems
+// whose supply of inotify instances is short.
+func WithPolling() Option {
+	return func(c *config) { c.polling = true }
+}

@@ -1,0 +1,135 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/notify"
+)
+
+// wakeup is what one blocking acquisition waits on besides its backoff
+// timer: an event that says the lock may have become free, so the waiter
+// tries again at once instead of at its next poll.
+//
+// For the soft strategy that event is the removal (or renaming) of the
+// lock file, seen by watching its directory. For the os and ofd strategies,
+// whose lock file is kept, it is the closing of a descriptor of the lock
+// file that was open for writing: every holder's release ends with that
+// close, and so does a holder's death. While it waits, the acquisition
+// therefore keeps its own descriptor of the lock file open between attempts
+// rather than closing it after each, or the waiters would wake each other.
+//
+// The events are a way to wake early, never the only way: the backoff
+// timer still runs, for the changes no event reports (another host of a
+// network filesystem) and for a watch that could not be set up.
+type wakeup struct {
+	l *Lock
+	w *notify.Watcher
+	// armed is set once watching was attempted, whether or not it worked.
+	armed bool
+	// kept is the os strategy's descriptor of the lock file, kept open
+	// between attempts while watching.
+	kept fsys.OSFile
+	// woke is set when an event ended the last wait; see woken.
+	woke bool
+	// seesAll is set when the filesystem raises an event for every
+	// change (eventsSeeAll), so that polling can be slow.
+	seesAll bool
+}
+
+// trustedPollFactor: a waiter that watches a lock on a filesystem whose
+// every change raises an event polls only every trustedPollFactor × the
+// longest backoff wait (500ms by default). The polls then only serve what
+// raises no event: a holder that died without releasing (whose lock the
+// stale rule breaks), and an event lost in a full inotify queue (which is
+// itself reported, and wakes the waiter).
+const trustedPollFactor = 10
+
+// pollAfter prepares the next wait and returns how long it may last
+// before the next poll. It is called before each wait, so after a wait
+// that an event ended it is called only if the attempt that followed
+// failed: another owner took the lock first. Under contention every
+// release wakes every watching waiter, all but one of which lose, and
+// waking them all at every release spends the processors that the holder
+// needs. So a waiter that lost a race after an event stops watching and
+// polls for the rest of the acquisition; a waiter that waits alone, or
+// first in a fair queue, does not lose the race and keeps watching.
+func (k *wakeup) pollAfter(b *backoff) time.Duration {
+	if k.w != nil && k.woke {
+		k.close()
+	}
+	d := b.next(k.l.cfg.minWait, k.l.cfg.maxWait)
+	if k.w != nil && k.seesAll {
+		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
+	}
+	return d
+}
+
+// try makes one attempt to take the file lock.
+func (k *wakeup) try(ctx context.Context, wait bool) (held, error) {
+	m, ok := k.l.mech.(osMechanism)
+	if !ok || k.w == nil {
+		return k.l.mech.try(ctx, k.l, wait)
+	}
+	return m.tryKept(k.l, &k.kept)
+}
+
+// arm starts watching after the first busy attempt. It reports whether the
+// caller should try again before it waits: the lock may have been released
+// between the attempt and the start of the watch, and that release raised
+// no event the watch could see.
+func (k *wakeup) arm() bool {
+	if k.armed {
+		return false
+	}
+	k.armed = true
+	if k.l.cfg.polling || k.l.cfg.fs != (fsys.OS{}) {
+		return false
+	}
+	w, err := notify.New()
+	if err != nil {
+		return false // no notifications here, or none left: poll
+	}
+	if _, kept := k.l.mech.(osMechanism); kept {
+		err = w.WatchFile(k.l.path)
+	} else {
+		err = w.WatchEntry(filepath.Dir(k.l.path), filepath.Base(k.l.path))
+	}
+	if err != nil {
+		w.Close()
+		// A lock file that vanished in between is worth a retry; other
+		// failures leave the waiter polling.
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	k.w = w
+	k.seesAll = eventsSeeAll(filepath.Dir(k.l.path))
+	return true
+}
+
+// C receives when the lock may have become free; it is nil (never
+// receives) when nothing is watched. Call it after pollAfter.
+func (k *wakeup) C() <-chan struct{} {
+	if k.w == nil {
+		return nil
+	}
+	return k.w.C()
+}
+
+// woken records that an event ended the wait.
+func (k *wakeup) woken() { k.woke = true }
+
+// close stops watching and closes a kept descriptor.
+func (k *wakeup) close() {
+	if k.w != nil {
+		k.w.Close()
+		k.w = nil
+	}
+	if k.kept != nil {
+		k.kept.Close()
+		k.kept = nil
+	}
+}
