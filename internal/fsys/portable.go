@@ -15,7 +15,7 @@ const (
 )
 
 func openFile(name string, flags int, perm fs.FileMode) (OSFile, error) {
-	f, err := os.OpenFile(name, flags|oNoFollow|oNonBlock, perm)
+	f, err := openOS(name, flags, perm)
 	if err != nil {
 		return nil, err
 	}

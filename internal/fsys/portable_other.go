@@ -14,6 +14,10 @@ const (
 	oNonBlock = 0
 )
 
+func openOS(name string, flags int, perm fs.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flags|oNoFollow|oNonBlock, perm)
+}
+
 func infoOf(_ string, fi fs.FileInfo) Info {
 	return Info{Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime(), Nlink: 1}
 }

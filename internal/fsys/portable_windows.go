@@ -10,10 +10,41 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-const (
-	oNoFollow = 0
-	oNonBlock = 0
-)
+// openOS opens name with CreateFile rather than os.OpenFile, for two
+// reasons. It shares the file for deletion (FILE_SHARE_DELETE), which Go's
+// own open does not: otherwise a waiter that reads a lock file to judge it
+// would keep its holder from removing it at release, and a breaker from
+// renaming it aside. And it opens a final symbolic link or junction itself
+// (FILE_FLAG_OPEN_REPARSE_POINT) instead of following it, which the callers
+// then find is not a regular file.
+func openOS(name string, flags int, perm fs.FileMode) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	access := uint32(windows.GENERIC_READ)
+	if flags&os.O_RDWR != 0 {
+		access |= windows.GENERIC_WRITE
+	}
+	disposition := uint32(windows.OPEN_EXISTING)
+	switch {
+	case flags&os.O_CREATE != 0 && flags&os.O_EXCL != 0:
+		disposition = windows.CREATE_NEW
+	case flags&os.O_CREATE != 0:
+		disposition = windows.OPEN_ALWAYS
+	}
+	attrs := uint32(windows.FILE_ATTRIBUTE_NORMAL)
+	if perm&0o200 == 0 {
+		attrs = windows.FILE_ATTRIBUTE_READONLY
+	}
+	h, err := windows.CreateFile(p, access,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE, nil,
+		disposition, attrs|windows.FILE_FLAG_OPEN_REPARSE_POINT, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(h), name), nil
+}
 
 func infoOf(name string, fi fs.FileInfo) Info {
 	info := Info{Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime(), Nlink: 1}
