@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -202,7 +203,9 @@ func (l *Lock) removeAside(path string, v verdict) (bool, error) {
 	if data, info, err := readRecordFile(fsy, path); err != nil || !v.sameAs(info, data) {
 		return false, nil
 	}
-	aside := tempName(path, kindAside)
+	// The name carries the time of the move (a moved file keeps its old
+	// mtime), so that the sweep never takes a file that is being looked at.
+	aside := tempName(path, kindAside, strconv.FormatInt(l.cfg.clock.Now().Unix(), 10))
 	if err := fsy.Rename(path, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
@@ -211,17 +214,23 @@ func (l *Lock) removeAside(path string, v verdict) (bool, error) {
 	}
 	data, info, err := readRecordFile(fsy, aside)
 	if err == nil && v.sameAs(info, data) {
-		return true, fsy.Remove(aside)
+		if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return true, err
+		}
+		return true, nil
 	}
 	// Not what was judged: its owner is alive. Put it back. If another
 	// file was made at path meanwhile, link fails and the moved file is
 	// lost to its owner, who learns it from its heartbeat or Unlock
 	// (ErrLockLost); this takes a process stopped inside the guard for
 	// longer than the stale-after age (docs/design.md).
-	if lerr := fsy.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) {
+	if lerr := fsy.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) && !errors.Is(lerr, fs.ErrNotExist) {
 		return false, lerr
 	}
-	return false, fsy.Remove(aside)
+	if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	return false, nil
 }
 
 // sweep removes the lock's temporary files (claims, probes, files moved
@@ -245,11 +254,19 @@ func (l *Lock) sweep() {
 		}
 		// The guard's own temporary files: <lock>.guard.<kind>.*
 		rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
-		kind, _, _ := strings.Cut(rest, ".")
+		kind, rest, _ := strings.Cut(rest, ".")
 		if kind != kindClaim && kind != kindProbe && kind != kindAside {
 			continue
 		}
 		p := filepath.Join(dir, name)
+		if kind == kindAside {
+			// A moved file keeps its mtime: its name says when it moved.
+			secs, _, _ := strings.Cut(rest, ".")
+			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && l.cfg.clock.Now().Sub(time.Unix(n, 0)) > debrisAge {
+				fsy.Remove(p)
+			}
+			continue
+		}
 		info, err := fsy.Lstat(p)
 		if err != nil || !info.Mode.IsRegular() {
 			continue

@@ -125,7 +125,7 @@ func benchHandoff(b *testing.B, s Strategy, mode string) {
 	defer func() {
 		in.Close()
 		must(b, cmd.Wait())
-		if s != Soft {
+		if !s.fileBased() {
 			unix.Unlink(path)
 		}
 	}()

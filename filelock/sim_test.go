@@ -140,6 +140,11 @@ type simWorld struct {
 	// process made it so; change says what last changed the lock path.
 	creator map[fsys.FileID]*simProc
 	change  string
+	// moved holds the lock files a breaker has moved aside to look at
+	// them and that are not back: a live holder's file moved aside is not
+	// yet lost, but it is if the breaker then removes it instead of
+	// putting it back.
+	moved map[fsys.FileID]*simProc
 	// broken is set when a process removes a live process's lock file.
 	broken error
 
@@ -148,7 +153,7 @@ type simWorld struct {
 
 func newSimWorld(cfg simConfig) *simWorld {
 	k := clock.NewFake(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	w := &simWorld{cfg: cfg, fs: memfs.New(k), clock: k, path: "/locks/x.lock", creator: map[fsys.FileID]*simProc{}}
+	w := &simWorld{cfg: cfg, fs: memfs.New(k), clock: k, path: "/locks/x.lock", creator: map[fsys.FileID]*simProc{}, moved: map[fsys.FileID]*simProc{}}
 	if err := w.fs.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
 		panic(err)
 	}
@@ -284,9 +289,16 @@ func (w *simWorld) settle(p *simProc) error {
 // lock whose holder is releasing it: the release's check of its own file
 // and its removal are two steps, and nothing can keep a remover out of that
 // window but a protocol that both sides follow.
+//
+// The remover stands for a breaker that judged the holder stale (stopped
+// for longer than the stale-after age), and breakers take the guard: it
+// does not act while a guard file exists.
 func (w *simWorld) remove() {
 	info, err := w.fs.Lstat(w.path)
 	if err != nil {
+		return
+	}
+	if _, err := w.fs.Lstat(w.path + guardSuffix); err == nil {
 		return
 	}
 	victim := w.creator[info.ID]
@@ -327,6 +339,9 @@ func (w *simWorld) check() error {
 		return fmt.Errorf("mutual exclusion: pids %s all hold the lock", strings.Join(pids, " and "))
 	}
 	for _, p := range holders {
+		if _, aside := w.moved[p.held]; aside {
+			continue // moved aside by a breaker that has yet to put it back
+		}
 		if info, err := w.fs.Lstat(w.path); err != nil || info.ID != p.held {
 			return fmt.Errorf("live lock removed: the lock file of pid %d, which holds the lock, was removed or replaced (last change: %s)", p.pid, w.change)
 		}
@@ -401,7 +416,9 @@ func (p *simProc) run() {
 		}
 		p.inCS = true
 		p.w.count(func(c *simCounts) { c.acquired++ })
-		if info, err := p.w.fs.Lstat(p.w.path); err == nil {
+		if fh, ok := p.lock.held.(*fileHeld); ok {
+			p.held = fh.id // the file it made, wherever a breaker has put it
+		} else if info, err := p.w.fs.Lstat(p.w.path); err == nil {
 			p.held = info.ID
 		}
 		p.step("work in the critical section")
@@ -470,6 +487,13 @@ func (v *simFS) Stat(name string) (fsys.Info, error) {
 func (v *simFS) Remove(name string) error {
 	v.p.step("remove " + name)
 	owner := v.p.w.owner(name)
+	if info, err := v.p.w.fs.Lstat(name); err == nil && strings.Contains(name, ".aside.") {
+		if victim, ok := v.p.w.moved[info.ID]; ok {
+			// A moved-aside lock file removed without being put back.
+			delete(v.p.w.moved, info.ID)
+			v.p.w.unmade(v.p, v.p.w.path, victim, "removed the moved-aside")
+		}
+	}
 	err := v.p.w.fs.Remove(name)
 	if err == nil {
 		v.p.w.unmade(v.p, name, owner, "removed")
@@ -481,6 +505,14 @@ func (v *simFS) Link(oldname, newname string) error {
 	v.p.step("link " + oldname + " " + newname)
 	err := v.p.w.fs.Link(oldname, newname)
 	if err == nil {
+		if info, lerr := v.p.w.fs.Lstat(oldname); lerr == nil {
+			if _, ok := v.p.w.moved[info.ID]; ok && filepath.Clean(newname) == v.p.w.path {
+				// A moved-aside lock file put back: its owner keeps it.
+				delete(v.p.w.moved, info.ID)
+				v.p.w.change = fmt.Sprintf("pid %d put it back", v.p.pid)
+				return nil
+			}
+		}
 		v.p.w.made(v.p, newname, "linked")
 	}
 	return err
@@ -489,6 +521,16 @@ func (v *simFS) Link(oldname, newname string) error {
 func (v *simFS) Rename(oldname, newname string) error {
 	v.p.step("rename " + oldname + " " + newname)
 	from, to := v.p.w.owner(oldname), v.p.w.owner(newname)
+	if info, err := v.p.w.fs.Lstat(oldname); err == nil && filepath.Clean(oldname) == v.p.w.path && strings.Contains(newname, ".aside.") {
+		// A breaker moves the lock file aside to look at it: not a loss
+		// unless it then removes it without putting it back.
+		if err := v.p.w.fs.Rename(oldname, newname); err != nil {
+			return err
+		}
+		v.p.w.moved[info.ID] = from
+		v.p.w.change = fmt.Sprintf("pid %d moved it aside", v.p.pid)
+		return nil
+	}
 	err := v.p.w.fs.Rename(oldname, newname)
 	if err == nil {
 		v.p.w.unmade(v.p, oldname, from, "renamed away")

@@ -170,7 +170,7 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
 	old := time.Now().Add(-2 * debrisAge)
-	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.00", "x.lock.claim.young", "x.lock.other", "y.lock.claim.00"} {
+	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.1000000000.00", "x.lock.claim.young", "x.lock.other", "y.lock.claim.00"} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, nil, 0o644))
 		if name != "x.lock.claim.young" {
@@ -244,7 +244,7 @@ func TestGuardDebrisSwept(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
 	old := time.Now().Add(-2 * debrisAge)
-	for _, name := range []string{"x.lock.guard.claim.h.1.00", "x.lock.guard.aside.00"} {
+	for _, name := range []string{"x.lock.guard.claim.h.1.00", "x.lock.guard.aside.1000000000.00"} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, nil, 0o644))
 		require.NoError(t, os.Chtimes(p, old, old))
