@@ -64,7 +64,7 @@ func FuzzTiming(f *testing.F) {
 		if flags&timingWithHeartbeat != 0 {
 			staleOpts = append(staleOpts, filelock.WithHeartbeat(time.Duration(heartbeat)))
 			valid = valid && time.Duration(heartbeat) >= filelock.MinHeartbeat &&
-				(effStale == 0 || time.Duration(heartbeat) < effStale)
+				(effStale == 0 || time.Duration(heartbeat) <= effStale/2)
 		}
 		opts = append(opts, staleOpts...)
 		l, err := filelock.New(path, append([]filelock.Option{filelock.WithStrategy(s)}, opts...)...)
