@@ -55,8 +55,8 @@ type stState struct {
 	dead      bool          // its holder's process is dead
 	hHolds    bool          // the handle H holds it (not crashed, not killed)
 	hLost     bool          // H's lock was broken while H held it
-	wasStale  bool  // TryLock(B): the lock was stale before it
-	want      error // what the last command must return: nil or ErrWouldBlock / ErrLockLost
+	wasStale  bool          // TryLock(B): the lock was stale before it
+	want      error         // what the last command must return: nil or ErrWouldBlock / ErrLockLost
 }
 
 func (st stState) stale() bool {
