@@ -263,9 +263,24 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			w.Close()
 		}
 	}()
-	for {
+	// again counts the rounds in a row that went round at once (a ticket
+	// ahead found dead or gone); past a few, a round waits a backoff step
+	// first, so that a directory listing that lags behind (NFS) cannot
+	// make the loop spin.
+	again := 0
+	for ; ; again++ {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if again > immediateRetries {
+			again = 0
+			t := q.l.cfg.clock.NewTimer(b.next(q.l.cfg.minWait, q.l.cfg.maxWait))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C():
+			}
 		}
 		ts, err := q.tickets()
 		if err != nil {
@@ -318,6 +333,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 				wait = aliveRecheck
 			}
 		}
+		again = -1 // this round waits
 		t := q.l.cfg.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():

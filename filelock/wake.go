@@ -15,7 +15,7 @@ import (
 // timer: an event that says the lock may have become free, so the waiter
 // tries again at once instead of at its next poll.
 //
-// For the soft strategy that event is the removal (or renaming) of the
+// For the soft and link strategies that event is the removal of the
 // lock file, seen by watching its directory. For the os and ofd strategies,
 // whose lock file is kept, it is the closing of a descriptor of the lock
 // file that was open for writing: every holder's release ends with that

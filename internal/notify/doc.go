@@ -1,7 +1,7 @@
 // Package notify tells a waiting lock that the file it waits for may have
 // changed, so that it can try again at once instead of at its next poll.
 //
-// A Watcher watches one thing at a time: the removal or renaming of one
+// A Watcher watches one thing at a time: the removal of one
 // entry of a directory (WatchEntry), or one file being closed after
 // writing, losing a link, or being renamed (WatchFile). Its channel C
 // receives, without blocking the sender and coalesced, after such an event;
