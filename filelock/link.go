@@ -43,6 +43,12 @@ func createLink(l *Lock, path string, data []byte) (fsys.FileID, error) {
 	// be swept later; a lock that was linked is held all the same.
 	rerr := fsy.Remove(claim)
 	if linked {
+		// The holder's identity is that of the lock path, not of the
+		// claim: on FUSE filesystems such as sshfs each path has an inode
+		// number of its own, even for two links of one file.
+		if info, err := fsy.Lstat(path); err == nil {
+			id = info.ID
+		}
 		return id, nil
 	}
 	switch {
