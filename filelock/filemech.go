@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
@@ -290,8 +291,13 @@ type fileHeld struct {
 	data []byte // the record as written
 
 	lostCh chan struct{} // closed when the heartbeat finds the lock lost
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the heartbeat has stopped; nil: none
+	every  time.Duration // the heartbeat's interval; 0: none
+
+	// beatMu is held by a heartbeat while it runs and by stopHeartbeat,
+	// which therefore waits for a heartbeat in progress.
+	beatMu  sync.Mutex
+	timer   clock.Timer // the next heartbeat
+	stopped bool
 
 	mu        sync.Mutex
 	refreshed time.Time // when the lock file was made or last refreshed
@@ -301,32 +307,38 @@ type fileHeld struct {
 // newHeld returns the holding of a lock file made, with data, no earlier
 // than made.
 func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte, made time.Time) *fileHeld {
-	h := &fileHeld{m: m, l: l, id: id, data: data, lostCh: make(chan struct{}), refreshed: made}
-	if every := l.cfg.heartbeatEvery(); every > 0 {
-		ctx, cancel := context.WithCancel(context.Background())
-		h.cancel, h.done = cancel, make(chan struct{})
-		go h.heartbeat(ctx, every)
+	h := &fileHeld{m: m, l: l, id: id, data: data, lostCh: make(chan struct{}), refreshed: made,
+		every: l.cfg.heartbeatEvery()}
+	if h.every > 0 {
+		// A timer callback rather than a goroutine: nothing runs, and
+		// nothing is left to wait for, between heartbeats.
+		h.timer = l.cfg.clock.AfterFunc(h.every, h.heartbeat)
 	}
 	return h
 }
 
 func (h *fileHeld) lost() <-chan struct{} { return h.lostCh }
 
-// heartbeat refreshes the lock file every interval until ctx ends or the
-// lock is found lost.
-func (h *fileHeld) heartbeat(ctx context.Context, every time.Duration) {
-	defer close(h.done)
-	for {
-		t := h.l.cfg.clock.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		if !h.beat() {
-			return
-		}
+// heartbeat refreshes the lock file and schedules the next heartbeat,
+// until the holding ends or the lock is found lost.
+func (h *fileHeld) heartbeat() {
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	if h.stopped {
+		return
+	}
+	if h.beat() {
+		h.timer = h.l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+	}
+}
+
+// stopHeartbeat ends the heartbeat, waiting for one in progress.
+func (h *fileHeld) stopHeartbeat() {
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	h.stopped = true
+	if h.timer != nil {
+		h.timer.Stop()
 	}
 }
 
@@ -380,10 +392,7 @@ func (h *fileHeld) young() bool {
 // may have been judged stale, the check and the removal are made under the
 // guard.
 func (h *fileHeld) release() error {
-	if h.cancel != nil {
-		h.cancel()
-		<-h.done
-	}
+	h.stopHeartbeat()
 	h.mu.Lock()
 	isLost := h.isLost
 	h.mu.Unlock()

@@ -97,9 +97,8 @@ func (s *stSUT) abandon() {
 	if s.h == nil {
 		return
 	}
-	if fh, ok := s.h.held.(*fileHeld); ok && fh.cancel != nil {
-		fh.cancel()
-		<-fh.done
+	if fh, ok := s.h.held.(*fileHeld); ok {
+		fh.stopHeartbeat()
 	}
 	processLocks.release(s.h.slot, false)
 	s.h = nil

@@ -646,6 +646,13 @@ func (c simClock) NewTimer(time.Duration) clock.Timer {
 	return t
 }
 
+// AfterFunc runs f when the simulated clock has advanced by d. (The
+// simulations run without a heartbeat, the one user of AfterFunc: a
+// callback's file operations would ask for steps from another goroutine.)
+func (c simClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return c.p.w.clock.AfterFunc(d, f)
+}
+
 type firedTimer chan time.Time
 
 func (t firedTimer) C() <-chan time.Time { return t }

@@ -49,10 +49,7 @@ func (m uncheckedMechanism) try(ctx context.Context, l *Lock, wait bool) (held, 
 type uncheckedHeld struct{ *fileHeld }
 
 func (h uncheckedHeld) release() error {
-	if h.cancel != nil {
-		h.cancel()
-		<-h.done
-	}
+	h.stopHeartbeat()
 	err := h.l.cfg.fs.Remove(h.l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		err = ErrLockLost

@@ -44,6 +44,24 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 	return t
 }
 
+// AfterFunc returns a timer that calls f in its own goroutine when the
+// fake time has advanced by d.
+func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := &fakeTimer{f: f, at: f.now.Add(d), fn: fn}
+	if d <= 0 {
+		go fn()
+		return t
+	}
+	f.timers = append(f.timers, t)
+	select {
+	case f.added <- struct{}{}:
+	default:
+	}
+	return t
+}
+
 // Advance moves the fake time forward by d and fires every timer whose
 // deadline has been reached, in deadline order.
 func (f *Fake) Advance(d time.Duration) {
@@ -54,7 +72,11 @@ func (f *Fake) Advance(d time.Duration) {
 	kept := f.timers[:0]
 	for _, t := range f.timers {
 		if !t.at.After(f.now) {
-			t.c <- t.at
+			if t.fn != nil {
+				go t.fn()
+			} else {
+				t.c <- t.at
+			}
 			continue
 		}
 		kept = append(kept, t)
@@ -76,7 +98,8 @@ func (f *Fake) TimerAdded() <-chan struct{} { return f.added }
 type fakeTimer struct {
 	f  *Fake
 	at time.Time
-	c  chan time.Time
+	c  chan time.Time // nil for AfterFunc
+	fn func()         // AfterFunc's function
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }

@@ -40,3 +40,36 @@ func TestRealClock(t *testing.T) {
 	tm := k.NewTimer(time.Hour)
 	require.True(t, tm.Stop())
 }
+
+func TestFakeAfterFunc(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	fired := make(chan struct{}, 2)
+	t1 := f.AfterFunc(time.Second, func() { fired <- struct{}{} })
+	t2 := f.AfterFunc(time.Second, func() { fired <- struct{}{} })
+	if t1.C() != nil {
+		t.Error("an AfterFunc timer has a channel")
+	}
+	if !t2.Stop() {
+		t.Error("Stop of a pending timer reported false")
+	}
+	f.Advance(999 * time.Millisecond)
+	select {
+	case <-fired:
+		t.Fatal("fired early")
+	case <-time.After(10 * time.Millisecond):
+	}
+	f.Advance(time.Millisecond)
+	select {
+	case <-fired:
+	case <-time.After(5 * time.Second):
+		t.Fatal("did not fire")
+	}
+	select {
+	case <-fired:
+		t.Fatal("a stopped timer fired")
+	case <-time.After(10 * time.Millisecond):
+	}
+	if f.Pending() != 0 {
+		t.Errorf("%d timers pending", f.Pending())
+	}
+}
