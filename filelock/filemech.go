@@ -311,8 +311,11 @@ func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte, made time.T
 		every: l.cfg.heartbeatEvery()}
 	if h.every > 0 {
 		// A timer callback rather than a goroutine: nothing runs, and
-		// nothing is left to wait for, between heartbeats.
+		// nothing is left to wait for, between heartbeats. beatMu keeps
+		// a callback that fires at once from racing this assignment.
+		h.beatMu.Lock()
 		h.timer = l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+		h.beatMu.Unlock()
 	}
 	return h
 }

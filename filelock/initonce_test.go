@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func init() {
@@ -177,9 +175,7 @@ func TestAtomicInitBadInput(t *testing.T) {
 // function leaves no marker; the next caller takes its lock over (the
 // holder is dead on this host) and runs the function.
 func TestAtomicInitKilledInitializer(t *testing.T) {
-	if proc.Self().BootID == "" {
-		t.Skip("needs boot id and process start times (Linux)")
-	}
+	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()

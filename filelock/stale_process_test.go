@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func init() {
@@ -223,9 +221,7 @@ func TestStoppedHolderLearnsLoss(t *testing.T) {
 // on this host, so a waiter takes its lock over without waiting for the
 // (here one hour) stale-after age.
 func TestKilledHolderTakenOverAtOnce(t *testing.T) {
-	if proc.Self().BootID == "" {
-		t.Skip("needs boot id and process start times (Linux)")
-	}
+	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
@@ -362,9 +358,7 @@ func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool) stor
 // inside (an exclusively created occupancy file) and the shared counter is
 // exact; every round recovers (a stuck round fails the test's deadline).
 func TestBreakerStorm(t *testing.T) {
-	if proc.Self().BootID == "" {
-		t.Skip("needs boot id and process start times (Linux)")
-	}
+	skipWithoutDeadRule(t)
 	rounds := stormRounds(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
@@ -390,9 +384,7 @@ func TestBreakerStorm(t *testing.T) {
 // unlink by path — ends in two holders at once, and the storm reports it.
 // This shows that the storm's checks can fail.
 func TestBreakerStormCatchesNaiveBreaker(t *testing.T) {
-	if proc.Self().BootID == "" {
-		t.Skip("needs boot id and process start times (Linux)")
-	}
+	skipWithoutDeadRule(t)
 	res := runStorm(t, Soft, t.TempDir(), 500, true)
 	// Either two workers were inside at once, or a worker found at release
 	// that its lock had been removed under it by a breaker.

@@ -22,6 +22,15 @@ func forgedRecord(t *testing.T, id proc.Identity) []byte {
 	return data
 }
 
+// skipWithoutDeadRule skips a test that needs the dead-holder rule, which
+// needs a boot id and process start times (Linux).
+func skipWithoutDeadRule(t *testing.T) {
+	t.Helper()
+	if proc.Self().BootID == "" {
+		t.Skip("needs boot id and process start times (Linux)")
+	}
+}
+
 // otherHost is a holder on another host: it can only be judged by age.
 func otherHost() proc.Identity {
 	return proc.Identity{PID: 4242, Host: "elsewhere", BootID: "0f0e0d0c-0000-4000-8000-000000000000"}
@@ -144,9 +153,7 @@ func TestStaleRule(t *testing.T) {
 // TestStaleGuardOfDeadBreaker: a breaker that died holding the guard does
 // not block breaking for ever: its guard is stale by the same rule.
 func TestStaleGuardOfDeadBreaker(t *testing.T) {
-	if proc.Self().BootID == "" {
-		t.Skip("needs boot id and process start times (Linux)")
-	}
+	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
