@@ -37,23 +37,6 @@ func init() {
 		}
 		return errorsJoin(err, l.Unlock())
 	}
-	// fairCounter: the counter role with a fair lock; it waits for the
-	// barrier (stdin closed) first.
-	childRoles["fairCounter"] = func() error {
-		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
-			return err
-		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()), WithFair(),
-			WithBackoff(100*time.Microsecond, 5*time.Millisecond))
-		if err != nil {
-			return err
-		}
-		rounds, err := strconv.Atoi(envOf("FILELOCK_TEST_ROUNDS"))
-		if err != nil {
-			return err
-		}
-		return incrementLoop(l, envOf("FILELOCK_TEST_COUNTER"), rounds)
-	}
 }
 
 func errorsJoin(a, b error) error {
@@ -250,7 +233,7 @@ func TestFairCounterProcesses(t *testing.T) {
 			var stderrs []*strings.Builder
 			var barriers []io.WriteCloser
 			for range procs {
-				cmd := childCommand(t, "fairCounter", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_COUNTER="+counter,
+				cmd := childCommand(t, "counter", "FILELOCK_TEST_FAIR=1", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_COUNTER="+counter,
 					"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())
 				w, err := cmd.StdinPipe()
 				require.NoError(t, err)

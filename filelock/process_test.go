@@ -19,13 +19,17 @@ import (
 
 func init() {
 	// counter: wait for the barrier (stdin closed), then increment the
-	// counter file ROUNDS times under the lock.
+	// counter file ROUNDS times under the lock (a fair one with
+	// FILELOCK_TEST_FAIR set).
 	childRoles["counter"] = func() error {
 		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
 			return err
 		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()),
-			WithBackoff(100*time.Microsecond, 5*time.Millisecond))
+		opts := []Option{WithStrategy(childStrategy()), WithBackoff(100*time.Microsecond, 5*time.Millisecond)}
+		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
+			opts = append(opts, WithFair())
+		}
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
 		if err != nil {
 			return err
 		}
