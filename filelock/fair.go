@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/notify"
 	"github.com/lockstress/lockstress/internal/proc"
@@ -43,9 +44,17 @@ const (
 const maxEnqueueAttempts = 100
 
 // aliveRecheck is how often a waiter that watches the ticket of a live
-// waiter on this host checks that it is still alive: its death raises no
-// event, and only then does the check matter.
-const aliveRecheck = 500 * time.Millisecond
+// waiter on this host checks that it is still alive. Its death is an event
+// (the close of its ticket's descriptor), so the check is only a safety net.
+const aliveRecheck = 5 * time.Second
+
+// dyingRecheck and maxDyingRecheck bound the rechecks of a waiter ahead
+// that still looks alive right after an event of its ticket: it may be
+// exiting, its descriptors closed but its process not yet gone.
+const (
+	dyingRecheck    = time.Millisecond
+	maxDyingRecheck = 64 * time.Millisecond
+)
 
 // ticketNumberDigits is the width of a ticket's number, so that names sort
 // like numbers in a listing.
@@ -86,6 +95,10 @@ type queue struct {
 
 	mu   sync.Mutex
 	mine *ticket // this acquisition's ticket, once it has one
+	// open is mine's descriptor, opened for writing and kept open until
+	// the ticket is left: the death of this process closes it, which is an
+	// event (IN_CLOSE_WRITE) for the waiter behind.
+	open fsys.File
 }
 
 func newQueue(l *Lock) *queue {
@@ -122,16 +135,34 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 	default:
 		err = pathError(op, l.path, err)
 	}
+	if err == nil {
+		// The ticket stays first in the queue while the lock is held, so
+		// that the waiter behind it is woken once, by the release.
+		return &fairHeld{held: h, q: q, stop: stop}, nil
+	}
 	stop()
 	if lerr := q.leave(); lerr != nil {
 		// A ticket left behind would hold up every waiter behind it.
-		if h != nil {
-			lerr = errors.Join(lerr, h.release())
-			h = nil
-		}
 		return nil, errors.Join(err, pathError(op, l.path, lerr))
 	}
-	return h, err
+	return nil, err
+}
+
+// fairHeld is a lock taken in turn: its ticket, first in the queue, is
+// left after the lock is released.
+type fairHeld struct {
+	held
+	q    *queue
+	stop func()
+}
+
+func (f *fairHeld) release() error {
+	err := f.held.release()
+	f.stop()
+	if lerr := f.q.leave(); lerr != nil {
+		err = errors.Join(err, pathError("unlock", f.q.l.path, lerr))
+	}
+	return err
 }
 
 func (q *queue) path(t ticket) string { return filepath.Join(q.dir, t.name) }
@@ -193,12 +224,14 @@ func (q *queue) enqueue() error {
 		if err != nil {
 			return fmt.Errorf("fair queue: %w", err)
 		}
-		_, err = f.Write(data)
-		if err = errors.Join(err, f.Close()); err != nil {
-			return errors.Join(fmt.Errorf("fair queue: %w", err), q.fs.Remove(q.path(t)))
+		if _, err = f.Write(data); err != nil {
+			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(q.path(t)))
 		}
 		q.mu.Lock()
-		q.mine = &t
+		if q.open != nil {
+			q.open.Close() // the ticket it was kept for is gone
+		}
+		q.mine, q.open = &t, f
 		q.mu.Unlock()
 		return nil
 	}
@@ -208,13 +241,17 @@ func (q *queue) enqueue() error {
 // was the last entry.
 func (q *queue) leave() error {
 	q.mu.Lock()
-	t := q.mine
-	q.mine = nil
+	t, f := q.mine, q.open
+	q.mine, q.open = nil, nil
 	q.mu.Unlock()
 	if t == nil {
 		return nil
 	}
-	if err := q.fs.Remove(q.path(*t)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := q.fs.Remove(q.path(*t))
+	// Closed after the removal: the waiter behind is woken by the removal,
+	// and a close of a ticket still there would only wake it to recheck.
+	f.Close()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
 	// Fails while others wait, as it should; a waiter that finds the
@@ -223,37 +260,49 @@ func (q *queue) leave() error {
 	return nil
 }
 
-// keepFresh refreshes this acquisition's ticket every ticketRefresh until
-// the returned function is called. The refreshing goroutine returns as
-// soon as it runs next; stop does not wait for it, since the acquisition
-// that calls it is on its way to the lock it has just taken, and once the
-// ticket is left (leave) nothing is touched.
+// keepFresh refreshes this acquisition's ticket every refreshEvery, while
+// it waits and while it holds the lock, until the returned function is
+// called. It runs as a timer callback, not a goroutine of its own; a
+// callback that runs after stop touches nothing.
 func (q *queue) keepFresh() (stop func()) {
-	quit := make(chan struct{})
-	go func() {
-		for {
-			t := q.l.cfg.clock.NewTimer(q.refreshEvery())
-			select {
-			case <-quit:
-				t.Stop()
-				return
-			case <-t.C():
-			}
-			q.mu.Lock()
-			if q.mine != nil {
-				// A failure only makes the ticket look older; the age
-				// rule is generous.
-				_ = q.fs.Touch(q.path(*q.mine))
-			}
-			q.mu.Unlock()
+	var mu sync.Mutex
+	stopped := false
+	var t clock.Timer
+	var refresh func()
+	refresh = func() {
+		q.mu.Lock()
+		if q.mine != nil {
+			// A failure only makes the ticket look older; the age rule is
+			// generous.
+			_ = q.fs.Touch(q.path(*q.mine))
 		}
-	}()
-	return func() { close(quit) }
+		q.mu.Unlock()
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			t = q.l.cfg.clock.AfterFunc(q.refreshEvery(), refresh)
+		}
+	}
+	mu.Lock()
+	t = q.l.cfg.clock.AfterFunc(q.refreshEvery(), refresh)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
 }
 
 // awaitTurn waits until no ticket is ahead of this acquisition's, removing
 // the tickets of dead waiters ahead of it on the way. A ticket found gone
 // (judged stale by another waiter) is replaced at the end of the queue.
+//
+// The ticket just ahead is watched before it is judged, so that nothing it
+// does after the judgement goes unseen: its removal (the end of that
+// waiter's turn), and the closing of its descriptor, which its waiter
+// keeps open until it leaves the queue (see queue.open) — so that the
+// death of a waiter on this host is an event too.
 func (q *queue) awaitTurn(ctx context.Context) error {
 	var b backoff
 	var w *notify.Watcher
@@ -268,6 +317,9 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 	// first, so that a directory listing that lags behind (NFS) cannot
 	// make the loop spin.
 	again := 0
+	// woke is set when an event ended the last wait, or a recheck of a
+	// dying waiter ahead; dying is the last such recheck.
+	woke, dying := false, time.Duration(0)
 	for ; ; again++ {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -300,13 +352,6 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			return nil
 		}
 		ahead := ts[i-1]
-		state, err := q.judge(ahead)
-		if err != nil {
-			return err
-		}
-		if state == proc.Dead {
-			continue
-		}
 		if watch && w == nil {
 			if w, err = notify.New(); err != nil {
 				w, watch = nil, false
@@ -320,16 +365,32 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 				w, watch = nil, false
 			}
 		}
-		// The ticket ahead is watched: its removal wakes this waiter, and
-		// the timer only looks for a waiter ahead that died, which
-		// raises no event, so it can be slow; slower still when that
-		// waiter is alive on this host, whose removal of its ticket is
-		// an event here on any filesystem.
+		state, err := q.judge(ahead)
+		if err != nil {
+			return err
+		}
+		if state == proc.Dead {
+			continue
+		}
+		// Without a watch, poll. With one, the removal of the ticket ahead
+		// wakes this waiter, and so does its waiter's death on this host;
+		// the timer looks only for what raises no event here: a waiter
+		// ahead on another host that died (its ticket expires by age), and
+		// events lost. Right after an event, the waiter ahead may be dying
+		// but not yet dead (a process's descriptors are closed before it
+		// ends): recheck it soon, at growing steps, until a wait ends
+		// without an event.
 		var woken <-chan struct{}
 		wait := b.next(q.l.cfg.minWait, q.l.cfg.maxWait)
 		if w != nil {
-			woken, wait = w.C(), q.l.cfg.maxWait
-			if state == proc.Alive {
+			woken = w.C()
+			switch {
+			case state != proc.Alive:
+				wait = q.l.cfg.maxWait
+			case woke:
+				dying = min(max(2*dying, dyingRecheck), maxDyingRecheck)
+				wait = dying
+			default:
 				wait = aliveRecheck
 			}
 		}
@@ -340,8 +401,13 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			t.Stop()
 			return ctx.Err()
 		case <-t.C():
+			// The rechecks of a dying waiter go on up to the longest.
+			if woke = dying > 0 && dying < maxDyingRecheck; !woke {
+				dying = 0
+			}
 		case <-woken:
 			t.Stop()
+			woke = true
 		}
 	}
 }

@@ -133,7 +133,7 @@ func TestFairServesInArrivalOrder(t *testing.T) {
 		for i := range waiters {
 			cmd, stderr := startFairAppend(t, s, path, order, i)
 			cmds, stderrs = append(cmds, cmd), append(stderrs, stderr)
-			waitQueueLen(t, path, i+1)
+			waitQueueLen(t, path, i+2) // the holder's ticket stays first while it holds
 		}
 		require.NoError(t, cmds[killed].Process.Signal(syscall.SIGKILL))
 		require.Error(t, cmds[killed].Wait())
@@ -188,8 +188,9 @@ func TestFairTicketAge(t *testing.T) {
 	require.NoError(t, os.Chtimes(young, old, old))
 	require.NoError(t, l.Lock())
 	require.NoFileExists(t, young, "the expired ticket was removed")
-	require.NoDirExists(t, path+queueSuffix)
+	require.Equal(t, 1, queueLen(t, path), "the holder's ticket stays first while it holds")
 	require.NoError(t, l.Unlock())
+	require.NoDirExists(t, path+queueSuffix)
 }
 
 // TestFairTryLockSkipsDeadTickets: a ticket of a dead waiter on this host

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/notify"
 )
 
 func init() {
@@ -197,6 +199,7 @@ func TestNoDescriptorLeaks(t *testing.T) {
 		t.Skip("counts descriptors in /proc/self/fd, which only Linux has")
 	}
 	count := func() int {
+		notify.Settle() // closed watchers release their descriptors in the background
 		ents, err := os.ReadDir("/proc/self/fd")
 		require.NoError(t, err)
 		return len(ents)

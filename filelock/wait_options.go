@@ -7,10 +7,13 @@ package filelock
 // ".queue" appended (created when needed and removed when it empties). It
 // waits until no ticket numbered below its own remains, watching only the
 // ticket just before its own, so that the end of one turn wakes one waiter,
-// not all of them; only then does it try the lock, and it removes its
-// ticket once it holds the lock (or gives up). Waiters that began at about
-// the same moment may get the same number; the queue then orders them by
-// the rest of the ticket's name. A ticket holds a holder record of its
+// not all of them; only then does it try the lock. Its ticket stays first
+// in the queue while it holds the lock and is removed on release (or when
+// it gives up), so that a release wakes the next waiter, and only it. A
+// waiter keeps its ticket open for writing, so that its death closes it:
+// on this host that too is an event for the waiter behind. Waiters that
+// began at about the same moment may get the same number; the queue then
+// orders them by the rest of the ticket's name. A ticket holds a holder record of its
 // waiter: the ticket of a waiter that is provably dead (the same rule as
 // for a holder: on this host, in this PID namespace, since this boot, and
 // its process gone or reused) is removed by the waiter behind it, and so is
@@ -21,8 +24,8 @@ package filelock
 // The queue orders only the handles that use WithFair; it never takes part
 // in mutual exclusion, which the strategy alone provides, so a ticket
 // removed in error costs a place in the queue, never a second holder.
-// TryLock of a fair handle fails with ErrWouldBlock while a waiter is
-// queued. Handles of one process are ordered among themselves by the
+// TryLock of a fair handle fails with ErrWouldBlock while a live waiter or
+// holder has a ticket in the queue. Handles of one process are ordered among themselves by the
 // process-wide table, which is not first-come, first-served. WithFair
 // cannot be combined with WithShared: New rejects it.
 func WithFair() Option {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstress/lockstress/internal/notify"
+
 	"github.com/lockstress/lockstress/internal/clock"
 )
 
@@ -124,6 +126,7 @@ func TestEventWakesWaiter(t *testing.T) {
 // (goleak checks the goroutines at the end of the package).
 func TestWaiterCancelLeavesNothing(t *testing.T) {
 	count := func() int {
+		notify.Settle() // closed watchers release their descriptors in the background
 		ents, err := os.ReadDir("/proc/self/fd")
 		require.NoError(t, err)
 		return len(ents)
@@ -149,13 +152,74 @@ func TestWaiterCancelLeavesNothing(t *testing.T) {
 			cancel()
 			require.ErrorIs(t, err, ErrTimeout)
 			require.Equal(t, before, count(), "fair=%v", fair)
-			_, err = os.Stat(path + queueSuffix)
-			require.True(t, os.IsNotExist(err), "fair=%v: the queue is gone", fair)
+			if fair {
+				require.Equal(t, 1, queueLen(t, path), "only the holder's ticket is left")
+			}
 			release()
+			require.NoDirExists(t, path+queueSuffix, "fair=%v: the queue is gone", fair)
 			if !s.fileBased() {
 				require.NoError(t, os.Remove(path)) // the kept lock file
 			}
 			require.Empty(t, dirEntries(t, dir))
 		}
 	})
+}
+
+// TestFairDeathAheadIsAnEvent: a fair waiter behind a waiter of this host
+// that is killed learns of the death from the close of the dead waiter's
+// ticket, not from its recheck (aliveRecheck): its clock is moved forward
+// by at most a fifth of that in small steps, and its backoff is longer
+// still. With WithPolling, the same waiter cannot get past the dead one
+// within that time, which shows that the event is what moved it on.
+func TestFairDeathAheadIsAnEvent(t *testing.T) {
+	for _, polling := range []bool{false, true} {
+		name := map[bool]string{false: "events", true: "polling"}[polling]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			release := startReleasingHolder(t, Soft, path, "FILELOCK_TEST_FAIR=1")
+			ahead, stderr := startFairAppend(t, Soft, path, filepath.Join(dir, "order"), 1)
+			waitQueueLen(t, path, 2)
+
+			fake := clock.NewFake(time.Now())
+			opts := []Option{WithFair(), withClock(fake), WithBackoff(time.Hour, time.Hour)}
+			if polling {
+				opts = append(opts, WithPolling())
+			}
+			l, err := New(path, opts...)
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := lockAsync(ctx, l)
+			waitQueueLen(t, path, 3)
+			// It judged the waiter ahead alive and waits: two timers, its
+			// ticket's refresh and its wait.
+			require.Eventually(t, func() bool { return fake.Pending() == 2 }, 30*time.Second, time.Millisecond)
+
+			require.NoError(t, ahead.Process.Kill())
+			require.Error(t, ahead.Wait(), "waiter ahead: %s", stderr)
+			release()
+
+			// Move the clock on by 1ms steps, up to aliveRecheck/5.
+			budget := aliveRecheck / 5
+			for moved := time.Duration(0); ; moved += time.Millisecond {
+				select {
+				case err := <-done:
+					require.False(t, polling, "a polling waiter got past a dead waiter without its recheck")
+					require.NoError(t, err)
+					require.NoError(t, l.Unlock())
+					require.NoDirExists(t, path+queueSuffix)
+					return
+				case <-time.After(time.Millisecond):
+				}
+				if moved >= budget {
+					require.True(t, polling, "the waiter did not get past the dead waiter ahead within %v", budget)
+					cancel()
+					require.ErrorIs(t, <-done, context.Canceled)
+					return
+				}
+				fake.Advance(time.Millisecond)
+			}
+		})
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lockstress/lockstress/filelock"
+	"github.com/lockstress/lockstress/internal/notify"
 )
 
 // hangAfter is how long one lock operation may run before the input counts
@@ -181,6 +182,7 @@ func openFDs(t *testing.T) int {
 	if runtime.GOOS != "linux" {
 		return -1
 	}
+	notify.Settle() // closed watchers release their descriptors in the background
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatalf("counting descriptors: %v", err)

@@ -23,7 +23,10 @@ type Watcher struct {
 	wd   int    // the current watch, -1 if none
 	name string // WatchEntry: the entry's name; "" for WatchFile
 
-	done chan struct{} // closed when the reading goroutine has returned
+	done   chan struct{} // closed when the reading goroutine has returned
+	closed chan struct{} // closed when the descriptor is released
+
+	closing bool // Close was called (under mu)
 }
 
 // New returns a Watcher that watches nothing yet. It fails when inotify is
@@ -38,10 +41,11 @@ func New() (*Watcher, error) {
 		// A non-blocking descriptor is registered with the runtime's
 		// poller, so the reader below parks without holding a thread and
 		// Close wakes it.
-		f:    os.NewFile(uintptr(fd), "inotify"),
-		c:    make(chan struct{}, 1),
-		wd:   -1,
-		done: make(chan struct{}),
+		f:      os.NewFile(uintptr(fd), "inotify"),
+		c:      make(chan struct{}, 1),
+		wd:     -1,
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
 	}
 	go w.read()
 	return w, nil
@@ -81,6 +85,9 @@ func (w *Watcher) WatchFile(path string) error { return w.watch(path, "", fileMa
 func (w *Watcher) watch(path, name string, mask uint32) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closing {
+		return &fs.PathError{Op: "inotify_add_watch", Path: path, Err: os.ErrClosed}
+	}
 	wd, err := addWatch(w.f, path, mask)
 	if err != nil {
 		return &fs.PathError{Op: "inotify_add_watch", Path: path, Err: err}
@@ -173,11 +180,45 @@ func (w *Watcher) relevant(b []byte) bool {
 	return false
 }
 
-// Close stops watching and releases the descriptor. The reading goroutine
-// returns as soon as it runs next; Close does not wait for it, since a
-// waiter closes its watcher on the way to the lock it has just taken. Wait
-// waits for it.
-func (w *Watcher) Close() error { return w.f.Close() }
+// Close stops watching at once and releases the descriptor in the
+// background: it does not wait for the reading goroutine, nor for the
+// kernel's release of the inotify instance, since a waiter closes its
+// watcher on the way to the lock it has just taken. Wait, or Settle, waits
+// for the release. Close after the first returns os.ErrClosed.
+func (w *Watcher) Close() error {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		return os.ErrClosed
+	}
+	w.closing = true
+	wd := w.wd
+	w.wd = -1 // from now on no event is relevant
+	w.mu.Unlock()
+	if wd >= 0 {
+		// Removing the watch first makes the release of the instance
+		// cheaper for the kernel; it may be gone already (IN_IGNORED).
+		_ = rmWatch(w.f, wd)
+	}
+	releasing.Add(1)
+	go func() {
+		defer releasing.Done()
+		defer close(w.closed)
+		w.f.Close() // returns once the reading goroutine has let go of it
+	}()
+	return nil
+}
 
-// Wait waits until the reading goroutine of a closed Watcher has returned.
-func (w *Watcher) Wait() { <-w.done }
+// Wait waits until a closed Watcher has released its descriptor and its
+// reading goroutine has returned.
+func (w *Watcher) Wait() {
+	<-w.done
+	<-w.closed
+}
+
+// releasing counts the Watchers closed and not yet released.
+var releasing sync.WaitGroup
+
+// Settle waits until every Watcher closed so far has released its
+// descriptor: for callers that count their open descriptors.
+func Settle() { releasing.Wait() }

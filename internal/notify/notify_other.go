@@ -23,3 +23,6 @@ func (*Watcher) Close() error { return nil }
 
 // Wait does nothing.
 func (*Watcher) Wait() {}
+
+// Settle does nothing.
+func Settle() {}
