@@ -408,8 +408,22 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		case <-woken:
 			t.Stop()
 			woke = true
+			if i == 1 && q.gone(ahead) {
+				// The waiter just ahead was first and has left: the turn
+				// is this one's. (Listing again would only find a ticket
+				// made ahead since the last listing by a waiter that
+				// began before this one's ticket existed — as early as
+				// this one, so either order is first come, first served.)
+				return nil
+			}
 		}
 	}
+}
+
+// gone reports whether ticket t is known to be gone from the queue.
+func (q *queue) gone(t ticket) bool {
+	_, err := q.fs.Lstat(q.path(t))
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // waiting reports whether a live waiter is queued (for TryLock), removing

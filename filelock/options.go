@@ -200,6 +200,15 @@ func WithShared() Option {
 // from the upper half of the current step, never below min, so waiters
 // spread out instead of retrying in lockstep. Both must be positive and
 // min ≤ max. The defaults are DefaultMinWait and DefaultMaxWait.
+//
+// Where a waiter is woken by events (see WithPolling), the backoff only
+// backs them up, and on a local filesystem, whose every change raises an
+// event, it is stretched: a waiter that watches polls every 10 × max, and
+// one that was woken by a release but lost the race for the lock (the lock
+// is saturated: released and taken again at once) polls with its steps
+// growing up to 4 × max instead of max, since polling faster would only
+// take processor time from the holder. On other filesystems, and with
+// WithPolling, the waits are as set here.
 func WithBackoff(min, max time.Duration) Option {
 	return func(c *config) {
 		if min <= 0 || max <= 0 {

@@ -39,6 +39,8 @@ type wakeup struct {
 	// seesAll is set when the filesystem raises an event for every
 	// change (eventsSeeAll), so that polling can be slow.
 	seesAll bool
+	// lostRace is set once an attempt woken by an event failed.
+	lostRace bool
 }
 
 // trustedPollFactor: a waiter that watches a lock on a filesystem whose
@@ -49,6 +51,9 @@ type wakeup struct {
 // itself reported, and wakes the waiter).
 const trustedPollFactor = 10
 
+// lostRaceFactor: see pollAfter.
+const lostRaceFactor = 4
+
 // pollAfter prepares the next wait and returns how long it may last
 // before the next poll. It is called before each wait, so after a wait
 // that an event ended it is called only if the attempt that followed
@@ -58,11 +63,22 @@ const trustedPollFactor = 10
 // needs. So a waiter that lost a race after an event stops watching and
 // polls for the rest of the acquisition; a waiter that waits alone, or
 // first in a fair queue, does not lose the race and keeps watching.
+//
+// On a filesystem whose every change raises an event, a waiter that lost a
+// race polls with steps growing up to lostRaceFactor × the longest backoff
+// wait: the lock is saturated, released and taken again at once, and the
+// polls of many waiters only take the holder's processor time (measured in
+// docs/performance.md).
 func (k *wakeup) pollAfter(b *backoff) time.Duration {
 	if k.w != nil && k.woke {
 		k.close()
+		k.lostRace = true
 	}
-	d := b.next(k.l.cfg.minWait, k.l.cfg.maxWait)
+	longest := k.l.cfg.maxWait
+	if k.lostRace && k.seesAll {
+		longest *= lostRaceFactor
+	}
+	d := b.next(k.l.cfg.minWait, longest)
 	if k.w != nil && k.seesAll {
 		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
 	}
