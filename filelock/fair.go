@@ -442,6 +442,11 @@ func (q *queue) waiting() (bool, error) {
 			return true, nil
 		}
 	}
+	if len(ts) > 0 {
+		// Only dead tickets were there, now removed: remove the queue too
+		// (this fails if a waiter has just come).
+		_ = q.fs.Remove(q.dir)
+	}
 	return false, nil
 }
 

@@ -215,6 +215,7 @@ func TestFairTryLockSkipsDeadTickets(t *testing.T) {
 	}
 	require.NoError(t, l.TryLock())
 	require.NoFileExists(t, name)
+	require.NoDirExists(t, path+queueSuffix, "the queue emptied of dead tickets is removed")
 	require.NoError(t, l.Unlock())
 }
 

@@ -27,14 +27,7 @@ func (OS) Link(oldname, newname string) error { return os.Link(oldname, newname)
 func (OS) MkdirAll(name string, perm fs.FileMode) error { return os.MkdirAll(name, perm) }
 
 // ReadDirNames returns the names in the directory name.
-func (OS) ReadDirNames(name string) ([]string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
-}
+func (OS) ReadDirNames(name string) ([]string, error) { return readDirNames(name) }
 
 // CreateExcl creates name exclusively, never following a symbolic link.
 func (OS) CreateExcl(name string, perm fs.FileMode) (File, error) {

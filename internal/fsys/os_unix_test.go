@@ -4,9 +4,11 @@ package fsys
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -87,4 +89,27 @@ func TestTouchUsesTheCurrentTime(t *testing.T) {
 	require.WithinDuration(t, time.Now(), info.ModTime, time.Minute)
 	require.ErrorIs(t, fsys.Touch(name+".missing"), fs.ErrNotExist)
 	require.NoError(t, fsys.SyncDir(filepath.Dir(name)))
+}
+
+// TestReadDirNames: every entry but "." and "..", over several reads of
+// the directory (more names than one buffer holds); a missing directory is
+// fs.ErrNotExist with its path, and a file is not a directory.
+func TestReadDirNames(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 600 {
+		name := fmt.Sprintf("a-rather-long-name-so-that-the-entries-fill-more-than-one-buffer-%04d", i)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+		want = append(want, name)
+	}
+	got, err := OS{}.ReadDirNames(dir)
+	require.NoError(t, err)
+	slices.Sort(got)
+	require.Equal(t, want, got)
+
+	_, err = OS{}.ReadDirNames(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.ErrorContains(t, err, filepath.Join(dir, "missing"))
+	_, err = OS{}.ReadDirNames(filepath.Join(dir, want[0]))
+	require.ErrorIs(t, err, syscall.ENOTDIR)
 }

@@ -49,3 +49,12 @@ func (f osFile) Stat() (Info, error) {
 	}
 	return infoOfFile(f.File, fi), nil
 }
+
+func readDirNames(name string) ([]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
