@@ -87,17 +87,28 @@ func mapFile(path string, size int, create bool) ([]byte, error) {
 
 func unmapFile(mem []byte) error { return unix.Munmap(mem) }
 
-// sleepPrecise sleeps for d with nanosleep(2). time.Sleep of a process
-// with one P wakes on the network poller's millisecond ticks, far too
-// coarse for holds of microseconds. The call is made as a raw system call,
-// which the scheduler does not see: a sleep it sees as a system call makes
-// its monitor hand the P to another thread and back around every sleep,
-// tripling the worker's processor time and context switches at a 1 ms
-// hold, all of it counted against the lock. The monitor still preempts a
-// sleep that lasts more than about 10 ms (the call returns EINTR), and the
-// worker then yields, so its timers (the heartbeat) and the collector run.
+// sleepPrecise sleeps for d. time.Sleep of a process with one P wakes on
+// the network poller's millisecond ticks, far too coarse for holds of
+// microseconds, so the end of every sleep is a nanosleep(2), made as a raw
+// system call, which the scheduler does not see: a sleep it sees as a
+// system call makes its monitor hand the P to another thread and back
+// around every sleep, tripling the worker's processor time and context
+// switches at a 1 ms hold, all of it counted against the lock. A raw
+// sleep keeps the P busy, though, and the monitor then preempts it every
+// 10 ms or so (the call returns EINTR, and the worker yields so that its
+// timers, the heartbeat, and the collector run); so a long sleep is mostly
+// a time.Sleep, which leaves the process idle, and only its last
+// milliseconds are raw.
 func sleepPrecise(d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
+	end := monotime() + int64(d)
+	if d > coarseSleepMin {
+		time.Sleep(d - coarseSleepMin/2)
+	}
+	left := end - monotime()
+	if left <= 0 {
+		return
+	}
+	ts := unix.NsecToTimespec(left)
 	for {
 		var rem unix.Timespec
 		_, _, errno := unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), uintptr(unsafe.Pointer(&rem)), 0)
@@ -108,6 +119,10 @@ func sleepPrecise(d time.Duration) {
 		ts = rem
 	}
 }
+
+// coarseSleepMin is the length above which sleepPrecise sleeps with
+// time.Sleep first: well above the millisecond by which it may overshoot.
+const coarseSleepMin = 10 * time.Millisecond
 
 // processState returns the state letter of /proc/PID/stat ('R', 'S', 'T',
 // ...).
