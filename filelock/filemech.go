@@ -3,8 +3,10 @@ package filelock
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +23,10 @@ import (
 // never removes a live lock.
 type fileMechanism struct {
 	// create makes the file at path holding data, exclusively: errBusy if
-	// something is there.
-	create func(l *Lock, path string, data []byte) (fsys.FileID, error)
+	// something is there. With keep, it also returns the file opened for
+	// writing, to be kept open while the lock is held (see keepsOpen);
+	// it may return nil all the same.
+	create func(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error)
 }
 
 // judgeEvery is how often a waiter reads a busy lock file to judge it by
@@ -44,9 +48,11 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 			return nil, err
 		}
 		made := l.cfg.clock.Now()
-		id, err := m.create(l, l.path, data)
+		id, kept, err := m.create(l, l.path, data, l.keepsOpen())
 		if err == nil {
-			return m.newHeld(l, id, data, made), nil
+			h := m.newHeld(l, id, data, made)
+			h.kept = kept
+			return h, nil
 		}
 		if !errors.Is(err, errBusy) || attempt > 0 {
 			return nil, err
@@ -139,7 +145,7 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guar
 		if err != nil {
 			return nil, err
 		}
-		id, err := m.create(l, path, data)
+		id, _, err := m.create(l, path, data, false)
 		if err == nil {
 			return &guard{l: l, path: path, id: id, data: data}, nil
 		}
@@ -302,6 +308,31 @@ type fileHeld struct {
 	mu        sync.Mutex
 	refreshed time.Time // when the lock file was made or last refreshed
 	isLost    bool
+
+	// kept is the lock file opened for writing, held open while the lock
+	// is held (see keepsOpen); nil if none.
+	kept io.Closer
+}
+
+// keepsOpen reports whether a holder keeps its lock file open for writing
+// until the release: on Linux, on the operating system's filesystem. If the
+// holder dies holding the lock, the kernel closes the file, and that close
+// is an event (IN_CLOSE_WRITE) for the waiters watching the lock's
+// directory, which then judge the lock at once instead of at their next
+// poll. It is closed only after the lock file is removed, so that a release
+// raises no close event of a file still there. Not elsewhere, where there
+// are no such events, and where an open file may stand in the way of its
+// removal by a breaker.
+func (l *Lock) keepsOpen() bool {
+	return runtime.GOOS == "linux" && l.cfg.fs == (fsys.OS{})
+}
+
+// closeKept closes the kept descriptor, if any.
+func (h *fileHeld) closeKept() {
+	if h.kept != nil {
+		h.kept.Close()
+		h.kept = nil
+	}
 }
 
 // newHeld returns the holding of a lock file made, with data, no earlier
@@ -396,6 +427,7 @@ func (h *fileHeld) young() bool {
 // guard.
 func (h *fileHeld) release() error {
 	h.stopHeartbeat()
+	defer h.closeKept()
 	h.mu.Lock()
 	isLost := h.isLost
 	h.mu.Unlock()

@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -16,20 +17,23 @@ import (
 // on NFS the reply to a link that happened can be lost and the retried
 // request fail with EEXIST. It returns the lock file's identity, or errBusy
 // if something holds the path.
-func createLink(l *Lock, path string, data []byte) (fsys.FileID, error) {
+//
+// With keep, the lock file is also opened for writing by path (the claim's
+// name is gone: an event of a removed name is not raised) and returned.
+func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
 	fsy := l.cfg.fs
 	host := l.cfg.self.Host
 	if len(host) > 32 {
 		host = host[:32]
 	}
 	claim := tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
-	id, err := createSoft(l, claim, data)
+	id, _, err := createSoft(l, claim, data, false)
 	if err != nil {
 		if errors.Is(err, errBusy) {
 			// A claim name is never reused; something odd is there.
 			err = &fs.PathError{Op: "create", Path: claim, Err: fs.ErrExist}
 		}
-		return fsys.FileID{}, err
+		return fsys.FileID{}, nil, err
 	}
 	lerr := fsy.Link(claim, path)
 	linked := lerr == nil
@@ -49,17 +53,23 @@ func createLink(l *Lock, path string, data []byte) (fsys.FileID, error) {
 		if info, err := fsy.Lstat(path); err == nil {
 			id = info.ID
 		}
-		return id, nil
+		var kept io.Closer
+		if keep {
+			if f, err := fsys.OpenWriteOnly(path); err == nil {
+				kept = f // without it, only the event of a death is lost
+			}
+		}
+		return id, kept, nil
 	}
 	switch {
 	case errors.Is(lerr, fs.ErrNotExist):
 		// The claim was swept as debris while this process was stopped:
 		// try again.
-		return fsys.FileID{}, errBusy
+		return fsys.FileID{}, nil, errBusy
 	case errors.Is(lerr, fs.ErrExist) || errors.Is(lerr, fs.ErrPermission):
-		return fsys.FileID{}, createError(fsy, path, lerr)
+		return fsys.FileID{}, nil, createError(fsy, path, lerr)
 	}
-	return fsys.FileID{}, errors.Join(lerr, rerr)
+	return fsys.FileID{}, nil, errors.Join(lerr, rerr)
 }
 
 // Temporary names. Every file the lock makes beside the lock file is named

@@ -17,7 +17,9 @@ const (
 	// Soft creates the lock file exclusively (O_CREAT|O_EXCL, never
 	// following a symbolic link) and writes the holder record into it;
 	// Unlock removes it. It works on every filesystem where O_EXCL is
-	// atomic. It is the default.
+	// atomic. It is the default. On Linux a holder keeps the lock file
+	// open (one descriptor per held lock) until Unlock, so that its death
+	// wakes the waiters of this host at once; Link does the same.
 	Soft Strategy = iota
 
 	// OS takes the operating system's advisory lock on a lock file that is
@@ -203,7 +205,7 @@ func WithShared() Option {
 //
 // Where a waiter is woken by events (see WithPolling), the backoff only
 // backs them up, and on a local filesystem, whose every change raises an
-// event, it is stretched: a waiter that watches polls every 10 × max, and
+// event, it is stretched: a waiter that watches polls every 40 × max, and
 // one that was woken by a release but lost the race for the lock (the lock
 // is saturated: released and taken again at once) polls with its steps
 // growing up to 4 × max instead of max, since polling faster would only

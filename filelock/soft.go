@@ -3,6 +3,7 @@ package filelock
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -10,26 +11,30 @@ import (
 
 // createSoft makes the lock file at path with O_CREAT|O_EXCL and writes
 // data into it: the Soft strategy's exclusive creation. It returns the new
-// file's identity, or errBusy if something holds the path.
-func createSoft(l *Lock, path string, data []byte) (fsys.FileID, error) {
+// file's identity, and with keep the file itself, still open; or errBusy
+// if something holds the path.
+func createSoft(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
 	fsy := l.cfg.fs
 	f, err := fsy.CreateExcl(path, l.cfg.perm)
 	if err != nil {
-		return fsys.FileID{}, createError(fsy, path, err)
+		return fsys.FileID{}, nil, createError(fsy, path, err)
 	}
 	_, err = f.Write(data)
 	var info fsys.Info
 	if err == nil {
 		info, err = f.Stat()
 	}
+	if err == nil && keep {
+		return info.ID, f, nil
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		// Undo the half-made lock: nothing may be left behind.
-		return fsys.FileID{}, errors.Join(err, fsy.Remove(path))
+		return fsys.FileID{}, nil, errors.Join(err, fsy.Remove(path))
 	}
-	return info.ID, nil
+	return info.ID, nil, nil
 }
 
 // createError sorts the error of an exclusive create: "something is there"

@@ -91,7 +91,7 @@ func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 		return nil, err
 	}
 	made := l.cfg.clock.Now()
-	id, err := m.create(l, l.path, data)
+	id, _, err := m.create(l, l.path, data, false)
 	if err == nil {
 		return m.newHeld(l, id, data, made), nil
 	}

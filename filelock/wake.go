@@ -45,11 +45,15 @@ type wakeup struct {
 
 // trustedPollFactor: a waiter that watches a lock on a filesystem whose
 // every change raises an event polls only every trustedPollFactor × the
-// longest backoff wait (500ms by default). The polls then only serve what
-// raises no event: a holder that died without releasing (whose lock the
-// stale rule breaks), and an event lost in a full inotify queue (which is
-// itself reported, and wakes the waiter).
-const trustedPollFactor = 10
+// longest backoff wait (2 s by default). Every release raises an event
+// there, and so does the death of a holder of this host: the kernel closes
+// the lock file that the holder keeps open (Lock.keepsOpen, and the os
+// strategies' own descriptor). The polls then only serve what raises no
+// event: a holder on another host, or of another program, that died
+// without releasing (whose lock the stale rule breaks), and an event lost
+// in a full inotify queue (which is itself reported, and wakes the
+// waiter). A variable for tests.
+var trustedPollFactor time.Duration = 40
 
 // lostRaceFactor: see pollAfter.
 const lostRaceFactor = 4

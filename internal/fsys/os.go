@@ -48,6 +48,10 @@ func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
 // OpenReadOnly opens an existing name for reading like OpenLockFile.
 func OpenReadOnly(name string) (OSFile, error) { return openFile(name, oRDONLY, 0) }
 
+// OpenWriteOnly opens an existing name for writing like OpenLockFile,
+// without creating it.
+func OpenWriteOnly(name string) (OSFile, error) { return openFile(name, oWRONLY, 0) }
+
 // OSFile is an open file of the operating system.
 type OSFile interface {
 	File

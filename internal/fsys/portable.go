@@ -10,6 +10,7 @@ import (
 const (
 	oRDONLY = os.O_RDONLY
 	oRDWR   = os.O_RDWR
+	oWRONLY = os.O_WRONLY
 	oCREAT  = os.O_CREATE
 	oEXCL   = os.O_EXCL
 )

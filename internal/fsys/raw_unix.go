@@ -14,6 +14,7 @@ import (
 const (
 	oRDONLY = unix.O_RDONLY
 	oRDWR   = unix.O_RDWR
+	oWRONLY = unix.O_WRONLY
 	oCREAT  = unix.O_CREAT
 	oEXCL   = unix.O_EXCL
 )

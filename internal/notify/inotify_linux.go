@@ -55,12 +55,15 @@ func New() (*Watcher, error) {
 // documentation).
 func (w *Watcher) C() <-chan struct{} { return w.c }
 
-// Entry events: the entry is removed. Renaming it away is not watched: a
-// lock file is released by removal, and a lock file renamed away is being
-// looked at by a breaker, which may put it back — waking waiters into that
-// moment would invite them to take the lock from its holder. The
-// directory's own removal or renaming wakes (inotify then drops the watch).
-const entryMask = unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
+// Entry events: the entry is removed, or a descriptor of it that was open
+// for writing is closed (a holder that keeps its lock file open dies).
+// Renaming it away is not watched: a lock file is released by removal, and
+// a lock file renamed away is being looked at by a breaker, which may put
+// it back — waking waiters into that moment would invite them to take the
+// lock from its holder. The directory's own removal or renaming wakes
+// (inotify then drops the watch). Events of an entry already removed are
+// not raised (IN_EXCL_UNLINK).
+const entryMask = unix.IN_DELETE | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
 	unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
 
 // File events: closed after being opened for writing (a holder's release or
@@ -70,8 +73,9 @@ const fileMask = unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | un
 	unix.IN_DONT_FOLLOW
 
 // WatchEntry replaces what w watches by the entry name of directory dir:
-// C receives when it is removed (not when it is renamed away). The
-// directory must exist; the entry need not.
+// C receives when it is removed (not when it is renamed away), and when a
+// descriptor of it that was opened for writing is closed. The directory
+// must exist; the entry need not.
 func (w *Watcher) WatchEntry(dir, name string) error { return w.watch(dir, name, entryMask) }
 
 // WatchFile replaces what w watches by the file at path, without following
