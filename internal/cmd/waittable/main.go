@@ -35,7 +35,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: waittable LABEL=REPORT.json ...")
+		return errors.New("usage: waittable LABEL=REPORT.json [LABEL=REPORT.json ...]")
 	}
 	var labels []string
 	runs := map[string][]*stress.Report{}
