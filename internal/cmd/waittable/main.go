@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command waittable turns the JSON reports of repeated lockstress runs
 // (scripts/waitbench) into the Markdown table of docs/performance.md that
 // compares ways of waiting. Each row is one configuration; each figure is
