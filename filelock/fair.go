@@ -44,9 +44,16 @@ const (
 const maxEnqueueAttempts = 100
 
 // aliveRecheck is how often a waiter that watches the ticket of a live
-// waiter on this host checks that it is still alive. Its death is an event
-// (the close of its ticket's descriptor), so the check is only a safety net.
+// waiter on this host checks that it is still alive, and its ticket's age
+// (a waiter or holder stopped for longer than the stale-after age). Its
+// death is an event (the close of its ticket's descriptor), so the check
+// is only a safety net.
 const aliveRecheck = 5 * time.Second
+
+// aliveRecheckPolled replaces aliveRecheck where waiters keep no
+// descriptor of their tickets open (see Lock.keepsOpen), so that a death
+// raises no event.
+const aliveRecheckPolled = 500 * time.Millisecond
 
 // dyingRecheck and maxDyingRecheck bound the rechecks of a waiter ahead
 // that still looks alive right after an event of its ticket: it may be
@@ -96,8 +103,9 @@ type queue struct {
 	mu   sync.Mutex
 	mine *ticket // this acquisition's ticket, once it has one
 	// open is mine's descriptor, opened for writing and kept open until
-	// the ticket is left: the death of this process closes it, which is an
-	// event (IN_CLOSE_WRITE) for the waiter behind.
+	// the ticket is left where Lock.keepsOpen says so (nil elsewhere): the
+	// death of this process closes it, which is an event (IN_CLOSE_WRITE)
+	// for the waiter behind.
 	open fsys.File
 }
 
@@ -227,6 +235,12 @@ func (q *queue) enqueue() error {
 		if _, err = f.Write(data); err != nil {
 			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(q.path(t)))
 		}
+		if !q.l.keepsOpen() {
+			if err := f.Close(); err != nil {
+				return errors.Join(fmt.Errorf("fair queue: %w", err), q.fs.Remove(q.path(t)))
+			}
+			f = nil
+		}
 		q.mu.Lock()
 		if q.open != nil {
 			q.open.Close() // the ticket it was kept for is gone
@@ -250,7 +264,9 @@ func (q *queue) leave() error {
 	err := q.fs.Remove(q.path(*t))
 	// Closed after the removal: the waiter behind is woken by the removal,
 	// and a close of a ticket still there would only wake it to recheck.
-	f.Close()
+	if f != nil {
+		f.Close()
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
@@ -390,8 +406,12 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			case woke:
 				dying = min(max(2*dying, dyingRecheck), maxDyingRecheck)
 				wait = dying
-			default:
+			case q.l.keepsOpen():
 				wait = aliveRecheck
+			default:
+				// Its death raises no event here (it keeps no descriptor
+				// of its ticket open on this filesystem).
+				wait = aliveRecheckPolled
 			}
 		}
 		again = -1 // this round waits
@@ -408,7 +428,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		case <-woken:
 			t.Stop()
 			woke = true
-			if i == 1 && q.gone(ahead) {
+			if i == 1 && q.gone(ahead) && !q.gone(me) {
 				// The waiter just ahead was first and has left: the turn
 				// is this one's. (Listing again would only find a ticket
 				// made ahead since the last listing by a waiter that
@@ -470,8 +490,13 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 		state = q.l.cfg.liveness(id)
 	}
 	// Another host, no record yet (it is being written), a damaged one,
-	// or a process that cannot be checked: only age can tell.
-	if state == proc.Unknown && q.ticketExpired(info) {
+	// or a process that cannot be checked: only age can tell. Age tells
+	// for a live process too: it refreshes its ticket while it waits and
+	// while it holds the lock, so a ticket that has aged past the limit
+	// belongs to a process that was stopped for that long — a holder whose
+	// lock is then stale by the same rule, and which must not keep the
+	// waiters behind it from breaking it.
+	if state != proc.Dead && q.ticketExpired(info) {
 		state = proc.Dead
 	}
 	if state != proc.Dead {

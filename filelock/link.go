@@ -55,8 +55,15 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		}
 		var kept io.Closer
 		if keep {
+			// Without it, only the event of a death is lost; and a file
+			// that is not the one linked (replaced in between) is not
+			// kept, or its close would wake the waiters for nothing.
 			if f, err := fsys.OpenWriteOnly(path); err == nil {
-				kept = f // without it, only the event of a death is lost
+				if info, err := f.Stat(); err == nil && sameFile(info.ID, id) {
+					kept = f
+				} else {
+					f.Close()
+				}
 			}
 		}
 		return id, kept, nil

@@ -35,6 +35,9 @@ type Lock struct {
 	// lastJudge is when the acquisition in progress last judged the lock
 	// by the stale rule; guarded by sem.
 	lastJudge time.Time
+	// local caches keepsOpen's look at the lock's filesystem: 0 not yet
+	// looked, 1 yes, 2 no; guarded by sem.
+	local int8
 
 	mu    sync.Mutex
 	depth int

@@ -33,7 +33,11 @@ func init() {
 		if err != nil {
 			return err
 		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()), WithStaleAfter(stale))
+		opts := []Option{WithStrategy(childStrategy()), WithStaleAfter(stale)}
+		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
+			opts = append(opts, WithFair())
+		}
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
 		if err != nil {
 			return err
 		}
@@ -127,10 +131,10 @@ type holderChild struct {
 	out *bufio.Reader
 }
 
-func startStaleHolder(t *testing.T, s Strategy, path string, stale time.Duration) *holderChild {
+func startStaleHolder(t *testing.T, s Strategy, path string, stale time.Duration, env ...string) *holderChild {
 	t.Helper()
-	cmd := childCommand(t, "stale-hold", "FILELOCK_TEST_LOCK="+path,
-		"FILELOCK_TEST_STRATEGY="+s.String(), "FILELOCK_TEST_STALE="+stale.String())
+	cmd := childCommand(t, "stale-hold", append(env, "FILELOCK_TEST_LOCK="+path,
+		"FILELOCK_TEST_STRATEGY="+s.String(), "FILELOCK_TEST_STALE="+stale.String())...)
 	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	out, err := cmd.StdoutPipe()
@@ -191,30 +195,43 @@ func TestStoppedHolderKeepsFreshLock(t *testing.T) {
 // TestStoppedHolderLearnsLoss: a holder stopped for longer than the
 // stale-after age loses its lock to a waiter; resumed, its heartbeat
 // reports the loss, and its Unlock returns ErrLockLost without removing
-// its successor's lock.
+// its successor's lock. With fair locks the same: the stopped holder's
+// ticket, first in the queue, ages like its lock and is removed.
 func TestStoppedHolderLearnsLoss(t *testing.T) {
 	const stale = 2 * time.Second
 	for _, s := range []Strategy{Soft, Link} {
-		t.Run(s.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			h := startStaleHolder(t, s, path, stale)
-			h.signal(t, syscall.SIGSTOP)
-			l, err := New(path, WithStrategy(s), WithStaleAfter(stale), WithTimeout(time.Minute))
-			require.NoError(t, err)
-			start := time.Now()
-			require.NoError(t, l.Lock(), "the stopped holder's lock grows stale and is broken")
-			require.GreaterOrEqual(t, time.Since(start), stale/2, "not broken while fresh")
-			h.signal(t, syscall.SIGCONT)
-			require.Equal(t, "lost", h.ask(t, "lost?"), "the heartbeat finds the loss")
-			require.Equal(t, "unlock: lost", h.ask(t, "unlock"))
-			st, err := Inspect(path, WithStrategy(s))
-			require.NoError(t, err)
-			require.Equal(t, os.Getpid(), st.Holder.PID, "the successor's lock is still there")
-			require.NoError(t, l.Unlock())
-			require.Empty(t, dirEntries(t, dir))
-		})
+		for _, fair := range []bool{false, true} {
+			name := s.String()
+			var env []string
+			opts := []Option{WithStrategy(s), WithStaleAfter(stale), WithTimeout(time.Minute)}
+			if fair {
+				name += "/fair"
+				env = append(env, "FILELOCK_TEST_FAIR=1")
+				opts = append(opts, WithFair())
+			}
+			t.Run(name, func(t *testing.T) { testStoppedHolderLearnsLoss(t, s, stale, env, opts) })
+		}
 	}
+}
+
+func testStoppedHolderLearnsLoss(t *testing.T, s Strategy, stale time.Duration, env []string, opts []Option) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	h := startStaleHolder(t, s, path, stale, env...)
+	h.signal(t, syscall.SIGSTOP)
+	l, err := New(path, opts...)
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, l.Lock(), "the stopped holder's lock grows stale and is broken")
+	require.GreaterOrEqual(t, time.Since(start), stale/2, "not broken while fresh")
+	h.signal(t, syscall.SIGCONT)
+	require.Equal(t, "lost", h.ask(t, "lost?"), "the heartbeat finds the loss")
+	require.Equal(t, "unlock: lost", h.ask(t, "unlock"))
+	st, err := Inspect(path, WithStrategy(s))
+	require.NoError(t, err)
+	require.Equal(t, os.Getpid(), st.Holder.PID, "the successor's lock is still there")
+	require.NoError(t, l.Unlock())
+	require.Empty(t, dirEntries(t, dir))
 }
 
 // TestKilledHolderTakenOverAtOnce: a holder killed with SIGKILL is dead

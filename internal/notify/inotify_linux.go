@@ -224,5 +224,6 @@ func (w *Watcher) Wait() {
 var releasing sync.WaitGroup
 
 // Settle waits until every Watcher closed so far has released its
-// descriptor: for callers that count their open descriptors.
+// descriptor: for tests that count their open descriptors. It must not be
+// called while Watchers are being closed (no acquisition in progress).
 func Settle() { releasing.Wait() }
