@@ -456,7 +456,13 @@ func (h *fileHeld) release() error {
 	owned, err := h.owned()
 	switch {
 	case owned:
-		return h.l.cfg.fs.Remove(h.l.path)
+		err := h.l.cfg.fs.Remove(h.l.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed between the check and here: only a breaker does
+			// that, to a lock it judged stale.
+			return ErrLockLost
+		}
+		return err
 	case err == nil:
 		return ErrLockLost
 	}
