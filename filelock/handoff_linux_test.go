@@ -20,14 +20,7 @@ func init() {
 	// and once it is acquired write the CLOCK_MONOTONIC time of the
 	// acquisition to stdout (8 bytes) and release it.
 	childRoles["handoffWaiter"] = func() error {
-		opts := []Option{WithStrategy(childStrategy())}
-		if os.Getenv("FILELOCK_TEST_POLLING") != "" {
-			opts = append(opts, WithPolling())
-		}
-		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
-			opts = append(opts, WithFair())
-		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions()...)
 		if err != nil {
 			return err
 		}

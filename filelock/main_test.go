@@ -67,6 +67,20 @@ func childStrategy() Strategy {
 	return s
 }
 
+// childOptions returns the options of a child's lock: the strategy of
+// FILELOCK_TEST_STRATEGY, WithFair if FILELOCK_TEST_FAIR is set,
+// WithPolling if FILELOCK_TEST_POLLING is, then extra.
+func childOptions(extra ...Option) []Option {
+	opts := []Option{WithStrategy(childStrategy())}
+	if os.Getenv("FILELOCK_TEST_FAIR") != "" {
+		opts = append(opts, WithFair())
+	}
+	if os.Getenv("FILELOCK_TEST_POLLING") != "" {
+		opts = append(opts, WithPolling())
+	}
+	return append(opts, extra...)
+}
+
 // forEachStrategy runs f as a subtest for every strategy of this platform.
 func forEachStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
 	t.Helper()

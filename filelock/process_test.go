@@ -27,11 +27,7 @@ func init() {
 		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
 			return err
 		}
-		opts := []Option{WithStrategy(childStrategy()), WithBackoff(100*time.Microsecond, 5*time.Millisecond)}
-		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
-			opts = append(opts, WithFair())
-		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions(WithBackoff(100*time.Microsecond, 5*time.Millisecond))...)
 		if err != nil {
 			return err
 		}

@@ -33,11 +33,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		opts := []Option{WithStrategy(childStrategy()), WithStaleAfter(stale)}
-		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
-			opts = append(opts, WithFair())
-		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions(WithStaleAfter(stale))...)
 		if err != nil {
 			return err
 		}

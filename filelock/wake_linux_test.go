@@ -23,11 +23,7 @@ func init() {
 	// holdUntilEOF: take the lock, say "locked", and release it properly
 	// when stdin closes.
 	childRoles["holdUntilEOF"] = func() error {
-		opts := []Option{WithStrategy(childStrategy())}
-		if os.Getenv("FILELOCK_TEST_FAIR") != "" {
-			opts = append(opts, WithFair())
-		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), opts...)
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions()...)
 		if err != nil {
 			return err
 		}
