@@ -496,7 +496,14 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 	// belongs to a process that was stopped for that long — a holder whose
 	// lock is then stale by the same rule, and which must not keep the
 	// waiters behind it from breaking it.
-	if state != proc.Dead && q.ticketExpired(info) {
+	// A ticket is written right after it is made, so one without a valid
+	// record is the debris of a waiter killed in between once it is older
+	// than RecordGrace, the grace of a record-less lock file.
+	limit := q.l.cfg.staleAfter
+	if perr != nil {
+		limit = RecordGrace
+	}
+	if state != proc.Dead && q.ticketExpired(info, limit) {
 		state = proc.Dead
 	}
 	if state != proc.Dead {
@@ -518,16 +525,16 @@ func (q *queue) refreshEvery() time.Duration {
 }
 
 // ticketExpired is the one place where the age of a ticket is judged: a
-// ticket is expired when its modification time is more than
-// the stale-after age before that of a file just written on the same
-// filesystem — this acquisition's own ticket, touched first if needed — so
-// that only the filesystem's clock is compared with itself. Without a
-// ticket of its own (TryLock) nothing is judged expired by age.
+// ticket is expired when its modification time is more than limit before
+// that of a file just written on the same filesystem — this acquisition's
+// own ticket, touched first if needed — so that only the filesystem's
+// clock is compared with itself. Without a ticket of its own (TryLock)
+// nothing is judged expired by age.
 //
-// The limit is the lock's stale-after age (WithStaleAfter); with age-based
-// breaking off, tickets are never expired by age either.
-func (q *queue) ticketExpired(info fsys.Info) bool {
-	limit := q.l.cfg.staleAfter
+// The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
+// for a ticket without a valid record; a limit of 0 (age-based breaking
+// off) expires nothing.
+func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	if limit == 0 {
 		return false
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/lockstress/lockstress/internal/proc"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -193,6 +192,33 @@ func TestFairTicketAge(t *testing.T) {
 	require.NoDirExists(t, path+queueSuffix)
 }
 
+// TestFairEmptyTicketGrace: a ticket without a record (its waiter was
+// killed between making it and writing it) holds up the queue only for
+// RecordGrace, not for the stale-after age.
+func TestFairEmptyTicketGrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
+	empty := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	l, err := New(path, WithFair(), WithStaleAfter(time.Hour))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err = l.LockContext(ctx)
+	cancel()
+	require.ErrorIs(t, err, ErrTimeout, "a young record-less ticket is respected")
+	require.FileExists(t, empty)
+
+	old := time.Now().Add(-RecordGrace - time.Minute)
+	require.NoError(t, os.Chtimes(empty, old, old))
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, l.LockContext(ctx), "an old record-less ticket is removed, well before the stale-after age")
+	require.NoFileExists(t, empty)
+	require.NoError(t, l.Unlock())
+	require.NoDirExists(t, path+queueSuffix)
+}
+
 // TestFairTryLockSkipsDeadTickets: a ticket of a dead waiter on this host
 // does not block TryLock; it is removed.
 func TestFairTryLockSkipsDeadTickets(t *testing.T) {
@@ -231,22 +257,7 @@ func TestFairCounterProcesses(t *testing.T) {
 			t.Cleanup(func() { t.Logf("chaos=%v: %v", chaos, time.Since(start)) })
 			dir := t.TempDir()
 			path, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
-			var cmds []*exec.Cmd
-			var stderrs []*strings.Builder
-			var barriers []io.WriteCloser
-			for range procs {
-				cmd := childCommand(t, "counter", "FILELOCK_TEST_FAIR=1", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_COUNTER="+counter,
-					"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())
-				w, err := cmd.StdinPipe()
-				require.NoError(t, err)
-				var stderr strings.Builder
-				cmd.Stderr = &stderr
-				require.NoError(t, cmd.Start())
-				cmds, barriers, stderrs = append(cmds, cmd), append(barriers, w), append(stderrs, &stderr)
-			}
-			for _, w := range barriers {
-				require.NoError(t, w.Close())
-			}
+			cmds, stderrs := startCounters(t, s, procs, rounds, path, counter, "FILELOCK_TEST_FAIR=1")
 			killed := map[int]bool{}
 			if chaos {
 				for _, i := range rand.Perm(procs)[:procs/3] {

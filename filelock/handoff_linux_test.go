@@ -24,48 +24,41 @@ func init() {
 		if err != nil {
 			return err
 		}
-		in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
-		for {
-			if _, err := in.ReadByte(); err == io.EOF {
-				return nil
-			} else if err != nil {
-				return err
-			}
+		return answerEachByte(func() (int64, error) {
 			if err := l.Lock(); err != nil {
-				return err
+				return 0, err
 			}
 			at := monotonicNow()
-			if err := l.Unlock(); err != nil {
-				return err
-			}
-			if err := binary.Write(out, binary.LittleEndian, at); err != nil {
-				return err
-			}
-			if err := out.Flush(); err != nil {
-				return err
-			}
-		}
+			return at, l.Unlock()
+		})
 	}
-}
-
-func init() {
 	// pipeWaker: for each byte read from stdin, write the CLOCK_MONOTONIC
 	// time at which the read returned to stdout: the cost of waking a
 	// process, with nothing else.
 	childRoles["pipeWaker"] = func() error {
-		in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
-		for {
-			if _, err := in.ReadByte(); err == io.EOF {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			if err := binary.Write(out, binary.LittleEndian, monotonicNow()); err != nil {
-				return err
-			}
-			if err := out.Flush(); err != nil {
-				return err
-			}
+		return answerEachByte(func() (int64, error) { return monotonicNow(), nil })
+	}
+}
+
+// answerEachByte calls f for each byte read from stdin and writes the time
+// it returns to stdout (8 bytes, little-endian), until stdin ends.
+func answerEachByte(f func() (int64, error)) error {
+	in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
+	for {
+		if _, err := in.ReadByte(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		at, err := f()
+		if err != nil {
+			return err
+		}
+		if err := binary.Write(out, binary.LittleEndian, at); err != nil {
+			return err
+		}
+		if err := out.Flush(); err != nil {
+			return err
 		}
 	}
 }

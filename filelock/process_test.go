@@ -65,35 +65,41 @@ func TestCounterProcesses(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
 		lockPath, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
-		var cmds []*exec.Cmd
-		var barriers []io.WriteCloser
-		for range procs {
-			cmd := childCommand(t, "counter",
-				"FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_COUNTER="+counter,
-				"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())
-			w, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			cmds, barriers = append(cmds, cmd), append(barriers, w)
-			t.Cleanup(func() {
-				if t.Failed() && stderr.Len() > 0 {
-					t.Logf("child stderr: %s", stderr.String())
-				}
-			})
-		}
-		for _, w := range barriers {
-			require.NoError(t, w.Close())
-		}
+		cmds, stderrs := startCounters(t, s, procs, rounds, lockPath, counter)
 		for i, cmd := range cmds {
-			require.NoError(t, cmd.Wait(), "child %d", i)
+			require.NoError(t, cmd.Wait(), "child %d: %s", i, stderrs[i])
 		}
 		require.Equal(t, procs*rounds, readCounter(t, counter))
 		if s.fileBased() {
 			require.NoFileExists(t, lockPath)
 		}
 	})
+}
+
+// startCounters starts procs "counter" children (with env added), which
+// each add 1 to the counter file rounds times under the lock, and releases
+// them together from a barrier once all have started. It returns them and
+// their standard errors.
+func startCounters(t *testing.T, s Strategy, procs, rounds int, lockPath, counter string, env ...string) ([]*exec.Cmd, []*strings.Builder) {
+	t.Helper()
+	var cmds []*exec.Cmd
+	var stderrs []*strings.Builder
+	var barriers []io.WriteCloser
+	for range procs {
+		cmd := childCommand(t, "counter", append(env,
+			"FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_COUNTER="+counter,
+			"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())...)
+		w, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		cmds, barriers, stderrs = append(cmds, cmd), append(barriers, w), append(stderrs, &stderr)
+	}
+	for _, w := range barriers {
+		require.NoError(t, w.Close())
+	}
+	return cmds, stderrs
 }
 
 // startHolder starts a child process that holds the lock until the returned

@@ -73,6 +73,24 @@ func lockAsync(ctx context.Context, l *Lock) <-chan error {
 	return done
 }
 
+// startFakeClockWaiter starts the acquisition of a new handle on path
+// whose clock is fake and whose backoff is an hour, so that only an event,
+// or the test moving the clock, ends its waits; with WithPolling if
+// polling. It returns the handle, its clock, the acquisition's result and
+// the cancellation of its context.
+func startFakeClockWaiter(t *testing.T, path string, polling bool, opts ...Option) (*Lock, *clock.Fake, <-chan error, context.CancelFunc) {
+	t.Helper()
+	fake := clock.NewFake(time.Now())
+	opts = append(opts, withClock(fake), WithBackoff(time.Hour, time.Hour))
+	if polling {
+		opts = append(opts, WithPolling())
+	}
+	l, err := New(path, opts...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	return l, fake, lockAsync(ctx, l), cancel
+}
+
 // TestEventWakesWaiter: a waiter whose clock never moves (so its backoff
 // timer never fires) acquires the lock as soon as another process releases
 // it, woken by the event of the release alone. With WithPolling the same
@@ -85,16 +103,8 @@ func TestEventWakesWaiter(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "x.lock")
 				release := startReleasingHolder(t, s, path)
-				fake := clock.NewFake(time.Now())
-				opts := []Option{WithStrategy(s), withClock(fake), WithBackoff(time.Hour, time.Hour)}
-				if polling {
-					opts = append(opts, WithPolling())
-				}
-				l, err := New(path, opts...)
-				require.NoError(t, err)
-				ctx, cancel := context.WithCancel(context.Background())
+				l, fake, done, cancel := startFakeClockWaiter(t, path, polling, WithStrategy(s))
 				defer cancel()
-				done := lockAsync(ctx, l)
 				<-fake.TimerAdded() // it found the lock busy and waits
 				release()
 				if polling {
@@ -177,16 +187,8 @@ func TestFairDeathAheadIsAnEvent(t *testing.T) {
 			ahead, stderr := startFairAppend(t, Soft, path, filepath.Join(dir, "order"), 1)
 			waitQueueLen(t, path, 2)
 
-			fake := clock.NewFake(time.Now())
-			opts := []Option{WithFair(), withClock(fake), WithBackoff(time.Hour, time.Hour)}
-			if polling {
-				opts = append(opts, WithPolling())
-			}
-			l, err := New(path, opts...)
-			require.NoError(t, err)
-			ctx, cancel := context.WithCancel(context.Background())
+			l, fake, done, cancel := startFakeClockWaiter(t, path, polling, WithFair())
 			defer cancel()
-			done := lockAsync(ctx, l)
 			waitQueueLen(t, path, 3)
 			// It judged the waiter ahead alive and waits: two timers, its
 			// ticket's refresh and its wait.
