@@ -100,6 +100,11 @@ type queue struct {
 	fs  fsys.FS
 	dir string
 
+	// listed is the queue as enqueue last saw it, with the new ticket
+	// put in its place; the first round of awaitTurn after an enqueue
+	// uses it instead of listing the directory again.
+	listed []ticket
+
 	mu   sync.Mutex
 	mine *ticket // this acquisition's ticket, once it has one
 	// open is mine's descriptor, opened for writing and kept open until
@@ -247,6 +252,7 @@ func (q *queue) enqueue() error {
 		}
 		q.mine, q.open = &t, f
 		q.mu.Unlock()
+		q.listed = append(ts, t)
 		return nil
 	}
 }
@@ -350,9 +356,16 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			case <-t.C():
 			}
 		}
-		ts, err := q.tickets()
-		if err != nil {
-			return err
+		// Right after an enqueue, the listing it made serves: a ticket
+		// made since with the same number is as early as this one (see
+		// below), and one made with a higher number is behind.
+		ts := q.listed
+		q.listed = nil
+		if ts == nil {
+			var err error
+			if ts, err = q.tickets(); err != nil {
+				return err
+			}
 		}
 		q.mu.Lock()
 		me := *q.mine
@@ -369,6 +382,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		}
 		ahead := ts[i-1]
 		if watch && w == nil {
+			var err error
 			if w, err = notify.New(); err != nil {
 				w, watch = nil, false
 			}

@@ -5,6 +5,7 @@ package filelock
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,6 +38,58 @@ func init() {
 	// process, with nothing else.
 	childRoles["pipeWaker"] = func() error {
 		return answerEachByte(func() (int64, error) { return monotonicNow(), nil })
+	}
+	// rawSoftWaiter and rawFlockWaiter: as handoffWaiter, with the bare
+	// system calls of an event-woken soft lock and of a blocking flock,
+	// without the library.
+	childRoles["rawSoftWaiter"] = func() error {
+		path := envOf("FILELOCK_TEST_LOCK")
+		return answerEachByte(func() (int64, error) { return rawSoftAcquire(path) })
+	}
+	childRoles["rawFlockWaiter"] = func() error {
+		path := envOf("FILELOCK_TEST_LOCK")
+		return answerEachByte(func() (int64, error) {
+			fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o666)
+			if err != nil {
+				return 0, err
+			}
+			defer unix.Close(fd)
+			if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+				return 0, err
+			}
+			return monotonicNow(), unix.Flock(fd, unix.LOCK_UN)
+		})
+	}
+}
+
+// rawSoftAcquire takes the lock file at path with an exclusive create,
+// waiting for its removal in a blocking read of an inotify descriptor, and
+// returns the time it was taken, having released it.
+func rawSoftAcquire(path string) (int64, error) {
+	in, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(in)
+	if _, err := unix.InotifyAddWatch(in, filepath.Dir(path), unix.IN_DELETE); err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 4096)
+	for {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o666)
+		if err == unix.EEXIST {
+			if _, err := unix.Read(in, buf); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		_, err = unix.Write(fd, rawRecord)
+		at := monotonicNow()
+		unix.Close(fd)
+		return at, errors.Join(err, unix.Unlink(path))
 	}
 }
 
@@ -82,6 +135,29 @@ func monotonicNow() int64 {
 //	go test -run '^$' -bench Handoff -benchtime 400x ./filelock
 func BenchmarkHandoff(b *testing.B) {
 	b.Run("raw-pipe", benchPipeWake)
+	b.Run("raw-soft", func(b *testing.B) {
+		benchRawHandoff(b, "rawSoftWaiter", func(path string) (func() error, error) {
+			fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o666)
+			if err != nil {
+				return nil, err
+			}
+			_, err = unix.Write(fd, rawRecord)
+			return func() error { return errors.Join(unix.Close(fd), unix.Unlink(path)) }, err
+		})
+	})
+	b.Run("raw-flock", func(b *testing.B) {
+		benchRawHandoff(b, "rawFlockWaiter", func(path string) (func() error, error) {
+			fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o666)
+			if err != nil {
+				return nil, err
+			}
+			if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+				unix.Close(fd)
+				return nil, err
+			}
+			return func() error { return errors.Join(unix.Flock(fd, unix.LOCK_UN), unix.Close(fd)) }, nil
+		})
+	})
 	for _, s := range Strategies() {
 		for _, mode := range []string{"events", "polling", "fair"} {
 			b.Run(s.String()+"/"+mode, func(b *testing.B) { benchHandoff(b, s, mode) })
@@ -129,6 +205,40 @@ func benchHandoff(b *testing.B, s Strategy, mode string) {
 		b.StartTimer()
 		released := monotonicNow()
 		must(b, l.Unlock())
+		var at int64
+		must(b, binary.Read(out, binary.LittleEndian, &at))
+		lat = append(lat, time.Duration(at-released))
+	}
+	reportHandoffs(b, lat)
+}
+
+// benchRawHandoff is benchHandoff for the raw baselines: lock takes the
+// lock with bare system calls and returns its release.
+func benchRawHandoff(b *testing.B, role string, lock func(path string) (func() error, error)) {
+	path := filepath.Join(benchDir(b), "handoff.lock")
+	cmd := childCommand(b, role, "FILELOCK_TEST_LOCK="+path)
+	in, err := cmd.StdinPipe()
+	must(b, err)
+	out, err := cmd.StdoutPipe()
+	must(b, err)
+	cmd.Stderr = os.Stderr
+	must(b, cmd.Start())
+	defer func() {
+		in.Close()
+		must(b, cmd.Wait())
+		unix.Unlink(path)
+	}()
+	var lat []time.Duration
+	for b.Loop() {
+		release, err := lock(path)
+		must(b, err)
+		_, err = in.Write([]byte{1})
+		must(b, err)
+		b.StopTimer()
+		time.Sleep(10 * time.Millisecond) // as long as the waiters sleep above
+		b.StartTimer()
+		released := monotonicNow()
+		must(b, release())
 		var at int64
 		must(b, binary.Read(out, binary.LittleEndian, &at))
 		lat = append(lat, time.Duration(at-released))

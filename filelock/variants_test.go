@@ -93,7 +93,7 @@ func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	made := l.cfg.clock.Now()
 	id, _, err := m.create(l, l.path, data, false)
 	if err == nil {
-		return m.newHeld(l, id, data, made), nil
+		return m.newHeld(l, id, data, made, nil), nil
 	}
 	if !errors.Is(err, errBusy) {
 		return nil, err

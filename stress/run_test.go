@@ -488,3 +488,23 @@ func TestFairKillRecovers(t *testing.T) {
 		t.Errorf("%d violations, failures %+v; want none", rep.Violations, rep.Failures)
 	}
 }
+
+// TestNothingCountedAfterTheEnd: a hold longer than the run is cut at its
+// end, and the waiters that take the lock after the end are not counted:
+// one acquisition, the lock held no more than the whole run.
+func TestNothingCountedAfterTheEnd(t *testing.T) {
+	for _, fair := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "fair"}[fair], func(t *testing.T) {
+			rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 4, Duration: 500 * time.Millisecond, Hold: Fixed(time.Hour), Fair: fair})
+			if rep.Violations != 0 || len(rep.Failures) != 0 {
+				t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
+			}
+			if rep.Acquisitions != 1 {
+				t.Errorf("%d acquisitions, want 1 (the first holder's)", rep.Acquisitions)
+			}
+			if rep.Utilization > 1 {
+				t.Errorf("lock held %.3f of the run, more than all of it", rep.Utilization)
+			}
+		})
+	}
+}

@@ -292,6 +292,16 @@ func (w *worker) cycle(ctx context.Context) error {
 	}
 	w.consecutive = 0
 	acq := monotime()
+	if acq >= w.deadline || ctx.Err() != nil {
+		// Taken after the end of the run: outside the measured window,
+		// like the waits that the end cut short, and taken while the
+		// other workers cancel their waits and exit, which is no
+		// condition of the run. Released at once, not counted.
+		if uerr := w.lock.Unlock(); uerr != nil {
+			w.countError("release", uerr)
+		}
+		return nil
+	}
 	record(w.latency, acq-start)
 	w.acquired++
 	w.slot.acquisitions.Add(1)
@@ -308,7 +318,9 @@ func (w *worker) cycle(ctx context.Context) error {
 	if uerr != nil {
 		w.countError("release", uerr)
 	}
-	w.slot.holdNanos.Add(rel - acq)
+	// The share of the run the lock was held counts no time past its end
+	// (a hold cut at the end overruns it by the sleep's lateness).
+	w.slot.holdNanos.Add(min(rel, w.deadline) - acq)
 	record(w.hold, rel-acq)
 	if err != nil {
 		// The ledger may still be held with this acquisition's nonce:

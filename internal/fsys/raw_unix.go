@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -204,6 +205,10 @@ func (f *rawFile) Close() error {
 // readDirNames lists a directory with getdents directly: os.File would
 // also try to register the descriptor with the runtime's poller and set
 // its flags, several system calls more for every listing of a fair queue.
+// direntBufs holds the buffers of readDirNames: a fair queue is listed at
+// every turn, and a buffer made each time is most of what a listing costs.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 8192); return &b }}
+
 func readDirNames(name string) ([]string, error) {
 	var fd int
 	err := ignoringEINTR(func() (err error) {
@@ -215,7 +220,9 @@ func readDirNames(name string) ([]string, error) {
 	}
 	defer unix.Close(fd)
 	var names []string
-	buf := make([]byte, 8192)
+	bp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bp)
+	buf := *bp
 	for {
 		var n int
 		err := ignoringEINTR(func() (err error) {

@@ -135,10 +135,16 @@ func rmWatch(f *os.File, wd int) error {
 	return rerr
 }
 
+// eventBufs holds the reading buffers, of room for at least one event with
+// a NAME_MAX name: a waiter makes a Watcher at every wait.
+var eventBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
 // read turns events into wake-ups until the descriptor is closed.
 func (w *Watcher) read() {
 	defer close(w.done)
-	buf := make([]byte, 4096) // at least one event with a NAME_MAX name
+	bp := eventBufs.Get().(*[]byte)
+	defer eventBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := w.f.Read(buf)
 		if err != nil {
@@ -184,11 +190,11 @@ func (w *Watcher) relevant(b []byte) bool {
 	return false
 }
 
-// Close stops watching at once and releases the descriptor in the
-// background: it does not wait for the reading goroutine, nor for the
-// kernel's release of the inotify instance, since a waiter closes its
-// watcher on the way to the lock it has just taken. Wait, or Settle, waits
-// for the release. Close after the first returns os.ErrClosed.
+// Close stops watching at once (no event wakes C any more) and releases
+// the descriptor in the background: it does not wait for the reading
+// goroutine, nor for the removal of the watch and the kernel's release of
+// the inotify instance, since a waiter closes its watcher on the way to the
+// lock it has just taken. Wait, or Settle, waits for the release. Close after the first returns os.ErrClosed.
 func (w *Watcher) Close() error {
 	w.mu.Lock()
 	if w.closing {
@@ -199,15 +205,15 @@ func (w *Watcher) Close() error {
 	wd := w.wd
 	w.wd = -1 // from now on no event is relevant
 	w.mu.Unlock()
-	if wd >= 0 {
-		// Removing the watch first makes the release of the instance
-		// cheaper for the kernel; it may be gone already (IN_IGNORED).
-		_ = rmWatch(w.f, wd)
-	}
 	releasing.Add(1)
 	go func() {
 		defer releasing.Done()
 		defer close(w.closed)
+		if wd >= 0 {
+			// Removing the watch first makes the release of the instance
+			// cheaper for the kernel; it may be gone already (IN_IGNORED).
+			_ = rmWatch(w.f, wd)
+		}
 		w.f.Close() // returns once the reading goroutine has let go of it
 	}()
 	return nil

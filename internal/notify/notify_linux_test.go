@@ -125,6 +125,7 @@ func TestCloseReleasesTheDescriptor(t *testing.T) {
 		require.NoError(t, err)
 		return len(ents)
 	}
+	Settle() // the Watchers of the tests before, closed in the background
 	before := count()
 	for range 20 {
 		w, err := New()
