@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,22 +76,43 @@ func (t ticket) compare(u ticket) int {
 	return cmp.Or(cmp.Compare(t.num, u.num), strings.Compare(t.name, u.name))
 }
 
+// ticketNameLen is the length of a ticket's name.
+const ticketNameLen = ticketNumberDigits + 1 + 2*tokenBytes
+
+// parseTicketName returns the number of a ticket's name; other names are
+// not tickets.
+func parseTicketName[T string | []byte](name T) (uint64, bool) {
+	if len(name) != ticketNameLen || name[ticketNumberDigits] != '-' || !validToken(name[ticketNumberDigits+1:]) {
+		return 0, false
+	}
+	var n uint64
+	for i := range ticketNumberDigits {
+		c := name[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
 // parseTicket decodes a ticket's name; other names are not tickets.
 func parseTicket(name string) (ticket, bool) {
-	num, token, ok := strings.Cut(name, "-")
-	if !ok || len(num) != ticketNumberDigits || !validToken(token) {
-		return ticket{}, false
-	}
-	n, err := strconv.ParseUint(num, 10, 64)
-	if err != nil {
+	n, ok := parseTicketName(name)
+	if !ok {
 		return ticket{}, false
 	}
 	return ticket{num: n, name: name}, true
 }
 
-// dirLister is the part of a filesystem the queue needs beyond fsys.FS.
-type dirLister interface {
-	ReadDirNames(dir string) ([]string, error)
+// dirScanner is a filesystem that lists a directory without making a
+// string of every name (fsys.OS).
+type dirScanner interface {
+	ScanDir(dir string, fn func(name []byte)) error
 }
 
 // queue is the fair queue of one acquisition.
@@ -103,7 +124,7 @@ type queue struct {
 	// listed is the queue as enqueue last saw it, with the new ticket
 	// put in its place; the first round of awaitTurn after an enqueue
 	// uses it instead of listing the directory again.
-	listed []ticket
+	listed *queueView
 
 	mu   sync.Mutex
 	mine *ticket // this acquisition's ticket, once it has one
@@ -180,27 +201,83 @@ func (f *fairHeld) release() error {
 
 func (q *queue) path(t ticket) string { return filepath.Join(q.dir, t.name) }
 
-// tickets lists the queue in order. A queue that does not exist is empty.
-func (q *queue) tickets() ([]ticket, error) {
-	lister, ok := q.fs.(dirLister)
-	if !ok {
-		return nil, fmt.Errorf("fair queue: %w: the filesystem cannot list a directory", ErrUnsupported)
-	}
-	names, err := lister.ReadDirNames(q.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fair queue: %w", err)
-	}
-	var ts []ticket
-	for _, n := range names {
-		if t, ok := parseTicket(n); ok {
-			ts = append(ts, t)
+// scan calls fn with the name of every entry of the queue directory. A
+// queue that does not exist is empty.
+func (q *queue) scan(fn func(name []byte)) error {
+	var err error
+	if s, ok := q.fs.(dirScanner); ok {
+		err = s.ScanDir(q.dir, fn)
+	} else {
+		var names []string
+		names, err = q.fs.ReadDirNames(q.dir)
+		for _, n := range names {
+			fn([]byte(n))
 		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("fair queue: %w", err)
+	}
+	return nil
+}
+
+// tickets lists the queue in order.
+func (q *queue) tickets() ([]ticket, error) {
+	var ts []ticket
+	err := q.scan(func(name []byte) {
+		if num, ok := parseTicketName(name); ok {
+			ts = append(ts, ticket{num: num, name: string(name)})
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(ts, ticket.compare)
 	return ts, nil
+}
+
+// queueView is what a waiter needs to know of the queue, from one listing.
+type queueView struct {
+	maxNum uint64 // the highest ticket number; 0 when there is none
+	has    bool   // the waiter's own ticket is there
+	before int    // the tickets before the waiter's own
+	ahead  ticket // the ticket just before the waiter's own, if before > 0
+}
+
+// view lists the queue as seen from ticket mine; with mine nil, every
+// ticket is before it. It makes no string but the name of the ticket ahead:
+// a waiter lists the queue at every turn, and a queue may be long.
+func (q *queue) view(mine *ticket) (queueView, error) {
+	var v queueView
+	var aheadNum uint64
+	var aheadName [ticketNameLen]byte
+	err := q.scan(func(name []byte) {
+		num, ok := parseTicketName(name)
+		if !ok {
+			return
+		}
+		v.maxNum = max(v.maxNum, num)
+		if mine != nil {
+			if num == mine.num && string(name) == mine.name {
+				v.has = true
+				return
+			}
+			if num > mine.num || num == mine.num && string(name) > mine.name {
+				return
+			}
+		}
+		v.before++
+		if v.before == 1 || num > aheadNum || num == aheadNum && string(name) > string(aheadName[:]) {
+			aheadNum = num
+			copy(aheadName[:], name)
+		}
+	})
+	if err != nil {
+		return queueView{}, err
+	}
+	if v.before > 0 {
+		v.ahead = ticket{num: aheadNum, name: string(aheadName[:])}
+	}
+	return v, nil
 }
 
 // enqueue creates a ticket numbered one above the last ticket in the queue,
@@ -208,14 +285,11 @@ func (q *queue) tickets() ([]ticket, error) {
 func (q *queue) enqueue() error {
 	perm := q.l.cfg.perm
 	for attempt := 1; ; attempt++ {
-		ts, err := q.tickets()
+		v, err := q.view(nil)
 		if err != nil {
 			return err
 		}
-		var num uint64 = 1
-		if len(ts) > 0 {
-			num = ts[len(ts)-1].num + 1
-		}
+		num := v.maxNum + 1
 		r := newRecord(q.l.cfg.self, q.l.cfg.clock.Now())
 		data, err := r.MarshalText()
 		if err != nil {
@@ -252,7 +326,9 @@ func (q *queue) enqueue() error {
 		}
 		q.mine, q.open = &t, f
 		q.mu.Unlock()
-		q.listed = append(ts, t)
+		// Every ticket listed is before the new one.
+		v.has = true
+		q.listed = &v
 		return nil
 	}
 }
@@ -356,31 +432,31 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			case <-t.C():
 			}
 		}
-		// Right after an enqueue, the listing it made serves: a ticket
-		// made since with the same number is as early as this one (see
-		// below), and one made with a higher number is behind.
-		ts := q.listed
-		q.listed = nil
-		if ts == nil {
-			var err error
-			if ts, err = q.tickets(); err != nil {
-				return err
-			}
-		}
 		q.mu.Lock()
 		me := *q.mine
 		q.mu.Unlock()
-		i := slices.IndexFunc(ts, func(t ticket) bool { return t.name == me.name })
-		if i < 0 {
+		// Right after an enqueue, the listing it made serves: a ticket
+		// made since with the same number is as early as this one (see
+		// below), and one made with a higher number is behind.
+		var v queueView
+		if q.listed != nil {
+			v, q.listed = *q.listed, nil
+		} else {
+			var err error
+			if v, err = q.view(&me); err != nil {
+				return err
+			}
+		}
+		if !v.has {
 			if err := q.enqueue(); err != nil {
 				return err
 			}
 			continue
 		}
-		if i == 0 {
+		if v.before == 0 {
 			return nil
 		}
-		ahead := ts[i-1]
+		ahead := v.ahead
 		if watch && w == nil {
 			var err error
 			if w, err = notify.New(); err != nil {
@@ -442,7 +518,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		case <-woken:
 			t.Stop()
 			woke = true
-			if i == 1 && q.gone(ahead) && !q.gone(me) {
+			if v.before == 1 && q.gone(ahead) && !q.gone(me) {
 				// The waiter just ahead was first and has left: the turn
 				// is this one's. (Listing again would only find a ticket
 				// made ahead since the last listing by a waiter that

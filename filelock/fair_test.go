@@ -3,7 +3,6 @@ package filelock
 import (
 	"context"
 	"fmt"
-	"github.com/lockstress/lockstress/internal/proc"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -16,6 +15,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/fsys/memfs"
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func init() {
@@ -68,6 +72,68 @@ func TestParseTicket(t *testing.T) {
 			require.Equal(t, tc.num, got.num)
 			require.Equal(t, tc.name, got.name)
 		}
+	}
+}
+
+// TestQueueView: what a waiter learns of the queue from one listing, on
+// the operating system's filesystem (which lists without a string per name)
+// and on one that lists with ReadDirNames.
+func TestQueueView(t *testing.T) {
+	name := func(num uint64, token string) string {
+		return fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, strings.Repeat(token, 2*tokenBytes))
+	}
+	a3, b3, c3 := name(3, "a"), name(3, "b"), name(3, "c")
+	n1, n7, n9 := name(1, "f"), name(7, "0"), name(9, "e")
+	for _, tc := range []struct {
+		what    string
+		present []string
+		mine    string // "": no ticket of its own
+		want    queueView
+	}{
+		{"empty, no ticket", nil, "", queueView{}},
+		{"empty but for mine", []string{n7}, n7, queueView{maxNum: 7, has: true}},
+		{"no ticket: all before", []string{n9, n1, n7, "junk", name(4, "A")}, "",
+			queueView{maxNum: 9, before: 3, ahead: ticket{9, n9}}},
+		{"ahead is the highest below", []string{n9, n1, n7, c3}, n7,
+			queueView{maxNum: 9, has: true, before: 2, ahead: ticket{3, c3}}},
+		{"same number: by token", []string{c3, a3, b3, n1}, b3,
+			queueView{maxNum: 3, has: true, before: 2, ahead: ticket{3, a3}}},
+		{"first", []string{n9, n7}, n1, queueView{maxNum: 9}},
+		{"first and there", []string{n9, n7, n1}, n1, queueView{maxNum: 9, has: true}},
+		{"gone", []string{n1, n9}, n7, queueView{maxNum: 9, before: 1, ahead: ticket{1, n1}}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			for fsName, mk := range map[string]func(t *testing.T) (fsys.FS, string){
+				"os": func(t *testing.T) (fsys.FS, string) { return fsys.OS{}, t.TempDir() },
+				"memfs": func(t *testing.T) (fsys.FS, string) {
+					m := memfs.New(clock.NewFake(time.Unix(1e9, 0)))
+					require.NoError(t, m.MkdirAll("/locks", 0o755))
+					return m, "/locks"
+				},
+			} {
+				t.Run(fsName, func(t *testing.T) {
+					fsy, dir := mk(t)
+					l, err := New(filepath.Join(dir, "x.lock"), WithFair(), withFS(fsy))
+					require.NoError(t, err)
+					q := newQueue(l)
+					require.NoError(t, fsy.MkdirAll(q.dir, 0o755))
+					for _, n := range tc.present {
+						f, err := fsy.CreateExcl(filepath.Join(q.dir, n), 0o644)
+						require.NoError(t, err)
+						require.NoError(t, f.Close())
+					}
+					var mine *ticket
+					if tc.mine != "" {
+						tk, ok := parseTicket(tc.mine)
+						require.True(t, ok)
+						mine = &tk
+					}
+					got, err := q.view(mine)
+					require.NoError(t, err)
+					require.Equal(t, tc.want, got)
+				})
+			}
+		})
 	}
 }
 

@@ -68,11 +68,14 @@ func newRecord(me proc.Identity, now time.Time) Record {
 	}
 }
 
+// tokenBytes is the size of a token: 128 bits, written in hex.
+const tokenBytes = 16
+
 // newToken returns 128 random bits in hex. The token tells one acquisition
 // from another; it is not a secret, so the runtime's generator (seeded from
 // the operating system) serves without a system call per acquisition.
 func newToken() string {
-	var b [16]byte
+	var b [tokenBytes]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.EncodeToString(b[:])
@@ -217,12 +220,12 @@ func validValue(s string) bool {
 	return true
 }
 
-func validToken(s string) bool {
-	if len(s) != 32 {
+func validToken[T string | []byte](s T) bool {
+	if len(s) != 2*tokenBytes {
 		return false
 	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

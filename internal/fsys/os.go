@@ -29,6 +29,12 @@ func (OS) MkdirAll(name string, perm fs.FileMode) error { return os.MkdirAll(nam
 // ReadDirNames returns the names in the directory name.
 func (OS) ReadDirNames(name string) ([]string, error) { return readDirNames(name) }
 
+// ScanDir calls fn with the name of every entry of the directory name but
+// "." and "..", in the directory's order. The name is valid only during
+// the call. On Linux it allocates nothing (ReadDirNames makes a string of
+// every name).
+func (OS) ScanDir(name string, fn func(name []byte)) error { return scanDir(name, fn) }
+
 // CreateExcl creates name exclusively, never following a symbolic link.
 func (OS) CreateExcl(name string, perm fs.FileMode) (File, error) {
 	return openFile(name, oRDWR|oCREAT|oEXCL, perm)

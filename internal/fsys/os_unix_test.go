@@ -102,14 +102,54 @@ func TestReadDirNames(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 		want = append(want, name)
 	}
-	got, err := OS{}.ReadDirNames(dir)
-	require.NoError(t, err)
-	slices.Sort(got)
-	require.Equal(t, want, got)
+	require.NoError(t, os.Remove(filepath.Join(dir, want[300]))) // a hole
+	want = slices.Delete(want, 300, 301)
+	listings := map[string]func(string) ([]string, error){
+		"ReadDirNames": OS{}.ReadDirNames,
+		"ScanDir": func(dir string) ([]string, error) {
+			var names []string
+			err := OS{}.ScanDir(dir, func(name []byte) { names = append(names, string(name)) })
+			return names, err
+		},
+	}
+	for what, list := range listings {
+		t.Run(what, func(t *testing.T) {
+			got, err := list(dir)
+			require.NoError(t, err)
+			slices.Sort(got)
+			require.Equal(t, want, got)
 
-	_, err = OS{}.ReadDirNames(filepath.Join(dir, "missing"))
-	require.ErrorIs(t, err, fs.ErrNotExist)
-	require.ErrorContains(t, err, filepath.Join(dir, "missing"))
-	_, err = OS{}.ReadDirNames(filepath.Join(dir, want[0]))
-	require.ErrorIs(t, err, syscall.ENOTDIR)
+			_, err = list(filepath.Join(dir, "missing"))
+			require.ErrorIs(t, err, fs.ErrNotExist)
+			require.ErrorContains(t, err, filepath.Join(dir, "missing"))
+			_, err = list(filepath.Join(dir, want[0]))
+			require.ErrorIs(t, err, syscall.ENOTDIR)
+		})
+	}
+}
+
+// BenchmarkScanDir lists a directory of 64 entries, as a fair queue of 64
+// waiters is listed.
+func BenchmarkScanDir(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 64 {
+		require.NoError(b, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%020d-%032x", i, i)), nil, 0o644))
+	}
+	b.Run("ReadDirNames", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := (OS{}).ReadDirNames(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ScanDir", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n := 0
+			if err := (OS{}).ScanDir(dir, func([]byte) { n++ }); err != nil || n != 64 {
+				b.Fatal(n, err)
+			}
+		}
+	})
 }

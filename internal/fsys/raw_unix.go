@@ -202,24 +202,25 @@ func (f *rawFile) Close() error {
 	return f.wrap("close", err)
 }
 
-// readDirNames lists a directory with getdents directly: os.File would
-// also try to register the descriptor with the runtime's poller and set
-// its flags, several system calls more for every listing of a fair queue.
-// direntBufs holds the buffers of readDirNames: a fair queue is listed at
+// direntBufs holds the buffers of readDirents: a fair queue is listed at
 // every turn, and a buffer made each time is most of what a listing costs.
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 8192); return &b }}
 
-func readDirNames(name string) ([]string, error) {
+// readDirents calls each with every batch of entries of the directory name,
+// in the system's own format, as getdents returns them. It lists with
+// getdents directly: os.File would also try to register the descriptor
+// with the runtime's poller and set its flags, several system calls more
+// for every listing of a fair queue.
+func readDirents(name string, each func(batch []byte)) error {
 	var fd int
 	err := ignoringEINTR(func() (err error) {
 		fd, err = unix.Open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		return err
 	})
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer unix.Close(fd)
-	var names []string
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
@@ -230,11 +231,19 @@ func readDirNames(name string) ([]string, error) {
 			return err
 		})
 		if err != nil {
-			return nil, &fs.PathError{Op: "readdirent", Path: name, Err: err}
+			return &fs.PathError{Op: "readdirent", Path: name, Err: err}
 		}
 		if n <= 0 {
-			return names, nil
+			return nil
 		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+		each(buf[:n])
 	}
+}
+
+func readDirNames(name string) ([]string, error) {
+	var names []string
+	if err := readDirents(name, func(batch []byte) { _, _, names = unix.ParseDirent(batch, -1, names) }); err != nil {
+		return nil, err
+	}
+	return names, nil
 }

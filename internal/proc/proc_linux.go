@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,29 +31,64 @@ func pidNamespace() string {
 }
 
 // stat returns a process's state letter and start time (field 22 of
-// /proc/PID/stat, clock ticks since boot).
+// /proc/PID/stat, clock ticks since boot). It allocates nothing but the
+// file's name: a fair waiter checks the waiter ahead at every turn.
 func stat(pid int) (byte, uint64, error) {
-	b, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	bp := statBufs.Get().(*[]byte)
+	defer statBufs.Put(bp)
+	b, err := readProcFile("/proc/"+strconv.Itoa(pid)+"/stat", (*bp)[:0])
 	if err != nil {
 		return 0, 0, err
 	}
+	*bp = b[:0] // it may have grown
+	return parseStat(b)
+}
+
+// parseStat returns the state letter and the start time of the contents of
+// a /proc/PID/stat file.
+func parseStat(b []byte) (byte, uint64, error) {
 	// The command name (field 2) may hold spaces and parentheses: the
 	// fields after it start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, 0, errors.New("malformed stat")
 	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state); field 22 is f[19].
-	if len(f) < 20 || len(f[0]) != 1 {
+	// Field 3 (the state) is the first after it, field 22 the 20th.
+	var state, start []byte
+	rest := b[i+1:]
+	for n := 3; n <= 22; n++ {
+		rest = bytes.TrimLeft(rest, " \n")
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		field := rest[:end]
+		rest = rest[end:]
+		if len(field) == 0 {
+			return 0, 0, errors.New("malformed stat")
+		}
+		switch n {
+		case 3:
+			state = field
+		case 22:
+			start = field
+		}
+	}
+	if len(state) != 1 || len(start) > 19 {
 		return 0, 0, errors.New("malformed stat")
 	}
-	start, err := strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		return 0, 0, err
+	var startTicks uint64
+	for _, c := range start {
+		if c < '0' || c > '9' {
+			return 0, 0, errors.New("malformed stat")
+		}
+		startTicks = startTicks*10 + uint64(c-'0')
 	}
-	return f[0][0], start, nil
+	return state[0], startTicks, nil
 }
+
+// statBufs holds the buffers of stat.
+var statBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 func startTime(pid int) (uint64, error) {
 	_, start, err := stat(pid)
@@ -82,11 +118,11 @@ func check(id Identity) State {
 	return Unknown
 }
 
-// readProcFile reads a small file of /proc with plain system calls: the
-// waiters of a fair queue check a process on every turn, and os.ReadFile
-// would also register the descriptor with the runtime's poller and set its
-// flags, four system calls more each time.
-func readProcFile(name string) ([]byte, error) {
+// readProcFile reads a small file of /proc with plain system calls,
+// appending it to b: the waiters of a fair queue check a process on every
+// turn, and os.ReadFile would also register the descriptor with the
+// runtime's poller and set its flags, four system calls more each time.
+func readProcFile(name string, b []byte) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -98,7 +134,9 @@ func readProcFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer unix.Close(fd)
-	b := make([]byte, 0, 1024)
+	if cap(b)-len(b) < 512 {
+		b = append(b, make([]byte, 1024)...)[:len(b)]
+	}
 	for {
 		n, err := unix.Read(fd, b[len(b):cap(b)])
 		if err == unix.EINTR {

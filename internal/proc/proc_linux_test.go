@@ -3,6 +3,7 @@
 package proc
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -23,4 +24,47 @@ func TestZombieIsDead(t *testing.T) {
 	state, _, err := stat(id.PID)
 	require.NoError(t, err)
 	require.Equal(t, byte('Z'), state)
+}
+
+func TestParseStat(t *testing.T) {
+	// Fields 3 to 22 of a real line, after a command name.
+	const tail = " S 1 1234 1234 0 -1 4194560 1093 0 0 0 3 1 0 0 20 0 1 0 987654321 5230592 397 18446744073709551615\n"
+	for _, tc := range []struct {
+		name, stat string
+		state      byte
+		start      uint64
+		ok         bool
+	}{
+		{"plain", "42 (sleep)" + tail, 'S', 987654321, true},
+		{"spaces and parentheses in the name", "42 (a) b (c) R)" + tail, 'S', 987654321, true},
+		{"zombie", "42 (x) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 55", 'Z', 55, true},
+		{"no name", "42 sleep S 1", 0, 0, false},
+		{"too short", "42 (x) S 1 2 3", 0, 0, false},
+		{"state not a letter", "42 (x) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 55", 0, 0, false},
+		{"start not a number", "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 5x5", 0, 0, false},
+		{"start too long", "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 123456789012345678901", 0, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state, start, err := parseStat([]byte(tc.stat))
+			if !tc.ok {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.state, state)
+			require.Equal(t, tc.start, start)
+		})
+	}
+}
+
+// BenchmarkStat: a fair waiter checks the waiter ahead at every turn. Its
+// allocations are the file's name and its copy for the system call.
+func BenchmarkStat(b *testing.B) {
+	pid := os.Getpid()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := stat(pid); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
