@@ -22,6 +22,15 @@ func (flockLocker) lock(fd uintptr, shared bool) error {
 	return flock(fd, how|unix.LOCK_NB)
 }
 
+// lockWait takes the lock, waiting in the kernel for as long as it takes.
+func (flockLocker) lockWait(fd uintptr, shared bool) error {
+	how := unix.LOCK_EX
+	if shared {
+		how = unix.LOCK_SH
+	}
+	return flock(fd, how)
+}
+
 func (flockLocker) unlock(fd uintptr) error { return flock(fd, unix.LOCK_UN) }
 
 func (flockLocker) probe(fd uintptr) (bool, error) {

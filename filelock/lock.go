@@ -140,7 +140,10 @@ func (l *Lock) Depth() int {
 
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
-// one more acquisition.
+// one more acquisition. Without WithTimeout, an OS or OFD lock on a local
+// filesystem of Linux is waited for in the kernel, which hands it over the
+// moment it is released; waits that can end early watch and poll instead
+// (see WithPolling).
 func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
 
 // LockContext acquires the lock, waiting until ctx is done (and no longer
@@ -274,8 +277,8 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		if !wait {
 			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
 		}
-		if wake.arm() {
-			continue
+		if wake.arm(ctx) {
+			continue // at once, or waiting in the kernel
 		}
 		t := l.cfg.clock.NewTimer(wake.pollAfter(&b))
 		select {

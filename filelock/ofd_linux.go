@@ -25,6 +25,15 @@ func (ofdLocker) lock(fd uintptr, shared bool) error {
 	return ofd(fd, unix.F_OFD_SETLK, typ, nil)
 }
 
+// lockWait takes the lock, waiting in the kernel for as long as it takes.
+func (ofdLocker) lockWait(fd uintptr, shared bool) error {
+	typ := int16(unix.F_WRLCK)
+	if shared {
+		typ = unix.F_RDLCK
+	}
+	return ofd(fd, unix.F_OFD_SETLKW, typ, nil)
+}
+
 func (ofdLocker) unlock(fd uintptr) error { return ofd(fd, unix.F_OFD_SETLK, unix.F_UNLCK, nil) }
 
 func (ofdLocker) probe(fd uintptr) (bool, error) {

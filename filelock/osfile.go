@@ -19,6 +19,13 @@ type osLocker interface {
 	probe(fd uintptr) (bool, error)
 }
 
+// kernelWaiter is an osLocker that can wait for its lock in the kernel.
+type kernelWaiter interface {
+	// lockWait takes the lock, waiting for as long as it takes: it cannot
+	// be cancelled.
+	lockWait(fd uintptr, shared bool) error
+}
+
 // osLockers holds the mechanisms this platform provides, by strategy.
 var osLockers = map[Strategy]osLocker{}
 
@@ -50,14 +57,17 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.lockOpen(l, f)
+	h, err := m.lockOpen(l, f, false)
 	if err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
 	return h, nil
 }
 
-func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
+// lockOpen locks the lock file f, opened from the lock's path. With
+// inKernel it waits for the lock in the kernel (the locker must be a
+// kernelWaiter); otherwise it fails with errBusy if the lock is held.
+func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -65,7 +75,11 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 	if !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
-	if err := m.locker.lock(f.Fd(), l.cfg.shared); err != nil {
+	lock := m.locker.lock
+	if inKernel {
+		lock = m.locker.(kernelWaiter).lockWait
+	}
+	if err := lock(f.Fd(), l.cfg.shared); err != nil {
 		return nil, err
 	}
 	h := &osHeld{locker: m.locker, f: f, shared: l.cfg.shared}

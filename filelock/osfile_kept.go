@@ -11,7 +11,9 @@ import (
 // busy attempt, or nil; it is reused while the path still names its file.
 // On success the descriptor passes to the held lock and *kept is nil; when
 // busy the descriptor stays in *kept; on any other error it is closed.
-func (m osMechanism) tryKept(l *Lock, kept *fsys.OSFile) (held, error) {
+// With inKernel the attempt waits for the lock in the kernel; it is then
+// busy only if the path was found to name another file once locked.
+func (m osMechanism) tryKept(l *Lock, kept *fsys.OSFile, inKernel bool) (held, error) {
 	f := *kept
 	*kept = nil
 	if f != nil {
@@ -32,7 +34,7 @@ func (m osMechanism) tryKept(l *Lock, kept *fsys.OSFile) (held, error) {
 			return nil, err
 		}
 	}
-	h, err := m.lockOpen(l, f)
+	h, err := m.lockOpen(l, f, inKernel)
 	switch {
 	case err == nil:
 		return h, nil

@@ -41,6 +41,9 @@ type wakeup struct {
 	seesAll bool
 	// lostRace is set once an attempt woken by an event failed.
 	lostRace bool
+	// inKernel is set when the attempts wait for an os or ofd lock in the
+	// kernel instead (see arm).
+	inKernel bool
 }
 
 // trustedPollFactor: a waiter that watches a lock on a filesystem whose
@@ -92,23 +95,39 @@ func (k *wakeup) pollAfter(b *backoff) time.Duration {
 // try makes one attempt to take the file lock.
 func (k *wakeup) try(ctx context.Context, wait bool) (held, error) {
 	m, ok := k.l.mech.(osMechanism)
-	if !ok || k.w == nil {
+	if !ok || k.w == nil && !k.inKernel {
 		return k.l.mech.try(ctx, k.l, wait)
 	}
-	return m.tryKept(k.l, &k.kept)
+	return m.tryKept(k.l, &k.kept, k.inKernel)
 }
 
 // arm starts watching after the first busy attempt. It reports whether the
 // caller should try again before it waits: the lock may have been released
 // between the attempt and the start of the watch, and that release raised
 // no event the watch could see.
-func (k *wakeup) arm() bool {
+//
+// An os or ofd lock on a local filesystem that ctx can never cancel (no
+// deadline, no cancellation) is not watched: the attempts wait for it in
+// the kernel (flock without LOCK_NB, F_OFD_SETLKW), which queues the
+// waiter and hands it the lock when it is released or its holder dies.
+// A wait in the kernel cannot be interrupted — the runtime restarts the
+// call after a signal, and closing the descriptor does not end it — so a
+// wait that may have to end early watches and polls instead. Nor on a
+// network filesystem, whose client may poll for a blocked lock (NFS
+// every 30 s when the server's callback does not reach it).
+func (k *wakeup) arm(ctx context.Context) bool {
 	if k.armed {
-		return false
+		return k.inKernel
 	}
 	k.armed = true
 	if k.l.cfg.polling || k.l.cfg.fs != (fsys.OS{}) {
 		return false
+	}
+	if m, ok := k.l.mech.(osMechanism); ok && ctx.Done() == nil {
+		if _, ok := m.locker.(kernelWaiter); ok && eventsSeeAll(filepath.Dir(k.l.path)) {
+			k.inKernel = true
+			return true
+		}
 	}
 	w, err := notify.New()
 	if err != nil {

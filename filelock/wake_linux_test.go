@@ -5,6 +5,7 @@ package filelock
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,10 +14,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/lockstress/lockstress/internal/notify"
+	"golang.org/x/sys/unix"
 
 	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/notify"
 )
 
 func init() {
@@ -220,4 +221,61 @@ func TestFairDeathAheadIsAnEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOSWaitsInKernel: an os or ofd waiter whose wait cannot be cancelled
+// waits in the kernel (a thread of this process is in flock or in fcntl
+// F_OFD_SETLKW on the lock) and is handed the lock at the release, though
+// its clock never moves, so no poll could have found it free.
+func TestOSWaitsInKernel(t *testing.T) {
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			release := startReleasingHolder(t, s, path)
+			l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
+			require.NoError(t, err)
+			done := make(chan error, 1)
+			go func() { done <- l.Lock() }()
+			waitForLockSyscall(t, s)
+			release()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the waiter was not handed the lock")
+			}
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// waitForLockSyscall waits until a thread of this process is in the
+// system call that waits for a lock of strategy s.
+func waitForLockSyscall(t *testing.T, s Strategy) {
+	t.Helper()
+	want := fmt.Sprintf("%d ", unix.SYS_FLOCK)
+	if s == OFD {
+		want = fmt.Sprintf("%d 0x", unix.SYS_FCNTL)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, err := os.ReadDir("/proc/self/task")
+		require.NoError(t, err)
+		for _, task := range tasks {
+			b, err := os.ReadFile(filepath.Join("/proc/self/task", task.Name(), "syscall"))
+			if err != nil {
+				continue // the thread ended
+			}
+			f := strings.Fields(string(b))
+			if !strings.HasPrefix(string(b), want) || len(f) < 3 {
+				continue
+			}
+			if s == OFD && f[2] != fmt.Sprintf("%#x", unix.F_OFD_SETLKW) {
+				continue
+			}
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no thread waits for the lock in the kernel")
 }
