@@ -114,7 +114,8 @@ func (k *wakeup) try(ctx context.Context, wait bool) (held, error) {
 // call after a signal, and closing the descriptor does not end it — so a
 // wait that may have to end early watches and polls instead. Nor on a
 // network filesystem, whose client may poll for a blocked lock (NFS
-// every 30 s when the server's callback does not reach it).
+// every 30 s when the server's callback does not reach it). For a wait in
+// the kernel arm always reports true: the next attempt is itself the wait.
 func (k *wakeup) arm(ctx context.Context) bool {
 	if k.armed {
 		return k.inKernel
