@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -182,46 +183,29 @@ func benchHandoff(b *testing.B, s Strategy, mode string) {
 		env = append(env, "FILELOCK_TEST_FAIR=1")
 		opts = append(opts, WithFair())
 	}
-	cmd := childCommand(b, "handoffWaiter", env...)
-	in, err := cmd.StdinPipe()
-	must(b, err)
-	out, err := cmd.StdoutPipe()
-	must(b, err)
-	cmd.Stderr = os.Stderr
-	must(b, cmd.Start())
-	defer func() {
-		in.Close()
-		must(b, cmd.Wait())
-		if !s.fileBased() {
-			unix.Unlink(path)
-		}
-	}()
 	l, err := New(path, opts...)
 	must(b, err)
-	var lat []time.Duration
-	for b.Loop() {
-		must(b, l.Lock())
-		_, err := in.Write([]byte{1})
-		must(b, err)
-		b.StopTimer()
-		// Let the waiter find the lock held and go to sleep; its first
-		// poll (polling) is due after 1ms, its second after 2ms.
-		time.Sleep(10 * time.Millisecond)
-		b.StartTimer()
-		released := monotonicNow()
-		must(b, l.Unlock())
-		var at int64
-		must(b, binary.Read(out, binary.LittleEndian, &at))
-		lat = append(lat, time.Duration(at-released))
+	measureHandoffs(b, childCommand(b, "handoffWaiter", env...), func() (func() error, error) {
+		return l.Unlock, l.Lock()
+	})
+	if !s.fileBased() {
+		unix.Unlink(path)
 	}
-	reportHandoffs(b, lat)
 }
 
 // benchRawHandoff is benchHandoff for the raw baselines: lock takes the
 // lock with bare system calls and returns its release.
 func benchRawHandoff(b *testing.B, role string, lock func(path string) (func() error, error)) {
 	path := filepath.Join(benchDir(b), "handoff.lock")
-	cmd := childCommand(b, role, "FILELOCK_TEST_LOCK="+path)
+	measureHandoffs(b, childCommand(b, role, "FILELOCK_TEST_LOCK="+path), func() (func() error, error) { return lock(path) })
+	unix.Unlink(path)
+}
+
+// measureHandoffs starts cmd, a waiter that answers each byte it reads
+// with the time it acquired the lock, and in each round takes the lock
+// with lock, lets the waiter start waiting, releases it and records the
+// time until the waiter had it.
+func measureHandoffs(b *testing.B, cmd *exec.Cmd, lock func() (release func() error, err error)) {
 	in, err := cmd.StdinPipe()
 	must(b, err)
 	out, err := cmd.StdoutPipe()
@@ -231,16 +215,17 @@ func benchRawHandoff(b *testing.B, role string, lock func(path string) (func() e
 	defer func() {
 		in.Close()
 		must(b, cmd.Wait())
-		unix.Unlink(path)
 	}()
 	var lat []time.Duration
 	for b.Loop() {
-		release, err := lock(path)
+		release, err := lock()
 		must(b, err)
 		_, err = in.Write([]byte{1})
 		must(b, err)
 		b.StopTimer()
-		time.Sleep(10 * time.Millisecond) // as long as the waiters sleep above
+		// Let the waiter find the lock held and go to sleep; its first
+		// poll (polling) is due after 1ms, its second after 2ms.
+		time.Sleep(10 * time.Millisecond)
 		b.StartTimer()
 		released := monotonicNow()
 		must(b, release())
