@@ -60,6 +60,16 @@ type Config struct {
 	// broken strategies ignore both.
 	Fair, Polling bool
 
+	// NoDeadline makes the workers of the os and ofd strategies wait
+	// without a deadline (filelock's Lock rather than LockContext with the
+	// run's end), as a program that waits as long as it takes: on Linux,
+	// on a local filesystem, they then wait in the kernel's own queue. The
+	// end of the run then waits for each such waiter to take the lock once
+	// (it is released at once and not counted). The other strategies wait
+	// the same way with or without a deadline and keep the run's. Not with
+	// Timeout or faults, whose waits must be bounded.
+	NoDeadline bool
+
 	// Seed seeds the hold and think times and the choice of fault
 	// targets. Nonces are always random.
 	Seed uint64
@@ -178,6 +188,9 @@ func (c Config) withDefaults() (Config, error) {
 		if check.bad {
 			return c, invalid(check.field, "%s, got %v", check.want, check.got)
 		}
+	}
+	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
+		return c, invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")
 	}
 	if c.faults() && c.Timeout == 0 {
 		c.Timeout = DefaultFaultTimeout

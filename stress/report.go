@@ -131,6 +131,8 @@ type ReportConfig struct {
 	StaleAfterNs int64 `json:"stale_after_ns"`
 	Fair         bool  `json:"fair"`
 	Polling      bool  `json:"polling"`
+	// NoDeadline is Config.NoDeadline, for the os and ofd strategies.
+	NoDeadline bool `json:"no_deadline"`
 	// LedgerReopen is true when the workers opened and closed the ledger
 	// in every critical section (network and unknown filesystems, shared
 	// runs) rather than keeping it open.
@@ -143,6 +145,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
 		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
+		NoDeadline: c.NoDeadline && c.Strategy.waitsInKernel(),
 	}
 	if c.Stop > 0 {
 		r.StopRate = c.StopRate

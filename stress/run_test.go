@@ -334,6 +334,8 @@ func TestConfigErrors(t *testing.T) {
 		{"negative duration", Config{Strategy: None, Duration: -time.Second}, "Duration", ""},
 		{"negative timeout", Config{Strategy: None, Timeout: -1}, "Timeout", ""},
 		{"negative kill rate", Config{Strategy: None, KillRate: -1}, "KillRate", ""},
+		{"no deadline with a timeout", Config{Strategy: None, NoDeadline: true, Timeout: time.Second}, "NoDeadline", ""},
+		{"no deadline with faults", Config{Strategy: None, NoDeadline: true, KillRate: 1}, "NoDeadline", ""},
 		{"stale-after below the minimum", Config{Strategy: None, StaleAfter: 500 * time.Millisecond}, "StaleAfter", ""},
 		{"join without run id", Config{Strategy: None, Join: true, Dir: t.TempDir()}, "RunID", ""},
 		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},
@@ -504,6 +506,27 @@ func TestNothingCountedAfterTheEnd(t *testing.T) {
 			}
 			if rep.Utilization > 1 {
 				t.Errorf("lock held %.3f of the run, more than all of it", rep.Utilization)
+			}
+		})
+	}
+}
+
+// TestNoDeadline: os and ofd workers that wait without a deadline (in the
+// kernel) pass, and the run ends although nothing cancels their waits; the
+// other strategies are not affected.
+func TestNoDeadline(t *testing.T) {
+	for _, name := range []string{"os", "ofd", "soft"} {
+		t.Run(name, func(t *testing.T) {
+			s := mustStrategy(t, name)
+			rep := runStress(t, Config{Strategy: s, Procs: 6, Duration: time.Second, Hold: Fixed(time.Millisecond), NoDeadline: true})
+			if rep.Violations != 0 || len(rep.Failures) != 0 {
+				t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
+			}
+			if rep.Acquisitions == 0 || len(rep.Fairness.Starved) == 6 {
+				t.Errorf("%d acquisitions, starved %v", rep.Acquisitions, rep.Fairness.Starved)
+			}
+			if want := name != "soft"; rep.Config.NoDeadline != want {
+				t.Errorf("report's no_deadline %v, want %v", rep.Config.NoDeadline, want)
 			}
 		})
 	}

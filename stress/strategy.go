@@ -43,6 +43,12 @@ const RacyWindow = 100 * time.Microsecond
 // exists.
 const racyPoll = 50 * time.Microsecond
 
+// waitsInKernel reports whether s is a strategy whose waits without a
+// deadline filelock makes in the kernel (os, ofd).
+func (s Strategy) waitsInKernel() bool {
+	return !s.broken && s.adapter == "" && (s.lock == filelock.OS || s.lock == filelock.OFD)
+}
+
 // Real returns the Strategy that tests filelock strategy s.
 func Real(s filelock.Strategy) Strategy { return Strategy{name: s.String(), lock: s} }
 

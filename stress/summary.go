@@ -41,6 +41,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if c.Polling {
 		ew.printf(", polling")
 	}
+	if c.NoDeadline {
+		ew.printf(", no deadline")
+	}
 	ew.printf("\n")
 	if len(r.Hosts) > 1 {
 		ew.printf("hosts:      %s\n", strings.Join(r.Hosts, ", "))

@@ -48,6 +48,7 @@ type workerSpec struct {
 	Strategy    Strategy `json:"strategy"`
 	Fair        bool     `json:"fair,omitempty"`
 	Polling     bool     `json:"polling,omitempty"`
+	NoDeadline  bool     `json:"no_deadline,omitempty"` // wait without the run's deadline
 	LockPath    string   `json:"lock"`
 	Region      string   `json:"region"`
 	Detectors   bool     `json:"detectors"`
@@ -268,6 +269,9 @@ func (w *worker) cycle(ctx context.Context) error {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if w.spec.Timeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, w.spec.Timeout)
+	}
+	if w.spec.NoDeadline {
+		actx = context.Background() // nothing to cancel: see Config.NoDeadline
 	}
 	start := monotime()
 	err := w.lock.LockContext(actx)
