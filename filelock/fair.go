@@ -435,9 +435,10 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		q.mu.Lock()
 		me := *q.mine
 		q.mu.Unlock()
-		// Right after an enqueue, the listing it made serves: a ticket
-		// made since with the same number is as early as this one (see
-		// below), and one made with a higher number is behind.
+		// Right after an enqueue, the listing it made serves: it misses
+		// only tickets made since by waiters that listed the queue before
+		// this one's ticket existed, as early as this one (see below),
+		// and tickets made later, which are behind.
 		var v queueView
 		if q.listed != nil {
 			v, q.listed = *q.listed, nil

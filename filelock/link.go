@@ -27,7 +27,8 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		host = host[:32]
 	}
 	claim := tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
-	id, _, err := createSoft(l, claim, data, false)
+	claimID, _, err := createSoft(l, claim, data, false)
+	id := claimID
 	if err != nil {
 		if errors.Is(err, errBusy) {
 			// A claim name is never reused; something odd is there.
@@ -39,7 +40,7 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	linked := lerr == nil
 	if !linked {
 		// Trust the link count, not link's answer.
-		if info, err := fsy.Lstat(claim); err == nil && info.ID == id && info.Nlink == 2 {
+		if info, err := fsy.Lstat(claim); err == nil && info.ID == claimID && info.Nlink == 2 {
 			linked = true
 		}
 	}
@@ -54,12 +55,16 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 			id = info.ID
 		}
 		var kept io.Closer
-		if keep {
-			// Without it, only the event of a death is lost; and a file
-			// that is not the one linked (replaced in between) is not
-			// kept, or its close would wake the waiters for nothing.
+		if keep && id == claimID {
+			// Kept only if it is exactly the file linked, the claim's own
+			// inode (as every link of a file is, where files are kept
+			// open): a holder that keeps its file checks ownership by
+			// identity alone (fileHeld.owned), so an identity taken from a
+			// path that another holder's file replaced in between must not
+			// become this holder's. Without it, only the event of a death
+			// is lost.
 			if f, err := fsys.OpenWriteOnly(path); err == nil {
-				if info, err := f.Stat(); err == nil && sameFile(info.ID, id) {
+				if info, err := f.Stat(); err == nil && info.ID == claimID {
 					kept = f
 				} else {
 					f.Close()

@@ -38,8 +38,8 @@ func WithFair() Option {
 // and tries again at once; the polling continues beside the watch, for the
 // changes no event reports, such as those made by another host of a
 // network filesystem. And an OS or OFD waiter that nothing can cancel (Lock
-// without WithTimeout, or a context that is never done) on a local
-// filesystem of Linux waits in the kernel instead, which cannot be
+// without WithTimeout, or a context whose Done is nil: no deadline, no
+// cancellation) on a local filesystem of Linux waits in the kernel instead, which cannot be
 // interrupted but hands it the lock at once. WithPolling is for comparing
 // these and for systems whose supply of inotify instances is short.
 func WithPolling() Option {

@@ -67,7 +67,7 @@ type Config struct {
 	// end of the run then waits for each such waiter to take the lock once
 	// (it is released at once and not counted). The other strategies wait
 	// the same way with or without a deadline and keep the run's. Not with
-	// Timeout or faults, whose waits must be bounded.
+	// Timeout or faults, whose waits must be bounded, nor with Polling.
 	NoDeadline bool
 
 	// Seed seeds the hold and think times and the choice of fault
@@ -191,6 +191,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
 		return c, invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")
+	}
+	if c.NoDeadline && c.Polling {
+		return c, invalid("NoDeadline", "is for waiting in the kernel, which Polling turns off")
 	}
 	if c.faults() && c.Timeout == 0 {
 		c.Timeout = DefaultFaultTimeout

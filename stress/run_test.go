@@ -336,6 +336,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative kill rate", Config{Strategy: None, KillRate: -1}, "KillRate", ""},
 		{"no deadline with a timeout", Config{Strategy: None, NoDeadline: true, Timeout: time.Second}, "NoDeadline", ""},
 		{"no deadline with faults", Config{Strategy: None, NoDeadline: true, KillRate: 1}, "NoDeadline", ""},
+		{"no deadline with polling", Config{Strategy: None, NoDeadline: true, Polling: true}, "NoDeadline", ""},
 		{"stale-after below the minimum", Config{Strategy: None, StaleAfter: 500 * time.Millisecond}, "StaleAfter", ""},
 		{"join without run id", Config{Strategy: None, Join: true, Dir: t.TempDir()}, "RunID", ""},
 		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},

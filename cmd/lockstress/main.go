@@ -101,7 +101,7 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
 	fset.BoolVar(&o.fair, "fair", false, "fair locks: the workers take turns in the order they began waiting\n(filelock.WithFair).\nExample: -fair")
 	fset.BoolVar(&o.polling, "poll", false, "waiters poll only, without event wake-ups (filelock.WithPolling), for comparison.\nExample: -poll")
-	fset.BoolVar(&o.noDeadline, "no-deadline", false, "os and ofd workers wait without a deadline (Lock, not LockContext), so on a local\nfilesystem of Linux they wait in the kernel; the end of the run waits for each to\ntake the lock once. Not with -timeout, -kill-rate or -stop.\nExample: -no-deadline -strategy os")
+	fset.BoolVar(&o.noDeadline, "no-deadline", false, "os and ofd workers wait without a deadline (Lock, not LockContext), so on a local\nfilesystem of Linux they wait in the kernel; the end of the run waits for each to\ntake the lock once. Not with -timeout, -kill-rate, -stop or -poll.\nExample: -no-deadline -strategy os")
 	fset.Float64Var(&o.killRate, "kill-rate", 0, "SIGKILL this many workers per second (on average) while they hold the lock,\nrestart them, and report how long the lock took to recover.\nExample: -kill-rate 2")
 	fset.DurationVar(&o.staleAfter, "stale-after", filelock.DefaultStaleAfter, "age after which a soft or link lock whose holder may be alive is broken\n(0 turns age-based breaking off; a dead holder on this host is broken at once).\nExample: -stale-after 2s")
 	fset.DurationVar(&o.stop, "stop", 0, "SIGSTOP a worker that holds the lock for this long, then resume it.\nExample: -stop 500ms")

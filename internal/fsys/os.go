@@ -31,8 +31,8 @@ func (OS) ReadDirNames(name string) ([]string, error) { return readDirNames(name
 
 // ScanDir calls fn with the name of every entry of the directory name but
 // "." and "..", in the directory's order. The name is valid only during
-// the call. On Linux it allocates nothing (ReadDirNames makes a string of
-// every name).
+// the call. On Linux it allocates only the copy of the directory's name for
+// the system call (ReadDirNames makes a string of every name).
 func (OS) ScanDir(name string, fn func(name []byte)) error { return scanDir(name, fn) }
 
 // CreateExcl creates name exclusively, never following a symbolic link.

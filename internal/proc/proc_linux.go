@@ -31,8 +31,9 @@ func pidNamespace() string {
 }
 
 // stat returns a process's state letter and start time (field 22 of
-// /proc/PID/stat, clock ticks since boot). It allocates nothing but the
-// file's name: a fair waiter checks the waiter ahead at every turn.
+// /proc/PID/stat, clock ticks since boot). It allocates only the file's
+// name and its copy for the system call: a fair waiter checks the waiter
+// ahead at every turn.
 func stat(pid int) (byte, uint64, error) {
 	bp := statBufs.Get().(*[]byte)
 	defer statBufs.Put(bp)
