@@ -10,6 +10,10 @@ import (
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
+// linkedHook, for tests, runs between a successful link and the look at
+// the lock path that follows it.
+var linkedHook func(path string)
+
 // createLink makes the lock file at path by the Link strategy: it writes
 // data into a claim file with a name no other process uses, links the claim
 // to path, and removes the claim's name. The lock is taken when link
@@ -19,7 +23,8 @@ import (
 // if something holds the path.
 //
 // With keep, the lock file is also opened for writing by path (the claim's
-// name is gone: an event of a removed name is not raised) and returned.
+// name is gone: an event of a removed name is not raised) and returned,
+// if it is the file linked.
 func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
 	fsy := l.cfg.fs
 	host := l.cfg.self.Host
@@ -27,8 +32,15 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		host = host[:32]
 	}
 	claim := tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
-	claimID, _, err := createSoft(l, claim, data, false)
+	// With keep, the claim stays open until the lock path has been opened,
+	// so that its inode cannot be freed and its number given to another
+	// file in between: that number is what tells the file linked from one
+	// that replaced it at the path.
+	claimID, claimFile, err := createSoft(l, claim, data, keep)
 	id := claimID
+	if claimFile != nil {
+		defer claimFile.Close() // after the removal of its name: no event
+	}
 	if err != nil {
 		if errors.Is(err, errBusy) {
 			// A claim name is never reused; something odd is there.
@@ -47,6 +59,9 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	// If the claim name cannot be removed it stays behind as debris, to
 	// be swept later; a lock that was linked is held all the same.
 	rerr := fsy.Remove(claim)
+	if linked && linkedHook != nil {
+		linkedHook(path)
+	}
 	if linked {
 		// The holder's identity is that of the lock path, not of the
 		// claim: on FUSE filesystems such as sshfs each path has an inode
@@ -55,14 +70,14 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 			id = info.ID
 		}
 		var kept io.Closer
-		if keep && id == claimID {
+		if claimFile != nil && id == claimID {
 			// Kept only if it is exactly the file linked, the claim's own
 			// inode (as every link of a file is, where files are kept
-			// open): a holder that keeps its file checks ownership by
-			// identity alone (fileHeld.owned), so an identity taken from a
-			// path that another holder's file replaced in between must not
-			// become this holder's. Without it, only the event of a death
-			// is lost.
+			// open), held open since its creation: a holder that keeps
+			// its file checks ownership by identity alone
+			// (fileHeld.owned), so a file that replaced its own at the
+			// path in between must not become its own. Without it, only
+			// the event of a death is lost.
 			if f, err := fsys.OpenWriteOnly(path); err == nil {
 				if info, err := f.Stat(); err == nil && info.ID == claimID {
 					kept = f

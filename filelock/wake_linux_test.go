@@ -279,3 +279,27 @@ func waitForLockSyscall(t *testing.T, s Strategy) {
 	}
 	t.Fatal("no thread waits for the lock in the kernel")
 }
+
+// TestLinkKeepsOnlyItsOwnFile: if the lock path names another file by the
+// time a link holder looks at it after linking (a holder stopped past the
+// stale-after age in between, or a lock file removed by hand), the holder
+// neither keeps that file open nor takes it for its own: its release
+// removes nothing and reports ErrLockLost.
+func TestLinkKeepsOnlyItsOwnFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	other := []byte("another holder's lock file\n")
+	linkedHook = func(p string) {
+		require.NoError(t, os.Remove(p))
+		require.NoError(t, os.WriteFile(p, other, 0o644))
+	}
+	defer func() { linkedHook = nil }()
+	l, err := New(path, WithStrategy(Link))
+	require.NoError(t, err)
+	require.True(t, l.keepsOpen(), "a filesystem where holders keep their files open")
+	require.NoError(t, l.Lock())
+	linkedHook = nil
+	require.ErrorIs(t, l.Unlock(), ErrLockLost)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err, "the other holder's file was removed")
+	require.Equal(t, other, got)
+}
