@@ -100,21 +100,6 @@ func parseTicketName[T string | []byte](name T) (uint64, bool) {
 	return n, true
 }
 
-// parseTicket decodes a ticket's name; other names are not tickets.
-func parseTicket(name string) (ticket, bool) {
-	n, ok := parseTicketName(name)
-	if !ok {
-		return ticket{}, false
-	}
-	return ticket{num: n, name: name}, true
-}
-
-// dirScanner is a filesystem that lists a directory without making a
-// string of every name (fsys.OS).
-type dirScanner interface {
-	ScanDir(dir string, fn func(name []byte)) error
-}
-
 // queue is the fair queue of one acquisition.
 type queue struct {
 	l   *Lock
@@ -204,17 +189,7 @@ func (q *queue) path(t ticket) string { return filepath.Join(q.dir, t.name) }
 // scan calls fn with the name of every entry of the queue directory. A
 // queue that does not exist is empty.
 func (q *queue) scan(fn func(name []byte)) error {
-	var err error
-	if s, ok := q.fs.(dirScanner); ok {
-		err = s.ScanDir(q.dir, fn)
-	} else {
-		var names []string
-		names, err = q.fs.ReadDirNames(q.dir)
-		for _, n := range names {
-			fn([]byte(n))
-		}
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := fsys.ScanDir(q.fs, q.dir, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
 	return nil

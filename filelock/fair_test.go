@@ -49,6 +49,15 @@ func errorsJoin(a, b error) error {
 	return b
 }
 
+// parseTicket decodes a ticket's name; other names are not tickets.
+func parseTicket(name string) (ticket, bool) {
+	n, ok := parseTicketName(name)
+	if !ok {
+		return ticket{}, false
+	}
+	return ticket{num: n, name: name}, true
+}
+
 func TestParseTicket(t *testing.T) {
 	token := "9f86d081884c7d659a2feaa0c55ad015"
 	for _, tc := range []struct {

@@ -124,8 +124,11 @@ func (k *wakeup) arm(ctx context.Context) bool {
 	if k.l.cfg.polling || k.l.cfg.fs != (fsys.OS{}) {
 		return false
 	}
+	// A local filesystem of Linux, whose every change raises an event
+	// (looked at once per handle: see keepsOpen).
+	k.seesAll = k.l.keepsOpen()
 	if m, ok := k.l.mech.(osMechanism); ok && ctx.Done() == nil {
-		if _, ok := m.locker.(kernelWaiter); ok && eventsSeeAll(filepath.Dir(k.l.path)) {
+		if _, ok := m.locker.(kernelWaiter); ok && k.seesAll {
 			k.inKernel = true
 			return true
 		}
@@ -146,7 +149,6 @@ func (k *wakeup) arm(ctx context.Context) bool {
 		return errors.Is(err, fs.ErrNotExist)
 	}
 	k.w = w
-	k.seesAll = eventsSeeAll(filepath.Dir(k.l.path))
 	return true
 }
 

@@ -74,6 +74,28 @@ type FS interface {
 	ReadDirNames(name string) ([]string, error)
 }
 
+// ScanDir calls fn with the name of every entry of the directory name of
+// fsys but "." and "..", in no particular order; the name is valid only
+// during the call. Where fsys can (OS on Linux), no string is made of the
+// names.
+func ScanDir(fsys FS, name string, fn func(name []byte)) error {
+	if s, ok := fsys.(interface {
+		ScanDir(name string, fn func(name []byte)) error
+	}); ok {
+		return s.ScanDir(name, fn)
+	}
+	names, err := fsys.ReadDirNames(name)
+	eachName(names, fn)
+	return err
+}
+
+// eachName calls fn with each of names.
+func eachName(names []string, fn func(name []byte)) {
+	for _, n := range names {
+		fn([]byte(n))
+	}
+}
+
 // ErrNotRegular is returned by ReadAll for anything but a regular file.
 var ErrNotRegular = errors.New("not a regular file")
 
