@@ -195,6 +195,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.NoDeadline && c.Polling {
 		return c, invalid("NoDeadline", "is for waiting in the kernel, which Polling turns off")
 	}
+	// It changes nothing for the other strategies, and says so.
+	c.NoDeadline = c.NoDeadline && c.Strategy.waitsInKernel()
 	if c.faults() && c.Timeout == 0 {
 		c.Timeout = DefaultFaultTimeout
 	}

@@ -145,7 +145,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
 		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
-		NoDeadline: c.NoDeadline && c.Strategy.waitsInKernel(),
+		NoDeadline: c.NoDeadline,
 	}
 	if c.Stop > 0 {
 		r.StopRate = c.StopRate

@@ -194,7 +194,8 @@ func (w *Watcher) relevant(b []byte) bool {
 // the descriptor in the background: it does not wait for the reading
 // goroutine, nor for the removal of the watch and the kernel's release of
 // the inotify instance, since a waiter closes its watcher on the way to the
-// lock it has just taken. Wait, or Settle, waits for the release. Close after the first returns os.ErrClosed.
+// lock it has just taken. Wait, or Settle, waits for the release. Close
+// after the first returns os.ErrClosed.
 func (w *Watcher) Close() error {
 	w.mu.Lock()
 	if w.closing {
