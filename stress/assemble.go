@@ -33,6 +33,9 @@ type hostData struct {
 	Stops       []StopEvent           `json:"stops"`
 	Failures    []Failure             `json:"failures"`
 	WorkerCPUNs int64                 `json:"worker_cpu_ns"`
+	// WarmupAcquisitions counts the acquisitions of the warm-up
+	// (Config.Warmup); ElapsedNs is the time after it.
+	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
 
 	logDir string // the directory of the workers' logs
 }
@@ -41,7 +44,7 @@ type hostData struct {
 func (r *runner) collect() (*hostData, error) {
 	hd := &hostData{
 		Host: r.cfg.Host, RunID: r.runID, Strategy: r.cfg.Strategy, Config: reportConfig(r.cfg, r.reopenLedger && !r.cfg.DetectorsOff),
-		Filesystem: r.fs, Started: r.started.Round(0).UTC(), ElapsedNs: r.end - r.origin, Interrupted: r.interrupted,
+		Filesystem: r.fs, Started: r.started.Round(0).UTC(), ElapsedNs: max(r.end-r.from, 0), Interrupted: r.interrupted,
 		OriginNs: r.origin, Errors: map[string]ErrorCount{}, Failures: []Failure{},
 		Kills: r.kills, Stops: r.stops, logDir: r.logDir,
 	}
@@ -55,6 +58,7 @@ func (r *runner) collect() (*hostData, error) {
 			Name: wr.name, Acquisitions: slot.acquisitions.Load(), Incarnations: len(procs), HoldNs: slot.holdNanos.Load(),
 		})
 		occupancy += slot.occupied.Load()
+		hd.WarmupAcquisitions += slot.warmupAcquisitions.Load()
 		for _, p := range procs {
 			if killed, _ := p.wasKilled(); killed {
 				continue // killed on purpose: no result expected
@@ -143,6 +147,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Interrupted = rep.Interrupted || h.Interrupted
 		rep.Workers = append(rep.Workers, h.Workers...)
 		rep.WorkerCPUNs += h.WorkerCPUNs
+		rep.WarmupAcquisitions += h.WarmupAcquisitions
 		for _, w := range h.Workers {
 			rep.Acquisitions += w.Acquisitions
 			holdNs += w.HoldNs
@@ -192,7 +197,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		if err := verifyLogs(rep, hosts, maxExamples); err != nil {
 			return nil, err
 		}
-		rep.Detectors.Occupancy = detectorReport(rep.Acquisitions, occupancy)
+		rep.Detectors.Occupancy = detectorReport(rep.Acquisitions+rep.WarmupAcquisitions, occupancy)
 	} else {
 		empty := detect.NewTally(0)
 		rep.Detectors.Ledger = detectorReport(0, empty)

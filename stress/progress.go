@@ -37,7 +37,7 @@ func (r *runner) progress(ctx context.Context, done <-chan struct{}) {
 		}
 		now := monotime()
 		acq, occupied, flagged := r.reg.totals()
-		rate := float64(acq-last) / time.Duration(now-lastAt).Seconds()
+		rate := float64(acq-last) / time.Duration(now-max(lastAt, r.from)).Seconds()
 		last, lastAt = acq, now
 		elapsed := time.Duration(now - r.origin).Round(time.Second)
 		left := time.Duration(r.deadline - now).Round(time.Second)
@@ -46,6 +46,10 @@ func (r *runner) progress(ctx context.Context, done <-chan struct{}) {
 		r.mu.Unlock()
 		line := fmt.Sprintf("%v elapsed, %v left: %d acquisitions, %.0f/s; violations so far: occupancy %d, ledger %d",
 			elapsed, max(left, 0), acq, rate, occupied, flagged)
+		if now < r.from {
+			line = fmt.Sprintf("warm-up, %v left; violations so far: occupancy %d, ledger %d",
+				time.Duration(r.from-now).Round(time.Second), occupied, flagged)
+		}
 		if kills > 0 {
 			line += fmt.Sprintf("; %d kills", kills)
 		}

@@ -77,11 +77,16 @@ type Report struct {
 	Config     ReportConfig `json:"config"`
 	Filesystem Filesystem   `json:"filesystem"`
 	Started    time.Time    `json:"started"`
-	// ElapsedNs is the measured time from the start barrier to the end.
+	// ElapsedNs is the measured time: from the start barrier, or from the
+	// end of the warm-up if there was one, to the end.
 	ElapsedNs   int64 `json:"elapsed_ns"`
 	Interrupted bool  `json:"interrupted"`
 
-	Acquisitions int64 `json:"acquisitions"`
+	// Acquisitions counts those of the measured run, WarmupAcquisitions
+	// those of the warm-up (see Config.Warmup), which the detectors check
+	// but no figure counts.
+	Acquisitions       int64 `json:"acquisitions"`
+	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
 	// Throughput is acquisitions per second of elapsed time.
 	Throughput float64 `json:"throughput_per_s"`
 	// Utilization is the total time spent in critical sections divided by
@@ -95,7 +100,8 @@ type Report struct {
 	// logs (zero with the detectors off).
 	HandoffLatency Latency `json:"handoff_latency"`
 	// WorkerCPUNs is the CPU time (user and system) the worker processes
-	// used from the start barrier to the end of their loops, incarnations
+	// used in the measured run (from the start barrier or the end of the
+	// warm-up to the end of their loops), incarnations
 	// killed on purpose left out; WorkerCPUShare is that divided by the
 	// elapsed time, in cores.
 	WorkerCPUNs    int64                 `json:"worker_cpu_ns"`
@@ -118,6 +124,7 @@ func (r *Report) ExitCode() int { return ExitCode(r) }
 type ReportConfig struct {
 	Procs      int     `json:"procs"`
 	DurationNs int64   `json:"duration_ns"`
+	WarmupNs   int64   `json:"warmup_ns"`
 	Hold       string  `json:"hold"`
 	Think      string  `json:"think"`
 	TimeoutNs  int64   `json:"timeout_ns"`
@@ -142,7 +149,7 @@ type ReportConfig struct {
 func reportConfig(c Config, reopen bool) ReportConfig {
 	r := ReportConfig{
 		LedgerReopen: reopen,
-		Procs:        c.Procs, DurationNs: int64(c.Duration), Hold: c.Hold.String(), Think: c.Think.String(),
+		Procs:        c.Procs, DurationNs: int64(c.Duration), WarmupNs: int64(c.Warmup), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
 		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
 		NoDeadline: c.NoDeadline,

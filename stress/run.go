@@ -26,7 +26,8 @@ const (
 //
 // It makes the run directory, starts Config.Procs worker processes that
 // all begin together at a barrier, lets them acquire and release the lock
-// until Config.Duration has passed, injects the configured faults, and
+// until Config.Warmup and then Config.Duration have passed, injects the
+// configured faults, and
 // waits for them (killing any that hang). Then it merges their results,
 // runs the verifiers and removes everything it made (except, with Join,
 // the shared run directory).
@@ -89,6 +90,7 @@ type runner struct {
 	workers []*workerRun
 
 	origin   int64 // CLOCK_MONOTONIC at the barrier
+	from     int64 // the end of the warm-up: the measured run begins
 	deadline int64
 	end      int64
 	started  time.Time
@@ -252,16 +254,18 @@ func (r *runner) spawn(ctx context.Context) error {
 	}
 	r.started = time.Now()
 	r.origin = monotime()
-	r.deadline = r.origin + int64(r.cfg.Duration)
+	r.from = r.origin + int64(r.cfg.Warmup)
+	r.deadline = r.from + int64(r.cfg.Duration)
 	if !ready {
 		// Some worker died or never came: start none of them. The
 		// failures are reported like any others.
-		r.deadline = r.origin
+		r.from, r.deadline = r.origin, r.origin
 		hdr.stop.Store(1)
 		if ctx.Err() != nil {
 			r.setInterrupted()
 		}
 	}
+	hdr.measureFrom.Store(r.from)
 	hdr.deadline.Store(r.deadline)
 	return bw.Close()
 }
@@ -309,12 +313,16 @@ func (r *runner) supervise(ctx context.Context) {
 	}()
 
 	// Fault injection and progress stop at the deadline, or earlier if ctx
-	// is cancelled.
+	// is cancelled; faults begin after the warm-up.
 	endWall := r.started.Add(time.Duration(r.deadline - r.origin))
 	hctx, hcancel := context.WithDeadline(ctx, endWall)
 	var background sync.WaitGroup
-	if r.cfg.faults() && r.deadline > r.origin {
-		background.Go(func() { r.chaos(hctx) })
+	if r.cfg.faults() && r.deadline > r.from {
+		background.Go(func() {
+			if sleepUntil(hctx, r.started.Add(time.Duration(r.from-r.origin))) {
+				r.chaos(hctx)
+			}
+		})
 	}
 	if r.cfg.Progress != nil {
 		background.Go(func() { r.progress(hctx, allDone) })

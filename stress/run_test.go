@@ -333,6 +333,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative procs", Config{Strategy: None, Procs: -1}, "Procs", ""},
 		{"negative duration", Config{Strategy: None, Duration: -time.Second}, "Duration", ""},
 		{"negative timeout", Config{Strategy: None, Timeout: -1}, "Timeout", ""},
+		{"negative warm-up", Config{Strategy: None, Warmup: -time.Second}, "Warmup", ""},
 		{"negative kill rate", Config{Strategy: None, KillRate: -1}, "KillRate", ""},
 		{"no deadline with a timeout", Config{Strategy: None, NoDeadline: true, Timeout: time.Second}, "NoDeadline", ""},
 		{"no deadline with faults", Config{Strategy: None, NoDeadline: true, KillRate: 1}, "NoDeadline", ""},
@@ -509,6 +510,82 @@ func TestNothingCountedAfterTheEnd(t *testing.T) {
 				t.Errorf("lock held %.3f of the run, more than all of it", rep.Utilization)
 			}
 		})
+	}
+}
+
+// TestWarmupIsLeftOut: the acquisitions of the warm-up are checked by
+// every detector but counted in no figure, and the figures cover exactly
+// the measured run.
+func TestWarmupIsLeftOut(t *testing.T) {
+	const dur = 400 * time.Millisecond
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 4, Warmup: 300 * time.Millisecond, Duration: dur, Hold: Fixed(time.Millisecond), Fair: true})
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
+	}
+	if rep.Acquisitions == 0 || rep.WarmupAcquisitions == 0 {
+		t.Fatalf("%d acquisitions measured, %d in the warm-up: want some of each", rep.Acquisitions, rep.WarmupAcquisitions)
+	}
+	all := rep.Acquisitions + rep.WarmupAcquisitions
+	d := rep.Detectors
+	if d.Ledger.Checked != all || d.Occupancy.Checked != all || d.Interval.Checked != all {
+		t.Errorf("detectors checked %d, %d, %d critical sections; want all %d", d.Ledger.Checked, d.Occupancy.Checked, d.Interval.Checked, all)
+	}
+	if rep.AcquireLatency.Count != rep.Acquisitions || rep.HoldTime.Count != rep.Acquisitions {
+		t.Errorf("%d latencies and %d holds recorded for %d measured acquisitions", rep.AcquireLatency.Count, rep.HoldTime.Count, rep.Acquisitions)
+	}
+	// Every measured acquisition follows another: the first ones follow
+	// the warm-up's last.
+	if h := rep.Fairness.Handoffs; h == nil {
+		t.Error("no handoffs counted")
+	} else if *h != rep.Acquisitions {
+		t.Errorf("%d handoffs, want one into each of the %d measured acquisitions", *h, rep.Acquisitions)
+	}
+	if rep.ElapsedNs != int64(dur) {
+		t.Errorf("measured %v, want the duration %v", time.Duration(rep.ElapsedNs), dur)
+	}
+	if rep.Config.WarmupNs != int64(300*time.Millisecond) {
+		t.Errorf("report's warmup_ns %d", rep.Config.WarmupNs)
+	}
+	var sum int64
+	for _, w := range rep.Workers {
+		sum += w.Acquisitions
+	}
+	if sum != rep.Acquisitions {
+		t.Errorf("workers' acquisitions add up to %d, the run's are %d", sum, rep.Acquisitions)
+	}
+}
+
+// TestWarmupHoldCountsFromItsEnd: a hold taken in the warm-up that lasts
+// the whole run holds the lock for all of the measured run, and no more;
+// the acquisition itself is not counted.
+func TestWarmupHoldCountsFromItsEnd(t *testing.T) {
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "soft"), Procs: 2, Warmup: 300 * time.Millisecond, Duration: 300 * time.Millisecond, Hold: Fixed(time.Hour)})
+	if rep.Violations != 0 || len(rep.Failures) != 0 {
+		t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
+	}
+	if rep.Acquisitions != 0 || rep.WarmupAcquisitions != 1 {
+		t.Errorf("%d acquisitions measured, %d in the warm-up; want 0 and 1", rep.Acquisitions, rep.WarmupAcquisitions)
+	}
+	if rep.Utilization < 0.99 || rep.Utilization > 1 {
+		t.Errorf("lock held %.3f of the measured run, want all of it (1)", rep.Utilization)
+	}
+}
+
+// TestFaultsAfterWarmup: no fault is injected in the warm-up.
+func TestFaultsAfterWarmup(t *testing.T) {
+	const warmup = 400 * time.Millisecond
+	rep := runStress(t, Config{Strategy: mustStrategy(t, "ofd"), Procs: 4, Warmup: warmup, Duration: 600 * time.Millisecond,
+		Hold: Fixed(2 * time.Millisecond), KillRate: 20})
+	if rep.Violations != 0 {
+		t.Fatalf("%d violations", rep.Violations)
+	}
+	if rep.Faults.Kills == 0 {
+		t.Fatal("no kill at 20 a second: nothing shown")
+	}
+	for _, k := range rep.Faults.KillEvents {
+		if k.AtNs < int64(warmup) {
+			t.Errorf("%s killed %v after the start, in the warm-up", k.Worker, time.Duration(k.AtNs))
+		}
 	}
 }
 

@@ -20,9 +20,11 @@ type regionHeader struct {
 	slots atomic.Int64
 	// occupancy is the number of workers inside the critical section.
 	occupancy atomic.Int64
-	// deadline is the CLOCK_MONOTONIC time at which workers stop; the
-	// parent sets it just before it opens the barrier.
-	deadline atomic.Int64
+	// measureFrom is the CLOCK_MONOTONIC time at which the warm-up ends
+	// and the measured run begins; deadline the time at which workers
+	// stop. The parent sets both just before it opens the barrier.
+	measureFrom atomic.Int64
+	deadline    atomic.Int64
 	// stop, when non-zero, tells workers to stop at once.
 	stop atomic.Int64
 	// ready counts workers that are set up and waiting at the barrier.
@@ -38,7 +40,7 @@ type regionHeader struct {
 	// live count. killedNext is the number of nonces ever noted.
 	killed     [killedRing]atomic.Uint64
 	killedNext atomic.Int64
-	_          [56]byte
+	_          [48]byte
 }
 
 const killedRing = 16
@@ -56,9 +58,11 @@ type regionSlot struct {
 	seq atomic.Uint64
 	// acquiredAt is the CLOCK_MONOTONIC time of the current acquisition.
 	acquiredAt atomic.Int64
-	// acquisitions and holdNanos count across all incarnations.
-	acquisitions atomic.Int64
-	holdNanos    atomic.Int64
+	// acquisitions and holdNanos count across all incarnations, in the
+	// measured run; warmupAcquisitions counts those of the warm-up.
+	acquisitions       atomic.Int64
+	holdNanos          atomic.Int64
+	warmupAcquisitions atomic.Int64
 	// occupied counts occupancy violations this worker saw; ledgerFlags
 	// ledger entries it flagged (a provisional count of ledger
 	// violations: a takeover after a kill is flagged too).
@@ -66,7 +70,7 @@ type regionSlot struct {
 	ledgerFlags atomic.Int64
 	// pid is the process ID of the worker's current incarnation.
 	pid atomic.Int64
-	_   [56]byte
+	_   [48]byte
 }
 
 const (

@@ -27,8 +27,11 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if !c.Detectors {
 		detectors = "off"
 	}
-	ew.printf("lockstress: strategy %s, %d procs, %v, hold %s, think %s, timeout %s, seed %d, detectors %s",
-		r.Strategy, c.Procs, time.Duration(c.DurationNs), c.Hold, c.Think, timeout, c.Seed, detectors)
+	ew.printf("lockstress: strategy %s, %d procs, %v", r.Strategy, c.Procs, time.Duration(c.DurationNs))
+	if c.WarmupNs > 0 {
+		ew.printf(" after a %v warm-up", time.Duration(c.WarmupNs))
+	}
+	ew.printf(", hold %s, think %s, timeout %s, seed %d, detectors %s", c.Hold, c.Think, timeout, c.Seed, detectors)
 	if c.KillRate > 0 {
 		ew.printf(", kill-rate %g/s", c.KillRate)
 	}
@@ -78,6 +81,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	elapsed := time.Duration(r.ElapsedNs)
 	ew.printf("  throughput   %d acquisitions in %v, %.0f/s; lock held %.1f%% of the time\n",
 		r.Acquisitions, elapsed.Round(time.Millisecond), r.Throughput, 100*r.Utilization)
+	if c.WarmupNs > 0 {
+		ew.printf("               (and %d in the warm-up, checked for violations, counted in no figure)\n", r.WarmupAcquisitions)
+	}
 	if r.Interrupted {
 		ew.printf("               (interrupted before the end)\n")
 	}

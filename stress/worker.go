@@ -162,9 +162,11 @@ type worker struct {
 	lastSeq uint64
 
 	rbuf, wbuf []byte
-	deadline   int64
+	// from is the end of the warm-up (see Config.Warmup), deadline the end
+	// of the run: CLOCK_MONOTONIC times.
+	from, deadline int64
 
-	cpuStart, cpu time.Duration // CPU time at the barrier, and used since
+	cpu time.Duration // CPU time used in the measured run
 }
 
 func newWorker(spec workerSpec) (*worker, error) {
@@ -230,9 +232,8 @@ func (w *worker) run() error {
 		_, _ = io.Copy(io.Discard, barrier) // returns at EOF: the parent closed its end
 		barrier.Close()
 	}
-	w.cpuStart = cpuTime()
-	defer func() { w.cpu = cpuTime() - w.cpuStart }()
-	w.deadline = hdr.deadline.Load()
+	w.from, w.deadline = hdr.measureFrom.Load(), hdr.deadline.Load()
+	defer w.meterCPU()()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
 	// Stop early when the parent says so. The watcher is waited for: it
 	// reads the region, which is unmapped when the worker closes.
@@ -260,6 +261,36 @@ func (w *worker) run() error {
 		}
 	}
 	return nil
+}
+
+// meterCPU measures the processor time this process uses from the end of
+// the warm-up (at once if it is over) until the returned function is
+// called, which stores it in w.cpu.
+func (w *worker) meterCPU() (stop func()) {
+	var mu sync.Mutex
+	var start time.Duration
+	started := false
+	begin := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		start, started = cpuTime(), true
+	}
+	var t *time.Timer
+	if wait := time.Duration(w.from - monotime()); wait > 0 {
+		t = time.AfterFunc(wait, begin)
+	} else {
+		begin()
+	}
+	return func() {
+		if t != nil {
+			t.Stop()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if started {
+			w.cpu = cpuTime() - start
+		}
+	}
 }
 
 // cycle makes one acquisition: acquire, critical section, release, think.
@@ -306,9 +337,16 @@ func (w *worker) cycle(ctx context.Context) error {
 		}
 		return nil
 	}
-	record(w.latency, acq-start)
-	w.acquired++
-	w.slot.acquisitions.Add(1)
+	// An acquisition whose wait began in the warm-up is left out of the
+	// figures; the detectors check it like any other.
+	measured := start >= w.from
+	if measured {
+		record(w.latency, acq-start)
+		w.acquired++
+		w.slot.acquisitions.Add(1)
+	} else {
+		w.slot.warmupAcquisitions.Add(1)
+	}
 	if hdr := w.reg.hdr; hdr.killPending.Load() != 0 {
 		hdr.recoveredAt.CompareAndSwap(0, acq)
 	}
@@ -322,17 +360,20 @@ func (w *worker) cycle(ctx context.Context) error {
 	if uerr != nil {
 		w.countError("release", uerr)
 	}
-	// The share of the run the lock was held counts no time past its end
-	// (a hold cut at the end overruns it by the sleep's lateness).
-	w.slot.holdNanos.Add(min(rel, w.deadline) - acq)
-	record(w.hold, rel-acq)
+	// The share of the run the lock was held counts no time outside it:
+	// none of the warm-up, and none past its end (a hold cut at the end
+	// overruns it by the sleep's lateness).
+	w.slot.holdNanos.Add(max(min(rel, w.deadline)-max(acq, w.from), 0))
+	if measured {
+		record(w.hold, rel-acq)
+	}
 	if err != nil {
 		// The ledger may still be held with this acquisition's nonce:
 		// log it as abandoned, so that the next holder's finding it held
 		// is not taken for a violation.
 		if w.log != nil && w.entry.Nonce == nonce {
 			w.entry.Flags |= detect.FlagDied
-			w.logEntry(acq, rel)
+			w.logEntry(acq, rel, measured)
 		}
 		return err
 	}
@@ -340,7 +381,7 @@ func (w *worker) cycle(ctx context.Context) error {
 		return uerr
 	}
 	if w.log != nil {
-		if err := w.logEntry(acq, rel); err != nil {
+		if err := w.logEntry(acq, rel, measured); err != nil {
 			return err
 		}
 	}
@@ -348,9 +389,13 @@ func (w *worker) cycle(ctx context.Context) error {
 	return nil
 }
 
-// logEntry logs the current acquisition.
-func (w *worker) logEntry(acq, rel int64) error {
+// logEntry logs the current acquisition; measured is false for one of the
+// warm-up.
+func (w *worker) logEntry(acq, rel int64, measured bool) error {
 	w.entry.Acquired, w.entry.Released = acq, rel
+	if !measured {
+		w.entry.Flags |= detect.FlagWarmup
+	}
 	w.logBuf = detect.AppendEntry(w.logBuf, w.entry)
 	if len(w.logBuf) >= logBatch*detect.EntrySize {
 		return w.flushLog()

@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type options struct {
 	procs       int
 	dur         time.Duration
+	warmup      time.Duration
 	dir         string
 	strategy    string
 	hold, think stress.Dist
@@ -84,7 +85,8 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset := flag.NewFlagSet("lockstress", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	fset.IntVar(&o.procs, "procs", stress.DefaultProcs(), fmt.Sprintf("number of worker processes (default 4 × CPUs: %d here).\nExample: -procs 64", stress.DefaultProcs()))
-	fset.DurationVar(&o.dur, "dur", stress.DefaultDuration, "how long the workers run.\nExample: -dur 60s")
+	fset.DurationVar(&o.dur, "dur", stress.DefaultDuration, "how long the workers run and are measured.\nExample: -dur 60s")
+	fset.DurationVar(&o.warmup, "warmup", 0, "let the workers run this long before -dur begins, leaving out of every figure\nthe start, when all begin at once; the warm-up is still checked for violations.\nExample: -warmup 1s")
 	dirHelp := "directory under test; the run makes its own subdirectory in it and removes it afterwards\n(default: a fresh temporary directory, removed afterwards).\nExample: -dir /mnt/nfs/scratch"
 	strategyHelp := "lock strategy: " + strategyList() + ";\n\"all\" runs every real strategy one after another; none and racy are broken on purpose\n(they prove that the detectors fire, and exit 1); exec:COMMAND drives a lock adapter\n(docs/lockstress.md).\nExample: -strategy all"
 	if sub == "worker" {
@@ -157,7 +159,7 @@ See docs/lockstress.md for the output, the JSON schema and the detectors.
 
 // flagArgs names the argument of each flag in the usage text.
 var flagArgs = map[string]string{
-	"procs": "N", "dur": "DURATION", "dir": "DIR", "strategy": "NAME", "hold": "DIST", "think": "DIST",
+	"procs": "N", "dur": "DURATION", "warmup": "DURATION", "dir": "DIR", "strategy": "NAME", "hold": "DIST", "think": "DIST",
 	"timeout": "DURATION", "seed": "N", "json": "FILE", "kill-rate": "RATE", "stop": "DURATION", "stale-after": "DURATION",
 	"stop-rate": "RATE", "grace": "DURATION", "examples": "N", "run-id": "ID", "host": "NAME",
 }
@@ -213,7 +215,7 @@ func usageError(stderr io.Writer, sub, format string, args ...any) int {
 
 // fieldFlags names the flag of each Config field.
 var fieldFlags = map[string]string{
-	"Procs": "-procs", "Duration": "-dur", "Dir": "-dir", "Strategy": "-strategy", "Timeout": "-timeout",
+	"Procs": "-procs", "Duration": "-dur", "Warmup": "-warmup", "Dir": "-dir", "Strategy": "-strategy", "Timeout": "-timeout",
 	"KillRate": "-kill-rate", "Stop": "-stop", "StopRate": "-stop-rate", "Grace": "-grace",
 	"MaxExamples": "-examples", "RunID": "-run-id", "Host": "-host",
 }
@@ -263,7 +265,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	var reports []*stress.Report
 	for i, s := range strategies {
 		cfg := stress.Config{
-			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Hold: o.hold, Think: o.think,
+			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Warmup: o.warmup, Hold: o.hold, Think: o.think,
 			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
 			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
 			Progress: stress.TerminalProgress(os.Stderr),

@@ -88,6 +88,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-procs", "-3"}, "-procs must be at least 1, got -3"},
 		{[]string{"-dur", "soon"}, `invalid value "soon" for flag -dur`},
 		{[]string{"-dur", "-1s"}, "-dur must be positive"},
+		{[]string{"-warmup", "-1s"}, "-warmup: must not be negative"},
 		{[]string{"-hold", "uniform:5ms-1ms"}, `invalid value "uniform:5ms-1ms" for flag -hold: bad duration or distribution "uniform:5ms-1ms": lower bound 5ms is above upper bound 1ms`},
 		{[]string{"-think", "gauss:1ms"}, `for flag -think: bad duration or distribution "gauss:1ms": unknown distribution "gauss"`},
 		{[]string{"-hold", "-1ms"}, "flag -hold"},

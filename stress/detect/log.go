@@ -33,7 +33,8 @@ type Entry struct {
 	Flags Flags
 }
 
-// Flags records what a worker saw in the ledger.
+// Flags records what a worker saw in the ledger, and whether the
+// acquisition was measured.
 type Flags uint32
 
 const (
@@ -54,6 +55,9 @@ const (
 	// inside the critical section. When it died the entry is written by
 	// its parent, which does not know when: its Released is its Acquired.
 	FlagDied
+	// FlagWarmup: the acquisition's wait began in the warm-up of the run.
+	// It is checked like any other, but no handoff into it is counted.
+	FlagWarmup
 )
 
 // EntrySize is the size of an encoded Entry.

@@ -28,8 +28,9 @@ type LedgerResult struct {
 	// had been killed, or had died, inside the critical section: the
 	// expected state after a kill, not a violation.
 	Takeovers int64 `json:"takeovers"`
-	// Handoffs counts pairs of consecutive sequence numbers; Retakes
-	// those whose two acquisitions were made by the same worker.
+	// Handoffs counts pairs of consecutive sequence numbers, the second
+	// not made in a warm-up (FlagWarmup); Retakes those whose two
+	// acquisitions were made by the same worker.
 	Handoffs int64 `json:"handoffs"`
 	Retakes  int64 `json:"retakes"`
 	// HandoffNs holds, for each handoff between two workers of one host,
@@ -128,7 +129,7 @@ func VerifyLedger(logs []Log, origins map[string]int64, maxExamples int) (*Ledge
 			add(KindDuplicate, func() string {
 				return fmt.Sprintf("sequence number %d was written by two acquisitions (nonces %016x and %016x)", e.Seq, other, e.Nonce)
 			}, prev.log.Header.Name())
-		} else if prev != nil && e.Seq == prevSeq+1 {
+		} else if prev != nil && e.Seq == prevSeq+1 && e.Flags&FlagWarmup == 0 {
 			res.Handoffs++
 			sameHost := prev.log.Header.Host == c.log.Header.Host
 			if sameHost && prev.log.Header.Owner == c.log.Header.Owner {
