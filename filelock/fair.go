@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +70,8 @@ const ticketNumberDigits = 20
 
 type ticket struct {
 	num  uint64
-	name string
+	name string // its name in the queue directory
+	path string // its path, which ends with name
 }
 
 func (t ticket) compare(u ticket) int {
@@ -121,7 +123,7 @@ type queue struct {
 }
 
 func newQueue(l *Lock) *queue {
-	return &queue{l: l, fs: l.cfg.fs, dir: l.path + queueSuffix}
+	return &queue{l: l, fs: l.cfg.fs, dir: filepath.Clean(l.path + queueSuffix)}
 }
 
 // acquireInTurn takes the file lock, in turn if the handle is fair.
@@ -184,7 +186,31 @@ func (f *fairHeld) release() error {
 	return err
 }
 
-func (q *queue) path(t ticket) string { return filepath.Join(q.dir, t.name) }
+// ticket returns the ticket of the queue named name, number num. Its name
+// is the end of its path, one string: a waiter makes the tickets it looks
+// at, at every turn.
+func (q *queue) ticket(num uint64, name []byte) ticket {
+	var b strings.Builder
+	b.Grow(len(q.dir) + 1 + len(name))
+	b.WriteString(q.dir)
+	b.WriteByte(filepath.Separator)
+	b.Write(name)
+	p := b.String()
+	return ticket{num: num, name: p[len(p)-len(name):], path: p}
+}
+
+// appendTicketName appends the name of ticket number num with the given
+// token to b.
+func appendTicketName(b []byte, num uint64, token string) []byte {
+	var digits [ticketNumberDigits]byte
+	d := strconv.AppendUint(digits[:0], num, 10)
+	for range ticketNumberDigits - len(d) {
+		b = append(b, '0')
+	}
+	b = append(b, d...)
+	b = append(b, '-')
+	return append(b, token...)
+}
 
 // scan calls fn with the name of every entry of the queue directory. A
 // queue that does not exist is empty.
@@ -200,7 +226,7 @@ func (q *queue) tickets() ([]ticket, error) {
 	var ts []ticket
 	err := q.scan(func(name []byte) {
 		if num, ok := parseTicketName(name); ok {
-			ts = append(ts, ticket{num: num, name: string(name)})
+			ts = append(ts, q.ticket(num, name))
 		}
 	})
 	if err != nil {
@@ -250,7 +276,7 @@ func (q *queue) view(mine *ticket) (queueView, error) {
 		return queueView{}, err
 	}
 	if v.before > 0 {
-		v.ahead = ticket{num: aheadNum, name: string(aheadName[:])}
+		v.ahead = q.ticket(aheadNum, aheadName[:])
 	}
 	return v, nil
 }
@@ -270,8 +296,9 @@ func (q *queue) enqueue() error {
 		if err != nil {
 			return err
 		}
-		t := ticket{num: num, name: fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, r.Token)}
-		f, err := q.fs.CreateExcl(q.path(t), perm)
+		var name [ticketNameLen]byte
+		t := q.ticket(num, appendTicketName(name[:0], num, r.Token))
+		f, err := q.fs.CreateExcl(t.path, perm)
 		if errors.Is(err, fs.ErrNotExist) {
 			// No queue yet, or the last waiter removed it just now. The
 			// directory may be searched by whoever may read the lock.
@@ -287,11 +314,11 @@ func (q *queue) enqueue() error {
 			return fmt.Errorf("fair queue: %w", err)
 		}
 		if _, err = f.Write(data); err != nil {
-			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(q.path(t)))
+			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(t.path))
 		}
 		if !q.l.keepsOpen() {
 			if err := f.Close(); err != nil {
-				return errors.Join(fmt.Errorf("fair queue: %w", err), q.fs.Remove(q.path(t)))
+				return errors.Join(fmt.Errorf("fair queue: %w", err), q.fs.Remove(t.path))
 			}
 			f = nil
 		}
@@ -318,7 +345,7 @@ func (q *queue) leave() error {
 	if t == nil {
 		return nil
 	}
-	err := q.fs.Remove(q.path(*t))
+	err := q.fs.Remove(t.path)
 	// Closed after the removal: the waiter behind is woken by the removal,
 	// and a close of a ticket still there would only wake it to recheck.
 	if f != nil {
@@ -347,7 +374,7 @@ func (q *queue) keepFresh() (stop func()) {
 		if q.mine != nil {
 			// A failure only makes the ticket look older; the age rule is
 			// generous.
-			_ = q.fs.Touch(q.path(*q.mine))
+			_ = q.fs.Touch(q.mine.path)
 		}
 		q.mu.Unlock()
 		mu.Lock()
@@ -440,7 +467,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			}
 		}
 		if w != nil {
-			if err := w.WatchFile(q.path(ahead)); errors.Is(err, fs.ErrNotExist) {
+			if err := w.WatchFile(ahead.path); errors.Is(err, fs.ErrNotExist) {
 				continue // gone in between
 			} else if err != nil {
 				w.Close()
@@ -508,7 +535,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 
 // gone reports whether ticket t is known to be gone from the queue.
 func (q *queue) gone(t ticket) bool {
-	_, err := q.fs.Lstat(q.path(t))
+	_, err := q.fs.Lstat(t.path)
 	return errors.Is(err, fs.ErrNotExist)
 }
 
@@ -541,7 +568,7 @@ func (q *queue) waiting() (bool, error) {
 // when the ticket is gone, proc.Alive when its waiter is alive on this
 // host, and proc.Unknown for a ticket kept for its age alone.
 func (q *queue) judge(t ticket) (proc.State, error) {
-	p := q.path(t)
+	p := t.path
 	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
 	if errors.Is(err, fs.ErrNotExist) {
 		return proc.Dead, nil
@@ -610,7 +637,7 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	if mine == nil || info.ModTime.IsZero() {
 		return false
 	}
-	own := q.path(*mine)
+	own := mine.path
 	probe, err := q.fs.Lstat(own)
 	if err != nil {
 		return false

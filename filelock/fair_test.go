@@ -80,7 +80,14 @@ func TestParseTicket(t *testing.T) {
 		if ok {
 			require.Equal(t, tc.num, got.num)
 			require.Equal(t, tc.name, got.name)
+			require.Equal(t, tc.name, string(appendTicketName(nil, tc.num, token)), "the name made for the number")
 		}
+	}
+	for _, num := range []uint64{0, 1, 10, 12345678901234567890} {
+		name := string(appendTicketName([]byte("x"), num, token))[1:]
+		got, ok := parseTicket(name)
+		require.True(t, ok, name)
+		require.Equal(t, num, got.num, name)
 	}
 }
 
@@ -102,14 +109,14 @@ func TestQueueView(t *testing.T) {
 		{"empty, no ticket", nil, "", queueView{}},
 		{"empty but for mine", []string{n7}, n7, queueView{maxNum: 7, has: true}},
 		{"no ticket: all before", []string{n9, n1, n7, "junk", name(4, "A")}, "",
-			queueView{maxNum: 9, before: 3, ahead: ticket{9, n9}}},
+			queueView{maxNum: 9, before: 3, ahead: ticket{num: 9, name: n9}}},
 		{"ahead is the highest below", []string{n9, n1, n7, c3}, n7,
-			queueView{maxNum: 9, has: true, before: 2, ahead: ticket{3, c3}}},
+			queueView{maxNum: 9, has: true, before: 2, ahead: ticket{num: 3, name: c3}}},
 		{"same number: by token", []string{c3, a3, b3, n1}, b3,
-			queueView{maxNum: 3, has: true, before: 2, ahead: ticket{3, a3}}},
+			queueView{maxNum: 3, has: true, before: 2, ahead: ticket{num: 3, name: a3}}},
 		{"first", []string{n9, n7}, n1, queueView{maxNum: 9}},
 		{"first and there", []string{n9, n7, n1}, n1, queueView{maxNum: 9, has: true}},
-		{"gone", []string{n1, n9}, n7, queueView{maxNum: 9, before: 1, ahead: ticket{1, n1}}},
+		{"gone", []string{n1, n9}, n7, queueView{maxNum: 9, before: 1, ahead: ticket{num: 1, name: n1}}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			for fsName, mk := range map[string]func(t *testing.T) (fsys.FS, string){
@@ -139,6 +146,10 @@ func TestQueueView(t *testing.T) {
 					}
 					got, err := q.view(mine)
 					require.NoError(t, err)
+					if got.before > 0 {
+						require.Equal(t, filepath.Join(q.dir, got.ahead.name), got.ahead.path)
+						got.ahead.path = ""
+					}
 					require.Equal(t, tc.want, got)
 				})
 			}

@@ -84,10 +84,15 @@ func newToken() string {
 // MarshalText encodes the record in the documented text form. It fails if
 // a field cannot be represented.
 func (r Record) MarshalText() ([]byte, error) {
+	return r.appendText(make([]byte, 0, 256))
+}
+
+// appendText appends the record's text form to b.
+func (r Record) appendText(b []byte) ([]byte, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 256)
+	start := len(b)
 	b = append(b, recordMagic+" v"...)
 	b = strconv.AppendInt(b, RecordVersion, 10)
 	b = append(b, "\npid "...)
@@ -111,8 +116,8 @@ func (r Record) MarshalText() ([]byte, error) {
 	b = append(b, "\ntoken "...)
 	b = append(b, r.Token...)
 	b = append(b, '\n')
-	if len(b) > MaxRecordSize {
-		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrBadRecord, len(b), MaxRecordSize)
+	if n := len(b) - start; n > MaxRecordSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrBadRecord, n, MaxRecordSize)
 	}
 	return b, nil
 }
@@ -151,15 +156,17 @@ func ParseRecord(data []byte) (Record, error) {
 	if !strings.HasSuffix(text, "\n") {
 		return r, fmt.Errorf("%w: truncated (no final newline)", ErrBadRecord)
 	}
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	header := lines[0]
+	// The fields are substrings of text: one copy of the data in all.
+	header, rest, _ := strings.Cut(text, "\n")
 	if v, ok := strings.CutPrefix(header, recordMagic+" v"); !ok {
 		return r, fmt.Errorf("%w: first line %q is not %q", ErrBadRecord, header, fmt.Sprintf("%s v%d", recordMagic, RecordVersion))
 	} else if v != strconv.Itoa(RecordVersion) {
 		return r, fmt.Errorf("%w: unsupported version %q", ErrBadRecord, v)
 	}
 	seen := map[string]bool{}
-	for _, line := range lines[1:] {
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		key, val, ok := strings.Cut(line, " ")
 		if !ok {
 			return r, fmt.Errorf("%w: line %q has no value", ErrBadRecord, line)
@@ -198,7 +205,8 @@ func ParseRecord(data []byte) (Record, error) {
 			return r, fmt.Errorf("%w: missing %q", ErrBadRecord, key)
 		}
 	}
-	out, err := r.MarshalText()
+	var buf [512]byte
+	out, err := r.appendText(buf[:0])
 	if err != nil {
 		return Record{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"slices"
 	"time"
 )
 
@@ -96,6 +97,27 @@ func eachName(names []string, fn func(name []byte)) {
 	}
 }
 
+// readUpTo reads r to its end, or to limit bytes, in one buffer sized for
+// the size the file had (a lock's record is read whole in one read; a file
+// that grew meanwhile is read on, up to limit).
+func readUpTo(r io.Reader, size, limit int64) ([]byte, error) {
+	b := make([]byte, 0, int(max(min(size+1, limit), 1)))
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(int64(len(b)), limit-int64(len(b)))))
+		}
+		n, err := r.Read(b[len(b):int(min(int64(cap(b)), limit))])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
 // ErrNotRegular is returned by ReadAll for anything but a regular file.
 var ErrNotRegular = errors.New("not a regular file")
 
@@ -116,7 +138,7 @@ func ReadAll(fsys FS, name string, limit int64) ([]byte, Info, error) {
 		f.Close()
 		return nil, info, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit))
+	data, err := readUpTo(f, info.Size, limit)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
