@@ -36,6 +36,9 @@ type hostData struct {
 	// WarmupAcquisitions counts the acquisitions of the warm-up
 	// (Config.Warmup); ElapsedNs is the time after it.
 	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
+	// Memory sums what the worker processes that handed back a result
+	// allocated.
+	Memory Memory `json:"memory"`
 
 	logDir string // the directory of the workers' logs
 }
@@ -76,6 +79,7 @@ func (r *runner) collect() (*hostData, error) {
 			}
 			mergeErrors(hd.Errors, res.Errors)
 			hd.WorkerCPUNs += res.CPUNs
+			hd.Memory.add(Memory{Acquisitions: res.Acquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
 			occupied = append(occupied, res.Occupied...)
 		}
 	}
@@ -148,6 +152,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Workers = append(rep.Workers, h.Workers...)
 		rep.WorkerCPUNs += h.WorkerCPUNs
 		rep.WarmupAcquisitions += h.WarmupAcquisitions
+		rep.Memory.add(h.Memory)
 		for _, w := range h.Workers {
 			rep.Acquisitions += w.Acquisitions
 			holdNs += w.HoldNs
@@ -188,6 +193,10 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Utilization = float64(holdNs) / float64(rep.ElapsedNs)
 		// Hosts run side by side: their CPU adds up over the run's time.
 		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(rep.ElapsedNs)
+	}
+	if rep.Memory.Acquisitions > 0 {
+		rep.Memory.BytesPerAcquisition = float64(rep.Memory.AllocBytes) / float64(rep.Memory.Acquisitions)
+		rep.Memory.AllocsPerAcquisition = float64(rep.Memory.Allocs) / float64(rep.Memory.Acquisitions)
 	}
 	rep.AcquireLatency = summarize(latency)
 	rep.HoldTime = summarize(hold)

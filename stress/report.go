@@ -104,13 +104,15 @@ type Report struct {
 	// warm-up to the end of their loops), incarnations
 	// killed on purpose left out; WorkerCPUShare is that divided by the
 	// elapsed time, in cores.
-	WorkerCPUNs    int64                 `json:"worker_cpu_ns"`
-	WorkerCPUShare float64               `json:"worker_cpu_share"`
-	Fairness       Fairness              `json:"fairness"`
-	Workers        []WorkerStats         `json:"workers"`
-	Errors         map[string]ErrorCount `json:"errors"`
-	Faults         Faults                `json:"faults"`
-	Detectors      Detectors             `json:"detectors"`
+	WorkerCPUNs    int64   `json:"worker_cpu_ns"`
+	WorkerCPUShare float64 `json:"worker_cpu_share"`
+	// Memory is what the worker processes allocated in the same time.
+	Memory    Memory                `json:"memory"`
+	Fairness  Fairness              `json:"fairness"`
+	Workers   []WorkerStats         `json:"workers"`
+	Errors    map[string]ErrorCount `json:"errors"`
+	Faults    Faults                `json:"faults"`
+	Detectors Detectors             `json:"detectors"`
 	// Violations is the total over the detectors.
 	Violations int64     `json:"violations"`
 	Failures   []Failure `json:"failures"`
@@ -170,6 +172,31 @@ type Latency struct {
 	MaxNs    int64   `json:"max_ns"`
 	MeanNs   float64 `json:"mean_ns"`
 	StddevNs float64 `json:"stddev_ns"`
+}
+
+// Memory is what the worker processes allocated in the measured run, the
+// harness's own work included (the detectors' share is small; see
+// docs/lockstress.md), over the processes that handed back a result (not
+// those killed on purpose).
+type Memory struct {
+	// Acquisitions is the measured acquisitions of those processes.
+	Acquisitions int64 `json:"acquisitions"`
+	// AllocBytes and Allocs are the bytes and objects they allocated, and
+	// BytesPerAcquisition and AllocsPerAcquisition the same per
+	// acquisition (0 without acquisitions).
+	AllocBytes           uint64  `json:"alloc_bytes"`
+	Allocs               uint64  `json:"allocs"`
+	BytesPerAcquisition  float64 `json:"bytes_per_acquisition"`
+	AllocsPerAcquisition float64 `json:"allocs_per_acquisition"`
+	// GCs is the garbage collections they made.
+	GCs int64 `json:"gcs"`
+}
+
+func (m *Memory) add(o Memory) {
+	m.Acquisitions += o.Acquisitions
+	m.AllocBytes += o.AllocBytes
+	m.Allocs += o.Allocs
+	m.GCs += o.GCs
 }
 
 // Fairness says how evenly the workers shared the lock.

@@ -553,6 +553,11 @@ func TestWarmupIsLeftOut(t *testing.T) {
 	if sum != rep.Acquisitions {
 		t.Errorf("workers' acquisitions add up to %d, the run's are %d", sum, rep.Acquisitions)
 	}
+	// Memory is metered over the same acquisitions (no worker was killed).
+	if m := rep.Memory; m.Acquisitions != rep.Acquisitions || m.AllocBytes == 0 || m.Allocs == 0 ||
+		m.BytesPerAcquisition != float64(m.AllocBytes)/float64(m.Acquisitions) {
+		t.Errorf("memory %+v, for %d acquisitions", m, rep.Acquisitions)
+	}
 }
 
 // TestWarmupHoldCountsFromItsEnd: a hold taken in the warm-up that lasts

@@ -89,6 +89,12 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	ew.printf("  cpu          workers used %v (user + system), %.1f%% of one core on average\n",
 		time.Duration(r.WorkerCPUNs).Round(time.Millisecond), 100*r.WorkerCPUShare)
+	// An adapter's lock allocates in its own process, which is not
+	// measured.
+	if m := r.Memory; m.Acquisitions > 0 && !strings.HasPrefix(r.Strategy, execPrefix) {
+		ew.printf("  memory       %s and %.0f objects allocated per acquisition (harness included); %d garbage collections\n",
+			bytesSize(m.BytesPerAcquisition), m.AllocsPerAcquisition, m.GCs)
+	}
 	f := r.Fairness
 	starved := "none"
 	if len(f.Starved) > 0 {
@@ -172,6 +178,17 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	ew.printf("\n")
 	return ew.err
+}
+
+// bytesSize formats a number of bytes with three significant digits.
+func bytesSize(b float64) string {
+	switch {
+	case b < 1000:
+		return fmt.Sprintf("%.0f B", b)
+	case b < 1000*1000:
+		return fmt.Sprintf("%.3g KB", b/1000)
+	}
+	return fmt.Sprintf("%.3g MB", b/1000/1000)
 }
 
 // dur formats nanoseconds with three significant digits.

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -79,9 +80,15 @@ type workerResult struct {
 	Hold         []byte                `json:"hold"`
 	Errors       map[string]ErrorCount `json:"errors"`
 	Occupied     []detect.Violation    `json:"occupied"`
-	// CPUNs is the CPU time (user and system) the process used from the
-	// start barrier to the end of its loop.
-	CPUNs int64 `json:"cpu_ns"`
+	// CPUNs is the CPU time (user and system) the process used in the
+	// measured run (from the start barrier or the end of the warm-up to
+	// the end of its loop); AllocBytes, Allocs and GCs are the memory it
+	// allocated in that time, in bytes and objects, and the garbage
+	// collections it made.
+	CPUNs      int64  `json:"cpu_ns"`
+	AllocBytes uint64 `json:"alloc_bytes"`
+	Allocs     uint64 `json:"allocs"`
+	GCs        uint32 `json:"gcs"`
 }
 
 // ErrorCount counts the errors of one kind and keeps the first message.
@@ -166,7 +173,11 @@ type worker struct {
 	// of the run: CLOCK_MONOTONIC times.
 	from, deadline int64
 
-	cpu time.Duration // CPU time used in the measured run
+	// What this process used in the measured run: processor time, and
+	// memory allocated (bytes and objects) and garbage collections.
+	cpu                time.Duration
+	allocBytes, allocs uint64
+	gcs                uint32
 }
 
 func newWorker(spec workerSpec) (*worker, error) {
@@ -233,7 +244,7 @@ func (w *worker) run() error {
 		barrier.Close()
 	}
 	w.from, w.deadline = hdr.measureFrom.Load(), hdr.deadline.Load()
-	defer w.meterCPU()()
+	defer w.meter()()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
 	// Stop early when the parent says so. The watcher is waited for: it
 	// reads the region, which is unmapped when the worker closes.
@@ -263,16 +274,18 @@ func (w *worker) run() error {
 	return nil
 }
 
-// meterCPU measures the processor time this process uses from the end of
-// the warm-up (at once if it is over) until the returned function is
-// called, which stores it in w.cpu.
-func (w *worker) meterCPU() (stop func()) {
+// meter measures the processor time and the memory this process uses
+// from the end of the warm-up (at once if it is over) until the returned
+// function is called, which stores them in w.
+func (w *worker) meter() (stop func()) {
 	var mu sync.Mutex
 	var start time.Duration
+	var mem runtime.MemStats
 	started := false
 	begin := func() {
 		mu.Lock()
 		defer mu.Unlock()
+		runtime.ReadMemStats(&mem)
 		start, started = cpuTime(), true
 	}
 	var t *time.Timer
@@ -289,6 +302,9 @@ func (w *worker) meterCPU() (stop func()) {
 		defer mu.Unlock()
 		if started {
 			w.cpu = cpuTime() - start
+			var end runtime.MemStats
+			runtime.ReadMemStats(&end)
+			w.allocBytes, w.allocs, w.gcs = end.TotalAlloc-mem.TotalAlloc, end.Mallocs-mem.Mallocs, end.NumGC-mem.NumGC
 		}
 	}
 }
@@ -642,6 +658,7 @@ func (w *worker) result() workerResult {
 	return workerResult{
 		Worker: w.spec.Worker, Incarnation: w.spec.Incarnation, Acquisitions: w.acquired,
 		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied, CPUNs: int64(w.cpu),
+		AllocBytes: w.allocBytes, Allocs: w.allocs, GCs: w.gcs,
 	}
 }
 
