@@ -34,8 +34,12 @@ type hostData struct {
 	Failures    []Failure             `json:"failures"`
 	WorkerCPUNs int64                 `json:"worker_cpu_ns"`
 	// WarmupAcquisitions counts the acquisitions of the warm-up
-	// (Config.Warmup); ElapsedNs is the time after it.
+	// (Config.Warmup); ElapsedNs is the time after it. MeteredNs is the
+	// time over which WorkerCPUNs and Memory were metered: ElapsedNs and,
+	// after a warm-up, its last moments (meterLead); 0 in the host.json
+	// of older versions, which metered over ElapsedNs.
 	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
+	MeteredNs          int64 `json:"metered_ns"`
 	// Memory sums what the worker processes that handed back a result
 	// allocated.
 	Memory Memory `json:"memory"`
@@ -48,7 +52,7 @@ func (r *runner) collect() (*hostData, error) {
 	hd := &hostData{
 		Host: r.cfg.Host, RunID: r.runID, Strategy: r.cfg.Strategy, Config: reportConfig(r.cfg, r.reopenLedger && !r.cfg.DetectorsOff),
 		Filesystem: r.fs, Started: r.started.Round(0).UTC(), ElapsedNs: max(r.end-r.from, 0), Interrupted: r.interrupted,
-		OriginNs: r.origin, Errors: map[string]ErrorCount{}, Failures: []Failure{},
+		OriginNs: r.origin, MeteredNs: max(r.end-r.meter, 0), Errors: map[string]ErrorCount{}, Failures: []Failure{},
 		Kills: r.kills, Stops: r.stops, logDir: r.logDir,
 	}
 	latency, hold := newHistogram(), newHistogram()
@@ -141,13 +145,14 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 	latency, hold := newHistogram(), newHistogram()
 	occupancy := detect.NewTally(maxExamples)
 	var recoveries []int64
-	var holdNs int64
+	var holdNs, metered int64
 	for _, h := range hosts {
 		rep.Hosts = append(rep.Hosts, h.Host)
 		if h.Started.Before(rep.Started) {
 			rep.Started = h.Started
 		}
 		rep.ElapsedNs = max(rep.ElapsedNs, h.ElapsedNs)
+		metered = max(metered, h.MeteredNs, h.ElapsedNs)
 		rep.Interrupted = rep.Interrupted || h.Interrupted
 		rep.Workers = append(rep.Workers, h.Workers...)
 		rep.WorkerCPUNs += h.WorkerCPUNs
@@ -192,7 +197,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Throughput = float64(rep.Acquisitions) / time.Duration(rep.ElapsedNs).Seconds()
 		rep.Utilization = float64(holdNs) / float64(rep.ElapsedNs)
 		// Hosts run side by side: their CPU adds up over the run's time.
-		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(rep.ElapsedNs)
+		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(metered)
 	}
 	if rep.Memory.Acquisitions > 0 {
 		rep.Memory.BytesPerAcquisition = float64(rep.Memory.AllocBytes) / float64(rep.Memory.Acquisitions)

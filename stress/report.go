@@ -100,10 +100,11 @@ type Report struct {
 	// logs (zero with the detectors off).
 	HandoffLatency Latency `json:"handoff_latency"`
 	// WorkerCPUNs is the CPU time (user and system) the worker processes
-	// used in the measured run (from the start barrier or the end of the
-	// warm-up to the end of their loops), incarnations
-	// killed on purpose left out; WorkerCPUShare is that divided by the
-	// elapsed time, in cores.
+	// used in the measured run (from the start barrier to the end of their
+	// loops; after a warm-up, from up to 100 ms before its end, so that the
+	// workers' look at their counters does not disturb the first measured
+	// waits), incarnations killed on purpose left out; WorkerCPUShare is
+	// that divided by the time it was metered over, in cores.
 	WorkerCPUNs    int64   `json:"worker_cpu_ns"`
 	WorkerCPUShare float64 `json:"worker_cpu_share"`
 	// Memory is what the worker processes allocated in the same time.
@@ -174,8 +175,8 @@ type Latency struct {
 	StddevNs float64 `json:"stddev_ns"`
 }
 
-// Memory is what the worker processes allocated in the measured run, the
-// harness's own work included (the detectors' share is small; see
+// Memory is what the worker processes allocated in the measured run
+// (metered as WorkerCPUNs is), the harness's own work included (the detectors' share is small; see
 // docs/lockstress.md), over the processes that handed back a result (not
 // those killed on purpose).
 type Memory struct {

@@ -21,9 +21,12 @@ type regionHeader struct {
 	// occupancy is the number of workers inside the critical section.
 	occupancy atomic.Int64
 	// measureFrom is the CLOCK_MONOTONIC time at which the warm-up ends
-	// and the measured run begins; deadline the time at which workers
-	// stop. The parent sets both just before it opens the barrier.
+	// and the measured run begins; meterFrom the time at which workers
+	// begin to meter their processor time and memory (see meterLead);
+	// deadline the time at which they stop. The parent sets them just
+	// before it opens the barrier.
 	measureFrom atomic.Int64
+	meterFrom   atomic.Int64
 	deadline    atomic.Int64
 	// stop, when non-zero, tells workers to stop at once.
 	stop atomic.Int64
@@ -40,7 +43,7 @@ type regionHeader struct {
 	// live count. killedNext is the number of nonces ever noted.
 	killed     [killedRing]atomic.Uint64
 	killedNext atomic.Int64
-	_          [48]byte
+	_          [40]byte
 }
 
 const killedRing = 16

@@ -244,7 +244,7 @@ func (w *worker) run() error {
 		barrier.Close()
 	}
 	w.from, w.deadline = hdr.measureFrom.Load(), hdr.deadline.Load()
-	defer w.meter()()
+	defer w.meter(hdr.meterFrom.Load())()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
 	// Stop early when the parent says so. The watcher is waited for: it
 	// reads the region, which is unmapped when the worker closes.
@@ -252,7 +252,10 @@ func (w *worker) run() error {
 	defer watcher.Wait()
 	defer cancel()
 	watcher.Go(func() {
-		t := time.NewTicker(stopPoll)
+		// The first look comes at a random moment, so that the workers,
+		// which all leave the barrier at once, do not all wake at once
+		// at every look.
+		t := time.NewTimer(rand.N(stopPoll))
 		defer t.Stop()
 		for {
 			select {
@@ -263,6 +266,7 @@ func (w *worker) run() error {
 					cancel()
 					return
 				}
+				t.Reset(stopPoll)
 			}
 		}
 	})
@@ -275,9 +279,9 @@ func (w *worker) run() error {
 }
 
 // meter measures the processor time and the memory this process uses
-// from the end of the warm-up (at once if it is over) until the returned
-// function is called, which stores them in w.
-func (w *worker) meter() (stop func()) {
+// from time from (at once if it has passed: see meterLead) until the
+// returned function is called, which stores them in w.
+func (w *worker) meter(from int64) (stop func()) {
 	var mu sync.Mutex
 	var start time.Duration
 	var mem runtime.MemStats
@@ -289,7 +293,7 @@ func (w *worker) meter() (stop func()) {
 		start, started = cpuTime(), true
 	}
 	var t *time.Timer
-	if wait := time.Duration(w.from - monotime()); wait > 0 {
+	if wait := time.Duration(from - monotime()); wait > 0 {
 		t = time.AfterFunc(wait, begin)
 	} else {
 		begin()
