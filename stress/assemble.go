@@ -83,7 +83,7 @@ func (r *runner) collect() (*hostData, error) {
 			}
 			mergeErrors(hd.Errors, res.Errors)
 			hd.WorkerCPUNs += res.CPUNs
-			hd.Memory.add(Memory{Acquisitions: res.Acquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
+			hd.Memory.add(Memory{Acquisitions: res.MeteredAcquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
 			occupied = append(occupied, res.Occupied...)
 		}
 	}

@@ -124,7 +124,7 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) {
 		return
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
-	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: detect.FlagKilled}
+	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
 	r.reg.noteKilled(entry.Nonce)
 	hdr.recoveredAt.Store(0)
 	hdr.killPending.Store(1)

@@ -43,9 +43,11 @@ type Config struct {
 	// begins, all starting together as usual: every violation in it is
 	// still detected and reported, and its errors are counted, but its
 	// acquisitions are left out of the figures (latency, throughput,
-	// fairness, handoffs, the lock's held share, processor time). An
-	// acquisition counts when its wait began after the warm-up; a hold
-	// that spans the warm-up's end counts from then on. It leaves out the
+	// fairness, handoffs, the lock's held share). An acquisition counts
+	// when its wait began after the warm-up; a hold that spans the
+	// warm-up's end counts from then on. Processor time and memory are
+	// metered from up to 100 ms before its end (see Report.WorkerCPUNs).
+	// It leaves out the
 	// start of the run, when every worker begins at once and runs the
 	// lock's code for the first time, to measure contention as it
 	// continues. Faults are injected only after it.

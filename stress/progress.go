@@ -37,7 +37,10 @@ func (r *runner) progress(ctx context.Context, done <-chan struct{}) {
 		}
 		now := monotime()
 		acq, occupied, flagged := r.reg.totals()
-		rate := float64(acq-last) / time.Duration(now-max(lastAt, r.from)).Seconds()
+		var rate float64
+		if since := now - max(lastAt, r.from); since > 0 {
+			rate = float64(acq-last) / time.Duration(since).Seconds()
+		}
 		last, lastAt = acq, now
 		elapsed := time.Duration(now - r.origin).Round(time.Second)
 		left := time.Duration(r.deadline - now).Round(time.Second)

@@ -180,7 +180,8 @@ type Latency struct {
 // docs/lockstress.md), over the processes that handed back a result (not
 // those killed on purpose).
 type Memory struct {
-	// Acquisitions is the measured acquisitions of those processes.
+	// Acquisitions is the acquisitions of those processes whose wait
+	// began in the metered time: what the memory is divided by.
 	Acquisitions int64 `json:"acquisitions"`
 	// AllocBytes and Allocs are the bytes and objects they allocated, and
 	// BytesPerAcquisition and AllocsPerAcquisition the same per

@@ -413,7 +413,7 @@ func (r *runner) reapDead(wr *workerRun, p *proc) {
 		r.reg.hdr.occupancy.Add(-1)
 		at := slot.acquiredAt.Load()
 		r.appendKilled(wr.id, p.incarnation, detect.Entry{
-			Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: at, Released: at, Flags: detect.FlagDied,
+			Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: at, Released: at, Flags: slot.entryFlags(detect.FlagDied),
 		})
 	}
 	slot.phase.Store(phaseOut)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/lockstress/lockstress/stress/detect"
 )
 
 // The shared region is a file in /dev/shm (or the temporary directory)
@@ -66,6 +68,10 @@ type regionSlot struct {
 	acquisitions       atomic.Int64
 	holdNanos          atomic.Int64
 	warmupAcquisitions atomic.Int64
+	// warmup is 1 while the current acquisition is one of the warm-up,
+	// so that the parent flags it so (detect.FlagWarmup) when it writes
+	// the entry of a worker that died in it.
+	warmup atomic.Int64
 	// occupied counts occupancy violations this worker saw; ledgerFlags
 	// ledger entries it flagged (a provisional count of ledger
 	// violations: a takeover after a kill is flagged too).
@@ -73,7 +79,7 @@ type regionSlot struct {
 	ledgerFlags atomic.Int64
 	// pid is the process ID of the worker's current incarnation.
 	pid atomic.Int64
-	_   [48]byte
+	_   [40]byte
 }
 
 const (
@@ -183,6 +189,15 @@ func (r *region) inside(self int) []int {
 }
 
 // totals sums the workers' counters.
+// entryFlags returns the flags of the entry the parent writes for the
+// worker of slot s that died inside the critical section, besides died.
+func (s *regionSlot) entryFlags(died detect.Flags) detect.Flags {
+	if s.warmup.Load() != 0 {
+		return died | detect.FlagWarmup
+	}
+	return died
+}
+
 func (r *region) totals() (acquisitions, occupied, ledgerFlags int64) {
 	for i := range r.slots {
 		s := &r.slots[i]

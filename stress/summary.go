@@ -183,9 +183,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 // bytesSize formats a number of bytes with three significant digits.
 func bytesSize(b float64) string {
 	switch {
-	case b < 1000:
+	case b < 999.5:
 		return fmt.Sprintf("%.0f B", b)
-	case b < 1000*1000:
+	case b < 999_500:
 		return fmt.Sprintf("%.3g KB", b/1000)
 	}
 	return fmt.Sprintf("%.3g MB", b/1000/1000)

@@ -218,3 +218,38 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+func TestBytesSize(t *testing.T) {
+	for _, tc := range []struct {
+		b    float64
+		want string
+	}{
+		{0, "0 B"}, {999.4, "999 B"}, {999.6, "1 KB"}, {5243.2, "5.24 KB"},
+		{999_499, "999 KB"}, {999_999, "1 MB"}, {12_345_678, "12.3 MB"},
+	} {
+		if got := bytesSize(tc.b); got != tc.want {
+			t.Errorf("bytesSize(%v) = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestSummaryMemory: the memory line is shown for the library's
+// strategies, not for an adapter's, whose lock allocates elsewhere.
+func TestSummaryMemory(t *testing.T) {
+	r := &Report{Strategy: "soft", Acquisitions: 10, Memory: Memory{Acquisitions: 10, AllocBytes: 52_430, Allocs: 780, BytesPerAcquisition: 5243, AllocsPerAcquisition: 78, GCs: 2}}
+	var b strings.Builder
+	if err := WriteSummary(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "memory       5.24 KB and 78 objects allocated per acquisition (harness included); 2 garbage collections\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+	r.Strategy = execPrefix + "adapters/x.sh"
+	b.Reset()
+	if err := WriteSummary(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "memory ") {
+		t.Errorf("an adapter's summary shows memory:\n%s", b.String())
+	}
+}

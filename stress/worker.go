@@ -81,14 +81,16 @@ type workerResult struct {
 	Errors       map[string]ErrorCount `json:"errors"`
 	Occupied     []detect.Violation    `json:"occupied"`
 	// CPUNs is the CPU time (user and system) the process used in the
-	// measured run (from the start barrier or the end of the warm-up to
-	// the end of its loop); AllocBytes, Allocs and GCs are the memory it
-	// allocated in that time, in bytes and objects, and the garbage
-	// collections it made.
-	CPUNs      int64  `json:"cpu_ns"`
-	AllocBytes uint64 `json:"alloc_bytes"`
-	Allocs     uint64 `json:"allocs"`
-	GCs        uint32 `json:"gcs"`
+	// measured run, metered from the start barrier or shortly before the
+	// end of the warm-up (meterLead) to the end of its loop; AllocBytes,
+	// Allocs and GCs are the memory it allocated in that time, in bytes
+	// and objects, and the garbage collections it made, and
+	// MeteredAcquisitions its acquisitions whose wait began in it.
+	CPUNs               int64  `json:"cpu_ns"`
+	MeteredAcquisitions int64  `json:"metered_acquisitions"`
+	AllocBytes          uint64 `json:"alloc_bytes"`
+	Allocs              uint64 `json:"allocs"`
+	GCs                 uint32 `json:"gcs"`
 }
 
 // ErrorCount counts the errors of one kind and keeps the first message.
@@ -170,8 +172,12 @@ type worker struct {
 
 	rbuf, wbuf []byte
 	// from is the end of the warm-up (see Config.Warmup), deadline the end
-	// of the run: CLOCK_MONOTONIC times.
+	// of the run: CLOCK_MONOTONIC times. meterFrom is when the metering
+	// of processor time and memory begins (see meterLead); metered counts
+	// the acquisitions whose wait began after it.
 	from, deadline int64
+	meterFrom      int64
+	metered        int64
 
 	// What this process used in the measured run: processor time, and
 	// memory allocated (bytes and objects) and garbage collections.
@@ -243,8 +249,8 @@ func (w *worker) run() error {
 		_, _ = io.Copy(io.Discard, barrier) // returns at EOF: the parent closed its end
 		barrier.Close()
 	}
-	w.from, w.deadline = hdr.measureFrom.Load(), hdr.deadline.Load()
-	defer w.meter(hdr.meterFrom.Load())()
+	w.from, w.meterFrom, w.deadline = hdr.measureFrom.Load(), hdr.meterFrom.Load(), hdr.deadline.Load()
+	defer w.meter(w.meterFrom)()
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Duration(w.deadline-monotime())))
 	// Stop early when the parent says so. The watcher is waited for: it
 	// reads the region, which is unmapped when the worker closes.
@@ -364,8 +370,13 @@ func (w *worker) cycle(ctx context.Context) error {
 		record(w.latency, acq-start)
 		w.acquired++
 		w.slot.acquisitions.Add(1)
+		w.slot.warmup.Store(0)
 	} else {
 		w.slot.warmupAcquisitions.Add(1)
+		w.slot.warmup.Store(1)
+	}
+	if start >= w.meterFrom {
+		w.metered++ // what the memory is divided by: see meter
 	}
 	if hdr := w.reg.hdr; hdr.killPending.Load() != 0 {
 		hdr.recoveredAt.CompareAndSwap(0, acq)
@@ -662,7 +673,7 @@ func (w *worker) result() workerResult {
 	return workerResult{
 		Worker: w.spec.Worker, Incarnation: w.spec.Incarnation, Acquisitions: w.acquired,
 		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied, CPUNs: int64(w.cpu),
-		AllocBytes: w.allocBytes, Allocs: w.allocs, GCs: w.gcs,
+		AllocBytes: w.allocBytes, Allocs: w.allocs, GCs: w.gcs, MeteredAcquisitions: w.metered,
 	}
 }
 

@@ -97,9 +97,9 @@ func eachName(names []string, fn func(name []byte)) {
 	}
 }
 
-// readUpTo reads r to its end, or to limit bytes, in one buffer sized for
-// the size the file had (a lock's record is read whole in one read; a file
-// that grew meanwhile is read on, up to limit).
+// readUpTo reads r to its end, or to limit bytes, into a buffer sized for
+// the size the file had (a lock's record fits it whole; a file that grew
+// meanwhile is read on, up to limit).
 func readUpTo(r io.Reader, size, limit int64) ([]byte, error) {
 	b := make([]byte, 0, int(max(min(size+1, limit), 1)))
 	for int64(len(b)) < limit {
