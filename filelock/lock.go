@@ -278,7 +278,11 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
 		}
 		if wake.arm(ctx) {
-			continue // at once, or waiting in the kernel
+			// At once, or waiting in the kernel. The attempt judges the
+			// lock again: a holder that died between the last judgement
+			// and the start of the watch raised no event the watch saw.
+			l.lastJudge = time.Time{}
+			continue
 		}
 		t := l.cfg.clock.NewTimer(wake.pollAfter(&b))
 		select {
@@ -289,6 +293,10 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		case <-wake.C():
 			t.Stop()
 			wake.woken()
+			// The event may be the holder's death (the kernel closing
+			// its lock file), which only a judgement can tell from a
+			// release, however recent the last one.
+			l.lastJudge = time.Time{}
 		}
 	}
 }
