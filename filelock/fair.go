@@ -618,8 +618,8 @@ func (q *queue) refreshEvery() time.Duration {
 }
 
 // ticketExpired is the one place where the age of a ticket is judged: a
-// ticket is expired when its modification time is more than limit before
-// that of a file just written on the same filesystem — this acquisition's
+// ticket is expired when its last change (fsys.Info.Changed: a time no
+// user can forge) is more than limit before that of a file just written on the same filesystem — this acquisition's
 // own ticket, touched first if needed — so that only the filesystem's
 // clock is compared with itself. Without a ticket of its own (TryLock)
 // nothing is judged expired by age.
@@ -634,7 +634,7 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	q.mu.Lock()
 	mine := q.mine
 	q.mu.Unlock()
-	if mine == nil || info.ModTime.IsZero() {
+	if mine == nil || info.Changed().IsZero() {
 		return false
 	}
 	own := mine.path
@@ -642,7 +642,7 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	if err != nil {
 		return false
 	}
-	if probe.ModTime.Sub(info.ModTime) <= limit-q.refreshEvery() {
+	if probe.Changed().Sub(info.Changed()) <= limit-q.refreshEvery() {
 		return false
 	}
 	// Close to the limit: make the probe fresh and measure again.
@@ -652,5 +652,5 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	if probe, err = q.fs.Lstat(own); err != nil {
 		return false
 	}
-	return probe.ModTime.Sub(info.ModTime) > limit
+	return probe.Changed().Sub(info.Changed()) > limit
 }

@@ -281,7 +281,7 @@ func (l *Lock) sweep() {
 				return
 			}
 		}
-		if now.Sub(info.ModTime) > debrisAge {
+		if now.Sub(info.Changed()) > debrisAge {
 			fsy.Remove(p)
 		}
 	}
@@ -503,7 +503,7 @@ func (fileMechanism) inspect(l *Lock) (Status, error) {
 	if err != nil {
 		return Status{}, pathError("inspect", l.path, err)
 	}
-	st := Status{Held: true, Holder: v.holder, RecordErr: v.recordErr, Stale: v.stale, StaleReason: v.reason}
+	st := Status{Held: true, Holder: v.holder, RecordErr: v.recordErr, Foreign: v.foreign, Stale: v.stale, StaleReason: v.reason}
 	if v.ageKnown {
 		st.Age = v.age
 	}

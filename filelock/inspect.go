@@ -13,13 +13,17 @@ type Status struct {
 	// RecordErr says why a lock file that is held has no usable record,
 	// when it holds something that is not a record (matches ErrBadRecord).
 	RecordErr error
+	// Foreign says what a Soft or Link lock file without a record of this
+	// package — another program's lock — states of its holder; nil when
+	// the lock is free or holds a record.
+	Foreign *ForeignHolder
 	// Stale reports that the stale rule of WithStaleAfter allows the lock
 	// to be broken (Soft and Link only); StaleReason says why.
 	Stale       bool
 	StaleReason string
-	// Age is the time since the lock file was made or last refreshed by
-	// its holder, by the filesystem's clock (Soft and Link; 0 when
-	// unknown).
+	// Age is the time since the lock file last changed (it was made, or
+	// refreshed by its holder), by the filesystem's clock (Soft and Link;
+	// 0 when unknown, and never negative).
 	Age time.Duration
 }
 

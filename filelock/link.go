@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"strconv"
 	"strings"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -27,26 +26,18 @@ var linkedHook func(path string)
 // if it is the file linked.
 func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
 	fsy := l.cfg.fs
-	host := l.cfg.self.Host
-	if len(host) > 32 {
-		host = host[:32]
-	}
-	claim := tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
+	claim := claimName(l, path)
 	// With keep, the claim stays open until the lock path has been opened,
 	// so that its inode cannot be freed and its number given to another
 	// file in between: that number is what tells the file linked from one
 	// that replaced it at the path.
-	claimID, claimFile, err := createSoft(l, claim, data, keep)
+	claimID, claimFile, err := createExcl(l, claim, data, keep)
 	id := claimID
 	if claimFile != nil {
 		defer claimFile.Close() // after the removal of its name: no event
 	}
 	if err != nil {
-		if errors.Is(err, errBusy) {
-			// A claim name is never reused; something odd is there.
-			err = &fs.PathError{Op: "create", Path: claim, Err: fs.ErrExist}
-		}
-		return fsys.FileID{}, nil, err
+		return fsys.FileID{}, nil, claimError(claim, err)
 	}
 	lerr := fsy.Link(claim, path)
 	linked := lerr == nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -38,6 +39,10 @@ type Lock struct {
 	// local caches keepsOpen's look at the lock's filesystem: 0 not yet
 	// looked, 1 yes, 2 no; guarded by sem.
 	local int8
+	// noRename is set once the lock's filesystem was found unable to
+	// rename without replacing (see createSoft). Atomic: a release may
+	// make a guard while an acquisition is in progress.
+	noRename atomic.Bool
 
 	mu    sync.Mutex
 	depth int

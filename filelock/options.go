@@ -95,12 +95,12 @@ const (
 	// MinHeartbeat is the shortest heartbeat interval WithHeartbeat
 	// accepts.
 	MinHeartbeat = time.Millisecond
-	// RecordGrace is how long a Soft or Link lock file without a valid
-	// holder record is respected before it is broken: its creator may be
-	// between creating the file and writing the record, or another program
-	// made it. A shorter positive WithStaleAfter shortens it too. It
-	// applies even when age-based breaking is off, so that such a file
-	// never blocks a lock forever.
+	// RecordGrace is how long a ticket of a fair queue (WithFair) without
+	// a valid record is respected before it is removed: its maker may be
+	// between creating the ticket and writing its record. A shorter
+	// positive WithStaleAfter shortens it too. Lock files themselves have
+	// no such grace: one without a record of this package is another
+	// program's, and is broken only by age (WithStaleAfter).
 	RecordGrace = 10 * time.Second
 )
 
@@ -120,6 +120,7 @@ type config struct {
 	staleAfter time.Duration
 	heartbeat  time.Duration // 0: staleAfter/3
 	fair       bool          // WithFair
+	sharedPIDs bool          // WithSharedPIDNamespace
 	polling    bool          // WithPolling
 
 	fs    fsys.FS
@@ -267,15 +268,17 @@ func WithCreateDirs(perm fs.FileMode) Option {
 // even though its holder cannot be shown to be dead (default
 // DefaultStaleAfter); 0 turns age-based breaking off, and any other value
 // must be at least MinStaleAfter. Choose it well above the longest pause a
-// holder may suffer (see Lost). The age is the time since the lock file was created or last
-// refreshed by its holder's heartbeat, measured by the filesystem's own
-// clock (the lock file's mtime against that of a file just written beside
-// it), never by comparing this host's clock with a server's.
+// holder may suffer (see Lost). The age is the time since the lock file
+// last changed — it was made, or refreshed by its holder's heartbeat —
+// measured by the filesystem's own clock, never by comparing this host's
+// clock with a server's.
 //
 // Whatever d is, a lock whose holder is provably dead — recorded on this
 // host, and its process gone or its PID now naming another process — is
-// broken at once, and a lock file without a valid holder record is broken
-// after RecordGrace.
+// broken at once. A lock file made by another program (one without a
+// record of this package: empty, a bare PID, another library's format) is
+// broken only by this age, and never when d is 0; see
+// WithSharedPIDNamespace.
 //
 // Every process using one lock should use the same value. The kernel
 // strategies (OS, OFD) ignore it: the kernel releases their locks when the
@@ -288,6 +291,17 @@ func WithStaleAfter(d time.Duration) Option {
 		}
 		c.staleAfter = d
 	}
+}
+
+// WithSharedPIDNamespace declares that every program that takes the lock
+// runs on this host, in this process's PID namespace, so that the PID in
+// another program's lock file (see ForeignHolder) can be trusted: the file
+// is broken at once when that PID names no process, a zombie, or a process
+// started after the file last changed. Without it such a file is broken
+// only by age (WithStaleAfter), because a PID alone does not say which host
+// or container wrote it. It applies to Soft and Link locks.
+func WithSharedPIDNamespace() Option {
+	return func(c *config) { c.sharedPIDs = true }
 }
 
 // WithHeartbeat sets how often a holder of a Soft or Link lock refreshes

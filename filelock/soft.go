@@ -5,15 +5,81 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
-// createSoft makes the lock file at path with O_CREAT|O_EXCL and writes
-// data into it: the Soft strategy's exclusive creation. It returns the new
-// file's identity, and with keep the file itself, still open; or errBusy
-// if something holds the path.
+// createSoft makes the lock file at path holding data, exclusively: the
+// Soft strategy's creation. It returns the new file's identity, and with
+// keep the file itself, still open; or errBusy if something holds the path.
+//
+// Where the filesystem can rename without replacing (Linux, macOS), the
+// record is written into a claim of its own name first and the claim is
+// renamed to path, so that the lock file never exists without its whole
+// record: a file at path without one is never this package's own, half
+// made. Elsewhere path itself is made with O_CREAT|O_EXCL and written.
 func createSoft(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
+	if !l.noRename.Load() && fsys.CanRenameNoReplace(l.cfg.fs) {
+		id, kept, err := createRenamed(l, path, data, keep)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return id, kept, err
+		}
+		l.noRename.Store(true)
+	}
+	return createExcl(l, path, data, keep)
+}
+
+// createRenamed writes data into a claim beside path and renames it to
+// path, which fails if anything is there. A path already taken is seen
+// first, without making a claim: that is a busy lock's usual answer, and
+// the cheapest.
+func createRenamed(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
+	fsy := l.cfg.fs
+	if info, err := fsy.Lstat(path); err == nil {
+		if !info.Mode.IsRegular() {
+			return fsys.FileID{}, nil, notRegular(info.Mode)
+		}
+		return fsys.FileID{}, nil, errBusy
+	}
+	claim := claimName(l, path)
+	id, kept, err := createExcl(l, claim, data, keep)
+	if err != nil {
+		return fsys.FileID{}, nil, claimError(claim, err)
+	}
+	err = fsys.RenameNoReplace(fsy, claim, path)
+	if err == nil {
+		if kept == nil {
+			// Where files are not kept open (not a local filesystem of
+			// Linux) the holder's identity is that of the lock path: on
+			// FUSE filesystems each path has an inode number of its own.
+			if info, err := fsy.Lstat(path); err == nil {
+				id = info.ID
+			}
+		}
+		return id, kept, nil
+	}
+	if kept != nil {
+		kept.Close()
+	}
+	if rerr := fsy.Remove(claim); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		return fsys.FileID{}, nil, errors.ErrUnsupported
+	case errors.Is(err, fs.ErrNotExist):
+		// The claim was swept as debris while this process was stopped:
+		// try again.
+		return fsys.FileID{}, nil, errBusy
+	}
+	return fsys.FileID{}, nil, createError(fsy, path, err)
+}
+
+// createExcl makes the file at path with O_CREAT|O_EXCL and writes data
+// into it. It returns the new file's identity, and with keep the file
+// itself, still open; or errBusy if something holds the path.
+func createExcl(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.Closer, error) {
 	fsy := l.cfg.fs
 	f, err := fsy.CreateExcl(path, l.cfg.perm)
 	if err != nil {
@@ -35,6 +101,25 @@ func createSoft(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		return fsys.FileID{}, nil, errors.Join(err, fsy.Remove(path))
 	}
 	return info.ID, nil, nil
+}
+
+// claimName returns a fresh claim name beside path that says which process
+// made it.
+func claimName(l *Lock, path string) string {
+	host := l.cfg.self.Host
+	if len(host) > 32 {
+		host = host[:32]
+	}
+	return tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
+}
+
+// claimError is the error of making a claim: a claim name is never reused,
+// so finding one there means something odd, not a busy lock.
+func claimError(claim string, err error) error {
+	if errors.Is(err, errBusy) {
+		return &fs.PathError{Op: "create", Path: claim, Err: fs.ErrExist}
+	}
+	return err
 }
 
 // createError sorts the error of an exclusive create: "something is there"

@@ -17,22 +17,34 @@ import (
 //   - its holder record names a process on this host (same boot, same PID
 //     namespace) that is provably dead: its PID does not exist, or names a
 //     process with another start time, or a zombie; or
-//   - it has a valid record and has not been refreshed for longer than the
-//     stale-after age (when that is not 0); or
-//   - it has no valid record and is older than RecordGrace (or the
-//     stale-after age, if that is shorter and not 0).
+//   - with WithSharedPIDNamespace, it is another program's lock file that
+//     names a PID of this host (foreign.go) which is provably dead: no such
+//     process, a zombie, or a process started after the file last changed;
+//     or
+//   - it has not changed for longer than the stale-after age (when that is
+//     not 0), whoever made it.
 //
-// Ages are measured on the filesystem's clock: the lock file's mtime is
-// compared with the mtime of a probe file just written in the same
-// directory, never with this host's clock.
+// A file without a record of this package is never broken for that alone:
+// it is another program's lock (this package's own creation never leaves
+// a file without its whole record where the filesystem can rename without
+// replacing; see createSoft). Without age-based breaking such a file is
+// never broken.
+//
+// Ages are measured on the filesystem's clock: the time the lock file last
+// changed is compared with the mtime of a probe file just written in the
+// same directory, never with this host's clock. The time it last changed
+// is its change time (ctime), which moves with every write and touch and
+// which no user can set, so that a forged mtime (touch -d) neither ages a
+// live lock nor keeps a dead one young.
 
 // verdict is what the stale rule decided about a lock file as read once.
 type verdict struct {
 	id        fsys.FileID
 	mtime     time.Time
-	data      []byte  // the file's contents as read
-	holder    *Record // nil when the contents are not a valid record
-	recordErr error   // why they are not, nil for an empty file
+	data      []byte         // the file's contents as read
+	holder    *Record        // nil when the contents are not a valid record
+	recordErr error          // why they are not, nil for an empty file
+	foreign   *ForeignHolder // what they say when they are not a record
 	age       time.Duration
 	ageKnown  bool
 	stale     bool
@@ -50,37 +62,28 @@ func (v verdict) sameAs(info fsys.Info, data []byte) bool {
 func sameFile(a, b fsys.FileID) bool { return a == b || a.IsZero() || b.IsZero() }
 
 // judge reads the lock file at path and applies the stale rule with the
-// age limit staleAfter (0: no age limit for a file with a valid record).
-// If wantAge is set the age is measured even when the rule does not need
-// it. Errors are those of reading the file: fs.ErrNotExist when nothing is
-// there, ErrNotRegular for something that is not a lock file.
+// age limit staleAfter (0: no age limit). If wantAge is set the age is
+// measured even when the rule does not need it. Errors are those of
+// reading the file: fs.ErrNotExist when nothing is there, ErrNotRegular
+// for something that is not a lock file.
 func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdict, error) {
 	data, info, err := readRecordFile(l.cfg.fs, path)
 	if err != nil {
 		return verdict{}, err
 	}
 	v := verdict{id: info.ID, mtime: info.ModTime, data: data}
-	limit := staleAfter
-	if len(data) > 0 {
-		if r, err := ParseRecord(data); err != nil {
+	if r, err := ParseRecord(data); err == nil {
+		v.holder = &r
+	} else {
+		if len(data) > 0 {
 			v.recordErr = err
-		} else {
-			v.holder = &r
 		}
+		f := parseForeign(data)
+		v.foreign = &f
 	}
-	if v.holder == nil {
-		limit = RecordGrace
-		if staleAfter > 0 && staleAfter < limit {
-			limit = staleAfter
-		}
-	} else if l.cfg.liveness(v.holder.identity()) == proc.Dead {
-		v.stale = true
-		v.reason = fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
-		if !wantAge {
-			return v, nil
-		}
-	}
-	if limit == 0 && !wantAge {
+	v.reason = l.provablyDead(v, info)
+	v.stale = v.reason != ""
+	if (v.stale || staleAfter == 0) && !wantAge {
 		return v, nil
 	}
 	now, coarse, err := l.fsNow()
@@ -89,7 +92,8 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
-	v.age, v.ageKnown = now.Sub(info.ModTime), true
+	v.age, v.ageKnown = max(now.Sub(info.Changed()), 0), true
+	limit := staleAfter
 	if coarse && limit > 0 {
 		limit += coarseSlack
 	}
@@ -97,12 +101,55 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 		return v, nil
 	}
 	v.stale = true
-	if v.holder == nil {
-		v.reason = fmt.Sprintf("no valid holder record after %v (grace %v)", v.age.Round(time.Millisecond), limit)
-	} else {
-		v.reason = fmt.Sprintf("not refreshed for %v (stale after %v)", v.age.Round(time.Millisecond), limit)
+	v.reason = fmt.Sprintf("not changed for %v (stale after %v)", v.age.Round(time.Millisecond), limit)
+	if v.foreign != nil {
+		v.reason += "; " + v.foreign.String()
 	}
 	return v, nil
+}
+
+// provablyDead returns why the holder of the judged file is provably dead
+// on this host, or "" if it is not.
+func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
+	if v.holder != nil {
+		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
+			return fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
+		}
+		return ""
+	}
+	f := v.foreign
+	if !l.cfg.sharedPIDs || f.PID <= 0 || !sameHostName(f.Host, l.cfg.self.Host) {
+		return ""
+	}
+	if proc.Check(proc.Identity{PID: f.PID}) == proc.Dead {
+		return fmt.Sprintf("%v: process %d is dead", f, f.PID)
+	}
+	if l.startedAfter(f.PID, info.Changed()) {
+		return fmt.Sprintf("%v: pid %d now names a process started after the file last changed", f, f.PID)
+	}
+	return ""
+}
+
+// pidReuseMargin is how much later than a lock file's last change a
+// process must have started to be taken for a later process that reuses
+// its holder's PID: start times and the boot time they count from are
+// known to a second or so.
+const pidReuseMargin = 3 * time.Second
+
+// startedAfter reports whether process pid started, by this host's clock,
+// clearly after changed, a time of the lock's filesystem.
+func (l *Lock) startedAfter(pid int, changed time.Time) bool {
+	started, ok := proc.StartedAt(pid)
+	if !ok {
+		return false
+	}
+	fsNow, _, err := l.fsNow()
+	if err != nil {
+		return false
+	}
+	// The change by this host's clock: the filesystem's clock may differ.
+	local := changed.Add(l.cfg.clock.Now().Round(0).Sub(fsNow))
+	return started.Sub(local) > pidReuseMargin
 }
 
 // probeEvery is how long a reading of a directory's filesystem clock is

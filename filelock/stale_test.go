@@ -1,8 +1,10 @@
 package filelock
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +61,38 @@ func liveChild(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
+// noCtimeFS is the operating system's filesystem as one that keeps no
+// change time (FAT, sshfs): ages then follow mtimes, which a test can set
+// back. On a filesystem with change times no user can.
+type noCtimeFS struct{ fsys.OS }
+
+func (f noCtimeFS) Lstat(name string) (fsys.Info, error) { return noCtime(f.OS.Lstat(name)) }
+func (f noCtimeFS) Stat(name string) (fsys.Info, error)  { return noCtime(f.OS.Stat(name)) }
+
+func (f noCtimeFS) OpenRead(name string) (fsys.File, error) {
+	file, err := f.OS.OpenRead(name)
+	if err != nil {
+		return nil, err
+	}
+	return noCtimeFile{file}, nil
+}
+
+type noCtimeFile struct{ fsys.File }
+
+func (f noCtimeFile) Stat() (fsys.Info, error) { return noCtime(f.File.Stat()) }
+
+func noCtime(info fsys.Info, err error) (fsys.Info, error) {
+	info.ChangeTime = time.Time{}
+	return info, err
+}
+
+// pidFile is another program's lock file naming pid alone.
+func pidFile(pid int) []byte { return []byte(strconv.Itoa(pid) + "\n") }
+
 // TestStaleRule forges lock files of every kind and age and checks that a
 // TryLock breaks exactly the stale ones, that Inspect agrees, and that a
-// break leaves nothing behind.
+// break leaves nothing behind. Ages are set with mtimes on a filesystem
+// that keeps no change time.
 func TestStaleRule(t *testing.T) {
 	sameHost := proc.Self().BootID != ""
 	type tc struct {
@@ -69,22 +100,39 @@ func TestStaleRule(t *testing.T) {
 		data       func(t *testing.T) []byte
 		age        time.Duration
 		staleAfter time.Duration
+		sharedPIDs bool
 		stale      bool
 		linuxOnly  bool
 	}
 	foreign := func(t *testing.T) []byte { return forgedRecord(t, otherHost()) }
+	empty := func(*testing.T) []byte { return []byte{} }
+	deadPIDFile := func(t *testing.T) []byte { return pidFile(deadPID(t)) }
+	livePIDFile := func(t *testing.T) []byte { return pidFile(liveChild(t)) }
 	cases := []tc{
 		{name: "other host, fresh", data: foreign, staleAfter: time.Minute},
 		{name: "other host, younger than stale-after", data: foreign, age: 30 * time.Second, staleAfter: time.Minute},
 		{name: "other host, older than stale-after", data: foreign, age: 2 * time.Minute, staleAfter: time.Minute, stale: true},
 		{name: "other host, old, age rule off", data: foreign, age: time.Hour},
 		{name: "other host, default stale-after", data: foreign, age: DefaultStaleAfter + time.Minute, staleAfter: -1, stale: true},
-		{name: "empty, fresh", data: func(*testing.T) []byte { return []byte{} }, staleAfter: time.Minute},
-		{name: "empty, within grace", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace / 2},
-		{name: "empty, past grace, age rule off", data: func(*testing.T) []byte { return []byte{} }, age: RecordGrace + 5*time.Second, stale: true},
+		{name: "empty, fresh", data: empty, staleAfter: time.Minute},
+		{name: "empty, 15 s old, default stale-after", data: empty, age: 15 * time.Second, staleAfter: -1},
+		{name: "empty, younger than stale-after", data: empty, age: 4 * time.Minute, staleAfter: -1},
+		{name: "empty, older than stale-after", data: empty, age: DefaultStaleAfter + time.Minute, staleAfter: -1, stale: true},
+		{name: "empty, old, age rule off", data: empty, age: 24 * time.Hour},
 		{name: "garbage, fresh", data: func(*testing.T) []byte { return []byte("not a record\n") }, staleAfter: time.Minute},
-		{name: "garbage, past grace", data: func(*testing.T) []byte { return []byte("not a record\n") }, age: RecordGrace + 5*time.Second, staleAfter: time.Hour, stale: true},
+		{name: "garbage, 15 s old", data: func(*testing.T) []byte { return []byte("not a record\n") }, age: 15 * time.Second, staleAfter: time.Hour},
 		{name: "garbage, past a short stale-after", data: func(*testing.T) []byte { return []byte("x") }, age: 5 * time.Second, staleAfter: 2 * time.Second, stale: true},
+		{name: "bare pid of a dead process", linuxOnly: true, data: deadPIDFile, staleAfter: -1},
+		{name: "bare pid of a dead process, shared PID namespace", linuxOnly: true, data: deadPIDFile, staleAfter: -1, sharedPIDs: true, stale: true},
+		{name: "bare pid of a dead process, shared PID namespace, age rule off", linuxOnly: true, data: deadPIDFile, sharedPIDs: true, stale: true},
+		{name: "bare pid of a live process, shared PID namespace", linuxOnly: true, data: livePIDFile, age: time.Second, staleAfter: -1, sharedPIDs: true},
+		{name: "bare pid reused by a later process, shared PID namespace", linuxOnly: true, data: livePIDFile, age: time.Minute, staleAfter: -1, sharedPIDs: true, stale: true},
+		{name: "pid and another host, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true,
+			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("%d\nelsewhere.example\n", deadPID(t))) }},
+		{name: "pid and this host, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true, stale: true,
+			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("%d\n%s\n", deadPID(t), proc.Self().Host)) }},
+		{name: "flufl.lock of a dead process, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true, stale: true,
+			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("/x.lock|%s|%d|12345", proc.Self().Host, deadPID(t))) }},
 		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
 		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
@@ -116,9 +164,12 @@ func TestStaleRule(t *testing.T) {
 				mtime := time.Now().Add(-c.age)
 				require.NoError(t, os.Chtimes(path, mtime, mtime))
 
-				opts := []Option{WithStrategy(s)}
+				opts := []Option{WithStrategy(s), withFS(noCtimeFS{})}
 				if c.staleAfter >= 0 {
 					opts = append(opts, WithStaleAfter(c.staleAfter))
+				}
+				if c.sharedPIDs {
+					opts = append(opts, WithSharedPIDNamespace())
 				}
 				st, err := Inspect(path, opts...)
 				require.NoError(t, err)
@@ -186,7 +237,7 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l, err := New(path, WithStaleAfter(time.Minute))
+	l, err := New(path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
 	require.NoError(t, err)
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())
@@ -258,7 +309,7 @@ func TestGuardDebrisSwept(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l, err := New(path, WithStrategy(Link), WithStaleAfter(time.Minute))
+	l, err := New(path, WithStrategy(Link), WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
 	require.NoError(t, err)
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())

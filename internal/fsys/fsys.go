@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"time"
 )
@@ -26,7 +27,22 @@ type Info struct {
 	Mode    fs.FileMode
 	Size    int64
 	ModTime time.Time
-	Nlink   uint64
+	// ChangeTime is the time of the file's last change of contents or
+	// attributes (ctime), which no unprivileged process can set; zero
+	// where unknown.
+	ChangeTime time.Time
+	Nlink      uint64
+}
+
+// Changed returns when the file last changed as far as can be trusted:
+// its change time, which moves with every write, touch, chmod or link and
+// cannot be set back or forward by a user, or its mtime where the change
+// time is unknown.
+func (i Info) Changed() time.Time {
+	if i.ChangeTime.IsZero() {
+		return i.ModTime
+	}
+	return i.ChangeTime
 }
 
 // File is an open file. It is not shared between goroutines.
@@ -73,6 +89,29 @@ type FS interface {
 	// ReadDirNames returns the names of the entries of the directory name,
 	// in no particular order.
 	ReadDirNames(name string) ([]string, error)
+}
+
+// noReplaceRenamer is an FS that can rename without replacing.
+type noReplaceRenamer interface {
+	RenameNoReplace(oldname, newname string) error
+}
+
+// CanRenameNoReplace reports whether fsys may rename without replacing:
+// whether RenameNoReplace is worth trying. The filesystem beneath may
+// still refuse.
+func CanRenameNoReplace(fsys FS) bool {
+	_, ok := fsys.(noReplaceRenamer)
+	return ok
+}
+
+// RenameNoReplace renames oldname to newname on fsys, failing with an error
+// matching fs.ErrExist if anything exists at newname, and with one matching
+// errors.ErrUnsupported if fsys, or the filesystem beneath it, cannot.
+func RenameNoReplace(fsys FS, oldname, newname string) error {
+	if r, ok := fsys.(noReplaceRenamer); ok {
+		return r.RenameNoReplace(oldname, newname)
+	}
+	return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: errors.ErrUnsupported}
 }
 
 // ScanDir calls fn with the name of every entry of the directory name of

@@ -96,11 +96,12 @@ func infoOfStat(st *unix.Stat_t) Info {
 		mode |= fs.ModeIrregular
 	}
 	return Info{
-		ID:      FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)},
-		Mode:    mode,
-		Size:    st.Size,
-		ModTime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
-		Nlink:   uint64(st.Nlink),
+		ID:         FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)},
+		Mode:       mode,
+		Size:       st.Size,
+		ModTime:    time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
+		ChangeTime: time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)),
+		Nlink:      uint64(st.Nlink),
 	}
 }
 

@@ -2,7 +2,10 @@
 
 package proc
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Outside Linux there is no boot id or start time this package trusts, so
 // SameHost is false and the stale rule falls back to age alone.
@@ -13,3 +16,6 @@ func pidNamespace() string { return "" }
 func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
 
 func check(Identity) State { return Unknown }
+
+// StartedAt reports false: start times are not read here.
+func StartedAt(int) (time.Time, bool) { return time.Time{}, false }

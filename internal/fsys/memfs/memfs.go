@@ -250,7 +250,9 @@ func (m *FS) Link(oldname, newname string) error {
 // Rename moves oldname to newname atomically, replacing a file that
 // newname names. Like os.Rename it never replaces a directory (EEXIST). If
 // both names are links to one file, it does nothing.
-func (m *FS) Rename(oldname, newname string) error {
+func (m *FS) Rename(oldname, newname string) error { return m.rename(oldname, newname, false) }
+
+func (m *FS) rename(oldname, newname string, noReplace bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fail := func(err error) error { return linkErr("rename", oldname, newname, err) }
@@ -273,6 +275,9 @@ func (m *FS) Rename(oldname, newname string) error {
 		return fail(errInvalid)
 	}
 	old := ndir.entries[nbase]
+	if old != nil && noReplace {
+		return fail(errExist)
+	}
 	if old == n {
 		return nil
 	}
@@ -300,6 +305,12 @@ func (m *FS) Rename(oldname, newname string) error {
 }
 
 // within reports whether directory d is dir or below it.
+// RenameNoReplace renames oldname to newname, failing if anything exists
+// at newname.
+func (m *FS) RenameNoReplace(oldname, newname string) error {
+	return m.rename(oldname, newname, true)
+}
+
 func (m *FS) within(d, dir *inode) bool {
 	if d == dir {
 		return true
