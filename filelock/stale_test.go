@@ -132,7 +132,9 @@ func TestStaleRule(t *testing.T) {
 		{name: "pid and this host, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true, stale: true,
 			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("%d\n%s\n", deadPID(t), proc.Self().Host)) }},
 		{name: "flufl.lock of a dead process, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true, stale: true,
-			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("/x.lock|%s|%d|12345", proc.Self().Host, deadPID(t))) }},
+			data: func(t *testing.T) []byte {
+				return []byte(fmt.Sprintf("/x.lock|%s|%d|12345", proc.Self().Host, deadPID(t)))
+			}},
 		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
 		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
