@@ -16,16 +16,19 @@ import (
 // tries again at once instead of at its next poll.
 //
 // For the soft and link strategies that event is the removal of the
-// lock file, seen by watching its directory. For the os and ofd strategies,
-// whose lock file is kept, it is the closing of a descriptor of the lock
-// file that was open for writing: every holder's release ends with that
-// close, and so does a holder's death. While it waits, the acquisition
-// therefore keeps its own descriptor of the lock file open between attempts
-// rather than closing it after each, or the waiters would wake each other.
+// lock file, seen by watching its directory: every release removes it, and
+// a holder's death closes the lock file it kept open. For the os and ofd
+// strategies, whose lock file is kept, it is the closing of any descriptor
+// of the lock file: a holder of this package closes its descriptor at
+// every release and at its death, and so does flock(1), which opens the
+// file read-only. While it waits, the acquisition therefore keeps its own
+// descriptor of the lock file open between attempts rather than closing it
+// after each, or the waiters would wake each other.
 //
 // The events are a way to wake early, never the only way: the backoff
 // timer still runs, for the changes no event reports (another host of a
-// network filesystem) and for a watch that could not be set up.
+// network filesystem, a program that unlocks without closing, as
+// "flock -u" does) and for a watch that could not be set up.
 type wakeup struct {
 	l *Lock
 	w *notify.Watcher
@@ -37,8 +40,13 @@ type wakeup struct {
 	// woke is set when an event ended the last wait; see woken.
 	woke bool
 	// seesAll is set when the filesystem raises an event for every
-	// change (eventsSeeAll), so that polling can be slow.
+	// change (eventsSeeAll).
 	seesAll bool
+	// seesReleases is set when every release of the lock raises an
+	// event, so that polling can be slow: a soft or link lock on such a
+	// filesystem. An os or ofd lock can be released without an event by
+	// another program (flock -u), so its waiters keep polling.
+	seesReleases bool
 	// lostRace is set once an attempt woken by an event failed.
 	lostRace bool
 	// inKernel is set when the attempts wait for an os or ofd lock in the
@@ -46,12 +54,12 @@ type wakeup struct {
 	inKernel bool
 }
 
-// trustedPollFactor: a waiter that watches a lock on a filesystem whose
-// every change raises an event polls only every trustedPollFactor × the
-// longest backoff wait (2 s by default). Every release raises an event
-// there, and so does the death of a holder of this host: the kernel closes
-// the lock file that the holder keeps open (Lock.keepsOpen, and the os
-// strategies' own descriptor). The polls then only serve what raises no
+// trustedPollFactor: a waiter that watches a soft or link lock on a
+// filesystem whose every change raises an event polls only every
+// trustedPollFactor × the longest backoff wait (2 s by default). Every
+// release raises an event there, and so does the death of a holder of this
+// host: the kernel closes the lock file that the holder keeps open
+// (Lock.keepsOpen). The polls then only serve what raises no
 // event: a holder on another host, or of another program, that died
 // without releasing (whose lock the stale rule breaks), and an event lost
 // in a full inotify queue (which is itself reported, and wakes the
@@ -86,7 +94,7 @@ func (k *wakeup) pollAfter(b *backoff) time.Duration {
 		longest *= lostRaceFactor
 	}
 	d := b.next(k.l.cfg.minWait, longest)
-	if k.w != nil && k.seesAll {
+	if k.w != nil && k.seesReleases {
 		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
 	}
 	return d
@@ -141,6 +149,7 @@ func (k *wakeup) arm(ctx context.Context) bool {
 		err = w.WatchFile(k.l.path)
 	} else {
 		err = w.WatchEntry(filepath.Dir(k.l.path), filepath.Base(k.l.path))
+		k.seesReleases = k.seesAll
 	}
 	if err != nil {
 		w.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -302,4 +303,74 @@ func TestLinkKeepsOnlyItsOwnFile(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err, "the other holder's file was removed")
 	require.Equal(t, other, got)
+}
+
+// flockTool runs flock(1) on path as a shell script would: it opens the
+// file read-only on descriptor 9, takes it exclusively, says "locked",
+// and then runs the steps, each after a line read from its standard input,
+// saying "done" after each.
+func flockTool(t *testing.T, path string, steps ...string) (io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	flockBin, err := exec.LookPath("flock")
+	if err != nil {
+		t.Skip("needs flock(1) (util-linux; scripts/setup-deps installs it)")
+	}
+	script := `exec 9<"$1"; "$2" -x 9; echo locked`
+	for _, s := range steps {
+		script += "; read go; " + s + "; echo done"
+	}
+	cmd := exec.Command("/bin/sh", "-c", script+"; read go", "sh", path, flockBin)
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		in.Close()
+		_ = cmd.Wait()
+	})
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "locked\n", line)
+	return in, r
+}
+
+// TestForeignFlockReleaseSeen: an os waiter that watches (its wait can be
+// cancelled) sees flock(1) release the lock both ways it can. Closing its
+// read-only descriptor is an event, which wakes the waiter although its
+// clock never moves; "flock -u" without a close raises nothing, and is
+// found by the waiter's next poll, no later than the longest backoff wait
+// after an event it lost.
+func TestForeignFlockReleaseSeen(t *testing.T) {
+	for name, step := range map[string]string{"close": "exec 9<&-", "unlock": `"$2" -u 9`} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			in, out := flockTool(t, path, step)
+			fake := clock.NewFake(time.Now())
+			l, err := New(path, WithStrategy(OS), withClock(fake))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			done := lockAsync(ctx, l)
+			<-fake.TimerAdded() // it found the lock busy and waits
+			_, err = fmt.Fprintln(in, "go")
+			require.NoError(t, err)
+			line, err := out.ReadString('\n')
+			require.NoError(t, err)
+			require.Equal(t, "done\n", line)
+			if name == "unlock" {
+				fake.Advance(lostRaceFactor * DefaultMaxWait)
+			}
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the waiter did not see the release")
+			}
+			require.NoError(t, l.Unlock())
+		})
+	}
 }

@@ -66,11 +66,12 @@ func (w *Watcher) C() <-chan struct{} { return w.c }
 const entryMask = unix.IN_DELETE | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
 	unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
 
-// File events: closed after being opened for writing (a holder's release or
-// death), a change of its link count or attributes (removal), its deletion
-// or renaming.
-const fileMask = unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
-	unix.IN_DONT_FOLLOW
+// File events: any descriptor of it closed (a holder's release or death,
+// whether it had the file open for writing or, as flock(1) does, for
+// reading), a change of its link count or attributes (removal), its
+// deletion or renaming.
+const fileMask = unix.IN_CLOSE_WRITE | unix.IN_CLOSE_NOWRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF |
+	unix.IN_MOVE_SELF | unix.IN_DONT_FOLLOW
 
 // WatchEntry replaces what w watches by the entry name of directory dir:
 // C receives when it is removed (not when it is renamed away), and when a
@@ -79,10 +80,9 @@ const fileMask = unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | un
 func (w *Watcher) WatchEntry(dir, name string) error { return w.watch(dir, name, entryMask) }
 
 // WatchFile replaces what w watches by the file at path, without following
-// a symbolic link: C receives when a descriptor of it that was opened for
-// writing is closed (which includes the death of a process that had it
-// open), when it loses a link or its attributes change, and when it is
-// deleted or renamed. It fails with an error matching fs.ErrNotExist if
+// a symbolic link: C receives when a descriptor of it is closed (which
+// includes the death of a process that had it open), when it loses a link
+// or its attributes change, and when it is deleted or renamed. It fails with an error matching fs.ErrNotExist if
 // there is no file at path.
 func (w *Watcher) WatchFile(path string) error { return w.watch(path, "", fileMask) }
 
