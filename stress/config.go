@@ -126,6 +126,11 @@ type Config struct {
 
 	// Host names this host in reports (default: the hostname).
 	Host string
+
+	// MinChecked is the fewest critical sections that each detector must
+	// have checked for the run to pass rather than be INCONCLUSIVE: 0
+	// means one per worker, a negative value no minimum.
+	MinChecked int
 }
 
 // Defaults.

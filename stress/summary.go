@@ -166,15 +166,8 @@ func WriteSummary(w io.Writer, r *Report) error {
 		}
 	}
 	ew.printf("  verdict      %s", r.Verdict)
-	switch {
-	case r.Broken && r.Violations > 0:
-		ew.printf(" (as it must: %s is a broken strategy)", r.Strategy)
-	case r.Broken:
-		ew.printf(" (a broken strategy passed: the detectors missed it)")
-	case r.Violations > 0:
-		ew.printf(" (mutual exclusion was violated)")
-	case len(r.Failures) > 0:
-		ew.printf(" (%d workers failed)", len(r.Failures))
+	if r.Reason != "" {
+		ew.printf(" (%s)", r.Reason)
 	}
 	ew.printf("\n")
 	return ew.err
