@@ -161,6 +161,10 @@ func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig 
 // Config.
 var ErrInvalidConfig = errors.New("invalid configuration")
 
+// ErrProcessLimit matches the error of a Config whose Procs would exceed
+// the user's process limit (RLIMIT_NPROC, "ulimit -u").
+var ErrProcessLimit = errors.New("too many processes for the user's limit")
+
 func invalid(field, format string, args ...any) error {
 	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
 }
@@ -209,6 +213,9 @@ func (c Config) withDefaults() (Config, error) {
 		if check.bad {
 			return c, invalid(check.field, "%s, got %v", check.want, check.got)
 		}
+	}
+	if err := checkProcessLimit(c.Procs); err != nil {
+		return c, &ConfigError{Field: "Procs", Err: err}
 	}
 	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
 		return c, invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")

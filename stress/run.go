@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,20 +139,15 @@ func (r *runner) setup() error {
 		if err := os.MkdirAll(r.hostDir, 0o777); err != nil {
 			return err
 		}
-	case r.cfg.Dir == "":
-		if r.runDir, err = os.MkdirTemp("", "lockstress-"); err != nil {
-			return err
-		}
-		r.removeDir = r.runDir
 	default:
-		if r.runDir, err = os.MkdirTemp(r.cfg.Dir, "lockstress-"); err != nil {
+		if r.runDir, err = makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
 			return err
 		}
 		r.removeDir = r.runDir
 	}
 	r.fs = probeFilesystem(r.runDir)
 	r.reopenLedger = r.cfg.Join || !localFilesystems[r.fs.Type]
-	if r.scratch, err = os.MkdirTemp(scratchBase(), "lockstress-scratch-"); err != nil {
+	if r.scratch, err = makeOwnedDir(scratchBase(), "lockstress-scratch-"); err != nil {
 		return err
 	}
 	r.logDir = filepath.Join(r.scratch, "logs")
@@ -177,6 +173,20 @@ func (r *runner) setup() error {
 		r.workers = append(r.workers, &workerRun{id: i, name: name})
 	}
 	return nil
+}
+
+// makeOwnedDir makes a directory named prefix* in parent and marks it as
+// this run's, after removing those that dead runs left there.
+func makeOwnedDir(parent, prefix string) (string, error) {
+	sweep(parent, prefix)
+	dir, err := os.MkdirTemp(parent, prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := markOwned(dir); err != nil {
+		return "", errors.Join(err, os.Remove(dir))
+	}
+	return dir, nil
 }
 
 func unwrapPath(err error) error {

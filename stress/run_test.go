@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstress/lockstress/stress/detect"
 	"github.com/lockstress/lockstress/stress/proctest"
 )
 
@@ -433,15 +434,24 @@ func TestJoinAndVerify(t *testing.T) {
 
 // Cancelling the context ends the run early, with a report that says so.
 func TestInterrupt(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	rep, err := Run(ctx, Config{Dir: t.TempDir(), Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
+	dir := t.TempDir()
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		// Once the workers have certainly begun.
+		for deadline := time.Now().Add(time.Minute); !ledgerAt(dir, 10) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancelled <- time.Now()
+		cancel()
+	}()
+	rep, err := Run(ctx, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("interrupted run took %v", took)
+	if took := time.Since(<-cancelled); took > 10*time.Second {
+		t.Errorf("the run ended %v after it was interrupted", took)
 	}
 	if !rep.Interrupted || len(rep.Failures) != 0 || rep.Acquisitions == 0 {
 		t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
@@ -449,6 +459,20 @@ func TestInterrupt(t *testing.T) {
 	if rep.Verdict != VerdictInterrupted || !strings.HasPrefix(rep.Reason, "interrupted after ") {
 		t.Errorf("verdict %s (%s), want INTERRUPTED", rep.Verdict, rep.Reason)
 	}
+}
+
+// ledgerAt reports whether the ledger of a run in dir has reached sequence
+// number seq.
+func ledgerAt(dir string, seq uint64) bool {
+	ledgers, _ := filepath.Glob(filepath.Join(dir, "lockstress-*", "ledger"))
+	for _, l := range ledgers {
+		if b, err := os.ReadFile(l); err == nil {
+			if rec, err := detect.ParseRecord(b); err == nil && rec.Seq >= seq {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestFairRun: with Fair the workers take turns, so a worker that releases

@@ -32,3 +32,9 @@ func statfsMagic(string) (int64, error)         { return 0, errors.ErrUnsupporte
 var sigStop, sigCont, sigQuit os.Signal = os.Kill, os.Kill, os.Kill
 
 func openLedger(string, bool) (ledgerIO, error) { return nil, errors.ErrUnsupported }
+
+// Runs are marked and swept on Linux only.
+func markOwned(string) error        { return nil }
+func sweep(string, string) []string { return nil }
+
+func checkProcessLimit(int) error { return nil }

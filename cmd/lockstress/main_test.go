@@ -15,12 +15,14 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 
 	"github.com/lockstress/lockstress/stress"
 	"github.com/lockstress/lockstress/stress/detect"
@@ -34,9 +36,31 @@ const asMain = "LOCKSTRESS_TEST_AS_MAIN"
 func TestMain(m *testing.M) {
 	stress.RunWorkerIfChild()
 	if os.Getenv(asMain) == "1" {
+		if limit := os.Getenv(nprocLimit); limit != "" {
+			limitProcesses(limit)
+		}
 		main()
 	}
 	goleak.VerifyTestMain(m)
+}
+
+// nprocLimit, set for lockstress run as a process of its own, is the
+// process limit (RLIMIT_NPROC) it runs with; as root, which the limit does
+// not hold, it runs as the user nobody.
+const nprocLimit = "LOCKSTRESS_TEST_NPROC"
+
+func limitProcesses(limit string) {
+	n, err := strconv.ParseUint(limit, 10, 64)
+	if err == nil {
+		err = unix.Setrlimit(unix.RLIMIT_NPROC, &unix.Rlimit{Cur: n, Max: n})
+	}
+	if err == nil && os.Getuid() == 0 {
+		err = syscall.Setuid(65534)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "limiting processes to %s: %v\n", limit, err)
+		os.Exit(100)
+	}
 }
 
 // lockstress runs lockstress in-process and returns its exit code and
@@ -51,8 +75,15 @@ func lockstress(t *testing.T, args ...string) (code int, stdout, stderr string) 
 // lockstressProcess starts lockstress as a process of its own.
 func lockstressProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
+	return lockstressProcessEnv(t, nil, args...)
+}
+
+// lockstressProcessEnv starts lockstress as a process of its own, with env
+// added to its environment.
+func lockstressProcessEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asMain+"=1")
+	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -274,6 +305,31 @@ func TestExitCodes(t *testing.T) {
 	})
 }
 
+// -procs above the user's process limit is refused before any worker
+// starts, with a message that names -procs and the limit.
+func TestProcsAboveProcessLimit(t *testing.T) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+		t.Fatal(err)
+	}
+	limit := min(lim.Max, 100000)
+	if os.Getuid() != 0 && lim.Max != unix.RLIM_INFINITY && lim.Max < 1000 {
+		t.Skipf("the hard process limit %d is too low to test without stopping this user's processes", lim.Max)
+	}
+	// Should the limit not be checked, the missing -dir stops the run
+	// before its workers start.
+	missing := filepath.Join(t.TempDir(), "missing")
+	cmd, stdout, stderr := lockstressProcessEnv(t, []string{nprocLimit + "=" + strconv.FormatUint(limit, 10)},
+		"-procs", strconv.FormatUint(limit+1, 10), "-dur", "1s", "-dir", missing)
+	if code := processExit(t, cmd); code != exitUsage {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+	}
+	want := fmt.Sprintf("lockstress: -procs: %d worker processes and the ", limit+1)
+	if !strings.HasPrefix(stderr.String(), want) || !strings.Contains(stderr.String(), fmt.Sprintf("exceed its limit of %d (ulimit -u)", limit)) || stdout.Len() > 0 {
+		t.Errorf("stderr %q, stdout %q; want %q... (ulimit -u)", stderr, stdout, want)
+	}
+}
+
 // SIGINT or SIGTERM in the middle of a run ends it at once with its own
 // verdict and exit status: a run cut short never passes.
 func TestInterruptedExitCode(t *testing.T) {
@@ -302,6 +358,56 @@ func TestInterruptedExitCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A run killed with SIGKILL cannot remove its run directory and scratch
+// directory; the next run removes them.
+func TestKilledRunIsSwept(t *testing.T) {
+	dir := t.TempDir()
+	cmd, _, _ := lockstressProcess(t, "-strategy", "os", "-procs", "2", "-dur", "60s", "-dir", dir)
+	waitForAcquisitions(t, dir, 20)
+	left := ownedBy(t, cmd.Process.Pid, dir, "/dev/shm", os.TempDir())
+	if len(left) != 2 {
+		t.Fatalf("the run's directories marked as its own: %v, want its run and scratch directories", left)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if code := processExit(t, cmd); code != -1 {
+		t.Fatalf("exit code %d, want -1 (killed)", code)
+	}
+	for _, d := range left {
+		if _, err := os.Stat(d); err != nil {
+			t.Fatalf("the killed run's %s is already gone: %v", d, err)
+		}
+	}
+	if code, _, stderr := lockstress(t, "-strategy", "os", "-procs", "2", "-dur", "100ms", "-dir", dir); code != exitPass {
+		t.Fatalf("the next run: exit code %d\n%s", code, stderr)
+	}
+	for _, d := range left {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("the next run left the killed run's %s: %v", d, err)
+		}
+	}
+}
+
+// ownedBy returns the directories lockstress-* in the parents whose owner
+// file names the process pid.
+func ownedBy(t *testing.T, pid int, parents ...string) []string {
+	t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range parents {
+		owners, _ := filepath.Glob(filepath.Join(p, "lockstress-*", ".lockstress-owner"))
+		for _, o := range owners {
+			b, err := os.ReadFile(o)
+			if err == nil && strings.Contains(string(b), fmt.Sprintf("\npid %d\n", pid)) && !seen[filepath.Dir(o)] {
+				seen[filepath.Dir(o)] = true
+				out = append(out, filepath.Dir(o))
+			}
+		}
+	}
+	return out
 }
 
 // waitForAcquisitions waits until the ledger of the run in dir counts n
