@@ -92,6 +92,9 @@ type Report struct {
 	// words.
 	Verdict string `json:"verdict"`
 	Reason  string `json:"reason"`
+	// Swept lists the directories that runs killed before they could
+	// remove them had left, which this run removed.
+	Swept []string `json:"swept,omitempty"`
 }
 
 // ReportConfig is the configuration a run used.

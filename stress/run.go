@@ -74,7 +74,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return nil, err
 		}
 	}
-	return assemble([]*hostData{hd}, cfg.MaxExamples)
+	rep, err = assemble([]*hostData{hd}, cfg.MaxExamples)
+	if rep != nil {
+		rep.Swept = r.swept
+	}
+	return rep, err
 }
 
 // runner is the parent's state during Run.
@@ -97,6 +101,7 @@ type runner struct {
 
 	reg     *region
 	workers []*workerRun
+	swept   []string // directories of dead runs removed
 
 	origin   int64 // CLOCK_MONOTONIC at the barrier
 	from     int64 // the end of the warm-up: the measured run begins
@@ -140,14 +145,14 @@ func (r *runner) setup() error {
 			return err
 		}
 	default:
-		if r.runDir, err = makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
+		if r.runDir, err = r.makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
 			return err
 		}
 		r.removeDir = r.runDir
 	}
 	r.fs = probeFilesystem(r.runDir)
 	r.reopenLedger = r.cfg.Join || !localFilesystems[r.fs.Type]
-	if r.scratch, err = makeOwnedDir(scratchBase(), "lockstress-scratch-"); err != nil {
+	if r.scratch, err = r.makeOwnedDir(scratchBase(), "lockstress-scratch-"); err != nil {
 		return err
 	}
 	r.logDir = filepath.Join(r.scratch, "logs")
@@ -177,8 +182,8 @@ func (r *runner) setup() error {
 
 // makeOwnedDir makes a directory named prefix* in parent and marks it as
 // this run's, after removing those that dead runs left there.
-func makeOwnedDir(parent, prefix string) (string, error) {
-	sweep(parent, prefix)
+func (r *runner) makeOwnedDir(parent, prefix string) (string, error) {
+	r.swept = append(r.swept, sweep(parent, prefix)...)
 	dir, err := os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return "", err

@@ -165,6 +165,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	if len(r.Swept) > 0 {
+		ew.printf("  cleaned up   %d directories that killed runs left: %s\n", len(r.Swept), list(r.Swept, 4))
+	}
 	ew.printf("  verdict      %s", r.Verdict)
 	if r.Reason != "" {
 		ew.printf(" (%s)", r.Reason)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,14 +116,24 @@ func TestKilledRunIsSwept(t *testing.T) {
 			t.Fatalf("the killed run's %s is already gone: %v", d, err)
 		}
 	}
-	if code, _, stderr := lockstress(t, "-strategy", "os", "-procs", "2", "-dur", "100ms", "-dir", dir); code != exitPass {
+	report := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := lockstress(t, "-strategy", "os", "-procs", "2", "-dur", "100ms", "-dir", dir, "-json", report)
+	if code != exitPass {
 		t.Fatalf("the next run: exit code %d\n%s", code, stderr)
 	}
+	doc, b := readDocument(t, report)
 	for _, d := range left {
 		if _, err := os.Stat(d); !os.IsNotExist(err) {
 			t.Errorf("the next run left the killed run's %s: %v", d, err)
 		}
+		if !slices.Contains(doc.Runs[0].Swept, d) {
+			t.Errorf("the report does not list %s among the directories removed: %v", d, doc.Runs[0].Swept)
+		}
 	}
+	if !strings.Contains(stdout, "  cleaned up   ") {
+		t.Errorf("the summary does not say what was removed:\n%s", stdout)
+	}
+	checkDocumented(t, b)
 }
 
 // ownedBy returns the directories lockstress-* in the parents whose owner
