@@ -233,6 +233,8 @@ func TestVerdict(t *testing.T) {
 		{"interrupted with nothing checked", Report{Interrupted: true}, 0, VerdictInterrupted, "interrupted", false},
 		{"nothing checked", Report{}, 0, VerdictInconclusive, "checked 0 critical sections, fewer than the minimum of 4, one per worker", false},
 		{"below the minimum", Report{}, 3, VerdictInconclusive, "fewer than the minimum of 4", false},
+		{"nothing checked, all timed out", Report{Errors: map[string]ErrorCount{"acquire:timeout": {Count: 7}, "acquire:other": {Count: 2}}}, 0, VerdictInconclusive,
+			"checked 0 critical sections, fewer than the minimum of 4, one per worker; 9 lock operations failed, counted under errors", false},
 		{"below a set minimum", Report{Config: ReportConfig{MinChecked: 1000}}, 999, VerdictInconclusive, "checked 999 critical sections, fewer than the minimum of 1000", false},
 		{"at a set minimum", Report{Config: ReportConfig{MinChecked: 1000}}, 1000, VerdictPass, "", false},
 		{"no minimum", Report{Config: ReportConfig{MinChecked: -1}}, 0, VerdictPass, "", false},

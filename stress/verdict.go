@@ -70,10 +70,23 @@ func (r *Report) verdict() (verdict, reason string) {
 		if r.Config.MinChecked == 0 {
 			perWorker = ", one per worker"
 		}
-		return VerdictInconclusive, fmt.Sprintf("the detectors checked %d critical sections, fewer than the minimum of %d%s",
-			r.checked(), r.minChecked(), perWorker)
+		return VerdictInconclusive, fmt.Sprintf("the detectors checked %d critical sections, fewer than the minimum of %d%s%s",
+			r.checked(), r.minChecked(), perWorker, r.failedOperations())
 	}
 	return VerdictPass, ""
+}
+
+// failedOperations says how many lock operations failed, if any did: the
+// likely cause of too few checked critical sections.
+func (r *Report) failedOperations() string {
+	var n int64
+	for _, e := range r.Errors {
+		n += e.Count
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d lock operations failed, counted under errors", n)
 }
 
 // checked returns the fewest critical sections that a detector checked.

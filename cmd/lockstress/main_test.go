@@ -256,7 +256,7 @@ func TestExitCodes(t *testing.T) {
 		{"usage", []string{"-procs", "x"}, exitUsage, ""},
 		// Each acquisition gives up at once: nothing is checked.
 		{"every acquisition times out", []string{"-strategy", "os", "-procs", "3", "-dur", "300ms", "-timeout", "1ns"}, exitInconclusive,
-			"verdict      INCONCLUSIVE (the detectors checked 0 critical sections, fewer than the minimum of 3, one per worker)"},
+			"verdict      INCONCLUSIVE (the detectors checked 0 critical sections, fewer than the minimum of 3, one per worker; "},
 		// Holds of 1 ms in a run of 1 ms: at most one acquisition ends
 		// in time, fewer than the four workers.
 		{"too short", []string{"-strategy", "os", "-procs", "4", "-dur", "1ms", "-hold", "1ms"}, exitInconclusive, "fewer than the minimum of 4, one per worker"},
