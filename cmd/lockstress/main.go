@@ -249,8 +249,10 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	return doc.ExitCode
 }
 
-// checkZero rejects flags set to values that the library would replace by
-// its defaults: a zero there is a mistake, not a request for the default.
+// checkZero rejects flag values that the library would read otherwise
+// than the flag means: zeros that it would replace by its defaults (a
+// mistake, not a request for the default), and combinations that it would
+// reject in terms of its Config rather than of the flags.
 func checkZero(stderr io.Writer, sub string, set map[string]bool, o options) (int, bool) {
 	switch {
 	case set["procs"] && o.procs <= 0:
