@@ -219,7 +219,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Detectors.Interval = detectorReport(0, empty)
 	}
 	rep.Violations = rep.Detectors.Ledger.Count + rep.Detectors.Occupancy.Count + rep.Detectors.Interval.Count
-	rep.Verdict = verdict(rep.ExitCode())
+	rep.judge()
 	return rep, nil
 }
 

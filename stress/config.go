@@ -126,6 +126,11 @@ type Config struct {
 
 	// Host names this host in reports (default: the hostname).
 	Host string
+
+	// MinChecked is the fewest critical sections that each detector must
+	// have checked for the run to pass rather than be INCONCLUSIVE: 0
+	// means one per worker, a negative value no minimum.
+	MinChecked int
 }
 
 // Defaults.
@@ -155,6 +160,10 @@ func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig 
 // ErrInvalidConfig matches every error that Run returns for an invalid
 // Config.
 var ErrInvalidConfig = errors.New("invalid configuration")
+
+// ErrProcessLimit matches the error of a Config whose Procs would exceed
+// the user's process limit (RLIMIT_NPROC, "ulimit -u").
+var ErrProcessLimit = errors.New("too many processes for the user's limit")
 
 func invalid(field, format string, args ...any) error {
 	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
@@ -204,6 +213,9 @@ func (c Config) withDefaults() (Config, error) {
 		if check.bad {
 			return c, invalid(check.field, "%s, got %v", check.want, check.got)
 		}
+	}
+	if err := checkProcessLimit(c.Procs); err != nil {
+		return c, &ConfigError{Field: "Procs", Err: err}
 	}
 	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
 		return c, invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")

@@ -25,6 +25,15 @@
 // worker that holds the lock. Config.Join and Verify spread one run over
 // several hosts that share a directory.
 //
+// Every report ends with a verdict (Report.Verdict): PASS, FAIL for a
+// violation, ERROR for a failed worker, INTERRUPTED, or INCONCLUSIVE for a
+// run that checked fewer critical sections than Config.MinChecked; a run
+// that tested nothing never passes. What a verdict means to a program, such
+// as an exit status, is the program's choice.
+//
+// A run removes what it made when it ends; what runs killed with SIGKILL
+// left behind, the next run removes (Report.Swept).
+//
 // The harness needs Linux; elsewhere Run returns an error matching
 // errors.ErrUnsupported. docs/lockstress.md describes the command, the
 // output, the JSON schema and what each detector can and cannot see.

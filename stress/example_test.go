@@ -47,6 +47,6 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(rep.Verdict, rep.ExitCode(), rep.Detectors.Occupancy.Count > 0)
-	// Output: FAIL 1 true
+	fmt.Println(rep.Verdict, rep.Detectors.Occupancy.Count > 0)
+	// Output: FAIL true
 }

@@ -3,19 +3,8 @@ package stress
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"time"
 )
-
-// TerminalProgress returns f if it is a terminal, for Config.Progress, and
-// nil otherwise: a progress line is for people, not for logs.
-func TerminalProgress(f *os.File) io.Writer {
-	if isTerminal(f) {
-		return f
-	}
-	return nil
-}
 
 // progress writes a progress line to Config.Progress once a second until
 // the workers are done or ctx is done, then clears it.

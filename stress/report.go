@@ -17,54 +17,25 @@ const SchemaName = "lockstress-report"
 // runs (one per strategy) and the verdict over all of them. The schema is
 // documented in docs/lockstress.md.
 type Document struct {
-	Schema   string    `json:"schema"`
-	Version  int       `json:"version"`
-	Verdict  string    `json:"verdict"`
+	Schema  string `json:"schema"`
+	Version int    `json:"version"`
+	Verdict string `json:"verdict"`
+	// ExitCode is the exit status of the command that wrote the
+	// document for Verdict (lockstress maps verdicts to its exit codes);
+	// NewDocument leaves it 0.
 	ExitCode int       `json:"exit_code"`
 	Runs     []*Report `json:"runs"`
 }
 
-// NewDocument returns the document of the given reports.
+// NewDocument returns the document of the given reports, with the worst
+// of their verdicts; ExitCode is left for the command to set.
 func NewDocument(reports ...*Report) *Document {
 	d := &Document{Schema: SchemaName, Version: SchemaVersion, Runs: reports}
 	if d.Runs == nil {
 		d.Runs = []*Report{}
 	}
-	d.ExitCode = ExitCode(reports...)
-	d.Verdict = verdict(d.ExitCode)
+	d.Verdict = WorstVerdict(reports...)
 	return d
-}
-
-// Exit codes of lockstress.
-const (
-	ExitPass       = 0 // no violation, every worker finished
-	ExitViolations = 1 // a violation was found
-	ExitUsage      = 2 // bad usage or a setup error: nothing was tested
-	ExitFailed     = 3 // a worker crashed or hung (and no violation was found)
-)
-
-// ExitCode returns the exit code for the reports: ExitViolations if any
-// has a violation, else ExitFailed if a worker failed, else ExitPass. A
-// violation wins over a failure: it is a definite finding, whereas a failed
-// worker only makes the run incomplete.
-func ExitCode(reports ...*Report) int {
-	code := ExitPass
-	for _, r := range reports {
-		switch {
-		case r.Violations > 0:
-			return ExitViolations
-		case len(r.Failures) > 0:
-			code = ExitFailed
-		}
-	}
-	return code
-}
-
-func verdict(code int) string {
-	if code == ExitPass {
-		return "PASS"
-	}
-	return "FAIL"
 }
 
 // Report is the outcome of one run.
@@ -117,11 +88,14 @@ type Report struct {
 	// Violations is the total over the detectors.
 	Violations int64     `json:"violations"`
 	Failures   []Failure `json:"failures"`
-	Verdict    string    `json:"verdict"`
+	// Verdict is one of the Verdict constants, and Reason says why in
+	// words.
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
+	// Swept lists the directories that runs killed before they could
+	// remove them had left, which this run removed.
+	Swept []string `json:"swept,omitempty"`
 }
-
-// ExitCode returns the report's exit code; see the function ExitCode.
-func (r *Report) ExitCode() int { return ExitCode(r) }
 
 // ReportConfig is the configuration a run used.
 type ReportConfig struct {
@@ -147,6 +121,8 @@ type ReportConfig struct {
 	// in every critical section (network and unknown filesystems, shared
 	// runs) rather than keeping it open.
 	LedgerReopen bool `json:"ledger_reopen"`
+	// MinChecked is Config.MinChecked: 0 one per worker, negative none.
+	MinChecked int `json:"min_checked"`
 }
 
 func reportConfig(c Config, reopen bool) ReportConfig {
@@ -155,7 +131,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		Procs:        c.Procs, DurationNs: int64(c.Duration), WarmupNs: int64(c.Warmup), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
 		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
-		NoDeadline: c.NoDeadline,
+		NoDeadline: c.NoDeadline, MinChecked: c.MinChecked,
 	}
 	if c.Stop > 0 {
 		r.StopRate = c.StopRate

@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return nil, err
 		}
 	}
-	return assemble([]*hostData{hd}, cfg.MaxExamples)
+	rep, err = assemble([]*hostData{hd}, cfg.MaxExamples)
+	if rep != nil {
+		rep.Swept = r.swept
+	}
+	return rep, err
 }
 
 // runner is the parent's state during Run.
@@ -96,6 +101,7 @@ type runner struct {
 
 	reg     *region
 	workers []*workerRun
+	swept   []string // directories of dead runs removed
 
 	origin   int64 // CLOCK_MONOTONIC at the barrier
 	from     int64 // the end of the warm-up: the measured run begins
@@ -138,20 +144,15 @@ func (r *runner) setup() error {
 		if err := os.MkdirAll(r.hostDir, 0o777); err != nil {
 			return err
 		}
-	case r.cfg.Dir == "":
-		if r.runDir, err = os.MkdirTemp("", "lockstress-"); err != nil {
-			return err
-		}
-		r.removeDir = r.runDir
 	default:
-		if r.runDir, err = os.MkdirTemp(r.cfg.Dir, "lockstress-"); err != nil {
+		if r.runDir, err = r.makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
 			return err
 		}
 		r.removeDir = r.runDir
 	}
 	r.fs = probeFilesystem(r.runDir)
 	r.reopenLedger = r.cfg.Join || !localFilesystems[r.fs.Type]
-	if r.scratch, err = os.MkdirTemp(scratchBase(), "lockstress-scratch-"); err != nil {
+	if r.scratch, err = r.makeOwnedDir(scratchBase(), "lockstress-scratch-"); err != nil {
 		return err
 	}
 	r.logDir = filepath.Join(r.scratch, "logs")
@@ -177,6 +178,20 @@ func (r *runner) setup() error {
 		r.workers = append(r.workers, &workerRun{id: i, name: name})
 	}
 	return nil
+}
+
+// makeOwnedDir makes a directory named prefix* in parent and marks it as
+// this run's, after removing those that dead runs left there.
+func (r *runner) makeOwnedDir(parent, prefix string) (string, error) {
+	r.swept = append(r.swept, sweep(parent, prefix)...)
+	dir, err := os.MkdirTemp(parent, prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := markOwned(dir); err != nil {
+		return "", errors.Join(err, os.Remove(dir))
+	}
+	return dir, nil
 }
 
 func unwrapPath(err error) error {

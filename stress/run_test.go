@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstress/lockstress/stress/detect"
 	"github.com/lockstress/lockstress/stress/proctest"
 )
 
@@ -101,8 +102,8 @@ func TestBrokenStrategiesTripEveryDetector(t *testing.T) {
 			if len(d.Interval.Examples) > 0 && len(d.Interval.Examples[0].Workers) != 2 {
 				t.Errorf("an overlap names %v, want two workers", d.Interval.Examples[0].Workers)
 			}
-			if !rep.Broken || rep.Verdict != "FAIL" || rep.ExitCode() != ExitViolations {
-				t.Errorf("broken %v, verdict %s, exit code %d; want true, FAIL, %d", rep.Broken, rep.Verdict, rep.ExitCode(), ExitViolations)
+			if !rep.Broken || rep.Verdict != VerdictFail {
+				t.Errorf("broken %v, verdict %s; want true, FAIL", rep.Broken, rep.Verdict)
 			}
 			if len(rep.Failures) > 0 {
 				t.Errorf("failures: %+v", rep.Failures)
@@ -122,8 +123,8 @@ func TestRealStrategiesPass(t *testing.T) {
 		for dname, dir := range dirs {
 			t.Run(s.String()+"/"+dname, func(t *testing.T) {
 				rep := runStress(t, Config{Strategy: s, Procs: 8, Duration: 700 * time.Millisecond, Dir: dir})
-				if rep.Violations != 0 || rep.ExitCode() != ExitPass || rep.Verdict != "PASS" {
-					t.Errorf("%d violations, exit code %d, verdict %s; want 0, 0, PASS", rep.Violations, rep.ExitCode(), rep.Verdict)
+				if rep.Violations != 0 || rep.Verdict != VerdictPass || rep.Reason != "" {
+					t.Errorf("%d violations, verdict %s (%s); want 0, PASS", rep.Violations, rep.Verdict, rep.Reason)
 				}
 				if len(rep.Failures) > 0 {
 					t.Errorf("failures: %+v", rep.Failures)
@@ -229,8 +230,8 @@ func TestStopLongerThanStaleAfterIsReported(t *testing.T) {
 	if rep.Faults.Stops == 0 {
 		t.Fatalf("no stop: %+v", rep.Faults)
 	}
-	if rep.Violations == 0 || ExitCode(rep) != 1 {
-		t.Errorf("%d violations, exit code %d; a lock broken under a stopped holder must be reported", rep.Violations, ExitCode(rep))
+	if rep.Violations == 0 || rep.Verdict != VerdictFail {
+		t.Errorf("%d violations, verdict %s; a lock broken under a stopped holder must be reported", rep.Violations, rep.Verdict)
 	}
 	if rep.Config.StaleAfterNs != int64(time.Second) {
 		t.Errorf("report config stale_after_ns %d", rep.Config.StaleAfterNs)
@@ -269,8 +270,8 @@ func TestWorkerCrashReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := runStress(t, Config{Strategy: None, Procs: 2, Duration: time.Second, Executable: script})
-	if len(rep.Failures) != 2 || rep.ExitCode() != ExitFailed {
-		t.Fatalf("failures %+v, exit code %d; want 2 failures, %d", rep.Failures, rep.ExitCode(), ExitFailed)
+	if len(rep.Failures) != 2 || rep.Verdict != VerdictError {
+		t.Fatalf("failures %+v, verdict %s; want 2 failures, ERROR", rep.Failures, rep.Verdict)
 	}
 	for _, f := range rep.Failures {
 		if f.Reason != "exited with status 7" || f.Stderr != "boom" || f.PID == 0 {
@@ -291,8 +292,8 @@ func TestWorkerDeathReported(t *testing.T) {
 	if len(rep.Failures) != 1 || rep.Failures[0].Reason != "killed by signal killed" {
 		t.Fatalf("failures %+v, want one killed by a signal", rep.Failures)
 	}
-	if rep.ExitCode() != ExitFailed || rep.Violations != 0 {
-		t.Errorf("exit code %d with %d violations, want %d and none", rep.ExitCode(), rep.Violations, ExitFailed)
+	if rep.Verdict != VerdictError || rep.Violations != 0 {
+		t.Errorf("verdict %s with %d violations, want ERROR and none", rep.Verdict, rep.Violations)
 	}
 }
 
@@ -313,8 +314,8 @@ func TestWorkerHangReported(t *testing.T) {
 	if len(rep.Failures) != 1 || !strings.HasPrefix(rep.Failures[0].Reason, "hung: still running 1s after the end of the run") {
 		t.Fatalf("failures %+v, want one hung", rep.Failures)
 	}
-	if rep.ExitCode() != ExitFailed {
-		t.Errorf("exit code %d, want %d", rep.ExitCode(), ExitFailed)
+	if rep.Verdict != VerdictError {
+		t.Errorf("verdict %s, want ERROR", rep.Verdict)
 	}
 }
 
@@ -406,8 +407,8 @@ func TestJoinAndVerify(t *testing.T) {
 			if got := rep.Detectors.Ledger.Count > 0; got != tc.fail {
 				t.Errorf("ledger violations %d, want some: %v", rep.Detectors.Ledger.Count, tc.fail)
 			}
-			if tc.fail && rep.ExitCode() != ExitViolations || !tc.fail && rep.ExitCode() != ExitPass {
-				t.Errorf("exit code %d", rep.ExitCode())
+			if tc.fail && rep.Verdict != VerdictFail || !tc.fail && rep.Verdict != VerdictPass {
+				t.Errorf("verdict %s", rep.Verdict)
 			}
 		})
 	}
@@ -433,19 +434,45 @@ func TestJoinAndVerify(t *testing.T) {
 
 // Cancelling the context ends the run early, with a report that says so.
 func TestInterrupt(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	rep, err := Run(ctx, Config{Dir: t.TempDir(), Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
+	dir := t.TempDir()
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		// Once the workers have certainly begun.
+		for deadline := time.Now().Add(time.Minute); !ledgerAt(dir, 10) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancelled <- time.Now()
+		cancel()
+	}()
+	rep, err := Run(ctx, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("interrupted run took %v", took)
+	if took := time.Since(<-cancelled); took > 10*time.Second {
+		t.Errorf("the run ended %v after it was interrupted", took)
 	}
 	if !rep.Interrupted || len(rep.Failures) != 0 || rep.Acquisitions == 0 {
 		t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
 	}
+	if rep.Verdict != VerdictInterrupted || !strings.HasPrefix(rep.Reason, "interrupted after ") {
+		t.Errorf("verdict %s (%s), want INTERRUPTED", rep.Verdict, rep.Reason)
+	}
+}
+
+// ledgerAt reports whether the ledger of a run in dir has reached sequence
+// number seq.
+func ledgerAt(dir string, seq uint64) bool {
+	ledgers, _ := filepath.Glob(filepath.Join(dir, "lockstress-*", "ledger"))
+	for _, l := range ledgers {
+		if b, err := os.ReadFile(l); err == nil {
+			if rec, err := detect.ParseRecord(b); err == nil && rec.Seq >= seq {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestFairRun: with Fair the workers take turns, so a worker that releases

@@ -165,16 +165,12 @@ func WriteSummary(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	if len(r.Swept) > 0 {
+		ew.printf("  cleaned up   %d directories that killed runs left: %s\n", len(r.Swept), list(r.Swept, 4))
+	}
 	ew.printf("  verdict      %s", r.Verdict)
-	switch {
-	case r.Broken && r.Violations > 0:
-		ew.printf(" (as it must: %s is a broken strategy)", r.Strategy)
-	case r.Broken:
-		ew.printf(" (a broken strategy passed: the detectors missed it)")
-	case r.Violations > 0:
-		ew.printf(" (mutual exclusion was violated)")
-	case len(r.Failures) > 0:
-		ew.printf(" (%d workers failed)", len(r.Failures))
+	if r.Reason != "" {
+		ew.printf(" (%s)", r.Reason)
 	}
 	ew.printf("\n")
 	return ew.err

@@ -189,12 +189,6 @@ var (
 	sigQuit = syscall.SIGQUIT
 )
 
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
 // ledgerFile is the ledger read and written with pread and pwrite.
 type ledgerFile int
 

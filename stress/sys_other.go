@@ -27,9 +27,14 @@ func processState(int) (byte, error)            { return 0, errors.ErrUnsupporte
 func processGone(int) bool                      { return false }
 func workerAttr() *syscall.SysProcAttr          { return nil }
 func adapterAttr() *syscall.SysProcAttr         { return nil }
-func isTerminal(*os.File) bool                  { return false }
 func statfsMagic(string) (int64, error)         { return 0, errors.ErrUnsupported }
 
 var sigStop, sigCont, sigQuit os.Signal = os.Kill, os.Kill, os.Kill
 
 func openLedger(string, bool) (ledgerIO, error) { return nil, errors.ErrUnsupported }
+
+// Runs are marked and swept on Linux only.
+func markOwned(string) error        { return nil }
+func sweep(string, string) []string { return nil }
+
+func checkProcessLimit(int) error { return nil }

@@ -194,26 +194,82 @@ func TestProbeFilesystem(t *testing.T) {
 	}
 }
 
-func TestExitCode(t *testing.T) {
-	pass := &Report{}
-	violated := &Report{Violations: 1}
-	failed := &Report{Failures: []Failure{{Worker: "w0"}}}
-	both := &Report{Violations: 2, Failures: []Failure{{Worker: "w0"}}}
+// judged returns r, judged, with four workers unless it has some, and
+// three detectors that each checked n critical sections unless off.
+func judged(t *testing.T, r Report, n int64, off bool) *Report {
+	t.Helper()
+	if r.Workers == nil {
+		r.Workers = make([]WorkerStats, 4)
+	}
+	if r.Config.DurationNs == 0 {
+		r.Config.DurationNs = int64(10 * time.Second)
+	}
+	r.Config.Detectors, r.Detectors.Enabled = !off, !off
+	if !off {
+		r.Detectors.Ledger.Checked, r.Detectors.Occupancy.Checked, r.Detectors.Interval.Checked = n, n, n
+	}
+	r.judge()
+	return &r
+}
+
+func TestVerdict(t *testing.T) {
+	failed := []Failure{{Worker: "w0"}}
+	for _, tc := range []struct {
+		name    string
+		r       Report
+		checked int64
+		want    string
+		reason  string // in Reason
+		off     bool   // the detectors
+	}{
+		{"pass", Report{}, 100, VerdictPass, "", false},
+		{"pass at the minimum", Report{}, 4, VerdictPass, "", false},
+		{"violation", Report{Violations: 1}, 100, VerdictFail, "mutual exclusion was violated", false},
+		{"broken caught", Report{Broken: true, Strategy: "none", Violations: 5}, 100, VerdictFail, "as it must", false},
+		{"violation and failure", Report{Violations: 1, Failures: failed}, 100, VerdictFail, "violated", false},
+		{"failure", Report{Failures: failed}, 100, VerdictError, "1 workers failed", false},
+		{"failure and interrupted", Report{Failures: failed, Interrupted: true}, 100, VerdictError, "failed", false},
+		{"interrupted", Report{Interrupted: true, ElapsedNs: int64(2 * time.Second)}, 100, VerdictInterrupted, "interrupted after 2s of 10s", false},
+		{"interrupted with nothing checked", Report{Interrupted: true}, 0, VerdictInterrupted, "interrupted", false},
+		{"nothing checked", Report{}, 0, VerdictInconclusive, "checked 0 critical sections, fewer than the minimum of 4, one per worker", false},
+		{"below the minimum", Report{}, 3, VerdictInconclusive, "fewer than the minimum of 4", false},
+		{"nothing checked, all timed out", Report{Errors: map[string]ErrorCount{"acquire:timeout": {Count: 7}, "acquire:other": {Count: 2}}}, 0, VerdictInconclusive,
+			"checked 0 critical sections, fewer than the minimum of 4, one per worker; 9 lock operations failed, counted under errors", false},
+		{"below a set minimum", Report{Config: ReportConfig{MinChecked: 1000}}, 999, VerdictInconclusive, "checked 999 critical sections, fewer than the minimum of 1000", false},
+		{"at a set minimum", Report{Config: ReportConfig{MinChecked: 1000}}, 1000, VerdictPass, "", false},
+		{"no minimum", Report{Config: ReportConfig{MinChecked: -1}}, 0, VerdictPass, "", false},
+		{"detectors off", Report{}, 0, VerdictInconclusive, "the detectors were off", true},
+		{"detectors off, no minimum", Report{Config: ReportConfig{MinChecked: -1}}, 0, VerdictPass, "", true},
+		{"broken not caught", Report{Broken: true, Strategy: "racy"}, 100, VerdictInconclusive, "racy is a broken strategy, and no detector caught it", false},
+		{"broken with one worker", Report{Broken: true, Strategy: "none", Workers: make([]WorkerStats, 1)}, 100, VerdictInconclusive, "with one worker it cannot be caught", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := judged(t, tc.r, tc.checked, tc.off)
+			if r.Verdict != tc.want || !strings.Contains(r.Reason, tc.reason) || (tc.reason == "") != (r.Reason == "") {
+				t.Errorf("verdict %s (%s), want %s (%s)", r.Verdict, r.Reason, tc.want, tc.reason)
+			}
+		})
+	}
+}
+
+func TestWorstVerdict(t *testing.T) {
+	v := func(verdict string) *Report { return &Report{Verdict: verdict} }
 	for _, tc := range []struct {
 		reports []*Report
-		want    int
+		want    string
 	}{
-		{nil, ExitPass},
-		{[]*Report{pass, pass}, ExitPass},
-		{[]*Report{pass, failed}, ExitFailed},
-		{[]*Report{failed, violated}, ExitViolations},
-		{[]*Report{both}, ExitViolations},
+		{nil, VerdictPass},
+		{[]*Report{v(VerdictPass), v(VerdictPass)}, VerdictPass},
+		{[]*Report{v(VerdictPass), v(VerdictInconclusive)}, VerdictInconclusive},
+		{[]*Report{v(VerdictInconclusive), v(VerdictInterrupted)}, VerdictInterrupted},
+		{[]*Report{v(VerdictInterrupted), v(VerdictError), v(VerdictPass)}, VerdictError},
+		{[]*Report{v(VerdictError), v(VerdictFail)}, VerdictFail},
+		{[]*Report{v(VerdictFail), v(VerdictError)}, VerdictFail},
 	} {
-		if got := ExitCode(tc.reports...); got != tc.want {
-			t.Errorf("ExitCode(%d reports) = %d, want %d", len(tc.reports), got, tc.want)
+		if got := WorstVerdict(tc.reports...); got != tc.want {
+			t.Errorf("WorstVerdict(%d reports) = %s, want %s", len(tc.reports), got, tc.want)
 		}
-		d := NewDocument(tc.reports...)
-		if d.ExitCode != tc.want || (d.Verdict == "PASS") != (tc.want == ExitPass) || d.Version != SchemaVersion {
+		if d := NewDocument(tc.reports...); d.Verdict != tc.want || d.Version != SchemaVersion || d.ExitCode != 0 {
 			t.Errorf("NewDocument: %+v", d)
 		}
 	}

@@ -2,16 +2,20 @@
 // competing worker processes that acquire and release one lock in a
 // directory, checks with three independent detectors that no two were ever
 // inside the critical section at once, and reports latency, throughput and
-// fairness. It exits non-zero when mutual exclusion was violated, so that
-// CI can gate on it.
+// fairness. It exits 0 only when the run passed: no violation, every
+// worker finished, and enough critical sections were checked; CI can gate
+// on it.
 //
 // Usage:
 //
 //	lockstress [flags]
 //	lockstress worker -dir DIR -run-id ID [flags]
 //	lockstress verify [-json FILE] RUNDIR
+//	lockstress strategies
+//	lockstress help [command]
 //
-// Run "lockstress -h" for the flags, and see docs/lockstress.md.
+// Run "lockstress -h" or "lockstress help COMMAND" for the flags, and see
+// docs/lockstress.md.
 package main
 
 import (
@@ -20,7 +24,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/lockstress/lockstress/filelock"
 	"io"
 	"io/fs"
 	"os"
@@ -29,6 +32,9 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
+	"github.com/lockstress/lockstress/filelock"
 	"github.com/lockstress/lockstress/stress"
 )
 
@@ -43,13 +49,8 @@ func main() {
 // run runs lockstress with the given arguments and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		switch args[0] {
-		case "worker":
-			return runStress(ctx, "worker", args[1:], stdout, stderr)
-		case "verify":
-			return runVerify(args[1:], stdout, stderr)
-		case "strategies":
-			return runStrategies(args[1:], stdout, stderr)
+		if c := lookup(args[0]); c != nil && c.name != "" {
+			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runStress(ctx, "", args, stdout, stderr)
@@ -78,6 +79,8 @@ type options struct {
 	examples    int
 	runID       string
 	host        string
+	minChecked  int
+	version     bool
 }
 
 // flagSet defines the flags of a stress run ("" ) or of "worker".
@@ -110,9 +113,12 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.Float64Var(&o.stopRate, "stop-rate", 1, "how many -stop pauses per second (on average).\nExample: -stop-rate 0.2")
 	fset.DurationVar(&o.grace, "grace", stress.DefaultGrace, "how long a worker may take to finish after the end of the run before it is\nreported hung and killed.\nExample: -grace 30s")
 	fset.IntVar(&o.examples, "examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
+	fset.IntVar(&o.minChecked, "min-checked", 0, "the fewest critical sections each detector must check for the run to pass;\nbelow it the verdict is INCONCLUSIVE, exit status 4 (default: one per worker;\n0: no minimum).\nExample: -min-checked 10000")
 	if sub == "worker" {
 		fset.StringVar(&o.runID, "run-id", "", "id of the shared run (required); every host of the run uses the same.\nExample: -run-id nfs-2026-11-25")
 		fset.StringVar(&o.host, "host", "", "name of this host in the reports (default: the hostname); must differ\nbetween the hosts of a run.\nExample: -host client-a")
+	} else {
+		fset.BoolVar(&o.version, "version", false, "print the version of lockstress and exit.\nExample: -version")
 	}
 	return fset
 }
@@ -125,79 +131,13 @@ func strategyList() string {
 	return strings.Join(names, ", ")
 }
 
-const usageHead = `Usage:
-  lockstress [flags]
-        stress a file lock with competing processes
-  lockstress worker -dir DIR -run-id ID [flags]
-        join a run that several hosts share (start it on each host)
-  lockstress verify [-json FILE] [-examples N] RUNDIR
-        merge the logs of every host of a shared run into one verdict
-  lockstress strategies
-        list the real strategies of this platform, one a line (what "all" runs)
-
-lockstress starts -procs worker processes that acquire and release one lock
-file until -dur has passed, checks with three independent detectors (ledger,
-occupancy, interval) that no two were ever inside the critical section at
-once, and reports acquisition latency, throughput and fairness.
-
-`
-
-const usageTail = `
-Exit status:
-  0  pass: no violation, every worker finished
-  1  a mutual-exclusion violation was found
-  2  usage or setup error: nothing was tested
-  3  a worker crashed or hung
-
-Examples:
-  lockstress -procs 64 -dur 60s -dir /mnt/nfs/scratch
-  lockstress -strategy all -hold uniform:0-2ms -json report.json
-  lockstress -strategy os -kill-rate 2 -dur 30s
-
-See docs/lockstress.md for the output, the JSON schema and the detectors.
-`
-
-// flagArgs names the argument of each flag in the usage text.
-var flagArgs = map[string]string{
-	"procs": "N", "dur": "DURATION", "warmup": "DURATION", "dir": "DIR", "strategy": "NAME", "hold": "DIST", "think": "DIST",
-	"timeout": "DURATION", "seed": "N", "json": "FILE", "kill-rate": "RATE", "stop": "DURATION", "stale-after": "DURATION",
-	"stop-rate": "RATE", "grace": "DURATION", "examples": "N", "run-id": "ID", "host": "NAME",
-}
-
-func printUsage(w io.Writer, sub string, fset *flag.FlagSet) {
-	if sub == "verify" {
-		fmt.Fprint(w, "Usage: lockstress verify [-json FILE] [-examples N] RUNDIR\n\n"+
-			"Merges the logs of every host that joined the shared run in RUNDIR\n"+
-			"(DIR/RUN-ID of \"lockstress worker\") into one report and verdict.\n\nFlags:\n")
-	} else {
-		fmt.Fprint(w, usageHead)
-		if sub == "worker" {
-			fmt.Fprint(w, "Flags of lockstress worker:\n")
-		} else {
-			fmt.Fprint(w, "Flags:\n")
-		}
-	}
-	fset.VisitAll(func(f *flag.Flag) {
-		fmt.Fprintf(w, "  -%s", f.Name)
-		if arg := flagArgs[f.Name]; arg != "" {
-			fmt.Fprintf(w, " %s", arg)
-		}
-		desc, example, _ := strings.Cut(f.Usage, "\nExample: ")
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && !strings.Contains(desc, "(default") {
-			desc += fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(w, "\n        %s\n        Example: %s\n", strings.ReplaceAll(desc, "\n", "\n        "), example)
-	})
-	fmt.Fprint(w, usageTail)
-}
-
 // parse parses args; it returns an exit code to stop with, or -1.
 func parse(sub string, fset *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	err := fset.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(stdout, sub, fset)
-		return stress.ExitPass
+		return exitPass
 	case err != nil:
 		return usageError(stderr, sub, "%v", err)
 	}
@@ -210,14 +150,15 @@ func usageError(stderr io.Writer, sub, format string, args ...any) int {
 		cmd += " " + sub
 	}
 	fmt.Fprintf(stderr, "%s: %s\nRun '%s -h' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
-	return stress.ExitUsage
+	return exitUsage
 }
 
 // fieldFlags names the flag of each Config field.
 var fieldFlags = map[string]string{
 	"Procs": "-procs", "Duration": "-dur", "Warmup": "-warmup", "Dir": "-dir", "Strategy": "-strategy", "Timeout": "-timeout",
 	"KillRate": "-kill-rate", "Stop": "-stop", "StopRate": "-stop-rate", "Grace": "-grace",
-	"MaxExamples": "-examples", "RunID": "-run-id", "Host": "-host",
+	"MaxExamples": "-examples", "RunID": "-run-id", "Host": "-host", "StaleAfter": "-stale-after", "NoDeadline": "-no-deadline",
+	"MinChecked": "-min-checked",
 }
 
 func runStress(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
@@ -228,6 +169,10 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	}
 	if fset.NArg() > 0 {
 		return usageError(stderr, sub, "unexpected argument %q (flags come as -name value)", fset.Arg(0))
+	}
+	if o.version {
+		fmt.Fprintln(stdout, version())
+		return exitPass
 	}
 	set := map[string]bool{}
 	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -268,8 +213,8 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Warmup: o.warmup, Hold: o.hold, Think: o.think,
 			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
 			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
-			Progress: stress.TerminalProgress(os.Stderr),
-			Join:     sub == "worker", RunID: o.runID, Host: o.host,
+			Progress: progressTo(os.Stderr), MinChecked: minChecked(set, o.minChecked),
+			Join: sub == "worker", RunID: o.runID, Host: o.host,
 		}
 		if code, ok := checkZero(stderr, sub, set, o); !ok {
 			closeJSON(jsonOut, o.json)
@@ -294,18 +239,20 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 			break
 		}
 	}
-	code := stress.ExitCode(reports...)
+	doc := newDocument(reports...)
 	if jsonOut != nil {
-		if err := writeJSON(jsonOut, stress.NewDocument(reports...)); err != nil {
+		if err := writeJSON(jsonOut, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
-			return stress.ExitUsage
+			return exitUsage
 		}
 	}
-	return code
+	return doc.ExitCode
 }
 
-// checkZero rejects flags set to values that the library would replace by
-// its defaults: a zero there is a mistake, not a request for the default.
+// checkZero rejects flag values that the library would read otherwise
+// than the flag means: zeros that it would replace by its defaults (a
+// mistake, not a request for the default), and combinations that it would
+// reject in terms of its Config rather than of the flags.
 func checkZero(stderr io.Writer, sub string, set map[string]bool, o options) (int, bool) {
 	switch {
 	case set["procs"] && o.procs <= 0:
@@ -318,8 +265,47 @@ func checkZero(stderr io.Writer, sub string, set map[string]bool, o options) (in
 		return usageError(stderr, sub, "-examples must be at least 1, got %d", o.examples), false
 	case set["stop-rate"] && o.stopRate <= 0:
 		return usageError(stderr, sub, "-stop-rate must be positive, got %v", o.stopRate), false
+	case o.minChecked < 0:
+		return usageError(stderr, sub, "-min-checked must not be negative, got %d", o.minChecked), false
+	case o.staleAfter < 0 || o.staleAfter > 0 && o.staleAfter < filelock.MinStaleAfter:
+		return usageError(stderr, sub, "-stale-after must be at least %v, or 0 to turn age-based breaking off; got %v", filelock.MinStaleAfter, o.staleAfter), false
+	}
+	return checkNoDeadline(stderr, sub, o)
+}
+
+// checkNoDeadline rejects the flags that -no-deadline cannot go with.
+func checkNoDeadline(stderr io.Writer, sub string, o options) (int, bool) {
+	if !o.noDeadline {
+		return 0, true
+	}
+	for _, f := range []string{"timeout", "kill-rate", "stop", "poll"} {
+		if asksFor(f, o) {
+			return usageError(stderr, sub, "-no-deadline cannot go with -%s: %s", f, noDeadlineWhy[f]), false
+		}
 	}
 	return 0, true
+}
+
+// noDeadlineWhy says why -no-deadline cannot go with each flag.
+var noDeadlineWhy = map[string]string{
+	"timeout":   "a wait without a deadline cannot be bounded",
+	"kill-rate": "faults need every wait bounded, and a wait without a deadline is not",
+	"stop":      "faults need every wait bounded, and a wait without a deadline is not",
+	"poll":      "-no-deadline waits in the kernel, which -poll turns off",
+}
+
+// asksFor reports whether flag f asks for something: a zero -timeout,
+// -kill-rate or -stop, or -poll=false, asks for nothing.
+func asksFor(f string, o options) bool {
+	switch f {
+	case "timeout":
+		return o.timeout > 0
+	case "kill-rate":
+		return o.killRate > 0
+	case "stop":
+		return o.stop > 0
+	}
+	return o.polling
 }
 
 func joinDir(dir, runID string) string { return strings.TrimRight(dir, "/") + "/" + runID }
@@ -335,51 +321,72 @@ func setupError(stderr io.Writer, sub string, cfg stress.Config, err error) int 
 		return usageError(stderr, sub, "-dir %s: %v", pe.Path, pe.Err)
 	}
 	fmt.Fprintf(stderr, "lockstress: %v\n", err)
-	return stress.ExitUsage
+	return exitUsage
+}
+
+// verifyOptions are the flags of "lockstress verify".
+type verifyOptions struct {
+	json     string
+	examples int
+}
+
+func verifyFlags(o *verifyOptions) *flag.FlagSet {
+	fset := flag.NewFlagSet("lockstress verify", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output).\nExample: -json merged.json")
+	fset.IntVar(&o.examples, "examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
+	return fset
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
 	const sub = "verify"
-	fset := flag.NewFlagSet("lockstress verify", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	jsonPath := fset.String("json", "", "also write the report as JSON to FILE (\"-\" for standard output).\nExample: -json merged.json")
-	examples := fset.Int("examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
+	var o verifyOptions
+	fset := verifyFlags(&o)
 	if code := parse(sub, fset, args, stdout, stderr); code >= 0 {
 		return code
 	}
 	if fset.NArg() != 1 {
 		return usageError(stderr, sub, "want exactly one run directory (DIR/RUN-ID), got %d arguments", fset.NArg())
 	}
-	if *examples <= 0 {
-		return usageError(stderr, sub, "-examples must be at least 1, got %d", *examples)
+	if o.examples <= 0 {
+		return usageError(stderr, sub, "-examples must be at least 1, got %d", o.examples)
 	}
-	rep, err := stress.Verify(fset.Arg(0), *examples)
+	rep, err := stress.Verify(fset.Arg(0), o.examples)
 	if err != nil {
 		fmt.Fprintf(stderr, "lockstress verify: %v\n", err)
-		return stress.ExitUsage
+		return exitUsage
 	}
 	out := stdout
-	if *jsonPath == "-" {
+	if o.json == "-" {
 		out = stderr
 	}
 	if err := stress.WriteSummary(out, rep); err != nil {
 		fmt.Fprintf(stderr, "lockstress verify: writing the summary: %v\n", err)
 	}
-	if *jsonPath != "" {
+	doc := newDocument(rep)
+	if o.json != "" {
 		var w io.WriteCloser = nopCloser{stdout}
-		if *jsonPath != "-" {
-			f, err := os.Create(*jsonPath)
+		if o.json != "-" {
+			f, err := os.Create(o.json)
 			if err != nil {
 				return usageError(stderr, sub, "-json: %v", err)
 			}
 			w = f
 		}
-		if err := writeJSON(w, stress.NewDocument(rep)); err != nil {
+		if err := writeJSON(w, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress verify: -json: %v\n", err)
-			return stress.ExitUsage
+			return exitUsage
 		}
 	}
-	return rep.ExitCode()
+	return doc.ExitCode
+}
+
+// newDocument returns the document of the reports with the exit status of
+// its verdict.
+func newDocument(reports ...*stress.Report) *stress.Document {
+	doc := stress.NewDocument(reports...)
+	doc.ExitCode = exitCode(doc.Verdict)
+	return doc
 }
 
 func writeJSON(w io.WriteCloser, doc *stress.Document) error {
@@ -412,13 +419,39 @@ func staleAfter(d time.Duration) time.Duration {
 	return d
 }
 
+// minChecked turns the -min-checked flag into stress.Config.MinChecked,
+// where 0 means one per worker and a negative value no minimum.
+func minChecked(set map[string]bool, n int) int {
+	switch {
+	case !set["min-checked"]:
+		return 0
+	case n == 0:
+		return -1
+	}
+	return n
+}
+
+// progressTo returns f for stress.Config.Progress if it is a terminal,
+// and nil otherwise: a progress line is for people, not for logs.
+func progressTo(f *os.File) io.Writer {
+	if term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
+}
+
 // runStrategies lists the real strategies, one a line.
 func runStrategies(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		return usageError(stderr, "strategies", "unexpected argument %q", args[0])
+	const sub = "strategies"
+	fset := noFlags(sub)
+	if code := parse(sub, fset, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fset.NArg() > 0 {
+		return usageError(stderr, sub, "unexpected argument %q", fset.Arg(0))
 	}
 	for _, s := range stress.Strategies() {
 		fmt.Fprintln(stdout, s)
 	}
-	return stress.ExitPass
+	return exitPass
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,9 @@ const asMain = "LOCKSTRESS_TEST_AS_MAIN"
 func TestMain(m *testing.M) {
 	stress.RunWorkerIfChild()
 	if os.Getenv(asMain) == "1" {
+		if limit := os.Getenv(nprocLimit); limit != "" {
+			limitProcesses(limit)
+		}
 		main()
 	}
 	goleak.VerifyTestMain(m)
@@ -49,8 +53,15 @@ func lockstress(t *testing.T, args ...string) (code int, stdout, stderr string) 
 // lockstressProcess starts lockstress as a process of its own.
 func lockstressProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
+	return lockstressProcessEnv(t, nil, args...)
+}
+
+// lockstressProcessEnv starts lockstress as a process of its own, with env
+// added to its environment.
+func lockstressProcessEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asMain+"=1")
+	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -59,7 +70,7 @@ func lockstressProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, 
 	return cmd, &out, &errb
 }
 
-func exitCode(t *testing.T, cmd *exec.Cmd) int {
+func processExit(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
 	err := cmd.Wait()
 	var ee *exec.ExitError
@@ -100,6 +111,15 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-stop-rate", "2"}, "-stop-rate needs -stop"},
 		{[]string{"-stop", "1ms", "-stop-rate", "0"}, "-stop-rate must be positive"},
 		{[]string{"-grace", "0s"}, "-grace must be positive"},
+		{[]string{"-stale-after", "500ms"}, "-stale-after must be at least 1s, or 0 to turn age-based breaking off; got 500ms"},
+		{[]string{"-stale-after", "-1s"}, "-stale-after must be at least 1s"},
+		{[]string{"-no-deadline", "-timeout", "1s"}, "-no-deadline cannot go with -timeout: a wait without a deadline cannot be bounded"},
+		{[]string{"-no-deadline", "-kill-rate", "1"}, "-no-deadline cannot go with -kill-rate: faults need every wait bounded"},
+		{[]string{"-no-deadline", "-stop", "1ms"}, "-no-deadline cannot go with -stop: faults need"},
+		{[]string{"-no-deadline", "-poll"}, "-no-deadline cannot go with -poll: -no-deadline waits in the kernel"},
+		{[]string{"-min-checked", "-1"}, "-min-checked must not be negative, got -1"},
+		{[]string{"-min-checked", "many"}, `invalid value "many" for flag -min-checked`},
+		{[]string{"worker", "-dir", dir, "-run-id", "r", "-version"}, "flag provided but not defined: -version"},
 		{[]string{"-examples", "0"}, "-examples must be at least 1"},
 		{[]string{"-seed", "x"}, `invalid value "x" for flag -seed`},
 		{[]string{"-detectors=maybe"}, `invalid boolean value "maybe" for -detectors`},
@@ -120,8 +140,8 @@ func TestFlagErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := lockstress(t, tc.args...)
-			if code != stress.ExitUsage {
-				t.Errorf("exit code %d, want %d", code, stress.ExitUsage)
+			if code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
 			}
 			if !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr %q does not say %q", stderr, tc.want)
@@ -136,38 +156,91 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
-// -h explains every flag with an example, and the exit codes.
+// "lockstress CMD -h" and "lockstress help CMD" explain every command, each
+// of its flags with an example, and the exit statuses of those that run.
 func TestHelp(t *testing.T) {
-	for _, sub := range []string{"", "worker", "verify"} {
-		t.Run("sub="+sub, func(t *testing.T) {
-			args := []string{"-h"}
-			if sub != "" {
-				args = []string{sub, "-h"}
+	for _, c := range commands {
+		t.Run("cmd="+c.name, func(t *testing.T) {
+			args, helpArgs := []string{"-h"}, []string{"help"}
+			if c.name != "" {
+				args, helpArgs = []string{c.name, "-h"}, []string{"help", c.name}
 			}
 			code, stdout, stderr := lockstress(t, args...)
-			if code != 0 || stderr != "" {
-				t.Fatalf("exit code %d, stderr %q", code, stderr)
+			if code != exitPass || stderr != "" {
+				t.Fatalf("%v: exit code %d, stderr %q", args, code, stderr)
 			}
-			var o options
-			fset := flagSet(sub, &o)
-			if sub == "verify" {
-				fset = flag.NewFlagSet("", flag.ContinueOnError)
-				fset.String("json", "", "")
-				fset.Int("examples", 0, "")
+			if code, out, stderr := lockstress(t, helpArgs...); code != exitPass || stderr != "" || out != stdout {
+				t.Errorf("%v: exit code %d, stderr %q, and its text differs from %v's:\n%s", helpArgs, code, stderr, args, out)
 			}
-			fset.VisitAll(func(f *flag.Flag) {
-				re := regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f.Name) + `\b[^\n]*\n(        [^\n]*\n)*?        [^\n]*Example: -` + regexp.QuoteMeta(f.Name))
-				if !re.MatchString(stdout) {
-					t.Errorf("-h does not explain -%s with an example", f.Name)
+			if !strings.Contains(stdout, c.usageLine()+"\n") || !strings.Contains(stdout, c.long) {
+				t.Errorf("%v does not give the usage %q and what the command does:\n%s", args, c.usageLine(), stdout)
+			}
+			if c.flags != nil {
+				c.flags().VisitAll(func(f *flag.Flag) {
+					re := regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f.Name) + `\b[^\n]*\n(        [^\n]*\n)*?        [^\n]*Example: -` + regexp.QuoteMeta(f.Name))
+					if !re.MatchString(stdout) {
+						t.Errorf("%v does not explain -%s with an example", args, f.Name)
+					}
+				})
+			}
+			for _, s := range exitStatuses {
+				want := fmt.Sprintf("\n  %d  %s", s.code, s.verdict)
+				if got := strings.Contains(stdout, want); got != c.exits {
+					t.Errorf("%v lists exit status %q: %v, want %v", args, want, got, c.exits)
 				}
-			})
-			for _, want := range []string{"Exit status", "0  pass", "1  a mutual-exclusion violation", "2  usage", "3  a worker"} {
-				if sub != "verify" && !strings.Contains(stdout, want) {
-					t.Errorf("-h does not say %q", want)
-				}
+			}
+			if strings.Contains(stdout, "(default false)") {
+				t.Errorf("%v says \"(default false)\":\n%s", args, stdout)
 			}
 		})
 	}
+}
+
+// The usage lists every command, and "help" knows no other.
+func TestHelpCommands(t *testing.T) {
+	_, usage, _ := lockstress(t, "help")
+	for _, c := range commands {
+		if !strings.Contains(usage, "  "+c.usageLine()+"\n        "+c.short+"\n") {
+			t.Errorf("the usage does not list %q:\n%s", c.usageLine(), usage)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "nosuch"}, `lockstress help: unknown command "nosuch"; the commands are `},
+		{[]string{"help", "verify", "worker"}, "lockstress help: want at most one command, got 2 arguments"},
+		{[]string{"help", "-x"}, "lockstress help: flag provided but not defined: -x"},
+		{[]string{"strategies", "-x"}, "Run 'lockstress strategies -h' for usage."},
+	} {
+		code, stdout, stderr := lockstress(t, tc.args...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit code %d, stdout %q, stderr %q; want %d, none, %q", tc.args, code, stdout, stderr, exitUsage, tc.want)
+		}
+	}
+	_, _, stderr := lockstress(t, "help", "nosuch")
+	for _, c := range commands {
+		if c.name != "" && !strings.Contains(stderr, " "+c.name) {
+			t.Errorf("the error of an unknown command does not name %q: %s", c.name, stderr)
+		}
+	}
+}
+
+// Boolean flags that are off by default say no "(default false)"; the
+// others say their default.
+func TestShowDefault(t *testing.T) {
+	fset := flag.NewFlagSet("", flag.ContinueOnError)
+	fset.Bool("off", false, "")
+	fset.Bool("on", true, "")
+	fset.Int("zero", 0, "")
+	fset.Int("n", 3, "")
+	fset.String("s", "false", "")
+	want := map[string]bool{"off": false, "on": true, "zero": false, "n": true, "s": true}
+	fset.VisitAll(func(f *flag.Flag) {
+		if got := showDefault(f); got != want[f.Name] {
+			t.Errorf("showDefault(-%s) = %v, want %v", f.Name, got, want[f.Name])
+		}
+	})
 }
 
 // The exit codes of the binary, run as a process of its own.
@@ -178,13 +251,23 @@ func TestExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"pass", []string{"-strategy", "os", "-procs", "3", "-dur", "400ms"}, stress.ExitPass, "verdict      PASS"},
-		{"violations", []string{"-strategy", "none", "-procs", "3", "-dur", "300ms", "-hold", "1ms"}, stress.ExitViolations, "verdict      FAIL"},
-		{"usage", []string{"-procs", "x"}, stress.ExitUsage, ""},
+		{"pass", []string{"-strategy", "os", "-procs", "3", "-dur", "400ms"}, exitPass, "verdict      PASS\n"},
+		{"violations", []string{"-strategy", "none", "-procs", "3", "-dur", "300ms", "-hold", "1ms"}, exitViolation, "verdict      FAIL (as it must: none is a broken strategy)"},
+		{"usage", []string{"-procs", "x"}, exitUsage, ""},
+		// Each acquisition gives up at once: nothing is checked.
+		{"every acquisition times out", []string{"-strategy", "os", "-procs", "3", "-dur", "300ms", "-timeout", "1ns"}, exitInconclusive,
+			"verdict      INCONCLUSIVE (the detectors checked 0 critical sections, fewer than the minimum of 3, one per worker; "},
+		// Holds of 1 ms in a run of 1 ms: at most one acquisition ends
+		// in time, fewer than the four workers.
+		{"too short", []string{"-strategy", "os", "-procs", "4", "-dur", "1ms", "-hold", "1ms"}, exitInconclusive, "fewer than the minimum of 4, one per worker"},
+		{"below -min-checked", []string{"-strategy", "os", "-procs", "2", "-dur", "200ms", "-min-checked", "1000000000"}, exitInconclusive, "fewer than the minimum of 1000000000)"},
+		{"broken with one worker", []string{"-strategy", "none", "-procs", "1", "-dur", "200ms"}, exitInconclusive, "verdict      INCONCLUSIVE (none is a broken strategy, and with one worker it cannot be caught)"},
+		{"detectors off", []string{"-strategy", "os", "-procs", "2", "-dur", "200ms", "-detectors=false"}, exitInconclusive, "INCONCLUSIVE (the detectors were off"},
+		{"detectors off, no minimum", []string{"-strategy", "os", "-procs", "2", "-dur", "200ms", "-detectors=false", "-min-checked", "0"}, exitPass, "verdict      PASS\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd, stdout, stderr := lockstressProcess(t, append(tc.args, "-dir", t.TempDir())...)
-			if code := exitCode(t, cmd); code != tc.code {
+			if code := processExit(t, cmd); code != tc.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)
 			}
 			if !strings.Contains(stdout.String(), tc.want) {
@@ -197,8 +280,8 @@ func TestExitCodes(t *testing.T) {
 		if !proctest.SignalChild(t, cmd.Process.Pid, syscall.SIGKILL, 500*time.Millisecond, 20*time.Second) {
 			cmd.Process.Kill()
 		}
-		if code := exitCode(t, cmd); code != stress.ExitFailed {
-			t.Errorf("exit code %d, want %d; stderr:\n%s", code, stress.ExitFailed, stderr)
+		if code := processExit(t, cmd); code != exitError {
+			t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitError, stderr)
 		}
 		if !strings.Contains(stdout.String(), "killed by signal killed") {
 			t.Errorf("stdout does not report the killed worker:\n%s", stdout)
@@ -210,8 +293,10 @@ func TestExitCodes(t *testing.T) {
 // round trip.
 func TestJSONReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
-	code, stdout, stderr := lockstress(t, "-strategy", "all", "-procs", "3", "-dur", "300ms", "-dir", t.TempDir(), "-json", path)
-	if code != stress.ExitPass {
+	// -min-checked 0: this test is not about the minimum, which a loaded
+	// machine may not reach in so short a run.
+	code, stdout, stderr := lockstress(t, "-strategy", "all", "-procs", "3", "-dur", "300ms", "-min-checked", "0", "-dir", t.TempDir(), "-json", path)
+	if code != exitPass {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
 	}
 	doc, b := readDocument(t, path)
@@ -311,14 +396,14 @@ func isMapKey(k string) bool { return strings.Contains(k, ":") || strings.Contai
 // standard error.
 func TestJSONToStdout(t *testing.T) {
 	code, stdout, stderr := lockstress(t, "-strategy", "none", "-procs", "3", "-dur", "300ms", "-hold", "1ms", "-dir", t.TempDir(), "-json", "-")
-	if code != stress.ExitViolations {
+	if code != exitViolation {
 		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
 	}
 	var doc stress.Document
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
 	}
-	if len(doc.Runs) != 1 || doc.ExitCode != stress.ExitViolations || doc.Runs[0].Detectors.Occupancy.Count == 0 {
+	if len(doc.Runs) != 1 || doc.ExitCode != exitViolation || doc.Runs[0].Detectors.Occupancy.Count == 0 {
 		t.Errorf("document %+v", doc)
 	}
 	if !strings.Contains(stderr, "verdict      FAIL") {
@@ -334,11 +419,11 @@ func TestWorkerAndVerify(t *testing.T) {
 	var cmds []*exec.Cmd
 	var errs []*bytes.Buffer
 	for _, host := range []string{"a", "b"} {
-		cmd, _, stderr := lockstressProcess(t, "worker", "-dir", dir, "-run-id", "shared", "-host", host, "-strategy", "ofd", "-procs", "2", "-dur", "500ms")
+		cmd, _, stderr := lockstressProcess(t, "worker", "-dir", dir, "-run-id", "shared", "-host", host, "-strategy", "ofd", "-procs", "2", "-dur", "500ms", "-min-checked", "0")
 		cmds, errs = append(cmds, cmd), append(errs, stderr)
 	}
 	for i, cmd := range cmds {
-		if code := exitCode(t, cmd); code != 0 {
+		if code := processExit(t, cmd); code != 0 {
 			t.Fatalf("worker %d: exit code %d\n%s", i, code, errs[i])
 		}
 	}
@@ -366,15 +451,15 @@ func TestStrategiesList(t *testing.T) {
 	if code != 0 || stderr != "" || stdout != strings.Join(want, "\n")+"\n" {
 		t.Errorf("exit code %d, stdout %q, stderr %q; want 0, %q, none", code, stdout, stderr, strings.Join(want, "\n")+"\n")
 	}
-	if code, _, stderr := lockstress(t, "strategies", "extra"); code != stress.ExitUsage || !strings.Contains(stderr, `unexpected argument "extra"`) {
+	if code, _, stderr := lockstress(t, "strategies", "extra"); code != exitUsage || !strings.Contains(stderr, `unexpected argument "extra"`) {
 		t.Errorf("with an argument: exit code %d, stderr %q", code, stderr)
 	}
 }
 
 // -fair and -poll reach the workers' locks and the report.
 func TestFairAndPollFlags(t *testing.T) {
-	code, stdout, stderr := lockstress(t, "-strategy", "os", "-procs", "3", "-dur", "300ms", "-hold", "1ms", "-fair", "-poll", "-dir", t.TempDir(), "-json", "-")
-	if code != stress.ExitPass {
+	code, stdout, stderr := lockstress(t, "-strategy", "os", "-procs", "3", "-dur", "300ms", "-hold", "1ms", "-fair", "-poll", "-min-checked", "0", "-dir", t.TempDir(), "-json", "-")
+	if code != exitPass {
 		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
 	}
 	var doc stress.Document
