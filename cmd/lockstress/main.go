@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runVerify(args[1:], stdout, stderr)
 		case "strategies":
 			return runStrategies(args[1:], stdout, stderr)
+		case "compare":
+			return runCompare(args[1:], stdout, stderr)
 		}
 	}
 	return runStress(ctx, "", args, stdout, stderr)
