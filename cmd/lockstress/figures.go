@@ -38,7 +38,9 @@ var figures = []figure{
 
 // latency reads a figure of the acquire latency.
 func latency(f func(stress.Latency) int64) func(*stress.Report) (float64, bool) {
-	return func(r *stress.Report) (float64, bool) { return float64(f(r.AcquireLatency)), r.AcquireLatency.Count > 0 }
+	return func(r *stress.Report) (float64, bool) {
+		return float64(f(r.AcquireLatency)), r.AcquireLatency.Count > 0
+	}
 }
 
 // gatedNames lists the figures -max-regress can name.
