@@ -193,6 +193,8 @@ func TestComparePairing(t *testing.T) {
 	rep := func(s string) *stress.Report { return synthReport(r, s, baseShape, 0.01) }
 	fair := rep("ofd")
 	fair.Config.Fair, fair.Config.Procs = true, 8
+	noHandoff := rep("ofd")
+	noHandoff.HandoffLatency = stress.Latency{}
 	for _, c := range []struct {
 		name     string
 		old, new []*stress.Report
@@ -202,6 +204,7 @@ func TestComparePairing(t *testing.T) {
 			[]string{"\nofd ", "not compared: soft (old side only)", "not compared: link (new side only)"}},
 		{"one each", []*stress.Report{rep("soft")}, []*stress.Report{rep("ofd")}, []string{"\nsoft → ofd "}},
 		{"configs", []*stress.Report{rep("ofd")}, []*stress.Report{fair}, []string{"the sides ran different configurations: procs 4 → 8, fair false → true"}},
+		{"missing figure", []*stress.Report{rep("ofd")}, []*stress.Report{noHandoff}, []string{"left out, as not every report has them: handoff p50"}},
 	} {
 		code, out, stderr := lockstressRun(t, "compare", writeDoc(t, "old", c.old...), writeDoc(t, "new", c.new...))
 		for _, w := range c.want {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,15 @@ func (c comparison) notes(rows []row, alpha float64) []string {
 	var notes []string
 	if len(rows) > 0 && !rows[0].canShow(alpha) {
 		notes = append(notes, "note: "+rows[0].why(alpha)+"; a change shown is not known to be beyond run-to-run noise")
+	}
+	var missing []string
+	for _, f := range figures {
+		if !slices.ContainsFunc(rows, func(r row) bool { return r.fig.name == f.name }) {
+			missing = append(missing, f.label)
+		}
+	}
+	if len(missing) > 0 {
+		notes = append(notes, "note: left out, as not every report has them: "+strings.Join(missing, ", "))
 	}
 	if d := configDiff(c.old[0].Config, c.new[0].Config); d != "" {
 		notes = append(notes, "note: the sides ran different configurations: "+d)
