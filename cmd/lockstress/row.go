@@ -112,7 +112,8 @@ func spread(xs []float64, med float64) float64 {
 	return d / math.Abs(med)
 }
 
-// percent formats a relative change with its sign.
+// percent formats a relative change with its sign, to a tenth of a
+// percent below 100%.
 func percent(x float64) string {
 	switch {
 	case math.IsInf(x, 1):
@@ -121,6 +122,8 @@ func percent(x float64) string {
 		return "-∞"
 	case math.Abs(x) < 0.0005:
 		return "0%"
+	case math.Abs(x) >= 1:
+		return fmt.Sprintf("%+.0f%%", 100*x)
 	}
 	return fmt.Sprintf("%+.1f%%", 100*x)
 }

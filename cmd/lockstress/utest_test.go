@@ -134,3 +134,14 @@ func TestMinUTestP(t *testing.T) {
 		}
 	}
 }
+
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want string
+	}{{0, "0%"}, {0.0004, "0%"}, {0.123, "+12.3%"}, {-0.514, "-51.4%"}, {133.533, "+13353%"}, {math.Inf(1), "+∞"}} {
+		if got := percent(c.x); got != c.want {
+			t.Errorf("percent(%v) = %q, want %q", c.x, got, c.want)
+		}
+	}
+}
