@@ -96,8 +96,8 @@ func TestCompareFlagsInjectedChange(t *testing.T) {
 	worse.p99 *= 1.3
 	old, new := writeReports(t, r, "old", 6, baseShape, 0.03), writeReports(t, r, "new", 6, worse, 0.03)
 	code, out, stderr := compareRun(t, []string{"-max-regress", "p99=10%,throughput=5%,p50=1%"}, old, new)
-	if code != ExitRegressed {
-		t.Fatalf("exit code %d, want %d; stderr %s\n%s", code, ExitRegressed, stderr, out)
+	if code != exitRegressed {
+		t.Fatalf("exit code %d, want %d; stderr %s\n%s", code, exitRegressed, stderr, out)
 	}
 	for _, c := range []struct{ label, sign string }{{"throughput", "-"}, {"acquire p99", "+"}} {
 		if delta, stat := tableRow(t, out, c.label); !strings.HasPrefix(delta, c.sign) || !strings.HasPrefix(stat, "p=0.00") {
@@ -179,9 +179,9 @@ func TestCompareTooFewReports(t *testing.T) {
 		old, new := writeReports(t, r, "old", c.n, baseShape, 0.01), writeReports(t, r, "new", c.n, worse, 0.01)
 		code, out, _ := compareRun(t, []string{"-max-regress", "p99=10%"}, old, new)
 		delta, stat := tableRow(t, out, "acquire p99")
-		if code != ExitUnjudged || !strings.HasPrefix(delta, c.delta) || stat != c.stat || strings.Count(out, c.note) != 2 {
+		if code != exitUnjudged || !strings.HasPrefix(delta, c.delta) || stat != c.stat || strings.Count(out, c.note) != 2 {
 			t.Errorf("%d a side: exit code %d, p99 %q (%s), want %d, %q (%s) and the note %q in the table and the verdict:\n%s",
-				c.n, code, delta, stat, ExitUnjudged, c.delta, c.stat, c.note, out)
+				c.n, code, delta, stat, exitUnjudged, c.delta, c.stat, c.note, out)
 		}
 	}
 }

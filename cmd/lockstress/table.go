@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -29,21 +28,18 @@ func (c comparison) rows() []row {
 
 // writeTable writes the comparison's table: per figure each side's median
 // and spread, the change, and the test.
-func writeTable(w io.Writer, c comparison, rows []row, alpha float64) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-16s %18s %18s %9s\n", c.title, "old", "new", "delta")
+func writeTable(b *strings.Builder, c comparison, rows []row, alpha float64) {
+	fmt.Fprintf(b, "%-16s %18s %18s %9s\n", c.title, "old", "new", "delta")
 	for _, r := range rows {
 		delta := percent(r.delta)
 		if r.tested() && !r.significant(alpha) {
 			delta = "~"
 		}
-		fmt.Fprintf(&b, "%-16s %18s %18s %9s  (%s)\n", r.fig.label, cell(r.fig, r.old, r.oldMedian), cell(r.fig, r.new, r.newMedian), delta, r.stat())
+		fmt.Fprintf(b, "%-16s %18s %18s %9s  (%s)\n", r.fig.label, cell(r.fig, r.old, r.oldMedian), cell(r.fig, r.new, r.newMedian), delta, r.stat())
 	}
 	for _, note := range c.notes(rows, alpha) {
-		fmt.Fprintf(&b, "  %s\n", note)
+		fmt.Fprintf(b, "  %s\n", note)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // cell formats one side of a row: the median, and with repeats the
