@@ -27,6 +27,9 @@ func checkHgrm(stderr io.Writer, sub, prefix string) (int, bool) {
 	if prefix == "" {
 		return 0, true
 	}
+	if strings.HasSuffix(prefix, "/") {
+		return usageError(stderr, sub, "-hgrm %s: the prefix ends in a directory, not a name (want e.g. %srun)", prefix, prefix), false
+	}
 	dir := filepath.Dir(prefix)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		if err == nil {

@@ -89,12 +89,18 @@ func TestHgrmPath(t *testing.T) {
 	}
 }
 
-// A -hgrm prefix in a missing directory stops lockstress before the run.
+// A -hgrm prefix in a missing directory, or without a name, stops
+// lockstress before the run.
 func TestHgrmBadPrefix(t *testing.T) {
-	prefix := filepath.Join(t.TempDir(), "missing", "run")
-	code, stdout, stderr := lockstress(t, "-procs", "2", "-dur", "1h", "-hgrm", prefix)
-	if code != stress.ExitUsage || !strings.Contains(stderr, "-hgrm "+prefix) || !strings.Contains(stderr, "no such file") || stdout != "" {
-		t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and an error naming -hgrm and the directory", code, stdout, stderr)
+	dir := t.TempDir()
+	for _, c := range []struct{ prefix, want string }{
+		{filepath.Join(dir, "missing", "run"), "no such file"},
+		{dir + "/", "the prefix ends in a directory"},
+	} {
+		code, stdout, stderr := lockstress(t, "-procs", "2", "-dur", "1h", "-hgrm", c.prefix)
+		if code != stress.ExitUsage || !strings.Contains(stderr, "-hgrm "+c.prefix) || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and an error naming -hgrm and %q", code, stdout, stderr, c.want)
+		}
 	}
 }
 

@@ -145,3 +145,20 @@ func TestPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianAndSpread(t *testing.T) {
+	for _, c := range []struct {
+		xs       []float64
+		med, dev float64
+	}{
+		{[]float64{5}, 5, 0},
+		{[]float64{3, 1, 2}, 2, 0.5},
+		{[]float64{4, 1, 2, 3}, 2.5, 0.6},
+		{[]float64{0, 0}, 0, 0},
+	} {
+		med := median(c.xs)
+		if got := spread(c.xs, med); med != c.med || math.Abs(got-c.dev) > 1e-12 {
+			t.Errorf("median, spread of %v = %v, %v; want %v, %v", c.xs, med, got, c.med, c.dev)
+		}
+	}
+}
