@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/lockstress/lockstress/stress"
 )
 
-// Exit codes of lockstress compare, beside 0 (no figure regressed beyond
-// its -max-regress limit) and stress.ExitUsage.
+// Exit statuses of lockstress compare, which are its own: it judges
+// reports, not a run. A usage error is lockstress's usual status 2.
 const (
+	// exitCompared: no figure regressed significantly beyond its limit.
+	exitCompared = 0
+	// exitUnreadable: a report could not be read (as a usage error).
+	exitUnreadable = 2
 	// exitRegressed: a figure regressed significantly beyond its limit.
 	exitRegressed = 8
 	// exitUnjudged: no figure regressed, but the reports cannot decide
@@ -59,11 +61,12 @@ func compareFlags(limits *regressLimits, alpha *float64) *flag.FlagSet {
 // runCompare runs lockstress compare and returns its exit code.
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	const sub = "compare"
-	limits, alpha := regressLimits{all: -1}, 0.0
+	var limits regressLimits
+	var alpha float64
 	fset := compareFlags(&limits, &alpha)
 	if err := fset.Parse(args); errors.Is(err, flag.ErrHelp) {
 		printCompareUsage(stdout, fset)
-		return stress.ExitPass
+		return exitCompared
 	} else if err != nil {
 		return usageError(stderr, sub, "%v", err)
 	}
@@ -77,14 +80,14 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	comps, skipped, err := pairSides(oldPaths, newPaths)
 	if err != nil {
 		fmt.Fprintf(stderr, "lockstress compare: %v\n", err)
-		return stress.ExitUsage
+		return exitUnreadable
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "old: %s\nnew: %s\n", strings.Join(oldPaths, " "), strings.Join(newPaths, " "))
 	code := writeComparisons(&b, comps, skipped, &limits, alpha)
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
 		fmt.Fprintf(stderr, "lockstress compare: %v\n", err)
-		return stress.ExitUsage
+		return exitUnreadable
 	}
 	return code
 }
@@ -102,7 +105,7 @@ func writeComparisons(b *strings.Builder, comps []comparison, skipped []string, 
 	for _, s := range skipped {
 		fmt.Fprintf(b, "\nnot compared: %s\n", s)
 	}
-	code := stress.ExitPass
+	code := exitCompared
 	switch {
 	case len(v.regressed) > 0:
 		fmt.Fprintf(b, "\nREGRESSED beyond -max-regress %s:\n  %s\n", limits, strings.Join(v.regressed, "\n  "))

@@ -111,7 +111,7 @@ func TestCompareFlagsInjectedChange(t *testing.T) {
 		t.Errorf("the verdict does not name throughput and p99 alone:\n%s", out)
 	}
 	// The same change within the limits passes.
-	if code, out, _ := compareRun(t, []string{"-max-regress", "p99=40%,throughput=25%"}, old, new); code != stress.ExitPass {
+	if code, out, _ := compareRun(t, []string{"-max-regress", "p99=40%,throughput=25%"}, old, new); code != exitCompared {
 		t.Errorf("within the limits: exit code %d\n%s", code, out)
 	}
 }
@@ -121,7 +121,7 @@ func TestCompareRepeatsAreNoise(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	old, new := writeReports(t, r, "old", 8, baseShape, 0.05), writeReports(t, r, "new", 8, baseShape, 0.05)
 	code, out, stderr := compareRun(t, []string{"-max-regress", "10%"}, old, new)
-	if code != stress.ExitPass {
+	if code != exitCompared {
 		t.Fatalf("exit code %d; stderr %s\n%s", code, stderr, out)
 	}
 	for _, f := range figures {
@@ -208,7 +208,7 @@ func TestComparePairing(t *testing.T) {
 	} {
 		code, out, stderr := lockstressRun(t, "compare", writeDoc(t, "old", c.old...), writeDoc(t, "new", c.new...))
 		for _, w := range c.want {
-			if code != stress.ExitPass || !strings.Contains(out, w) {
+			if code != exitCompared || !strings.Contains(out, w) {
 				t.Errorf("%s: exit code %d, output lacks %q:\n%s%s", c.name, code, w, out, stderr)
 			}
 		}
@@ -242,7 +242,7 @@ func TestCompareErrors(t *testing.T) {
 		{[]string{notReport, report}, notReport + `: not a lockstress JSON report: schema "something-else"`},
 	} {
 		code, out, stderr := lockstressRun(t, append([]string{"compare"}, c.args...)...)
-		if code != stress.ExitUsage || !strings.Contains(stderr, c.want) || out != "" {
+		if code != exitUnreadable || !strings.Contains(stderr, c.want) || out != "" {
 			t.Errorf("compare %q: exit code %d, stderr %q, stdout %q; want 2 and %q", c.args, code, stderr, out, c.want)
 		}
 	}
@@ -252,12 +252,16 @@ func TestCompareErrors(t *testing.T) {
 	if _, err := readReport(missing); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("readReport of a missing file: %v", err)
 	}
-	if code, out, _ := lockstressRun(t, "compare", "-h"); code != stress.ExitPass || !strings.Contains(out, "-max-regress LIMITS") {
+	if code, out, _ := lockstressRun(t, "compare", "-h"); code != exitCompared || !strings.Contains(out, "-max-regress LIMITS") {
 		t.Errorf("compare -h: exit code %d:\n%s", code, out)
 	}
 }
 
 func TestRegressLimits(t *testing.T) {
+	var none regressLimits
+	if v, ok := none.limit("p99"); ok {
+		t.Errorf("the zero regressLimits limits p99 to %v", v)
+	}
 	for _, c := range []struct {
 		spec string
 		want map[string]float64 // limits of throughput, p99 and max; absent: none

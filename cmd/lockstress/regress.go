@@ -15,9 +15,11 @@ var errRegressSpec = errors.New("bad -max-regress")
 
 // regressLimits are the regressions -max-regress allows, as fractions: one
 // for every figure, and some for figures named on their own.
+// The zero value has no limits.
 type regressLimits struct {
 	spec   string
-	all    float64 // for the figures not named; negative: none
+	all    float64 // for the figures not named, if hasAll
+	hasAll bool
 	byName map[string]float64
 }
 
@@ -27,7 +29,7 @@ func (l *regressLimits) String() string { return l.spec }
 // Set parses "10%" (every figure), "p99=10%,throughput=5%" (those named)
 // or both ("10%,max=50%"); the % sign may be left out.
 func (l *regressLimits) Set(spec string) error {
-	*l = regressLimits{spec: spec, all: -1, byName: map[string]float64{}}
+	*l = regressLimits{spec: spec, byName: map[string]float64{}}
 	for item := range strings.SplitSeq(spec, ",") {
 		name, pct, named := strings.Cut(strings.TrimSpace(item), "=")
 		if !named {
@@ -37,10 +39,10 @@ func (l *regressLimits) Set(spec string) error {
 		switch {
 		case err != nil || v < 0 || math.IsInf(v, 0):
 			return fmt.Errorf("%w %q: %q is not a percentage (want e.g. 10%% or p99=10%%,throughput=5%%)", errRegressSpec, spec, pct)
-		case !named && l.all >= 0:
+		case !named && l.hasAll:
 			return fmt.Errorf("%w %q: two limits for every figure", errRegressSpec, spec)
 		case !named:
-			l.all = v / 100
+			l.all, l.hasAll = v/100, true
 		case !slices.Contains(gatedNames(), name):
 			return fmt.Errorf("%w %q: no figure %q (want one of %s)", errRegressSpec, spec, name, strings.Join(gatedNames(), ", "))
 		case hasKey(l.byName, name):
@@ -59,7 +61,7 @@ func (l *regressLimits) limit(name string) (float64, bool) {
 	if v, ok := l.byName[name]; ok {
 		return v, true
 	}
-	return l.all, l.all >= 0 && slices.Contains(gatedNames(), name)
+	return l.all, l.hasAll && slices.Contains(gatedNames(), name)
 }
 
 // verdict is what -max-regress found over the rows of one comparison.
