@@ -59,26 +59,36 @@ func fileSafe(s string) string {
 	}, s)
 }
 
+// writeHgrmOf writes the .hgrm files of a report when -hgrm asks for
+// them; on failure it reports the error and returns the exit code.
+func writeHgrmOf(stderr io.Writer, sub, prefix string, rep *stress.Report, several bool) (int, bool) {
+	if prefix == "" {
+		return 0, true
+	}
+	if _, err := writeHgrm(prefix, rep, several); err != nil {
+		return usageError(stderr, sub, "%v", err), false
+	}
+	return 0, true
+}
+
 // writeHgrm writes the .hgrm file of every latency distribution of the
-// reports that has samples and returns the paths it wrote.
-func writeHgrm(prefix string, reports []*stress.Report) ([]string, error) {
+// report that has samples and returns the paths it wrote.
+func writeHgrm(prefix string, rep *stress.Report, several bool) ([]string, error) {
 	var paths []string
-	for _, rep := range reports {
-		for _, d := range rep.Distributions() {
-			path := hgrmPath(prefix, rep, len(reports) > 1, d.Name)
-			h, err := d.Latency.Decode()
-			if err != nil {
-				return paths, fmt.Errorf("%w %s: %s of %s: %w", errHgrm, path, d.Name, rep.Strategy, err)
-			}
-			var b bytes.Buffer
-			if err := stress.WritePercentiles(&b, h, stress.HgrmUnit); err != nil {
-				return paths, fmt.Errorf("%w %s: %w", errHgrm, path, err)
-			}
-			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-				return paths, fmt.Errorf("%w: %w", errHgrm, err)
-			}
-			paths = append(paths, path)
+	for _, d := range rep.Distributions() {
+		path := hgrmPath(prefix, rep, several, d.Name)
+		h, err := d.Latency.Decode()
+		if err != nil {
+			return paths, fmt.Errorf("%w %s: %s of %s: %w", errHgrm, path, d.Name, rep.Strategy, err)
 		}
+		var b bytes.Buffer
+		if err := stress.WritePercentiles(&b, h, stress.HgrmUnit); err != nil {
+			return paths, fmt.Errorf("%w %s: %w", errHgrm, path, err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			return paths, fmt.Errorf("%w: %w", errHgrm, err)
+		}
+		paths = append(paths, path)
 	}
 	return paths, nil
 }

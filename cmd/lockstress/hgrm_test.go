@@ -108,12 +108,12 @@ func TestHgrmBadPrefix(t *testing.T) {
 func TestWriteHgrmError(t *testing.T) {
 	l := stress.Latency{Count: 1, Histogram: histogramOf(t, 1000)}
 	prefix := filepath.Join(t.TempDir(), "gone", "x")
-	paths, err := writeHgrm(prefix, []*stress.Report{{Strategy: "os", AcquireLatency: l}})
+	paths, err := writeHgrm(prefix, &stress.Report{Strategy: "os", AcquireLatency: l}, false)
 	if !errors.Is(err, errHgrm) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), prefix+"-acquire.hgrm") || len(paths) != 0 {
 		t.Errorf("writeHgrm into a missing directory: %v, %v", paths, err)
 	}
 	bad := stress.Latency{Count: 1, Histogram: "garbage"}
-	if _, err := writeHgrm(filepath.Join(t.TempDir(), "x"), []*stress.Report{{Strategy: "os", HoldTime: bad}}); !errors.Is(err, errHgrm) || !strings.Contains(err.Error(), "hold of os") {
+	if _, err := writeHgrm(filepath.Join(t.TempDir(), "x"), &stress.Report{Strategy: "os", HoldTime: bad}, false); !errors.Is(err, errHgrm) || !strings.Contains(err.Error(), "hold of os") {
 		t.Errorf("writeHgrm of a corrupt histogram: %v", err)
 	}
 }

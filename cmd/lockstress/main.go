@@ -297,6 +297,10 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 			fmt.Fprintf(out, "  (this host only: run \"lockstress verify %s\" once every host has finished)\n", joinDir(o.dir, o.runID))
 		}
 		reports = append(reports, rep)
+		if code, ok := writeHgrmOf(stderr, sub, o.hgrm, rep, len(strategies) > 1); !ok {
+			closeJSON(jsonOut, o.json)
+			return code
+		}
 		if rep.Interrupted {
 			break
 		}
@@ -305,12 +309,6 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if jsonOut != nil {
 		if err := writeJSON(jsonOut, stress.NewDocument(reports...)); err != nil {
 			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
-			return stress.ExitUsage
-		}
-	}
-	if o.hgrm != "" {
-		if _, err := writeHgrm(o.hgrm, reports); err != nil {
-			fmt.Fprintf(stderr, "lockstress: %v\n", err)
 			return stress.ExitUsage
 		}
 	}
