@@ -22,21 +22,19 @@ const (
 	exitUnjudged = 9
 )
 
-const compareUsage = `Usage: lockstress compare [-max-regress LIMITS] [-alpha A] OLD.json... vs NEW.json...
-       lockstress compare [flags] OLD.json NEW.json
+// compareSynopsis is the arguments of lockstress compare.
+const compareSynopsis = "[-max-regress LIMITS] [-alpha A] OLD.json... vs NEW.json..."
 
-Compares the JSON reports (-json) of lockstress runs: the old side's, before
+// compareLong says what lockstress compare does, and its exit statuses.
+const compareLong = `Compares the JSON reports (-json) of lockstress runs: the old side's, before
 "vs" (or "--"), with the new side's, figure by figure, for each strategy the
-sides have in common (or the one strategy of each). Give several reports of
-one configuration a side, from repeated runs, and the Mann-Whitney U test
-tells a change from run-to-run noise: "~" means it cannot (at least 4
-reports a side are needed at -alpha 0.05). With one report a side the change
-is shown, but no significance can be claimed.
+sides have in common (or the one strategy of each); "compare OLD.json
+NEW.json" compares one report with another. Give several reports of one
+configuration a side, from repeated runs, and the Mann-Whitney U test tells a
+change from run-to-run noise: "~" means it cannot (at least 4 reports a side
+are needed at -alpha 0.05). With one report a side the change is shown, but
+no significance can be claimed.
 
-Flags:
-`
-
-const compareTail = `
 Exit status:
   0  no figure regressed significantly beyond its -max-regress limit
   2  usage error, or a report that cannot be read
@@ -45,8 +43,12 @@ Exit status:
      (too few reports a side, or the figure is missing)
 
 Example:
-  lockstress compare -max-regress p99=10%,throughput=5% old-*.json vs new-*.json
-`
+  lockstress compare -max-regress p99=10%,throughput=5% old-*.json vs new-*.json`
+
+func init() {
+	flagArgs["max-regress"] = "LIMITS"
+	flagArgs["alpha"] = "A"
+}
 
 // compareFlags defines the flags of lockstress compare.
 func compareFlags(limits *regressLimits, alpha *float64) *flag.FlagSet {
@@ -142,12 +144,11 @@ func splitSides(args []string) (old, new []string, err error) {
 	return args[:1], args[1:], nil
 }
 
+// printCompareUsage writes the help of lockstress compare.
 func printCompareUsage(w io.Writer, fset *flag.FlagSet) {
-	fmt.Fprint(w, compareUsage)
+	fmt.Fprintf(w, "Usage: lockstress compare %s\n\n%s\n\nFlags:\n", compareSynopsis, compareLong)
 	fset.VisitAll(func(f *flag.Flag) {
 		desc, example, _ := strings.Cut(f.Usage, "\nExample: ")
-		fmt.Fprintf(w, "  -%s %s\n        %s\n        Example: %s\n", f.Name, map[string]string{"max-regress": "LIMITS", "alpha": "A"}[f.Name],
-			strings.ReplaceAll(desc, "\n", "\n        "), example)
+		fmt.Fprintf(w, "  -%s %s\n        %s\n        Example: %s\n", f.Name, flagArgs[f.Name], strings.ReplaceAll(desc, "\n", "\n        "), example)
 	})
-	fmt.Fprint(w, compareTail)
 }
