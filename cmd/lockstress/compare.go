@@ -36,10 +36,10 @@ are needed at -alpha 0.05). With one report a side the change is shown, but
 no significance can be claimed.
 
 Exit status:
-  0  no figure regressed significantly beyond its -max-regress limit
-  2  usage error, or a report that cannot be read
-  8  a figure regressed significantly beyond its limit
-  9  no regression, but the reports cannot decide for a figure with a limit
+  0: no figure regressed significantly beyond its -max-regress limit
+  2: usage error, or a report that cannot be read
+  8: a figure regressed significantly beyond its limit
+  9: no regression, but the reports cannot decide for a figure with a limit
      (too few reports a side, or the figure is missing)
 
 Example:
