@@ -203,8 +203,13 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Memory.BytesPerAcquisition = float64(rep.Memory.AllocBytes) / float64(rep.Memory.Acquisitions)
 		rep.Memory.AllocsPerAcquisition = float64(rep.Memory.Allocs) / float64(rep.Memory.Acquisitions)
 	}
-	rep.AcquireLatency = summarize(latency)
-	rep.HoldTime = summarize(hold)
+	var err error
+	if rep.AcquireLatency, err = summarize(latency); err != nil {
+		return nil, fmt.Errorf("acquire latency: %w", err)
+	}
+	if rep.HoldTime, err = summarize(hold); err != nil {
+		return nil, fmt.Errorf("hold time: %w", err)
+	}
 	rep.Fairness = fairness(rep.Workers)
 	rep.Detectors.Enabled = rep.Config.Detectors
 	if rep.Detectors.Enabled {
@@ -256,7 +261,9 @@ func verifyLogs(rep *Report, hosts []*hostData, maxExamples int) error {
 	rep.Detectors.Interval.LogErrors = intervalErrs
 	handoffs, retakes := ledger.Handoffs, ledger.Retakes
 	rep.Fairness.Handoffs, rep.Fairness.Retakes = &handoffs, &retakes
-	rep.HandoffLatency = summarize(ledger.HandoffNs)
+	if rep.HandoffLatency, err = summarize(ledger.HandoffNs); err != nil {
+		return fmt.Errorf("handoff latency: %w", err)
+	}
 	if handoffs > 0 {
 		ratio := float64(retakes) / float64(handoffs)
 		rep.Fairness.RetakeRatio = &ratio

@@ -3,8 +3,6 @@ package stress
 import (
 	"math"
 	"slices"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // JainIndex returns Jain's fairness index of xs, (Σx)² / (n·Σx²): 1 when
@@ -21,23 +19,6 @@ func JainIndex(xs []int64) float64 {
 		return 0
 	}
 	return sum * sum / (float64(len(xs)) * sumSq)
-}
-
-// summarize returns the percentiles, mean and deviation of a histogram.
-func summarize(h *hdrhistogram.Histogram) Latency {
-	if h.TotalCount() == 0 {
-		return Latency{}
-	}
-	return Latency{
-		Count:    h.TotalCount(),
-		P50Ns:    h.ValueAtQuantile(50),
-		P90Ns:    h.ValueAtQuantile(90),
-		P99Ns:    h.ValueAtQuantile(99),
-		P999Ns:   h.ValueAtQuantile(99.9),
-		MaxNs:    h.Max(),
-		MeanNs:   h.Mean(),
-		StddevNs: h.StdDev(),
-	}
 }
 
 // summarizeExact summarizes a small sample exactly (nearest rank).

@@ -149,6 +149,11 @@ type Latency struct {
 	MaxNs    int64   `json:"max_ns"`
 	MeanNs   float64 `json:"mean_ns"`
 	StddevNs float64 `json:"stddev_ns"`
+	// Histogram is the distribution the figures were taken from, in
+	// HdrHistogram's V2 compressed encoding, base64 (as in HdrHistogram's
+	// log files; see Decode); empty for exact summaries and without
+	// samples.
+	Histogram string `json:"histogram,omitempty"`
 }
 
 // Memory is what the worker processes allocated in the measured run

@@ -64,6 +64,15 @@ func init() {
 			},
 		},
 		{
+			name: "compare", synopsis: compareSynopsis,
+			short: "compare the JSON reports of two sets of runs, telling changes from noise",
+			long:  compareLong,
+			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+				return runCompare(args, stdout, stderr)
+			},
+			flags: func() *flag.FlagSet { return compareFlags(new(regressLimits), new(float64)) },
+		},
+		{
 			name: "help", synopsis: "[command]", short: "explain lockstress or one of its commands",
 			long: "Explains lockstress, or the command named, as \"lockstress COMMAND -h\" does.",
 			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {

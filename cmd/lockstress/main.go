@@ -67,6 +67,7 @@ type options struct {
 	timeout     time.Duration
 	seed        uint64
 	json        string
+	hgrm        string
 	detectors   bool
 	fair        bool
 	polling     bool
@@ -103,6 +104,7 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.DurationVar(&o.timeout, "timeout", 0, "bound on each acquisition; a timeout counts as an error, not a violation\n(default: none, or 1s with -kill-rate or -stop).\nExample: -timeout 500ms")
 	fset.Uint64Var(&o.seed, "seed", 1, "seed of the hold and think times and of the fault targets.\nExample: -seed 42")
 	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output, which moves\nthe summary to standard error); the schema is in docs/lockstress.md.\nExample: -json report.json")
+	fset.StringVar(&o.hgrm, "hgrm", "", hgrmHelp)
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
 	fset.BoolVar(&o.fair, "fair", false, "fair locks: the workers take turns in the order they began waiting\n(filelock.WithFair).\nExample: -fair")
 	fset.BoolVar(&o.polling, "poll", false, "waiters poll only, without event wake-ups (filelock.WithPolling), for comparison.\nExample: -poll")
@@ -194,6 +196,9 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if set["stop-rate"] && !set["stop"] {
 		return usageError(stderr, sub, "-stop-rate needs -stop")
 	}
+	if code, ok := checkHgrm(stderr, sub, o.hgrm); !ok {
+		return code
+	}
 	out := stdout
 	var jsonOut io.WriteCloser
 	switch o.json {
@@ -235,6 +240,10 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 			fmt.Fprintf(out, "  (this host only: run \"lockstress verify %s\" once every host has finished)\n", joinDir(o.dir, o.runID))
 		}
 		reports = append(reports, rep)
+		if code, ok := writeHgrmOf(stderr, sub, o.hgrm, rep, len(strategies) > 1); !ok {
+			closeJSON(jsonOut, o.json)
+			return code
+		}
 		if rep.Interrupted {
 			break
 		}

@@ -1,0 +1,135 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/lockstress/lockstress/stress"
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// The histograms in the JSON report decode to the summaries' figures, and
+// -hgrm writes each as its .hgrm file, one per strategy and distribution.
+func TestHistogramsInReport(t *testing.T) {
+	out := t.TempDir()
+	path, prefix := filepath.Join(out, "report.json"), filepath.Join(out, "run")
+	code, stdout, stderr := lockstress(t, "-strategy", "all", "-procs", "3", "-dur", "300ms", "-dir", t.TempDir(), "-json", path, "-hgrm", prefix)
+	if code != 0 { // a pass
+		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
+	}
+	doc, _ := readDocument(t, path)
+	var want []string
+	for _, rep := range doc.Runs {
+		if len(rep.Distributions()) != 3 {
+			t.Errorf("run %s has distributions %v, want acquire, hold and handoff", rep.Strategy, rep.Distributions())
+		}
+		for _, d := range rep.Distributions() {
+			want = append(want, rep.Strategy+"-"+d.Name)
+			checkHistogram(t, rep.Strategy+" "+d.Name, d.Latency, prefix+"-"+rep.Strategy+"-"+d.Name+".hgrm")
+		}
+	}
+	files, err := filepath.Glob(prefix + "-*.hgrm")
+	if err != nil || len(files) != len(want) {
+		t.Errorf(".hgrm files %v (%v), want one for each of %v", files, err, want)
+	}
+}
+
+// checkHistogram checks that l's histogram has l's figures and that the
+// .hgrm file holds its percentile distribution.
+func checkHistogram(t *testing.T, what string, l stress.Latency, hgrm string) {
+	t.Helper()
+	h, err := l.Decode()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	got := stress.Latency{
+		Count: h.TotalCount(), P50Ns: h.ValueAtQuantile(50), P90Ns: h.ValueAtQuantile(90), P99Ns: h.ValueAtQuantile(99),
+		P999Ns: h.ValueAtQuantile(99.9), MaxNs: h.Max(), MeanNs: h.Mean(), StddevNs: h.StdDev(), Histogram: l.Histogram,
+	}
+	if got != l || l.Count == 0 {
+		t.Errorf("%s: the decoded histogram has\n%+v\nthe summary\n%+v", what, got, l)
+	}
+	var want bytes.Buffer
+	if err := stress.WritePercentiles(&want, h, stress.HgrmUnit); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(hgrm)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if !bytes.Equal(b, want.Bytes()) {
+		t.Errorf("%s: %s is\n%s\nwant\n%s", what, hgrm, b, want.Bytes())
+	}
+}
+
+// One report's files are PREFIX-NAME.hgrm; several reports' name the
+// strategy, made safe for a file name.
+func TestHgrmPath(t *testing.T) {
+	for _, c := range []struct {
+		strategy string
+		several  bool
+		want     string
+	}{
+		{"ofd", false, "out/x-acquire.hgrm"},
+		{"ofd", true, "out/x-ofd-acquire.hgrm"},
+		{"exec:adapters/pylock.py flufl", true, "out/x-exec_adapters_pylock.py_flufl-acquire.hgrm"},
+	} {
+		if got := hgrmPath("out/x", &stress.Report{Strategy: c.strategy}, c.several, "acquire"); got != c.want {
+			t.Errorf("hgrmPath(%q, several %v) = %q, want %q", c.strategy, c.several, got, c.want)
+		}
+	}
+}
+
+// A -hgrm prefix in a missing directory, or without a name, stops
+// lockstress before the run.
+func TestHgrmBadPrefix(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ prefix, want string }{
+		{filepath.Join(dir, "missing", "run"), "no such file"},
+		{dir + "/", "the prefix ends in a directory"},
+	} {
+		code, stdout, stderr := lockstress(t, "-procs", "2", "-dur", "1h", "-hgrm", c.prefix)
+		if code != 2 /* a usage error */ || !strings.Contains(stderr, "-hgrm "+c.prefix) || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and an error naming -hgrm and %q", code, stdout, stderr, c.want)
+		}
+	}
+}
+
+// A file that cannot be written is an error naming -hgrm and the file.
+func TestWriteHgrmError(t *testing.T) {
+	l := stress.Latency{Count: 1, Histogram: histogramOf(t, 1000)}
+	prefix := filepath.Join(t.TempDir(), "gone", "x")
+	paths, err := writeHgrm(prefix, &stress.Report{Strategy: "os", AcquireLatency: l}, false)
+	if !errors.Is(err, errHgrm) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), prefix+"-acquire.hgrm") || len(paths) != 0 {
+		t.Errorf("writeHgrm into a missing directory: %v, %v", paths, err)
+	}
+	bad := stress.Latency{Count: 1, Histogram: "garbage"}
+	if _, err := writeHgrm(filepath.Join(t.TempDir(), "x"), &stress.Report{Strategy: "os", HoldTime: bad}, false); !errors.Is(err, errHgrm) || !strings.Contains(err.Error(), "hold of os") {
+		t.Errorf("writeHgrm of a corrupt histogram: %v", err)
+	}
+}
+
+// histogramOf returns the encoded histogram of the given nanoseconds.
+func histogramOf(t *testing.T, values ...int64) string {
+	t.Helper()
+	h := detect.NewLatencyHistogram()
+	for _, v := range values {
+		if err := h.RecordValue(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
