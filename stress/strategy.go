@@ -21,6 +21,7 @@ type Strategy struct {
 	lock    filelock.Strategy
 	broken  bool
 	adapter string
+	mixed   bool // a mixed population (Mix): its members are in its name
 }
 
 // The broken strategies. They do not exclude anything, on purpose.
@@ -46,6 +47,14 @@ const racyPoll = 50 * time.Microsecond
 // waitsInKernel reports whether s is a strategy whose waits without a
 // deadline filelock makes in the kernel (os, ofd).
 func (s Strategy) waitsInKernel() bool {
+	if s.mixed {
+		for _, m := range s.Members() {
+			if !m.waitsInKernel() {
+				return false
+			}
+		}
+		return true
+	}
 	return !s.broken && s.adapter == "" && (s.lock == filelock.OS || s.lock == filelock.OFD)
 }
 
@@ -67,8 +76,17 @@ func BrokenStrategies() []Strategy { return []Strategy{None, Racy} }
 
 // ParseStrategy returns the strategy with the given name: a name that
 // filelock.ParseStrategy accepts and this platform supports, "none" or
-// "racy", or "exec:COMMAND" for the adapter that COMMAND starts (Exec).
+// "racy", "exec:COMMAND" for the adapter that COMMAND starts (Exec), or
+// such names joined by commas for a mixed population (Mix).
 func ParseStrategy(name string) (Strategy, error) {
+	if strings.Contains(name, mixSep) {
+		return parseMix(name)
+	}
+	return parseSingle(name)
+}
+
+// parseSingle is ParseStrategy for a strategy that is not a mix.
+func parseSingle(name string) (Strategy, error) {
 	if command, ok := strings.CutPrefix(name, execPrefix); ok {
 		if strings.TrimSpace(command) == "" {
 			return Strategy{}, fmt.Errorf("strategy %q: no adapter command after %q", name, execPrefix)
@@ -110,7 +128,7 @@ func strategyNames() string {
 	for _, s := range append(Strategies(), BrokenStrategies()...) {
 		names = append(names, s.name)
 	}
-	return strings.Join(append(names, "all", "exec:COMMAND"), ", ")
+	return strings.Join(append(names, "all", "exec:COMMAND", "NAME,NAME… (a mixed population)"), ", ")
 }
 
 // String returns the strategy's name.

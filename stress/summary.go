@@ -91,7 +91,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		time.Duration(r.WorkerCPUNs).Round(time.Millisecond), 100*r.WorkerCPUShare)
 	// An adapter's lock allocates in its own process, which is not
 	// measured.
-	if m := r.Memory; m.Acquisitions > 0 && !strings.HasPrefix(r.Strategy, execPrefix) {
+	if m := r.Memory; m.Acquisitions > 0 && !strings.Contains(r.Strategy, execPrefix) {
 		ew.printf("  memory       %s and %.0f objects allocated per acquisition (harness included); %d garbage collections\n",
 			bytesSize(m.BytesPerAcquisition), m.AllocsPerAcquisition, m.GCs)
 	}

@@ -204,7 +204,7 @@ func newWorker(spec workerSpec) (*worker, error) {
 	}
 	w.slot = &w.reg.slots[spec.Worker]
 	w.slot.pid.Store(int64(os.Getpid()))
-	if w.lock, err = spec.Strategy.newLocker(spec.LockPath, spec.Adapter, spec.lockOptions()...); err != nil {
+	if w.lock, err = spec.Strategy.member(spec.Worker).newLocker(spec.LockPath, spec.Adapter, spec.lockOptions()...); err != nil {
 		w.close()
 		return nil, err
 	}

@@ -225,6 +225,9 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 			closeJSON(jsonOut, o.json)
 			return code
 		}
+		for _, w := range s.Warnings() {
+			fmt.Fprintf(stderr, "lockstress: warning: %s\n", w)
+		}
 		rep, err := stress.Run(ctx, cfg)
 		if err != nil {
 			closeJSON(jsonOut, o.json)

@@ -474,3 +474,19 @@ func TestFairAndPollFlags(t *testing.T) {
 	}
 	checkDocumented(t, []byte(stdout))
 }
+
+// TestMixedWarning: a mixed population whose members are known not to
+// exclude each other is warned about before it runs (and then caught).
+func TestMixedWarning(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Fatal("flock(1) missing: run scripts/setup-deps, which installs it")
+	}
+	code, _, stderr := lockstress(t, "-strategy", "ofd,exec:../../adapters/flock.sh", "-procs", "4", "-dur", "1s", "-hold", "1ms",
+		"-dir", t.TempDir())
+	if !strings.Contains(stderr, "warning: ofd (fcntl(2) record locks) and exec:../../adapters/flock.sh (flock(2)) do not exclude each other") {
+		t.Errorf("no warning on stderr:\n%s", stderr)
+	}
+	if code != exitViolation {
+		t.Errorf("exit %d, want the FAIL code %d", code, exitViolation)
+	}
+}
