@@ -211,6 +211,15 @@ func TestForeignHolderKilled(t *testing.T) {
 				st, err := l.Inspect()
 				require.NoError(t, err)
 				require.Equal(t, byPID, st.Stale, "stale at once only by a PID known dead: %s", st.StaleReason)
+				if !byPID {
+					require.Eventually(t, func() bool {
+						st, err = l.Inspect()
+						return err == nil && st.Stale
+					}, staleAfter+10*time.Second, 50*time.Millisecond, "stale by age")
+					require.GreaterOrEqual(t, time.Since(made), staleAfter, "not stale before its age")
+					require.Contains(t, st.StaleReason, "not changed for")
+					require.Contains(t, st.StaleReason, ft.format)
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				require.NoError(t, l.LockContext(ctx))

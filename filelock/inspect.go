@@ -1,6 +1,10 @@
 package filelock
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Status is what Inspect learned of a lock.
 type Status struct {
@@ -62,4 +66,31 @@ func heldStatus(data []byte) Status {
 	}
 	st.Holder = &r
 	return st
+}
+
+// String describes the status for a person: who holds the lock, or that
+// it is free, and whether it may be broken.
+func (s Status) String() string {
+	var b strings.Builder
+	switch {
+	case !s.Held:
+		return "free"
+	case s.Holder != nil:
+		fmt.Fprintf(&b, "held by process %d on %s since %s", s.Holder.PID, s.Holder.Host, s.Holder.Acquired.Format(time.RFC3339))
+	case s.Foreign != nil && s.Foreign.Format != FormatEmpty:
+		b.WriteString("held, by " + s.Foreign.String())
+	case s.Foreign != nil:
+		b.WriteString("held, by " + s.Foreign.String() + " that states no holder")
+	case s.RecordErr != nil:
+		fmt.Fprintf(&b, "held, with a record that cannot be read (%v)", s.RecordErr)
+	default:
+		b.WriteString("held, by a program that leaves no record")
+	}
+	if s.Age > 0 {
+		fmt.Fprintf(&b, ", unchanged for %v", s.Age.Round(time.Millisecond))
+	}
+	if s.Stale {
+		b.WriteString("; stale: " + s.StaleReason)
+	}
+	return b.String()
 }
