@@ -90,6 +90,9 @@ func run(args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "matrixdoc: "+w)
 	}
 	doc := render(cells, *command, machine())
+	if old, err := os.ReadFile(*out); err == nil {
+		doc += keptSections(string(old))
+	}
 	if err := os.WriteFile(*out, []byte(doc), 0o666); err != nil {
 		return err
 	}
@@ -516,4 +519,18 @@ func replaceSection(doc, section string) (string, error) {
 		return "", fmt.Errorf("no section marked %q … %q", sectionBegin, sectionEnd)
 	}
 	return doc[:i] + section + doc[j+len(sectionEnd):], nil
+}
+
+// keptMarker starts the part of docs/filesystems.md that other scripts
+// write (scripts/mixedpop, scripts/soak): it is carried over as it is.
+const keptMarker = "<!-- Sections below are written by other scripts; scripts/fsmatrix keeps them. -->"
+
+// keptSections returns the part of the old document from keptMarker on,
+// after a blank line; "" if it has none.
+func keptSections(old string) string {
+	i := strings.Index(old, keptMarker)
+	if i < 0 {
+		return ""
+	}
+	return "\n" + old[i:]
 }

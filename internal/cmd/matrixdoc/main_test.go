@@ -119,3 +119,14 @@ func TestBadInput(t *testing.T) {
 		t.Error("no -manifest: no error")
 	}
 }
+
+func TestKeptSections(t *testing.T) {
+	for _, tc := range []struct{ old, want string }{
+		{"# Filesystems\n\nno marker\n", ""},
+		{"# Filesystems\n\n" + keptMarker + "\n\n## Mixed populations\n\nrows\n", "\n" + keptMarker + "\n\n## Mixed populations\n\nrows\n"},
+	} {
+		if got := keptSections(tc.old); got != tc.want {
+			t.Errorf("keptSections(%q) = %q, want %q", tc.old, got, tc.want)
+		}
+	}
+}
