@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin && !windows
 
 package proc
 
@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// Outside Linux there is no boot id or start time this package trusts, so
-// SameHost is false and the stale rule falls back to age alone.
+// On the BSDs and the other systems without a liveness check here there is
+// no boot id or start time this package trusts, so SameHost is false and
+// the stale rule falls back to age alone.
 
 func bootID() string       { return "" }
 func pidNamespace() string { return "" }

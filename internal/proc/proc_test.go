@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -14,9 +15,11 @@ func TestSelf(t *testing.T) {
 	require.Equal(t, os.Getpid(), me.PID)
 	host, _ := os.Hostname()
 	require.Equal(t, host, me.Host)
-	if runtime.GOOS == "linux" {
+	if checksLiveness() {
 		require.NotEmpty(t, me.BootID)
-		require.NotEmpty(t, me.PIDNS)
+		if runtime.GOOS == "linux" {
+			require.NotEmpty(t, me.PIDNS)
+		}
 		require.NotZero(t, me.Start)
 		require.True(t, SameHost(me))
 		require.Equal(t, Alive, Check(me))
@@ -24,8 +27,8 @@ func TestSelf(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("liveness is decided only on Linux, from /proc; elsewhere it is always Unknown")
+	if !checksLiveness() {
+		t.Skip("liveness is decided on Linux, macOS and Windows; elsewhere it is always Unknown")
 	}
 	cmd := child()
 	require.NoError(t, cmd.Start())
@@ -45,6 +48,28 @@ func TestCheck(t *testing.T) {
 	other.BootID = "another-boot"
 	require.False(t, SameHost(other))
 	require.Equal(t, Unknown, Check(Identity{PID: 0}))
+}
+
+// checksLiveness reports whether this system decides liveness.
+func checksLiveness() bool {
+	switch runtime.GOOS {
+	case "linux", "darwin", "windows":
+		return true
+	}
+	return false
+}
+
+// TestStartedAt: this process started a moment before the test ran, by
+// the wall clock.
+func TestStartedAt(t *testing.T) {
+	started, ok := StartedAt(os.Getpid())
+	if !checksLiveness() {
+		require.False(t, ok)
+		return
+	}
+	require.True(t, ok)
+	require.WithinDuration(t, time.Now(), started, 10*time.Minute)
+	require.False(t, started.After(time.Now().Add(2*time.Second)), "started in the future: %v", started)
 }
 
 // child returns a command that runs this test binary with no tests: a
