@@ -22,10 +22,7 @@ func openOS(name string, flags int, perm fs.FileMode) (*os.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	access := uint32(windows.GENERIC_READ)
-	if flags&os.O_RDWR != 0 {
-		access |= windows.GENERIC_WRITE
-	}
+	access := accessOf(flags)
 	disposition := uint32(windows.OPEN_EXISTING)
 	switch {
 	case flags&os.O_CREATE != 0 && flags&os.O_EXCL != 0:
@@ -44,6 +41,18 @@ func openOS(name string, flags int, perm fs.FileMode) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return os.NewFile(uintptr(h), name), nil
+}
+
+// accessOf returns the access an open with flags asks for: O_RDONLY is 0,
+// so each of O_WRONLY and O_RDWR must be looked for.
+func accessOf(flags int) uint32 {
+	switch flags & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {
+	case os.O_WRONLY:
+		return windows.GENERIC_WRITE
+	case os.O_RDWR:
+		return windows.GENERIC_READ | windows.GENERIC_WRITE
+	}
+	return windows.GENERIC_READ
 }
 
 func infoOf(name string, fi fs.FileInfo) Info {
