@@ -296,8 +296,8 @@ func WithStaleAfter(d time.Duration) Option {
 // WithSharedPIDNamespace declares that every program that takes the lock
 // runs on this host, in this process's PID namespace, so that the PID in
 // another program's lock file (see ForeignHolder) can be trusted: the file
-// is broken at once when that PID names no process, a zombie, or a process
-// started after the file last changed. Without it such a file is broken
+// is broken at once when that PID names no process or a zombie. Without it
+// such a file is broken
 // only by age (WithStaleAfter), because a PID alone does not say which host
 // or container wrote it. It applies to Soft and Link locks.
 func WithSharedPIDNamespace() Option {

@@ -48,6 +48,11 @@ func createRenamed(l *Lock, path string, data []byte, keep bool) (fsys.FileID, i
 		return fsys.FileID{}, nil, claimError(claim, err)
 	}
 	err = fsys.RenameNoReplace(fsy, claim, path)
+	if err != nil && renamedAfterAll(fsy, path, id) {
+		// The rename happened and its answer was lost (a network
+		// filesystem that retried it): trust the path, not the answer.
+		err = nil
+	}
 	if err == nil {
 		if kept == nil {
 			// Where files are not kept open (not a local filesystem of
@@ -74,6 +79,13 @@ func createRenamed(l *Lock, path string, data []byte, keep bool) (fsys.FileID, i
 		return fsys.FileID{}, nil, errBusy
 	}
 	return fsys.FileID{}, nil, createError(fsy, path, err)
+}
+
+// renamedAfterAll reports whether path names the claim id although the
+// rename reported an error.
+func renamedAfterAll(fsy fsys.FS, path string, id fsys.FileID) bool {
+	info, err := fsy.Lstat(path)
+	return err == nil && !id.IsZero() && info.ID == id
 }
 
 // createExcl makes the file at path with O_CREAT|O_EXCL and writes data

@@ -19,8 +19,7 @@ import (
 //     process with another start time, or a zombie; or
 //   - with WithSharedPIDNamespace, it is another program's lock file that
 //     names a PID of this host (foreign.go) which is provably dead: no such
-//     process, a zombie, or a process started after the file last changed;
-//     or
+//     process, or a zombie; or
 //   - it has not changed for longer than the stale-after age (when that is
 //     not 0), whoever made it.
 //
@@ -124,32 +123,12 @@ func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
 	if proc.Check(proc.Identity{PID: f.PID}) == proc.Dead {
 		return fmt.Sprintf("%v: process %d is dead", f, f.PID)
 	}
-	if l.startedAfter(f.PID, info.Changed()) {
-		return fmt.Sprintf("%v: pid %d now names a process started after the file last changed", f, f.PID)
-	}
+	// A foreign record states no start time, so a PID reused by a later
+	// process cannot be told from its holder: comparing the process's
+	// start with the file's change time would compare a boot-relative
+	// time with a wall-clock one, which a clock step moves. Such a lock
+	// waits for the age rule.
 	return ""
-}
-
-// pidReuseMargin is how much later than a lock file's last change a
-// process must have started to be taken for a later process that reuses
-// its holder's PID: start times and the boot time they count from are
-// known to a second or so.
-const pidReuseMargin = 3 * time.Second
-
-// startedAfter reports whether process pid started, by this host's clock,
-// clearly after changed, a time of the lock's filesystem.
-func (l *Lock) startedAfter(pid int, changed time.Time) bool {
-	started, ok := proc.StartedAt(pid)
-	if !ok {
-		return false
-	}
-	fsNow, _, err := l.fsNow()
-	if err != nil {
-		return false
-	}
-	// The change by this host's clock: the filesystem's clock may differ.
-	local := changed.Add(l.cfg.clock.Now().Round(0).Sub(fsNow))
-	return started.Sub(local) > pidReuseMargin
 }
 
 // probeEvery is how long a reading of a directory's filesystem clock is

@@ -126,7 +126,9 @@ func TestStaleRule(t *testing.T) {
 		{name: "bare pid of a dead process, shared PID namespace", linuxOnly: true, data: deadPIDFile, staleAfter: -1, sharedPIDs: true, stale: true},
 		{name: "bare pid of a dead process, shared PID namespace, age rule off", linuxOnly: true, data: deadPIDFile, sharedPIDs: true, stale: true},
 		{name: "bare pid of a live process, shared PID namespace", linuxOnly: true, data: livePIDFile, age: time.Second, staleAfter: -1, sharedPIDs: true},
-		{name: "bare pid reused by a later process, shared PID namespace", linuxOnly: true, data: livePIDFile, age: time.Minute, staleAfter: -1, sharedPIDs: true, stale: true},
+		// A foreign record states no start time: a PID that names a
+		// process started after the file cannot be told from its holder.
+		{name: "bare pid of a process started after the file, shared PID namespace", linuxOnly: true, data: livePIDFile, age: time.Minute, staleAfter: -1, sharedPIDs: true},
 		{name: "pid and another host, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true,
 			data: func(t *testing.T) []byte { return []byte(fmt.Sprintf("%d\nelsewhere.example\n", deadPID(t))) }},
 		{name: "pid and this host, shared PID namespace", linuxOnly: true, staleAfter: -1, sharedPIDs: true, stale: true,

@@ -29,7 +29,8 @@ type Info struct {
 	ModTime time.Time
 	// ChangeTime is the time of the file's last change of contents or
 	// attributes (ctime), which no unprivileged process can set; zero
-	// where unknown.
+	// where unknown (Windows, where it is not read, and filesystems that
+	// do not keep it).
 	ChangeTime time.Time
 	Nlink      uint64
 }
@@ -39,7 +40,9 @@ type Info struct {
 // cannot be set back or forward by a user, or its mtime where the change
 // time is unknown.
 func (i Info) Changed() time.Time {
-	if i.ChangeTime.IsZero() {
+	// A change time at or before the epoch is one the filesystem does not
+	// keep (some FUSE servers leave it 0), not a file 56 years old.
+	if i.ChangeTime.IsZero() || i.ChangeTime.Unix() <= 0 {
 		return i.ModTime
 	}
 	return i.ChangeTime

@@ -64,10 +64,3 @@ func check(id Identity) State {
 	}
 	return Unknown
 }
-
-// StartedAt returns when process pid started, by this host's wall clock,
-// to the microsecond. It reports false if that cannot be read.
-func StartedAt(pid int) (time.Time, bool) {
-	_, t, err := kinfo(pid)
-	return t, err == nil
-}

@@ -2,10 +2,7 @@
 
 package proc
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // On the BSDs and the other systems without a liveness check here there is
 // no boot id or start time this package trusts, so SameHost is false and
@@ -17,6 +14,3 @@ func pidNamespace() string { return "" }
 func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
 
 func check(Identity) State { return Unknown }
-
-// StartedAt reports false: start times are not read here.
-func StartedAt(int) (time.Time, bool) { return time.Time{}, false }

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -57,19 +56,6 @@ func checksLiveness() bool {
 		return true
 	}
 	return false
-}
-
-// TestStartedAt: this process started a moment before the test ran, by
-// the wall clock.
-func TestStartedAt(t *testing.T) {
-	started, ok := StartedAt(os.Getpid())
-	if !checksLiveness() {
-		require.False(t, ok)
-		return
-	}
-	require.True(t, ok)
-	require.WithinDuration(t, time.Now(), started, 10*time.Minute)
-	require.False(t, started.After(time.Now().Add(2*time.Second)), "started in the future: %v", started)
 }
 
 // child returns a command that runs this test binary with no tests: a

@@ -75,15 +75,3 @@ func check(id Identity) State {
 	}
 	return Alive
 }
-
-// StartedAt returns when process pid was created, by this host's wall
-// clock. It reports false if that cannot be read.
-func StartedAt(pid int) (time.Time, bool) {
-	h, err := open(pid)
-	if err != nil {
-		return time.Time{}, false
-	}
-	defer windows.CloseHandle(h)
-	c, err := created(h)
-	return time.Unix(0, c.Nanoseconds()), err == nil
-}
