@@ -83,8 +83,9 @@ func TestWatchFile(t *testing.T) {
 
 	r, err := os.Open(path)
 	require.NoError(t, err)
+	require.True(t, quiet(w), "opening for reading is not watched")
 	require.NoError(t, r.Close())
-	require.True(t, quiet(w), "closing a descriptor opened for reading is not watched")
+	require.True(t, woken(w), "closed after opening for reading (flock(1)'s release)")
 
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	require.NoError(t, err)
