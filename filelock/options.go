@@ -25,7 +25,10 @@ const (
 	// OS takes the operating system's advisory lock on a lock file that is
 	// kept: flock(2) on Linux, macOS and the BSDs, LockFileEx on Windows.
 	// The kernel drops the lock when the holder dies. Shared locks are
-	// available with WithShared. The lock file is never removed.
+	// available with WithShared. The lock file is never removed. The
+	// holder record is written only into an empty lock file or over a
+	// record of this package: a file with other content is locked as it
+	// is, and one with more than one link is refused (ErrHardLinked).
 	OS
 
 	// OFD is the OS strategy with Linux open-file-description fcntl locks
