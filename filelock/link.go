@@ -19,8 +19,9 @@ var linkedHook func(path string)
 // to path, and removes the claim's name. The lock is taken when link
 // succeeds, or when it reports an error but the lock path names the claim's
 // file with its record (linkedAnyway): on NFS the reply to a link that
-// happened can be lost and the retried request fail with EEXIST. It returns the lock file's identity, or errBusy
-// if something holds the path.
+// happened can be lost and the retried request fail with EEXIST. It
+// returns the lock file's identity, or errBusy if something holds the
+// path.
 //
 // With keep, the lock file is also opened for writing by path (the claim's
 // name is gone: an event of a removed name is not raised) and returned,

@@ -106,19 +106,24 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, erro
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if !h.shared {
-		if err := h.writeRecord(l, info.Size); err != nil {
+		if err := h.writeRecord(l); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
 	return h, nil
 }
 
-// writeRecord writes the holder record into the locked file of size bytes
-// if it holds nothing or a record of ours; anything else is another
-// program's content, which is locked as it is and never written over.
-func (h *osHeld) writeRecord(l *Lock, size int64) error {
-	if size > 0 {
-		if size > MaxRecordSize {
+// writeRecord writes the holder record into the locked file if it holds
+// nothing or a record of ours; anything else is another program's content,
+// which is locked as it is and never written over. The file is looked at
+// once locked: the previous holder may have written it until then.
+func (h *osHeld) writeRecord(l *Lock) error {
+	info, err := h.f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Size > 0 {
+		if info.Size > MaxRecordSize {
 			return nil
 		}
 		old, err := readAtMost(h.f, MaxRecordSize+1)
