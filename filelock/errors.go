@@ -35,6 +35,11 @@ var (
 	// is never followed or opened.
 	ErrNotRegular = errors.New("lock path exists and is not a regular file")
 
+	// ErrHardLinked reports that an OS or OFD lock file has more than one
+	// link: another name of it may be anyone's data, so it is neither
+	// locked nor written.
+	ErrHardLinked = errors.New("lock file has more than one link")
+
 	// ErrInvalidOption reports an option value that New rejects.
 	ErrInvalidOption = errors.New("invalid lock option")
 

@@ -11,8 +11,9 @@ type Status struct {
 	// Held reports whether some owner holds the lock.
 	Held bool
 	// Holder is the holder's record. It is nil when the lock is free, when
-	// the holder has not written its record yet, or when the lock is shared
-	// (shared holders write no record).
+	// the holder has not written its record yet, when the lock is shared
+	// (shared holders write no record), or when an OS or OFD lock file
+	// holds other content, which is never written over.
 	Holder *Record
 	// RecordErr says why a lock file that is held has no usable record,
 	// when it holds something that is not a record (matches ErrBadRecord).

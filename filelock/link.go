@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -16,10 +17,11 @@ var linkedHook func(path string)
 // createLink makes the lock file at path by the Link strategy: it writes
 // data into a claim file with a name no other process uses, links the claim
 // to path, and removes the claim's name. The lock is taken when link
-// succeeds, or when it reports an error but the claim's link count is 2:
-// on NFS the reply to a link that happened can be lost and the retried
-// request fail with EEXIST. It returns the lock file's identity, or errBusy
-// if something holds the path.
+// succeeds, or when it reports an error but the lock path names the claim's
+// file with its record (linkedAnyway): on NFS the reply to a link that
+// happened can be lost and the retried request fail with EEXIST. It
+// returns the lock file's identity, or errBusy if something holds the
+// path.
 //
 // With keep, the lock file is also opened for writing by path (the claim's
 // name is gone: an event of a removed name is not raised) and returned,
@@ -42,10 +44,7 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	lerr := fsy.Link(claim, path)
 	linked := lerr == nil
 	if !linked {
-		// Trust the link count, not link's answer.
-		if info, err := fsy.Lstat(claim); err == nil && info.ID == claimID && info.Nlink == 2 {
-			linked = true
-		}
+		linked = linkedAnyway(fsy, claim, path, claimID, data)
 	}
 	// If the claim name cannot be removed it stays behind as debris, to
 	// be swept later; a lock that was linked is held all the same.
@@ -88,6 +87,18 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		return fsys.FileID{}, nil, createError(fsy, path, lerr)
 	}
 	return fsys.FileID{}, nil, errors.Join(lerr, rerr)
+}
+
+// linkedAnyway reports whether a link of claim to path that reported an
+// error happened all the same: the claim's link count is 2, and the lock
+// path names the claim's own file holding data. The count alone proves
+// nothing: anyone who can see a claim may give it another name.
+func linkedAnyway(fsy fsys.FS, claim, path string, claimID fsys.FileID, data []byte) bool {
+	if info, err := fsy.Lstat(claim); err != nil || info.ID != claimID || info.Nlink != 2 {
+		return false
+	}
+	got, info, err := readRecordFile(fsy, path)
+	return err == nil && info.ID == claimID && bytes.Equal(got, data)
 }
 
 // Temporary names. Every file the lock makes beside the lock file is named

@@ -25,7 +25,10 @@ const (
 	// OS takes the operating system's advisory lock on a lock file that is
 	// kept: flock(2) on Linux, macOS and the BSDs, LockFileEx on Windows.
 	// The kernel drops the lock when the holder dies. Shared locks are
-	// available with WithShared. The lock file is never removed.
+	// available with WithShared. The lock file is never removed. The
+	// holder record is written only into an empty lock file or over a
+	// record of this package: a file with other content is locked as it
+	// is, and one with more than one link is refused (ErrHardLinked).
 	OS
 
 	// OFD is the OS strategy with Linux open-file-description fcntl locks
@@ -37,8 +40,9 @@ const (
 	// O_EXCL, by the method of the open(2) manual page: the holder record
 	// is written to a claim file with a unique name in the lock's
 	// directory, which is then hard-linked to the lock path; the lock is
-	// taken when link succeeds or when the claim's link count has become
-	// 2 (a lost reply to a link that happened). The claim name is removed
+	// taken when link succeeds, or when it fails but the lock path names
+	// the claim's own file with its record (a lost reply to a link that
+	// happened). The claim name is removed
 	// at once. Soft and Link lock files are the same kind of file, so the
 	// two strategies exclude each other on one path.
 	Link
@@ -82,9 +86,9 @@ const (
 	DefaultMinWait = 1 * time.Millisecond
 	// DefaultMaxWait is the longest wait between attempts.
 	DefaultMaxWait = 50 * time.Millisecond
-	// DefaultPerm is the permission a new lock file is created with,
-	// before the umask.
-	DefaultPerm fs.FileMode = 0o666
+	// DefaultPerm is the permission of every file a lock makes (see
+	// WithPerm): readable by all, writable by its owner only.
+	DefaultPerm fs.FileMode = 0o644
 	// DefaultStaleAfter is the age after which a Soft or Link lock whose
 	// holder may still be alive is broken (see WithStaleAfter).
 	DefaultStaleAfter = 5 * time.Minute
@@ -239,12 +243,25 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithPerm sets the permission bits a new lock file is created with, before
-// the umask (default DefaultPerm). Only permission bits are allowed.
+// WithPerm sets the permission bits of every file the lock makes — lock
+// files, claims, guards — exactly, whatever the umask (default
+// DefaultPerm). Only permission bits are allowed, and never write for
+// others (0o002): whoever can write a lock file can forge its record.
+//
+// Group write (0o664) is the deliberate way to share an OS or OFD lock
+// with a group, whose members must open the lock file for writing. Soft
+// and Link locks need no write permission on another's lock file (only on
+// the directory); a group-writable one's record could be forged by any
+// member, so it is not trusted to prove its holder dead, and the file is
+// broken only by age (see WithStaleAfter).
 func WithPerm(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 {
 			c.reject("permission %v has bits other than permission bits", perm)
+			return
+		}
+		if perm&0o002 != 0 {
+			c.reject("permission %v lets others write: any user could forge the holder record", perm)
 			return
 		}
 		c.perm = perm

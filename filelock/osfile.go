@@ -3,6 +3,7 @@ package filelock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 
@@ -44,7 +45,12 @@ type osMechanism struct{ locker osLocker }
 type osHeld struct {
 	locker osLocker
 	f      fsys.OSFile
+	path   string
+	id     fsys.FileID
 	shared bool
+	// record is the holder record written into the file, nil if none
+	// (a shared holder, or a file holding what is not a record of ours).
+	record []byte
 }
 
 func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
@@ -75,6 +81,11 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, erro
 	if !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
+	if info.Nlink > 1 {
+		// Another name of the file may be anyone's data: never lock it,
+		// never write into it.
+		return nil, hardLinked(info.Nlink)
+	}
 	lock := m.locker.lock
 	if inKernel {
 		lock = m.locker.(kernelWaiter).lockWait
@@ -82,7 +93,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, erro
 	if err := lock(f.Fd(), l.cfg.shared); err != nil {
 		return nil, err
 	}
-	h := &osHeld{locker: m.locker, f: f, shared: l.cfg.shared}
+	h := &osHeld{locker: m.locker, f: f, path: l.path, id: info.ID, shared: l.cfg.shared}
 	// The lock is on the file we opened; make sure the path still names it.
 	// If the file was removed or replaced in between, the lock excludes
 	// nobody: give it up and try again.
@@ -95,30 +106,95 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, erro
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if !h.shared {
-		data, err := l.newRecord()
-		if err == nil {
-			err = f.Truncate(0)
-		}
-		if err == nil {
-			_, err = f.WriteAt(data, 0)
-		}
-		if err != nil {
+		if err := h.writeRecord(l); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
 	return h, nil
 }
 
+// writeRecord writes the holder record into the locked file if it holds
+// nothing or a record of ours; anything else is another program's content,
+// which is locked as it is and never written over. The file is looked at
+// once locked: the previous holder may have written it until then.
+func (h *osHeld) writeRecord(l *Lock) error {
+	info, err := h.f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Size > 0 {
+		if info.Size > MaxRecordSize {
+			return nil
+		}
+		old, err := readAtMost(h.f, MaxRecordSize+1)
+		if err != nil {
+			return err
+		}
+		if _, err := ParseRecord(old); len(old) > 0 && err != nil {
+			return nil
+		}
+	}
+	data, err := l.newRecord()
+	if err == nil {
+		err = h.f.Truncate(0)
+	}
+	if err == nil {
+		_, err = h.f.WriteAt(data, 0)
+	}
+	if err == nil {
+		h.record = data
+	}
+	return err
+}
+
+// readAtMost reads the first n bytes of f, fewer if it is shorter.
+func readAtMost(f io.ReaderAt, n int) ([]byte, error) {
+	b := make([]byte, n)
+	got, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b[:got], nil
+}
+
+// hardLinked is the error for a lock file with other names.
+func hardLinked(n uint64) error {
+	return fmt.Errorf("%w: it has %d links", ErrHardLinked, n)
+}
+
 // lost never fires: a kernel lock is not taken away while held.
 func (h *osHeld) lost() <-chan struct{} { return nil }
 
+// release empties the file if it still holds this holder's record, then
+// unlocks and closes it. If the path no longer names the locked file
+// (removed or replaced while held, by something outside this package),
+// the lock excluded nobody who came by the path since: it reports
+// ErrLockLost.
 func (h *osHeld) release() error {
+	lost := h.lostErr()
 	var errs []error
-	if !h.shared {
-		errs = append(errs, h.f.Truncate(0))
+	if lost == nil && h.record != nil {
+		if now, err := readAtMost(h.f, len(h.record)+1); err != nil {
+			errs = append(errs, err)
+		} else if string(now) == string(h.record) {
+			errs = append(errs, h.f.Truncate(0))
+		}
 	}
 	errs = append(errs, h.locker.unlock(h.f.Fd()), h.f.Close())
-	return errors.Join(errs...)
+	return errors.Join(append([]error{lost}, errs...)...)
+}
+
+// lostErr returns ErrLockLost if the locked file has no name left or the
+// lock path names another file.
+func (h *osHeld) lostErr() error {
+	if info, err := h.f.Stat(); err == nil && info.Nlink == 0 {
+		return ErrLockLost
+	}
+	now, err := (fsys.OS{}).Lstat(h.path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !sameFile(now.ID, h.id)) {
+		return ErrLockLost
+	}
+	return nil
 }
 
 func (m osMechanism) inspect(l *Lock) (Status, error) {

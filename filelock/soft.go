@@ -88,6 +88,9 @@ func renamedAfterAll(fsy fsys.FS, path string, id fsys.FileID) bool {
 	return err == nil && !id.IsZero() && info.ID == id
 }
 
+// createdHook, for tests, runs when createExcl has made and written a file.
+var createdHook func(path string)
+
 // createExcl makes the file at path with O_CREAT|O_EXCL and writes data
 // into it. It returns the new file's identity, and with keep the file
 // itself, still open; or errBusy if something holds the path.
@@ -97,10 +100,18 @@ func createExcl(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	if err != nil {
 		return fsys.FileID{}, nil, createError(fsy, path, err)
 	}
-	_, err = f.Write(data)
+	// The mode is set before the record is written: a file others could
+	// write never holds one.
+	err = fsys.SetPerm(f, l.cfg.perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	var info fsys.Info
 	if err == nil {
 		info, err = f.Stat()
+	}
+	if err == nil && createdHook != nil {
+		createdHook(path)
 	}
 	if err == nil && keep {
 		return info.ID, f, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 //     process, or a zombie; or
 //   - it has not changed for longer than the stale-after age (when that is
 //     not 0), whoever made it.
+//
+// What a file says of its holder counts only if no one but its owner may
+// write it: a record in a file that group or others may write may have been
+// rewritten to name a dead process, and such a file is broken only by age.
 //
 // A file without a record of this package is never broken for that alone:
 // it is another program's lock (this package's own creation never leaves
@@ -110,6 +115,9 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 // provablyDead returns why the holder of the judged file is provably dead
 // on this host, or "" if it is not.
 func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
+	if othersMayWrite(info) {
+		return "" // its contents prove nothing about its holder
+	}
 	if v.holder != nil {
 		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
 			return fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
@@ -129,6 +137,13 @@ func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
 	// time with a wall-clock one, which a clock step moves. Such a lock
 	// waits for the age rule.
 	return ""
+}
+
+// othersMayWrite reports whether users other than the file's owner may
+// write it (its mode grants group or others write), so that what it says
+// of its holder may be forged. Windows reports no such modes.
+func othersMayWrite(info fsys.Info) bool {
+	return runtime.GOOS != "windows" && info.Mode.Perm()&0o022 != 0
 }
 
 // probeEvery is how long a reading of a directory's filesystem clock is
@@ -193,7 +208,11 @@ func (l *Lock) probeClock() (fsClockReading, error) {
 	if err != nil {
 		return fsClockReading{}, err
 	}
-	info, err := f.Stat()
+	err = fsys.SetPerm(f, l.cfg.perm)
+	var info fsys.Info
+	if err == nil {
+		info, err = f.Stat()
+	}
 	t1 := l.cfg.clock.Now()
 	f.Close()
 	if rerr := fsy.Remove(name); err == nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -158,6 +159,27 @@ func readUpTo(r io.Reader, size, limit int64) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// SetPerm gives the newly made file f exactly the permission bits perm,
+// whatever the umask: f's mode is changed (fchmod) if it differs. Where
+// the file cannot change its mode (a filesystem without Unix modes, such
+// as FAT, or an FS whose files have no Chmod) the mode is left as made,
+// unless that lets group or others write what perm does not allow: that
+// is an error.
+func SetPerm(f File, perm fs.FileMode) error {
+	info, err := f.Stat()
+	if err != nil || info.Mode.Perm() == perm || runtime.GOOS == "windows" {
+		return err
+	}
+	var cerr error = errors.ErrUnsupported
+	if c, ok := f.(interface{ Chmod(fs.FileMode) error }); ok {
+		cerr = c.Chmod(perm)
+	}
+	if cerr != nil && info.Mode.Perm()&^perm&0o022 != 0 {
+		return cerr
+	}
+	return nil
 }
 
 // ErrNotRegular is returned by ReadAll for anything but a regular file.

@@ -1,6 +1,7 @@
 package fsys
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -44,11 +45,30 @@ func (OS) CreateExcl(name string, perm fs.FileMode) (File, error) {
 // and never blocking on a FIFO.
 func (OS) OpenRead(name string) (File, error) { return OpenReadOnly(name) }
 
-// OpenLockFile opens name for reading and writing, creating it with perm if
-// it does not exist, never following a final symbolic link and never
-// blocking on a FIFO. The descriptor is not inherited by child processes.
+// OpenLockFile opens name for reading and writing, creating it with
+// exactly the permission bits perm (see SetPerm) if it does not exist,
+// never following a final symbolic link and never blocking on a FIFO. The
+// descriptor is not inherited by child processes.
 func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
-	return openFile(name, oRDWR|oCREAT, perm)
+	for {
+		f, err := openFile(name, oRDWR, 0)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+		// Made exclusively, so that only its maker sets its mode.
+		f, err = openFile(name, oRDWR|oCREAT|oEXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue // made by another process meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := SetPerm(f, perm); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
 }
 
 // OpenReadOnly opens an existing name for reading like OpenLockFile.

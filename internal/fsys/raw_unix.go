@@ -188,6 +188,11 @@ func (f *rawFile) Truncate(size int64) error {
 	return f.wrap("truncate", ignoringEINTR(func() error { return unix.Ftruncate(f.fd, size) }))
 }
 
+// Chmod sets the file's permission bits (fchmod).
+func (f *rawFile) Chmod(mode fs.FileMode) error {
+	return f.wrap("chmod", ignoringEINTR(func() error { return unix.Fchmod(f.fd, uint32(mode.Perm())) }))
+}
+
 func (f *rawFile) Sync() error {
 	return f.wrap("sync", ignoringEINTR(func() error { return unix.Fsync(f.fd) }))
 }

@@ -1,0 +1,138 @@
+//go:build unix
+
+package filelock
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// forEachKernelStrategy runs f for each kernel strategy (OS, OFD) this
+// platform supports.
+func forEachKernelStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
+	t.Helper()
+	for _, s := range Strategies() {
+		if !s.fileBased() {
+			t.Run(s.String(), func(t *testing.T) { f(t, s) })
+		}
+	}
+}
+
+// requireLockPathError checks that err is a *fs.PathError naming path and
+// matching target.
+func requireLockPathError(t *testing.T, err error, path string, target error) {
+	t.Helper()
+	require.ErrorIs(t, err, target)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, path, pe.Path)
+}
+
+// An OS or OFD lock file removed or replaced while held no longer excludes
+// anyone who comes by the path: Unlock says the lock was lost.
+func TestOSLockFileGoneWhileHeld(t *testing.T) {
+	cases := []struct {
+		name string
+		do   func(t *testing.T, path string)
+	}{
+		{"removed", func(t *testing.T, path string) { require.NoError(t, os.Remove(path)) }},
+		{"renamed away", func(t *testing.T, path string) { require.NoError(t, os.Rename(path, path+".old")) }},
+		{"replaced", func(t *testing.T, path string) {
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.WriteFile(path, nil, 0o644))
+		}},
+	}
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "x.lock")
+				l, err := New(path, WithStrategy(s))
+				require.NoError(t, err)
+				require.NoError(t, l.TryLock())
+				tc.do(t, path)
+				requireLockPathError(t, l.Unlock(), path, ErrLockLost)
+				require.Zero(t, l.Depth())
+				require.NoError(t, l.TryLock(), "the handle is released")
+				require.NoError(t, l.Unlock())
+			})
+		}
+	})
+}
+
+// A hard link planted at an OS or OFD lock path is refused, and the file
+// it names is left as it was.
+func TestOSLockFileHardLinked(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		victim, path := filepath.Join(dir, "data"), filepath.Join(dir, "x.lock")
+		require.NoError(t, os.WriteFile(victim, []byte("precious\n"), 0o644))
+		require.NoError(t, os.Link(victim, path))
+		l, err := New(path, WithStrategy(s))
+		require.NoError(t, err)
+		for name, acquire := range map[string]func() error{"TryLock": l.TryLock, "Lock": l.Lock} {
+			err := acquire()
+			requireLockPathError(t, err, path, ErrHardLinked)
+			require.NotErrorIs(t, err, ErrWouldBlock, name)
+		}
+		data, err := os.ReadFile(victim)
+		require.NoError(t, err)
+		require.Equal(t, "precious\n", string(data))
+	})
+}
+
+// An OS or OFD lock file is written only if it holds nothing or a record of
+// ours: other content is locked as it is and left alone.
+func TestOSLockFileContent(t *testing.T) {
+	stale := mustRecord(t)
+	cases := []struct {
+		name       string
+		content    string
+		wantRecord bool // a record of ours is written while held
+		after      string
+	}{
+		{"empty", "", true, ""},
+		{"record of ours", stale, true, ""},
+		{"data", "precious\n", false, "precious\n"},
+		{"record and more", stale + "x", false, stale + "x"},
+		{"large", string(make([]byte, MaxRecordSize+1)), false, string(make([]byte, MaxRecordSize+1))},
+	}
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "x.lock")
+				require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o644))
+				l, err := New(path, WithStrategy(s))
+				require.NoError(t, err)
+				require.NoError(t, l.Lock())
+				st, err := l.Inspect()
+				require.NoError(t, err)
+				require.True(t, st.Held)
+				require.Equal(t, tc.wantRecord, st.Holder != nil, "holder %v", st.Holder)
+				if !tc.wantRecord {
+					data, err := os.ReadFile(path)
+					require.NoError(t, err)
+					require.Equal(t, tc.content, string(data), "content while held")
+				}
+				require.NoError(t, l.Unlock())
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.Equal(t, tc.after, string(data), "content after Unlock")
+			})
+		}
+	})
+}
+
+// mustRecord returns a valid record of this package, as a holder that
+// died would have left it.
+func mustRecord(t *testing.T) string {
+	t.Helper()
+	l, err := New(filepath.Join(t.TempDir(), "r.lock"))
+	require.NoError(t, err)
+	data, err := l.newRecord()
+	require.NoError(t, err)
+	return string(data)
+}
