@@ -38,15 +38,14 @@ import (
 )
 
 func main() {
-	out := bufio.NewWriter(os.Stdout)
-	code := run(os.Args[1:], os.Stdin, out)
-	out.Flush()
-	os.Exit(code)
+	// Unbuffered: each package's verdict and each failure must show as
+	// it comes, as with plain go test, even if the run is then cut short.
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout))
 }
 
 // run does the work of main with the given arguments and returns the
 // exit status.
-func run(args []string, stdin io.Reader, out *bufio.Writer) int {
+func run(args []string, stdin io.Reader, out io.Writer) int {
 	fs := flag.NewFlagSet("testsummary", flag.ContinueOnError)
 	summary := fs.String("summary", "", "also write the summary to `FILE`")
 	slow := fs.Int("slow", 0, "list the `N` slowest top-level tests")
@@ -68,14 +67,14 @@ func run(args []string, stdin io.Reader, out *bufio.Writer) int {
 	if fs.NArg() == 0 {
 		n, err := read(stdin, "", t, x, out)
 		if err != nil {
-			return fail(out, fmt.Errorf("reading standard input: %w", err))
+			return fail(fmt.Errorf("reading standard input: %w", err))
 		}
 		events += n
 	}
 	for _, f := range fs.Args() {
 		n, err := readFile(f, t, x, out)
 		if err != nil {
-			return fail(out, err)
+			return fail(err)
 		}
 		events += n
 	}
@@ -88,7 +87,7 @@ func run(args []string, stdin io.Reader, out *bufio.Writer) int {
 	text := summaryText(t, *slow)
 	if *summary != "" {
 		if err := os.WriteFile(*summary, []byte(text), 0o666); err != nil {
-			return fail(out, fmt.Errorf("writing the summary: %w", err))
+			return fail(fmt.Errorf("writing the summary: %w", err))
 		}
 	}
 	io.WriteString(out, text)
@@ -102,8 +101,7 @@ func run(args []string, stdin io.Reader, out *bufio.Writer) int {
 	return 0
 }
 
-func fail(out *bufio.Writer, err error) int {
-	out.Flush()
+func fail(err error) int {
 	fmt.Fprintln(os.Stderr, "testsummary:", err)
 	return 2
 }

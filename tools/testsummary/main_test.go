@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"os"
@@ -29,9 +28,7 @@ func summarize(t *testing.T, stdin string, args ...string) (string, int) {
 		in = f
 	}
 	var sb strings.Builder
-	out := bufio.NewWriter(&sb)
-	code := run(args, in, out)
-	out.Flush()
+	code := run(args, in, &sb)
 	return sb.String(), code
 }
 
