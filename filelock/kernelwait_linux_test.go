@@ -159,7 +159,8 @@ func TestAbandonedKernelWaitReleases(t *testing.T) {
 // TestKernelWaitNotAdoptedAcrossModes: a shared acquisition does not adopt
 // an abandoned exclusive wait (which would hold the lock exclusively for
 // it), nor starts a second one: it watches and polls, and takes the lock
-// when the holder releases it.
+// when the holder releases it, before or after the abandoned wait won and
+// let go of it.
 func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	release := startReleasingHolder(t, OS, path)
@@ -187,8 +188,10 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 		select {
 		case err := <-done:
 			require.NoError(t, err)
-			waitNoKernelWait(t)
+			// The abandoned exclusive wait, if it has not won yet, waits
+			// for the shared holder, and then wins and lets go.
 			require.NoError(t, shared.Unlock())
+			waitNoKernelWait(t)
 			return
 		case <-time.After(time.Millisecond):
 			fake.Advance(time.Hour)
