@@ -182,9 +182,10 @@ func (m osMechanism) tryInKernel(ctx context.Context, l *Lock, kept *fsys.OSFile
 	if err != nil {
 		return nil, true, err
 	}
-	// The lock is held on f: locking it again without waiting succeeds
-	// at once, and checks, as every attempt does, that the path still
-	// names the file locked.
+	// The lock is held on f: locking it again in the same mode without
+	// waiting leaves it as it is (flock and F_OFD_SETLK do nothing for a
+	// lock of that mode held by the same open file), and checks, as every
+	// attempt does, that the path still names the file locked.
 	h, err := m.lockOpen(l, f)
 	switch {
 	case err == nil:
