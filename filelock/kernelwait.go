@@ -81,17 +81,17 @@ func (t *kernelWaitTable) start(key slotKey, locker osLocker, shared bool, f fsy
 
 // end records the result of kw's call: it passes to the acquisition that
 // waits for it, if any; otherwise the wait is removed and its lock, if
-// won, released at once.
+// won, released at once — before the table lets go, so that a wait no
+// longer pending holds nothing.
 func (t *kernelWaitTable) end(kw *kernelWait, err error) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	kw.ended, kw.err = true, err
 	if kw.waited {
 		close(kw.done)
-		t.mu.Unlock()
 		return
 	}
 	t.remove(kw)
-	t.mu.Unlock()
 	kw.discard()
 }
 
