@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/gofrs/flock v0.13.2
 	github.com/leanovate/gopter v0.2.11
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

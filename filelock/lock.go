@@ -36,6 +36,9 @@ type Lock struct {
 	// lastJudge is when the acquisition in progress last judged the lock
 	// by the stale rule; guarded by sem.
 	lastJudge time.Time
+	// waitKey is the table key of the acquisition in progress; guarded
+	// by sem.
+	waitKey slotKey
 	// local caches keepsOpen's look at the lock's filesystem: 0 not yet
 	// looked, 1 yes, 2 no; guarded by sem.
 	local int8
@@ -145,18 +148,20 @@ func (l *Lock) Depth() int {
 
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
-// one more acquisition. Without WithTimeout, an OS or OFD lock on a local
-// filesystem of Linux is waited for in the kernel, which hands it over the
-// moment it is released; waits that can end early watch and poll instead
-// (see WithPolling).
+// one more acquisition. An OS or OFD lock on a local filesystem of Linux
+// is waited for in the kernel, which hands it over the moment it is
+// released (unless WithPolling); other locks are watched and polled.
 func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
 
 // LockContext acquires the lock, waiting until ctx is done (and no longer
 // than WithTimeout allows). A wait that ends on a deadline returns an error
 // matching ErrTimeout and context.DeadlineExceeded; one that ends on a
 // cancellation matches context.Canceled. It returns as soon as ctx is done,
-// leaving nothing behind. A context that is already done fails without
-// trying, unless the handle already holds the lock.
+// leaving nothing behind but an OS or OFD lock's wait in the kernel, if
+// one was made: the next acquisition of the lock in this process takes it
+// over, and if it wins before that, it releases the lock at once. A
+// context that is already done fails without trying, unless the handle
+// already holds the lock.
 func (l *Lock) LockContext(ctx context.Context) error {
 	if l.cfg.timeout > 0 {
 		var cancel context.CancelFunc
@@ -211,7 +216,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	if err != nil {
 		return err
 	}
-	l.lastJudge = time.Time{}
+	l.lastJudge, l.waitKey = time.Time{}, key
 	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
 		if errors.Is(err, errBusy) {
 			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
@@ -282,7 +287,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		if !wait {
 			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
 		}
-		if wake.arm(ctx) {
+		if wake.arm() {
 			// At once, or waiting in the kernel. The attempt judges the
 			// lock again: a holder that died between the last judgement
 			// and the start of the watch raised no event the watch saw.

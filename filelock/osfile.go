@@ -63,17 +63,16 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.lockOpen(l, f, false)
+	h, err := m.lockOpen(l, f)
 	if err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
 	return h, nil
 }
 
-// lockOpen locks the lock file f, opened from the lock's path. With
-// inKernel it waits for the lock in the kernel (the locker must be a
-// kernelWaiter); otherwise it fails with errBusy if the lock is held.
-func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, error) {
+// lockOpen locks the lock file f, opened from the lock's path, without
+// waiting: errBusy if the lock is held.
+func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -86,11 +85,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile, inKernel bool) (held, erro
 		// never write into it.
 		return nil, hardLinked(info.Nlink)
 	}
-	lock := m.locker.lock
-	if inKernel {
-		lock = m.locker.(kernelWaiter).lockWait
-	}
-	if err := lock(f.Fd(), l.cfg.shared); err != nil {
+	if err := m.locker.lock(f.Fd(), l.cfg.shared); err != nil {
 		return nil, err
 	}
 	h := &osHeld{locker: m.locker, f: f, path: l.path, id: info.ID, shared: l.cfg.shared}

@@ -37,10 +37,9 @@ func WithFair() Option {
 // its release where the platform reports such events (inotify on Linux)
 // and tries again at once; the polling continues beside the watch, for the
 // changes no event reports, such as those made by another host of a
-// network filesystem. And an OS or OFD waiter that nothing can cancel (Lock
-// without WithTimeout, or a context whose Done is nil: no deadline, no
-// cancellation) on a local filesystem of Linux waits in the kernel instead, which cannot be
-// interrupted but hands it the lock at once. WithPolling is for comparing
+// network filesystem. And an OS or OFD waiter on a local filesystem of
+// Linux waits in the kernel instead, which hands it the lock at once; its
+// context still ends the wait (docs/design.md). WithPolling is for comparing
 // these and for systems whose supply of inotify instances is short.
 func WithPolling() Option {
 	return func(c *config) { c.polling = true }

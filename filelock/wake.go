@@ -49,8 +49,8 @@ type wakeup struct {
 	seesReleases bool
 	// lostRace is set once an attempt woken by an event failed.
 	lostRace bool
-	// inKernel is set when the attempts wait for an os or ofd lock in the
-	// kernel instead (see arm).
+	// inKernel is set while the attempts wait for an os or ofd lock in
+	// the kernel instead (see arm).
 	inKernel bool
 }
 
@@ -106,7 +106,21 @@ func (k *wakeup) try(ctx context.Context, wait bool) (held, error) {
 	if !ok || k.w == nil && !k.inKernel {
 		return k.l.mech.try(ctx, k.l, wait)
 	}
-	return m.tryKept(k.l, &k.kept, k.inKernel)
+	if k.inKernel {
+		h, ok, err := m.tryInKernel(ctx, k.l, &k.kept)
+		if ok {
+			return h, err
+		}
+		// Another wait of this process is pending on the lock, one
+		// this acquisition cannot take: watch, then try at once, since
+		// a release before the watch started raised no event it saw.
+		k.inKernel = false
+		k.watch()
+	}
+	if k.w == nil {
+		return k.l.mech.try(ctx, k.l, wait)
+	}
+	return m.tryKept(k.l, &k.kept)
 }
 
 // arm starts watching after the first busy attempt. It reports whether the
@@ -114,17 +128,15 @@ func (k *wakeup) try(ctx context.Context, wait bool) (held, error) {
 // between the attempt and the start of the watch, and that release raised
 // no event the watch could see.
 //
-// An os or ofd lock on a local filesystem that ctx can never cancel (no
-// deadline, no cancellation) is not watched: the attempts wait for it in
-// the kernel (flock without LOCK_NB, F_OFD_SETLKW), which queues the
-// waiter and hands it the lock when it is released or its holder dies.
-// A wait in the kernel cannot be interrupted — the runtime restarts the
-// call after a signal, and closing the descriptor does not end it — so a
-// wait that may have to end early watches and polls instead. Nor on a
-// network filesystem, whose client may poll for a blocked lock (NFS
-// every 30 s when the server's callback does not reach it). For a wait in
-// the kernel arm always reports true: the next attempt is itself the wait.
-func (k *wakeup) arm(ctx context.Context) bool {
+// An os or ofd lock on a local filesystem is not watched: the attempts
+// wait for it in the kernel (flock without LOCK_NB, F_OFD_SETLKW), which
+// queues the waiter and hands it the lock when it is released or its
+// holder dies. The call waits on a goroutine of its own, so the
+// acquisition can leave when ctx is done (see kernelWait). Not on a
+// network filesystem, whose client may poll for a blocked lock (NFS every
+// 30 s when the server's callback does not reach it). For a wait in the
+// kernel arm always reports true: the next attempt is itself the wait.
+func (k *wakeup) arm() bool {
 	if k.armed {
 		return k.inKernel
 	}
@@ -135,12 +147,18 @@ func (k *wakeup) arm(ctx context.Context) bool {
 	// A local filesystem of Linux, whose every change raises an event
 	// (looked at once per handle: see keepsOpen).
 	k.seesAll = k.l.keepsOpen()
-	if m, ok := k.l.mech.(osMechanism); ok && ctx.Done() == nil {
+	if m, ok := k.l.mech.(osMechanism); ok {
 		if _, ok := m.locker.(kernelWaiter); ok && k.seesAll {
 			k.inKernel = true
 			return true
 		}
 	}
+	return k.watch()
+}
+
+// watch starts watching; it reports whether the caller should try again
+// before it waits (see arm).
+func (k *wakeup) watch() bool {
 	w, err := notify.New()
 	if err != nil {
 		return false // no notifications here, or none left: poll

@@ -1,0 +1,200 @@
+//go:build linux
+
+package filelock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/notify"
+)
+
+// openFDs counts this process's open descriptors, once closed watchers
+// have let go of theirs.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	notify.Settle()
+	ents, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(ents)
+}
+
+// threads counts this process's threads.
+func threads(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
+	require.NoError(t, err)
+	return len(ents)
+}
+
+// onKernelWait makes every acquisition that starts waiting for a kernel
+// wait call f, until the test ends.
+func onKernelWait(t *testing.T, f func(adopted bool)) {
+	kernelWaitHook = f
+	t.Cleanup(func() { kernelWaitHook = nil })
+}
+
+// waitNoKernelWait waits until no kernel wait of this process is pending:
+// an abandoned wait has won its lock and released it.
+func waitNoKernelWait(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool { return kernelWaits.pending() == 0 }, 10*time.Second, time.Millisecond)
+}
+
+// TestDeadlineWaitsInKernel: an os or ofd waiter whose context has a
+// deadline waits in the kernel (a thread of this process is in flock or in
+// fcntl F_OFD_SETLKW) and is handed the lock at the release, though its
+// clock never moves, so no poll could have found it free.
+func TestDeadlineWaitsInKernel(t *testing.T) {
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			release := startReleasingHolder(t, s, path)
+			l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			done := lockAsync(ctx, l)
+			waitForLockSyscall(t, s)
+			release()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the waiter was not handed the lock")
+			}
+			require.Zero(t, kernelWaits.pending(), "the wait passed to the holder")
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// TestCancelledKernelWaitsLeaveNothing: 10,000 acquisitions of a lock
+// that another process holds, each cancelled once it waits in the kernel,
+// make one kernel wait, which the others adopt in turn: one descriptor and
+// at most a few threads and goroutines more while it is pending, nothing
+// once the holder releases, which the abandoned wait wins and releases at
+// once, so that another process takes the lock. goleak checks the
+// goroutines at the end of the package.
+func TestCancelledKernelWaitsLeaveNothing(t *testing.T) {
+	const waits = 10000
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			fds, tasks, goroutines := openFDs(t), threads(t), runtime.NumGoroutine()
+			release := startReleasingHolder(t, s, path)
+			withHolder := openFDs(t)
+
+			var cancel context.CancelFunc
+			started, adopted := 0, 0
+			onKernelWait(t, func(a bool) {
+				if a {
+					adopted++
+				} else {
+					started++
+				}
+				cancel()
+			})
+			l, err := New(path, WithStrategy(s))
+			require.NoError(t, err)
+			for i := range waits {
+				ctx, stop := context.WithCancel(context.Background())
+				cancel = stop
+				err := l.LockContext(ctx)
+				stop()
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("acquisition %d: %v, want context.Canceled", i, err)
+				}
+			}
+			require.Equal(t, 1, started, "kernel waits started")
+			require.Equal(t, waits-1, adopted, "kernel waits adopted")
+			require.Equal(t, 1, kernelWaits.pending())
+			require.Equal(t, withHolder+1, openFDs(t), "the pending wait's descriptor alone")
+			require.LessOrEqual(t, threads(t), tasks+4)
+			require.LessOrEqual(t, runtime.NumGoroutine(), goroutines+4)
+
+			release()
+			waitNoKernelWait(t)
+			require.Equal(t, fds, openFDs(t), "no descriptor left")
+			startReleasingHolder(t, s, path)() // another process takes the lock
+		})
+	}
+}
+
+// TestAbandonedKernelWaitReleases: a kernel wait whose acquisition left
+// before the lock was released wins it at the release and lets it go at
+// once: another process, and another handle of this one, take it.
+func TestAbandonedKernelWaitReleases(t *testing.T) {
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			release := startReleasingHolder(t, s, path)
+			l, err := New(path, WithStrategy(s))
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := lockAsync(ctx, l)
+			waitForLockSyscall(t, s)
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			require.Equal(t, 1, kernelWaits.pending())
+
+			release() // the only waiter left is the abandoned one
+			waitNoKernelWait(t)
+			startReleasingHolder(t, s, path)()
+			require.NoError(t, l.TryLock())
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// TestKernelWaitNotAdoptedAcrossModes: a shared acquisition does not adopt
+// an abandoned exclusive wait (which would hold the lock exclusively for
+// it), nor starts a second one: it watches and polls, and takes the lock
+// when the holder releases it, before or after the abandoned wait won and
+// let go of it.
+func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	release := startReleasingHolder(t, OS, path)
+	var calls atomic.Int32
+	onKernelWait(t, func(bool) { calls.Add(1) })
+	excl, err := New(path, WithStrategy(OS))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := lockAsync(ctx, excl)
+	waitForLockSyscall(t, OS)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	fake := clock.NewFake(time.Now())
+	shared, err := New(path, WithStrategy(OS), WithShared(), withClock(fake))
+	require.NoError(t, err)
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done = lockAsync(ctx, shared)
+	<-fake.TimerAdded() // it watches and polls
+	require.Equal(t, int32(1), calls.Load(), "only the exclusive acquisition waited in the kernel")
+	require.Equal(t, 1, kernelWaits.pending(), "one wait, the abandoned one")
+	release()
+	for {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+			// The abandoned exclusive wait, if it has not won yet, waits
+			// for the shared holder, and then wins and lets go.
+			require.NoError(t, shared.Unlock())
+			waitNoKernelWait(t)
+			return
+		case <-time.After(time.Millisecond):
+			fake.Advance(time.Hour)
+		}
+	}
+}
