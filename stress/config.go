@@ -77,12 +77,13 @@ type Config struct {
 
 	// NoDeadline makes the workers of the os and ofd strategies wait
 	// without a deadline (filelock's Lock rather than LockContext with the
-	// run's end), as a program that waits as long as it takes: on Linux,
-	// on a local filesystem, they then wait in the kernel's own queue. The
-	// end of the run then waits for each such waiter to take the lock once
-	// (it is released at once and not counted). The other strategies wait
-	// the same way with or without a deadline and keep the run's. Not with
-	// Timeout or faults, whose waits must be bounded, nor with Polling.
+	// run's end), as a program that waits as long as it takes. On Linux,
+	// on a local filesystem, both wait in the kernel's own queue; without
+	// a deadline no wait is abandoned at the end of the run, which then
+	// waits for each such waiter to take the lock once (it is released at
+	// once and not counted). The other strategies wait the same way with or
+	// without a deadline and keep the run's. Not with Timeout or faults,
+	// whose waits must be bounded, nor with Polling.
 	NoDeadline bool
 
 	// Seed seeds the hold and think times and the choice of fault
