@@ -100,6 +100,7 @@ func TestLedgerEnterBoundary(t *testing.T) {
 	}{
 		{"released", detect.AppendRecord(nil, detect.Record{Seq: 41, State: detect.Released, Owner: "w1", Nonce: 5}), 0, 0, 42},
 		{"held", detect.AppendRecord(nil, detect.Record{Seq: 41, State: detect.Held, Owner: "w1", Nonce: 5}), 0, detect.FlagHeld, 42},
+		{"held under this worker's own name", detect.AppendRecord(nil, detect.Record{Seq: 41, State: detect.Held, Owner: "w0", Nonce: 5}), 0, detect.FlagHeld, 42},
 		{"torn", detect.AppendRecord(nil, detect.Record{Seq: 41, State: detect.Released, Owner: "w1", Nonce: 5})[:detect.RecordSize-1], 9, detect.FlagTornEntry, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
