@@ -173,3 +173,35 @@ func TestLedgerLeaveBoundary(t *testing.T) {
 		})
 	}
 }
+
+// TestLedgerLiveCount: the live count of ledger flags counts an entry that
+// found the ledger held, unless the holder it found was killed inside the
+// critical section; every other flag counts in any case.
+func TestLedgerLiveCount(t *testing.T) {
+	const killed, alive = 501, 502
+	for _, tc := range []struct {
+		name  string
+		flags detect.Flags
+		seen  uint64
+		want  int64
+	}{
+		{"held by a killed worker", detect.FlagHeld, killed, 0},
+		{"held by a live worker", detect.FlagHeld, alive, 1},
+		{"torn on entry", detect.FlagTornEntry, 0, 1},
+		{"held by a killed worker and torn", detect.FlagHeld | detect.FlagTornEntry, killed, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, led := testWorker(t, 1, detect.Record{})
+			w.spec.MaxExamples = 0
+			w.reg.noteKilled(killed)
+			w.entry = detect.Entry{Seq: 3, Nonce: 77, Flags: tc.flags, Seen: tc.seen}
+			led.b = detect.AppendRecord(nil, detect.Record{Seq: 3, State: detect.Held, Owner: "w0", Nonce: 77})
+			if err := w.ledgerLeave(); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.slot.ledgerFlags.Load(); got != tc.want {
+				t.Errorf("counted %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
