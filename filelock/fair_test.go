@@ -257,7 +257,8 @@ func writeTicket(t *testing.T, path string, num uint64, mtime time.Time) string 
 // queue while it is young, and is removed once it is older than the limit.
 func TestFairTicketAge(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	l, err := New(path, WithFair())
+	// Ages are set with mtimes: on a filesystem without change times.
+	l, err := New(path, WithFair(), withFS(noCtimeFS{}))
 	require.NoError(t, err)
 
 	young := writeTicket(t, path, 1, time.Now())
@@ -286,7 +287,7 @@ func TestFairEmptyTicketGrace(t *testing.T) {
 	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
 	empty := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	l, err := New(path, WithFair(), WithStaleAfter(time.Hour))
+	l, err := New(path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
