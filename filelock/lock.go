@@ -27,7 +27,8 @@ import (
 //
 // All methods are safe for concurrent use.
 type Lock struct {
-	path string
+	path  string // absolute, so that a later chdir changes nothing
+	given string // as given to New
 	cfg  config
 	mech mechanism
 
@@ -98,7 +99,14 @@ func New(path string, opts ...Option) (*Lock, error) {
 	if !supported(cfg.strategy) {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("strategy %v: %w", cfg.strategy, ErrUnsupported)}
 	}
-	l := &Lock{path: path, cfg: cfg, sem: make(chan struct{}, 1)}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("%w: %w", ErrInvalidPath, err)}
+	}
+	if err := checkNameLength(filepath.Base(abs), &cfg); err != nil {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: err}
+	}
+	l := &Lock{path: abs, given: path, cfg: cfg, sem: make(chan struct{}, 1)}
 	switch cfg.strategy {
 	case Soft:
 		l.mech = fileMechanism{create: createSoft}
@@ -130,7 +138,7 @@ func checkPath(path string) error {
 }
 
 // Path returns the lock's path as given to New.
-func (l *Lock) Path() string { return l.path }
+func (l *Lock) Path() string { return l.given }
 
 // Strategy returns the lock's strategy.
 func (l *Lock) Strategy() Strategy { return l.cfg.strategy }
