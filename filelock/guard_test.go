@@ -1,0 +1,99 @@
+package filelock
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// faultFS is the real filesystem with chosen operations failing: those
+// whose function is set and returns an error.
+type faultFS struct {
+	fsys.OS
+	touch  func(name string) error
+	remove func(name string) error
+}
+
+func (f *faultFS) Touch(name string) error {
+	if f.touch != nil {
+		if err := f.touch(name); err != nil {
+			return err
+		}
+	}
+	return f.OS.Touch(name)
+}
+
+func (f *faultFS) Remove(name string) error {
+	if f.remove != nil {
+		if err := f.remove(name); err != nil {
+			return err
+		}
+	}
+	return f.OS.Remove(name)
+}
+
+func eio(op, name string) error { return &fs.PathError{Op: op, Path: name, Err: syscall.EIO} }
+
+// driveUntil advances fake by step whenever the code under test starts
+// waiting on it, up to total, and returns what done delivers; it fails the
+// test if done delivers nothing within 30 s of real time.
+func driveUntil(t *testing.T, fake *clock.Fake, step, total time.Duration, done <-chan error) error {
+	t.Helper()
+	giveUp := time.After(30 * time.Second)
+	for moved := time.Duration(0); ; {
+		select {
+		case err := <-done:
+			return err
+		case <-fake.TimerAdded():
+			if moved < total {
+				fake.Advance(step)
+				moved += step
+			}
+		case <-giveUp:
+			t.Fatalf("still waiting after the fake clock moved %v", total)
+			return nil
+		}
+	}
+}
+
+// TestUnlockDoesNotWaitForAPlantedGuard: a guard naming a live process,
+// which anyone who can write in the directory can plant and keep fresh,
+// delays the release of a lock that may have been judged stale by at most
+// releaseGuardWait, and the release still removes the holder's file and
+// nothing else.
+func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			fake := clock.NewFake(time.Now())
+			// The heartbeat cannot refresh, so the release is not young.
+			ffs := &faultFS{touch: func(name string) error { return eio("utimensat", name) }}
+			opts := []Option{WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour)}
+			l, err := New(path, opts...)
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			planter, err := New(path, opts...)
+			require.NoError(t, err)
+			rec, err := planter.newRecord()
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path+guardSuffix, rec, 0o644))
+			fake.Advance(31 * time.Minute)
+
+			done := make(chan error, 1)
+			go func() { done <- l.Unlock() }()
+			require.NoError(t, driveUntil(t, fake, 100*time.Millisecond, 10*releaseGuardWait, done))
+			require.NoFileExists(t, path)
+			got, err := os.ReadFile(path + guardSuffix)
+			require.NoError(t, err)
+			require.Equal(t, rec, got, "the planted guard is not the releaser's to remove")
+		})
+	}
+}
