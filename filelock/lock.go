@@ -29,8 +29,8 @@ import (
 type Lock struct {
 	path  string // absolute, so that a later chdir changes nothing
 	given string // as given to New
-	cfg  config
-	mech mechanism
+	cfg   config
+	mech  mechanism
 
 	sem chan struct{} // one acquisition in progress per handle
 
