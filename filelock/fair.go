@@ -596,7 +596,7 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 	if perr != nil {
 		limit = RecordGrace
 	}
-	if state != proc.Dead && q.ticketExpired(info, limit) {
+	if state != proc.Dead && q.ticketExpired(p, info, limit) {
 		state = proc.Dead
 	}
 	if state != proc.Dead {
@@ -619,15 +619,17 @@ func (q *queue) refreshEvery() time.Duration {
 
 // ticketExpired is the one place where the age of a ticket is judged: a
 // ticket is expired when its last change (fsys.Info.Changed: a time no
-// user can forge) is more than limit before that of a file just written on the same filesystem — this acquisition's
-// own ticket, touched first if needed — so that only the filesystem's
-// clock is compared with itself. Without a ticket of its own (TryLock)
-// nothing is judged expired by age.
+// user can forge) is more than limit before that of a file just written
+// on the same filesystem — this acquisition's own ticket, touched first if
+// needed — so that only the filesystem's clock is compared with itself;
+// one dated in the future of that clock is as old as it has been seen
+// unchanged (Lock.age). Without a ticket of its own (TryLock) nothing is
+// judged expired by age.
 //
 // The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
 // for a ticket without a valid record; a limit of 0 (age-based breaking
 // off) expires nothing.
-func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
+func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) bool {
 	if limit == 0 {
 		return false
 	}
@@ -641,6 +643,15 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	probe, err := q.fs.Lstat(own)
 	if err != nil {
 		return false
+	}
+	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.fs.Touch(own) == nil {
+		if probe, err = q.fs.Lstat(own); err != nil {
+			return false
+		}
+		if info.Changed().After(probe.Changed().Add(futureSlack)) {
+			// Dated in the future: as old as it was seen unchanged.
+			return q.l.age(path, info, probe.Changed()) > limit
+		}
 	}
 	if probe.Changed().Sub(info.Changed()) <= limit-q.refreshEvery() {
 		return false

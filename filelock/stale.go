@@ -92,7 +92,7 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
-	v.age, v.ageKnown = max(now.Sub(info.Changed()), 0), true
+	v.age, v.ageKnown = l.age(path, info, now), true
 	limit := staleAfter
 	if coarse && limit > 0 {
 		limit += coarseSlack
