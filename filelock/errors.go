@@ -35,6 +35,12 @@ var (
 	// is never followed or opened.
 	ErrNotRegular = errors.New("lock path exists and is not a regular file")
 
+	// ErrUnsafeDirectory reports a directory the lock would use (its
+	// parent directory, or the fair queue) that another user could change
+	// under it: a symbolic link in its place, or a directory that another
+	// user owns or that users other than the lock's may write.
+	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
+
 	// ErrInvalidOption reports an option value that New rejects.
 	ErrInvalidOption = errors.New("invalid lock option")
 

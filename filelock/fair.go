@@ -215,6 +215,9 @@ func appendTicketName(b []byte, num uint64, token string) []byte {
 // scan calls fn with the name of every entry of the queue directory. A
 // queue that does not exist is empty.
 func (q *queue) scan(fn func(name []byte)) error {
+	if _, err := q.checkQueueDir(); err != nil {
+		return err
+	}
 	if err := fsys.ScanDir(q.fs, q.dir, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
@@ -301,10 +304,11 @@ func (q *queue) enqueue() error {
 		f, err := q.fs.CreateExcl(t.path, perm)
 		if errors.Is(err, fs.ErrNotExist) {
 			// No queue yet, or the last waiter removed it just now. The
-			// directory may be searched by whoever may read the lock.
+			// directory may be searched by whoever may read the lock,
+			// and written by no one but the lock's users (checkQueueDir).
 			// MkdirAll fails with ErrExist if another waiter created the
 			// directory and the last one removed it again meanwhile.
-			err := q.fs.MkdirAll(q.dir, perm|(perm&0o444)>>2)
+			err := q.fs.MkdirAll(q.dir, (perm|(perm&0o444)>>2)&^0o002)
 			if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
 				return fmt.Errorf("fair queue: %w", err)
 			}
@@ -312,6 +316,10 @@ func (q *queue) enqueue() error {
 		}
 		if err != nil {
 			return fmt.Errorf("fair queue: %w", err)
+		}
+		if _, err := q.checkQueueDir(); err != nil {
+			// Replaced since it was listed: the ticket is not in our queue.
+			return errors.Join(err, f.Close(), q.fs.Remove(t.path))
 		}
 		if _, err = f.Write(data); err != nil {
 			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(t.path))

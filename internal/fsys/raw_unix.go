@@ -102,6 +102,7 @@ func infoOfStat(st *unix.Stat_t) Info {
 		ModTime:    time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
 		ChangeTime: time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)),
 		Nlink:      uint64(st.Nlink),
+		Uid:        st.Uid,
 	}
 }
 
