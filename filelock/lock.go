@@ -245,6 +245,9 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 func (l *Lock) prepare(op string) (slotKey, error) {
 	dir := filepath.Dir(l.path)
 	if l.cfg.createDirs {
+		if err := l.checkWay(dir); err != nil {
+			return slotKey{}, pathError(op, l.path, err)
+		}
 		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
 			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: fmt.Errorf("creating parent directory: %w", err)}
 		}
@@ -252,6 +255,11 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	info, err := l.cfg.fs.Stat(dir)
 	if err == nil && !info.Mode.IsDir() {
 		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
+	}
+	if err == nil {
+		if err := l.checkParent(dir, info); err != nil {
+			return slotKey{}, pathError(op, l.path, err)
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError
