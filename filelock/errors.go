@@ -85,3 +85,13 @@ func waitError(op, path string, ctx context.Context) error {
 	}
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
+
+// holdKept is the error of a release that failed while the lock file is
+// still the holder's: the handle keeps holding the lock, and Unlock may be
+// retried.
+type holdKept struct{ err error }
+
+func (e *holdKept) Error() string {
+	return e.err.Error() + " (the lock is still held; Unlock may be retried)"
+}
+func (e *holdKept) Unwrap() error { return e.err }

@@ -452,7 +452,31 @@ func (h *fileHeld) young() bool {
 // moving the file aside and removing it only if it is this holder's.
 func (h *fileHeld) release() error {
 	h.stopHeartbeat()
-	defer h.closeKept()
+	err := h.remove()
+	if err != nil && !errors.Is(err, ErrLockLost) {
+		if owned, oerr := h.owned(); owned || oerr != nil {
+			// The lock file is (or may still be) this holder's: keep
+			// the hold, so that Unlock can be retried.
+			h.resumeHeartbeat()
+			return &holdKept{err}
+		}
+	}
+	h.closeKept()
+	return err
+}
+
+// resumeHeartbeat starts the heartbeat again after a failed release.
+func (h *fileHeld) resumeHeartbeat() {
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	h.stopped = false
+	if h.every > 0 {
+		h.timer = h.l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+	}
+}
+
+// remove removes the lock file if it is this holder's; see release.
+func (h *fileHeld) remove() error {
 	h.mu.Lock()
 	isLost := h.isLost
 	h.mu.Unlock()

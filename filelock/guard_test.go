@@ -97,3 +97,42 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedUnlockKeepsTheHold: an Unlock whose removal of the lock file
+// fails (EIO) leaves the handle holding the lock, so that it can be
+// retried, and the retry releases it.
+func TestFailedUnlockKeepsTheHold(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			failing := true
+			ffs := &faultFS{remove: func(name string) error {
+				if failing && name == path {
+					return eio("unlink", name)
+				}
+				return nil
+			}}
+			l, err := New(path, WithStrategy(s), withFS(ffs))
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			err = l.Unlock()
+			require.ErrorIs(t, err, syscall.EIO)
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, path, pe.Path)
+			require.Equal(t, 1, l.Depth(), "still held")
+			require.FileExists(t, path)
+
+			other, err := New(path, WithStrategy(s))
+			require.NoError(t, err)
+			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
+
+			failing = false
+			require.NoError(t, l.Unlock())
+			require.Zero(t, l.Depth())
+			require.NoFileExists(t, path)
+			require.NoError(t, other.TryLock())
+			require.NoError(t, other.Unlock())
+		})
+	}
+}

@@ -347,7 +347,9 @@ func (l *Lock) Lost() <-chan struct{} {
 // count reaches zero. Unlock of a handle that does not hold the lock
 // returns an error matching ErrNotLocked. If the lock was taken away while
 // held, the handle is released all the same and the error matches
-// ErrLockLost; nothing that belongs to another owner is removed.
+// ErrLockLost; nothing that belongs to another owner is removed. If a Soft
+// or Link lock file that is still the handle's could not be removed (an
+// I/O error), the handle keeps holding the lock and Unlock may be retried.
 func (l *Lock) Unlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -359,8 +361,12 @@ func (l *Lock) Unlock() error {
 		return nil
 	}
 	h := l.held
-	l.held = nil
 	err := h.release()
+	if kept := (*holdKept)(nil); errors.As(err, &kept) {
+		l.depth = 1
+		return pathError("unlock", l.path, err)
+	}
+	l.held = nil
 	processLocks.release(l.slot, l.cfg.shared)
 	if err != nil {
 		return pathError("unlock", l.path, err)
