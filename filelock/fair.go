@@ -286,7 +286,17 @@ func (q *queue) view(mine *ticket) (queueView, error) {
 
 // enqueue creates a ticket numbered one above the last ticket in the queue,
 // creating the queue directory if needed, and makes it this acquisition's.
+// If it fails, it removes the queue directory when that is empty, so that
+// a failure (a full disk) leaves nothing behind.
 func (q *queue) enqueue() error {
+	err := q.enqueueOnce()
+	if err != nil {
+		_ = q.fs.Remove(q.dir) // fails unless empty
+	}
+	return err
+}
+
+func (q *queue) enqueueOnce() error {
 	perm := q.l.cfg.perm
 	for attempt := 1; ; attempt++ {
 		v, err := q.view(nil)

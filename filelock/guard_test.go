@@ -20,6 +20,16 @@ type faultFS struct {
 	fsys.OS
 	touch  func(name string) error
 	remove func(name string) error
+	create func(name string) error
+}
+
+func (f *faultFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	if f.create != nil {
+		if err := f.create(name); err != nil {
+			return nil, err
+		}
+	}
+	return f.OS.CreateExcl(name, perm)
 }
 
 func (f *faultFS) Touch(name string) error {
@@ -135,4 +145,27 @@ func TestFailedUnlockKeepsTheHold(t *testing.T) {
 			require.NoError(t, other.Unlock())
 		})
 	}
+}
+
+// TestFairFullDiskLeavesNoQueue: a fair Lock whose ticket cannot be made
+// (ENOSPC) fails with that error and leaves no queue directory behind.
+func TestFairFullDiskLeavesNoQueue(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		ffs := &faultFS{create: func(name string) error {
+			if filepath.Dir(name) != path+queueSuffix {
+				return nil
+			}
+			if _, err := os.Stat(path + queueSuffix); err != nil {
+				return nil // the queue is made first
+			}
+			return &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
+		}}
+		l, err := New(path, WithStrategy(s), WithFair(), withFS(ffs))
+		require.NoError(t, err)
+		require.ErrorIs(t, l.Lock(), syscall.ENOSPC)
+		require.Zero(t, l.Depth())
+		require.Equal(t, "", dirEntries(t, dir), "nothing left behind")
+	})
 }
