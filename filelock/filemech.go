@@ -48,10 +48,12 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 			return nil, err
 		}
 		made := l.cfg.clock.Now()
+		holdRecord(data)
 		id, kept, err := m.create(l, l.path, data, l.keepsOpen())
 		if err == nil {
 			return m.newHeld(l, id, data, made, kept), nil
 		}
+		dropRecord(data)
 		if !errors.Is(err, errBusy) || attempt > 0 {
 			return nil, err
 		}
@@ -150,10 +152,12 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool, until 
 		if err != nil {
 			return nil, err
 		}
+		holdRecord(data)
 		id, _, err := m.create(l, path, data, false)
 		if err == nil {
 			return &guard{l: l, path: path, id: id, data: data}, nil
 		}
+		dropRecord(data)
 		if !errors.Is(err, errBusy) {
 			return nil, err
 		}
@@ -200,6 +204,7 @@ func (g *guard) release() {
 	if err == nil && sameFile(info.ID, g.id) && string(data) == string(g.data) {
 		g.l.cfg.fs.Remove(g.path)
 	}
+	dropRecord(g.data)
 }
 
 // removeAside removes the file at path if it is the one the verdict was
@@ -462,6 +467,7 @@ func (h *fileHeld) release() error {
 		}
 	}
 	h.closeKept()
+	dropRecord(h.data)
 	return err
 }
 

@@ -112,6 +112,9 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 // on this host, or "" if it is not.
 func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
 	if v.holder != nil {
+		if l.leftBeforeExec(v.holder, v.data) {
+			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
+		}
 		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
 			return fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
 		}
