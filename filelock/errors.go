@@ -41,6 +41,12 @@ var (
 	// user owns or that users other than the lock's may write.
 	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
 
+	// ErrMixedStrategies reports a Soft or Link lock file that is held
+	// with a kernel lock: a holder of the os or ofd strategy (or another
+	// program's flock or fcntl lock) uses the same path, and the two
+	// families of strategies do not see each other's locks.
+	ErrMixedStrategies = errors.New("lock file is held with a kernel lock (the os or ofd strategy); strategies of both families are used on one path")
+
 	// ErrInvalidOption reports an option value that New rejects.
 	ErrInvalidOption = errors.New("invalid lock option")
 

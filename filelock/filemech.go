@@ -102,6 +102,9 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	if err != nil || !v.stale {
 		return false, nil
 	}
+	if err := l.kernelLocked(l.path); err != nil {
+		return false, err
+	}
 	removed, err := l.removeAside(l.path, v)
 	l.sweep()
 	return removed, err
