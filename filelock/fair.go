@@ -289,14 +289,16 @@ func (q *queue) view(mine *ticket) (queueView, error) {
 // If it fails, it removes the queue directory when that is empty, so that
 // a failure (a full disk) leaves nothing behind.
 func (q *queue) enqueue() error {
-	err := q.enqueueOnce()
-	if err != nil {
+	made := false
+	err := q.enqueueOnce(&made)
+	if err != nil && made {
 		_ = q.fs.Remove(q.dir) // fails unless empty
 	}
 	return err
 }
 
-func (q *queue) enqueueOnce() error {
+// enqueueOnce is enqueue; it sets *made when it created the directory.
+func (q *queue) enqueueOnce(made *bool) error {
 	perm := q.l.cfg.perm
 	for attempt := 1; ; attempt++ {
 		v, err := q.view(nil)
@@ -322,6 +324,7 @@ func (q *queue) enqueueOnce() error {
 			if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
 				return fmt.Errorf("fair queue: %w", err)
 			}
+			*made = *made || err == nil
 			continue
 		}
 		if err != nil {

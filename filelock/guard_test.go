@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // faultFS is the real filesystem with chosen operations failing: those
@@ -90,10 +91,7 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 			l, err := New(path, opts...)
 			require.NoError(t, err)
 			require.NoError(t, l.Lock())
-			planter, err := New(path, opts...)
-			require.NoError(t, err)
-			rec, err := planter.newRecord()
-			require.NoError(t, err)
+			rec := forgedRecord(t, proc.Of(liveChild(t))) // a live process of this host
 			require.NoError(t, os.WriteFile(path+guardSuffix, rec, 0o644))
 			fake.Advance(31 * time.Minute)
 
