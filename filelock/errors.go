@@ -40,6 +40,18 @@ var (
 	// locked nor written.
 	ErrHardLinked = errors.New("lock file has more than one link")
 
+	// ErrUnsafeDirectory reports a directory the lock would use (its
+	// parent directory, or the fair queue) that another user could change
+	// under it: a symbolic link in its place, or a directory that another
+	// user owns or that users other than the lock's may write.
+	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
+
+	// ErrMixedStrategies reports a Soft or Link lock file that is held
+	// with a kernel lock: a holder of the os or ofd strategy (or another
+	// program's flock or fcntl lock) uses the same path, and the two
+	// families of strategies do not see each other's locks.
+	ErrMixedStrategies = errors.New("lock file is held with a kernel lock (the os or ofd strategy); strategies of both families are used on one path")
+
 	// ErrInvalidOption reports an option value that New rejects.
 	ErrInvalidOption = errors.New("invalid lock option")
 
@@ -84,3 +96,13 @@ func waitError(op, path string, ctx context.Context) error {
 	}
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
+
+// holdKept is the error of a release that failed while the lock file is
+// still the holder's: the handle keeps holding the lock, and Unlock may be
+// retried.
+type holdKept struct{ err error }
+
+func (e *holdKept) Error() string {
+	return e.err.Error() + " (the lock is still held; Unlock may be retried)"
+}
+func (e *holdKept) Unwrap() error { return e.err }

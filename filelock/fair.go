@@ -215,6 +215,9 @@ func appendTicketName(b []byte, num uint64, token string) []byte {
 // scan calls fn with the name of every entry of the queue directory. A
 // queue that does not exist is empty.
 func (q *queue) scan(fn func(name []byte)) error {
+	if _, err := q.checkQueueDir(); err != nil {
+		return err
+	}
 	if err := fsys.ScanDir(q.fs, q.dir, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
@@ -283,7 +286,19 @@ func (q *queue) view(mine *ticket) (queueView, error) {
 
 // enqueue creates a ticket numbered one above the last ticket in the queue,
 // creating the queue directory if needed, and makes it this acquisition's.
+// If it fails, it removes the queue directory when that is empty, so that
+// a failure (a full disk) leaves nothing behind.
 func (q *queue) enqueue() error {
+	made := false
+	err := q.enqueueOnce(&made)
+	if err != nil && made {
+		_ = q.fs.Remove(q.dir) // fails unless empty
+	}
+	return err
+}
+
+// enqueueOnce is enqueue; it sets *made when it created the directory.
+func (q *queue) enqueueOnce(made *bool) error {
 	perm := q.l.cfg.perm
 	for attempt := 1; ; attempt++ {
 		v, err := q.view(nil)
@@ -301,17 +316,23 @@ func (q *queue) enqueue() error {
 		f, err := q.fs.CreateExcl(t.path, perm)
 		if errors.Is(err, fs.ErrNotExist) {
 			// No queue yet, or the last waiter removed it just now. The
-			// directory may be searched by whoever may read the lock.
+			// directory may be searched by whoever may read the lock,
+			// and written by no one but the lock's users (checkQueueDir).
 			// MkdirAll fails with ErrExist if another waiter created the
 			// directory and the last one removed it again meanwhile.
-			err := q.fs.MkdirAll(q.dir, perm|(perm&0o444)>>2)
+			err := q.fs.MkdirAll(q.dir, (perm|(perm&0o444)>>2)&^0o002)
 			if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
 				return fmt.Errorf("fair queue: %w", err)
 			}
+			*made = *made || err == nil
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("fair queue: %w", err)
+		}
+		if _, err := q.checkQueueDir(); err != nil {
+			// Replaced since it was listed: the ticket is not in our queue.
+			return errors.Join(err, f.Close(), q.fs.Remove(t.path))
 		}
 		if _, err = f.Write(data); err != nil {
 			return errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.fs.Remove(t.path))
@@ -596,7 +617,7 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 	if perr != nil {
 		limit = RecordGrace
 	}
-	if state != proc.Dead && q.ticketExpired(info, limit) {
+	if state != proc.Dead && q.ticketExpired(p, info, limit) {
 		state = proc.Dead
 	}
 	if state != proc.Dead {
@@ -619,15 +640,17 @@ func (q *queue) refreshEvery() time.Duration {
 
 // ticketExpired is the one place where the age of a ticket is judged: a
 // ticket is expired when its last change (fsys.Info.Changed: a time no
-// user can forge) is more than limit before that of a file just written on the same filesystem — this acquisition's
-// own ticket, touched first if needed — so that only the filesystem's
-// clock is compared with itself. Without a ticket of its own (TryLock)
-// nothing is judged expired by age.
+// user can forge) is more than limit before that of a file just written
+// on the same filesystem — this acquisition's own ticket, touched first if
+// needed — so that only the filesystem's clock is compared with itself;
+// one dated in the future of that clock is as old as it has been seen
+// unchanged (Lock.age). Without a ticket of its own (TryLock) nothing is
+// judged expired by age.
 //
 // The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
 // for a ticket without a valid record; a limit of 0 (age-based breaking
 // off) expires nothing.
-func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
+func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) bool {
 	if limit == 0 {
 		return false
 	}
@@ -641,6 +664,15 @@ func (q *queue) ticketExpired(info fsys.Info, limit time.Duration) bool {
 	probe, err := q.fs.Lstat(own)
 	if err != nil {
 		return false
+	}
+	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.fs.Touch(own) == nil {
+		if probe, err = q.fs.Lstat(own); err != nil {
+			return false
+		}
+		if info.Changed().After(probe.Changed().Add(futureSlack)) {
+			// Dated in the future: as old as it was seen unchanged.
+			return q.l.age(path, info, probe.Changed()) > limit
+		}
 	}
 	if probe.Changed().Sub(info.Changed()) <= limit-q.refreshEvery() {
 		return false

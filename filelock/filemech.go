@@ -48,10 +48,12 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 			return nil, err
 		}
 		made := l.cfg.clock.Now()
+		holdRecord(data)
 		id, kept, err := m.create(l, l.path, data, l.keepsOpen())
 		if err == nil {
 			return m.newHeld(l, id, data, made, kept), nil
 		}
+		dropRecord(data)
 		if !errors.Is(err, errBusy) || attempt > 0 {
 			return nil, err
 		}
@@ -85,7 +87,7 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	if err != nil || !v.stale {
 		return false, nil // unreadable or live: it is busy
 	}
-	g, err := m.takeGuard(ctx, l, wait)
+	g, err := m.takeGuard(ctx, l, wait, time.Time{})
 	if errors.Is(err, errBusy) {
 		return false, nil
 	}
@@ -99,6 +101,9 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	}
 	if err != nil || !v.stale {
 		return false, nil
+	}
+	if err := l.kernelLocked(l.path); err != nil {
+		return false, err
 	}
 	removed, err := l.removeAside(l.path, v)
 	l.sweep()
@@ -130,11 +135,18 @@ func (l *Lock) guardStaleAfter() time.Duration {
 // giving up).
 const immediateRetries = 3
 
+// releaseGuardWait bounds how long a release waits for a guard held by
+// another process before it releases without the guard: a breaker holds
+// it for milliseconds, and a guard that anyone can plant must never keep a
+// holder from releasing.
+const releaseGuardWait = time.Second
+
 // takeGuard takes the lock's guard file with the strategy's exclusive
 // creation, breaking it by the stale rule if its holder died. Without wait
 // it returns errBusy if the guard is held; with wait it waits as long as
-// ctx allows, returning ctx's error when it ends.
-func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guard, error) {
+// ctx allows, returning ctx's error when it ends, and, if until is not
+// zero, returns errBusy once the clock reaches until.
+func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool, until time.Time) (*guard, error) {
 	path := l.path + guardSuffix
 	var b backoff
 	immediate := 0
@@ -143,10 +155,12 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guar
 		if err != nil {
 			return nil, err
 		}
+		holdRecord(data)
 		id, _, err := m.create(l, path, data, false)
 		if err == nil {
 			return &guard{l: l, path: path, id: id, data: data}, nil
 		}
+		dropRecord(data)
 		if !errors.Is(err, errBusy) {
 			return nil, err
 		}
@@ -167,7 +181,7 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool) (*guar
 			continue
 		}
 		immediate = 0
-		if !wait {
+		if !wait || !until.IsZero() && !l.cfg.clock.Now().Before(until) {
 			return nil, errBusy
 		}
 		if ctx.Err() != nil {
@@ -193,6 +207,7 @@ func (g *guard) release() {
 	if err == nil && sameFile(info.ID, g.id) && string(data) == string(g.data) {
 		g.l.cfg.fs.Remove(g.path)
 	}
+	dropRecord(g.data)
 }
 
 // removeAside removes the file at path if it is the one the verdict was
@@ -202,10 +217,17 @@ func (g *guard) release() {
 // contents, or refreshed since), it is put back with link, which never
 // replaces anything. It reports whether the judged file was removed.
 func (l *Lock) removeAside(path string, v verdict) (bool, error) {
+	return l.removeIf(path, v.sameAs)
+}
+
+// removeIf removes the file at path if it is, when moved aside, the file
+// that is recognises; otherwise it puts it back. It reports whether it
+// removed it.
+func (l *Lock) removeIf(path string, is func(fsys.Info, []byte) bool) (bool, error) {
 	fsy := l.cfg.fs
 	// Look once more first, so that the window in which a live file may
 	// be moved (and must be put back) is as short as it can be.
-	if data, info, err := readRecordFile(fsy, path); err != nil || !v.sameAs(info, data) {
+	if data, info, err := readRecordFile(fsy, path); err != nil || !is(info, data) {
 		return false, nil
 	}
 	// The name carries the time of the move (a moved file keeps its old
@@ -218,7 +240,7 @@ func (l *Lock) removeAside(path string, v verdict) (bool, error) {
 		return false, err
 	}
 	data, info, err := readRecordFile(fsy, aside)
-	if err == nil && v.sameAs(info, data) {
+	if err == nil && is(info, data) {
 		if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return true, err
 		}
@@ -434,10 +456,36 @@ func (h *fileHeld) young() bool {
 // release removes the lock file if it is still this holder's: the same
 // inode with the same record (and so the same random token). If the lock
 // may have been judged stale, the check and the removal are made under the
-// guard.
+// guard, or, when the guard cannot be had within releaseGuardWait, by
+// moving the file aside and removing it only if it is this holder's.
 func (h *fileHeld) release() error {
 	h.stopHeartbeat()
-	defer h.closeKept()
+	err := h.remove()
+	if err != nil && !errors.Is(err, ErrLockLost) {
+		if owned, oerr := h.owned(); owned || oerr != nil {
+			// The lock file is (or may still be) this holder's: keep
+			// the hold, so that Unlock can be retried.
+			h.resumeHeartbeat()
+			return &holdKept{err}
+		}
+	}
+	h.closeKept()
+	dropRecord(h.data)
+	return err
+}
+
+// resumeHeartbeat starts the heartbeat again after a failed release.
+func (h *fileHeld) resumeHeartbeat() {
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	h.stopped = false
+	if h.every > 0 {
+		h.timer = h.l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+	}
+}
+
+// remove removes the lock file if it is this holder's; see release.
+func (h *fileHeld) remove() error {
 	h.mu.Lock()
 	isLost := h.isLost
 	h.mu.Unlock()
@@ -445,11 +493,12 @@ func (h *fileHeld) release() error {
 		return ErrLockLost
 	}
 	if !h.young() {
-		// Without the guard (it cannot be made: a full disk, say) the
-		// check below is made all the same: better than leaving the lock.
-		if g, err := h.m.takeGuard(context.Background(), h.l, true); err == nil {
-			defer g.release()
+		until := h.l.cfg.clock.Now().Add(releaseGuardWait)
+		g, err := h.m.takeGuard(context.Background(), h.l, true, until)
+		if err != nil {
+			return h.releaseUnguarded()
 		}
+		defer g.release()
 	}
 	owned, err := h.owned()
 	switch {
@@ -465,6 +514,24 @@ func (h *fileHeld) release() error {
 		return ErrLockLost
 	}
 	return err
+}
+
+// releaseUnguarded removes the lock file without the guard (held by
+// another, or impossible to make): it moves whatever is at the path aside
+// and removes it only if it is this holder's file with this holder's
+// record, never removing by path after a check (docs/design.md, "Release
+// without the guard").
+func (h *fileHeld) releaseUnguarded() error {
+	removed, err := h.l.removeIf(h.l.path, func(info fsys.Info, data []byte) bool {
+		return sameFile(info.ID, h.id) && string(data) == string(h.data)
+	})
+	switch {
+	case err != nil:
+		return err
+	case !removed:
+		return ErrLockLost
+	}
+	return nil
 }
 
 // owned reports whether the lock path still names the file this holder

@@ -20,8 +20,10 @@ const InitLockSuffix = ".lock"
 // AtomicInit runs fn exactly once across all processes that call it with
 // the same marker path, and reports whether this call ran it.
 //
-// The marker is a permanent file that records that fn has succeeded. If it
-// exists, AtomicInit returns (false, nil) at once without taking any lock.
+// The marker is a permanent file that records that fn has succeeded: it
+// holds a holder record. If it exists, AtomicInit returns (false, nil) at
+// once without taking any lock; a file at the marker path without a
+// record is not a marker (fn runs, and the marker replaces it).
 // Otherwise it takes the lock marker+InitLockSuffix (configured by opts,
 // default Soft), looks for the marker again, and if it is still missing
 // runs fn and then writes the marker atomically: a temporary file with the
@@ -82,8 +84,11 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 	return true, nil
 }
 
-// markerExists reports whether the marker is there. Anything at the path
-// that is not a regular file is an error, never a marker.
+// markerExists reports whether the marker is there: a regular file holding
+// a holder record, which only writeMarker puts there, after fn succeeded.
+// Anything at the path that is not a regular file is an error; a regular
+// file without a record (empty, or anyone's) is not a marker, and is
+// replaced when fn has run.
 func markerExists(l *Lock, marker string) (bool, error) {
 	info, err := l.cfg.fs.Lstat(marker)
 	switch {
@@ -94,7 +99,15 @@ func markerExists(l *Lock, marker string) (bool, error) {
 	case !info.Mode.IsRegular():
 		return false, &fs.PathError{Op: "init", Path: marker, Err: notRegular(info.Mode)}
 	}
-	return true, nil
+	data, _, err := readRecordFile(l.cfg.fs, marker)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, pathError("init", marker, err)
+	}
+	_, err = ParseRecord(data)
+	return err == nil, nil
 }
 
 // writeMarker writes the marker atomically and durably.

@@ -27,9 +27,10 @@ import (
 //
 // All methods are safe for concurrent use.
 type Lock struct {
-	path string
-	cfg  config
-	mech mechanism
+	path  string // absolute, so that a later chdir changes nothing
+	given string // as given to New
+	cfg   config
+	mech  mechanism
 
 	sem chan struct{} // one acquisition in progress per handle
 
@@ -46,6 +47,9 @@ type Lock struct {
 	// rename without replacing (see createSoft). Atomic: a release may
 	// make a guard while an acquisition is in progress.
 	noRename atomic.Bool
+
+	// seen remembers files dated in the future, to age them.
+	seen sightings
 
 	mu    sync.Mutex
 	depth int
@@ -101,7 +105,14 @@ func New(path string, opts ...Option) (*Lock, error) {
 	if !supported(cfg.strategy) {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("strategy %v: %w", cfg.strategy, ErrUnsupported)}
 	}
-	l := &Lock{path: path, cfg: cfg, sem: make(chan struct{}, 1)}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("%w: %w", ErrInvalidPath, err)}
+	}
+	if err := checkNameLength(filepath.Base(abs), &cfg); err != nil {
+		return nil, &fs.PathError{Op: "new", Path: path, Err: err}
+	}
+	l := &Lock{path: abs, given: path, cfg: cfg, sem: make(chan struct{}, 1)}
 	switch cfg.strategy {
 	case Soft:
 		l.mech = fileMechanism{create: createSoft}
@@ -133,7 +144,7 @@ func checkPath(path string) error {
 }
 
 // Path returns the lock's path as given to New.
-func (l *Lock) Path() string { return l.path }
+func (l *Lock) Path() string { return l.given }
 
 // Strategy returns the lock's strategy.
 func (l *Lock) Strategy() Strategy { return l.cfg.strategy }
@@ -239,6 +250,9 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 func (l *Lock) prepare(op string) (slotKey, error) {
 	dir := filepath.Dir(l.path)
 	if l.cfg.createDirs {
+		if err := l.checkWay(dir); err != nil {
+			return slotKey{}, pathError(op, l.path, err)
+		}
 		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
 			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: fmt.Errorf("creating parent directory: %w", err)}
 		}
@@ -246,6 +260,11 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	info, err := l.cfg.fs.Stat(dir)
 	if err == nil && !info.Mode.IsDir() {
 		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
+	}
+	if err == nil {
+		if err := l.checkParent(dir, info); err != nil {
+			return slotKey{}, pathError(op, l.path, err)
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -333,7 +352,9 @@ func (l *Lock) Lost() <-chan struct{} {
 // count reaches zero. Unlock of a handle that does not hold the lock
 // returns an error matching ErrNotLocked. If the lock was taken away while
 // held, the handle is released all the same and the error matches
-// ErrLockLost; nothing that belongs to another owner is removed.
+// ErrLockLost; nothing that belongs to another owner is removed. If a Soft
+// or Link lock file that is still the handle's could not be removed (an
+// I/O error), the handle keeps holding the lock and Unlock may be retried.
 func (l *Lock) Unlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -345,8 +366,12 @@ func (l *Lock) Unlock() error {
 		return nil
 	}
 	h := l.held
-	l.held = nil
 	err := h.release()
+	if kept := (*holdKept)(nil); errors.As(err, &kept) {
+		l.depth = 1
+		return pathError("unlock", l.path, err)
+	}
+	l.held = nil
 	processLocks.release(l.slot, l.cfg.shared)
 	if err != nil {
 		return pathError("unlock", l.path, err)

@@ -96,7 +96,7 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
-	v.age, v.ageKnown = max(now.Sub(info.Changed()), 0), true
+	v.age, v.ageKnown = l.age(path, info, now), true
 	limit := staleAfter
 	if coarse && limit > 0 {
 		limit += coarseSlack
@@ -119,6 +119,9 @@ func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
 		return "" // its contents prove nothing about its holder
 	}
 	if v.holder != nil {
+		if l.leftBeforeExec(v.holder, v.data) {
+			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
+		}
 		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
 			return fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
 		}

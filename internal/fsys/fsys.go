@@ -34,6 +34,8 @@ type Info struct {
 	// do not keep it).
 	ChangeTime time.Time
 	Nlink      uint64
+	// Uid is the owner's user ID; 0 (root) where unknown.
+	Uid uint32
 }
 
 // Changed returns when the file last changed as far as can be trusted:

@@ -78,6 +78,9 @@ func (OS) SyncDir(name string) error {
 
 func infoOfStat(st *unix.Stat_t) Info {
 	mode := fs.FileMode(st.Mode & 0o777)
+	if st.Mode&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		mode |= fs.ModeDir
@@ -102,6 +105,7 @@ func infoOfStat(st *unix.Stat_t) Info {
 		ModTime:    time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
 		ChangeTime: time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)),
 		Nlink:      uint64(st.Nlink),
+		Uid:        st.Uid,
 	}
 }
 

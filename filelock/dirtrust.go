@@ -1,0 +1,105 @@
+package filelock
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// euid is this process's effective user ID; -1 where there is none
+// (Windows).
+var euid = os.Geteuid()
+
+// trustedUser reports whether uid is this process's user or root.
+func trustedUser(uid uint32) bool {
+	return euid < 0 || uid == uint32(euid) || uid == 0
+}
+
+// checkQueueDir checks, without following a symbolic link, that the fair
+// queue at dir is a real directory that only the users who share the lock
+// may change: owned by this user, root or the owner of the lock's
+// directory (who could replace anything in it anyway) or, for a lock
+// shared with its group (a permission with group write), by a member, and
+// writable by no one else. A queue that does not exist is fine; it returns
+// its info otherwise.
+func (q *queue) checkQueueDir() (fsys.Info, error) {
+	info, err := q.fs.Lstat(q.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fsys.Info{}, nil
+	}
+	if err != nil {
+		return fsys.Info{}, fmt.Errorf("fair queue: %w", err)
+	}
+	if !info.Mode.IsDir() {
+		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is not a directory (%v)", info.Mode.Type())
+	}
+	if euid < 0 {
+		return info, nil
+	}
+	group := q.l.cfg.perm&0o020 != 0
+	if info.Mode.Perm()&0o002 != 0 {
+		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is writable by all users (mode %v)", info.Mode.Perm())
+	}
+	if info.Mode.Perm()&0o020 != 0 && !group {
+		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is writable by its group (mode %v), and the lock is not shared with a group (permission %v)", info.Mode.Perm(), q.l.cfg.perm)
+	}
+	if !group {
+		parent, err := q.fs.Lstat(filepath.Dir(q.dir))
+		if err != nil {
+			return fsys.Info{}, fmt.Errorf("fair queue: %w", err)
+		}
+		if !trustedUser(info.Uid) && info.Uid != parent.Uid {
+			return fsys.Info{}, unsafeDir(q.dir, "the fair queue is owned by user %d, neither this user, root, nor the owner of the lock's directory", info.Uid)
+		}
+	}
+	return info, nil
+}
+
+// unsafeDir is ErrUnsafeDirectory naming dir, with why.
+func unsafeDir(dir, format string, args ...any) error {
+	return &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: "+format, append([]any{ErrUnsafeDirectory}, args...)...)}
+}
+
+// checkWay refuses a directory on the way to dir, which is to be created
+// with WithCreateDirs, that is a symbolic link owned by another user than
+// this one or root: the directories would be made where that user chose.
+func (l *Lock) checkWay(dir string) error {
+	for p := filepath.Dir(dir); p != filepath.Dir(p); p = filepath.Dir(p) {
+		if err := l.checkLink(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkParent applies the parent-directory rule (docs/design.md) to the
+// lock's directory dir, which info describes (following links): it refuses
+// a dir that is a symbolic link owned by another user than this one or
+// root, and one that such a user owns and that all users may write
+// without the sticky bit.
+func (l *Lock) checkParent(dir string, info fsys.Info) error {
+	if euid < 0 {
+		return nil
+	}
+	if err := l.checkLink(dir); err != nil {
+		return err
+	}
+	if !trustedUser(info.Uid) && info.Mode.Perm()&0o002 != 0 && info.Mode&fs.ModeSticky == 0 {
+		return unsafeDir(dir, "the lock's directory is owned by user %d and writable by all users without the sticky bit, so anyone may remove or replace the lock file", info.Uid)
+	}
+	return nil
+}
+
+// checkLink refuses p if it is a symbolic link owned by another user than
+// this one or root.
+func (l *Lock) checkLink(p string) error {
+	info, err := l.cfg.fs.Lstat(p)
+	if err != nil || info.Mode&fs.ModeSymlink == 0 || trustedUser(info.Uid) {
+		return nil
+	}
+	return unsafeDir(p, "a symbolic link owned by user %d stands on the way to the lock", info.Uid)
+}

@@ -1,0 +1,169 @@
+package filelock
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// faultFS is the real filesystem with chosen operations failing: those
+// whose function is set and returns an error.
+type faultFS struct {
+	fsys.OS
+	touch  func(name string) error
+	remove func(name string) error
+	create func(name string) error
+}
+
+func (f *faultFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	if f.create != nil {
+		if err := f.create(name); err != nil {
+			return nil, err
+		}
+	}
+	return f.OS.CreateExcl(name, perm)
+}
+
+func (f *faultFS) Touch(name string) error {
+	if f.touch != nil {
+		if err := f.touch(name); err != nil {
+			return err
+		}
+	}
+	return f.OS.Touch(name)
+}
+
+func (f *faultFS) Remove(name string) error {
+	if f.remove != nil {
+		if err := f.remove(name); err != nil {
+			return err
+		}
+	}
+	return f.OS.Remove(name)
+}
+
+func eio(op, name string) error { return &fs.PathError{Op: op, Path: name, Err: syscall.EIO} }
+
+// driveUntil advances fake by step whenever the code under test starts
+// waiting on it, up to total, and returns what done delivers; it fails the
+// test if done delivers nothing within 30 s of real time.
+func driveUntil(t *testing.T, fake *clock.Fake, step, total time.Duration, done <-chan error) error {
+	t.Helper()
+	giveUp := time.After(30 * time.Second)
+	for moved := time.Duration(0); ; {
+		select {
+		case err := <-done:
+			return err
+		case <-fake.TimerAdded():
+			if moved < total {
+				fake.Advance(step)
+				moved += step
+			}
+		case <-giveUp:
+			t.Fatalf("still waiting after the fake clock moved %v", total)
+			return nil
+		}
+	}
+}
+
+// TestUnlockDoesNotWaitForAPlantedGuard: a guard naming a live process,
+// which anyone who can write in the directory can plant and keep fresh,
+// delays the release of a lock that may have been judged stale by at most
+// releaseGuardWait, and the release still removes the holder's file and
+// nothing else.
+func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			fake := clock.NewFake(time.Now())
+			// The heartbeat cannot refresh, so the release is not young.
+			ffs := &faultFS{touch: func(name string) error { return eio("utimensat", name) }}
+			opts := []Option{WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour)}
+			l, err := New(path, opts...)
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			rec := forgedRecord(t, proc.Of(liveChild(t))) // a live process of this host
+			require.NoError(t, os.WriteFile(path+guardSuffix, rec, 0o644))
+			fake.Advance(31 * time.Minute)
+
+			done := make(chan error, 1)
+			go func() { done <- l.Unlock() }()
+			require.NoError(t, driveUntil(t, fake, 100*time.Millisecond, 10*releaseGuardWait, done))
+			require.NoFileExists(t, path)
+			got, err := os.ReadFile(path + guardSuffix)
+			require.NoError(t, err)
+			require.Equal(t, rec, got, "the planted guard is not the releaser's to remove")
+		})
+	}
+}
+
+// TestFailedUnlockKeepsTheHold: an Unlock whose removal of the lock file
+// fails (EIO) leaves the handle holding the lock, so that it can be
+// retried, and the retry releases it.
+func TestFailedUnlockKeepsTheHold(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			failing := true
+			ffs := &faultFS{remove: func(name string) error {
+				if failing && name == path {
+					return eio("unlink", name)
+				}
+				return nil
+			}}
+			l, err := New(path, WithStrategy(s), withFS(ffs))
+			require.NoError(t, err)
+			require.NoError(t, l.Lock())
+			err = l.Unlock()
+			require.ErrorIs(t, err, syscall.EIO)
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, path, pe.Path)
+			require.Equal(t, 1, l.Depth(), "still held")
+			require.FileExists(t, path)
+
+			other, err := New(path, WithStrategy(s))
+			require.NoError(t, err)
+			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
+
+			failing = false
+			require.NoError(t, l.Unlock())
+			require.Zero(t, l.Depth())
+			require.NoFileExists(t, path)
+			require.NoError(t, other.TryLock())
+			require.NoError(t, other.Unlock())
+		})
+	}
+}
+
+// TestFairFullDiskLeavesNoQueue: a fair Lock whose ticket cannot be made
+// (ENOSPC) fails with that error and leaves no queue directory behind.
+func TestFairFullDiskLeavesNoQueue(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.lock")
+		ffs := &faultFS{create: func(name string) error {
+			if filepath.Dir(name) != path+queueSuffix {
+				return nil
+			}
+			if _, err := os.Stat(path + queueSuffix); err != nil {
+				return nil // the queue is made first
+			}
+			return &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
+		}}
+		l, err := New(path, WithStrategy(s), WithFair(), withFS(ffs))
+		require.NoError(t, err)
+		require.ErrorIs(t, l.Lock(), syscall.ENOSPC)
+		require.Zero(t, l.Depth())
+		require.Equal(t, "", dirEntries(t, dir), "nothing left behind")
+	})
+}

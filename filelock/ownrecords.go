@@ -1,0 +1,46 @@
+package filelock
+
+import "sync"
+
+// ownRecords counts the records of the lock files and guards that this
+// process image has made, or is making, and not yet given up. A lock file
+// or guard whose record names this very process (same PID, start time and
+// boot) but is not among them was written by this process before it
+// executed a new program (exec keeps the PID and the start time), and its
+// holder is gone.
+var ownRecords = struct {
+	sync.Mutex
+	m map[string]int
+}{m: map[string]int{}}
+
+// holdRecord counts data as a record this process image holds. It is
+// called before the file is made, so that no judge ever sees the file
+// without it.
+func holdRecord(data []byte) {
+	ownRecords.Lock()
+	ownRecords.m[string(data)]++
+	ownRecords.Unlock()
+}
+
+// dropRecord undoes one holdRecord.
+func dropRecord(data []byte) {
+	ownRecords.Lock()
+	defer ownRecords.Unlock()
+	if n := ownRecords.m[string(data)]; n > 1 {
+		ownRecords.m[string(data)] = n - 1
+	} else {
+		delete(ownRecords.m, string(data))
+	}
+}
+
+// leftBeforeExec reports whether a record naming r, with the bytes data,
+// was written by this process before an exec: r names this process and
+// no file of this process image holds data.
+func (l *Lock) leftBeforeExec(r *Record, data []byte) bool {
+	if r.identity() != l.cfg.self {
+		return false
+	}
+	ownRecords.Lock()
+	defer ownRecords.Unlock()
+	return ownRecords.m[string(data)] == 0
+}

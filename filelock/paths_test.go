@@ -1,0 +1,71 @@
+package filelock
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestRelativePathSurvivesChdir: a handle made with a relative path keeps
+// naming the same file after the process changes directory.
+func TestRelativePathSurvivesChdir(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir, elsewhere := t.TempDir(), t.TempDir()
+		t.Chdir(dir)
+		l, err := New("x.lock", WithStrategy(s))
+		require.NoError(t, err)
+		require.Equal(t, "x.lock", l.Path())
+		require.NoError(t, l.Lock())
+		require.NoError(t, os.Chdir(elsewhere))
+		require.NoError(t, l.Unlock())
+		select {
+		case <-l.Lost():
+			t.Fatal("Lost fired")
+		default:
+		}
+		if s.fileBased() {
+			require.NoFileExists(t, filepath.Join(dir, "x.lock"))
+		}
+		require.NoFileExists(t, filepath.Join(elsewhere, "x.lock"))
+	})
+}
+
+// TestNameTooLongRejectedByNew: a name that leaves no room for the names
+// made beside the lock file is refused at New, with the limit.
+func TestNameTooLongRejectedByNew(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"soft", []Option{WithStrategy(Soft)}},
+		{"link", []Option{WithStrategy(Link)}},
+		{"os fair", []Option{WithStrategy(OS), WithFair()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultConfig()
+			for _, o := range tc.opts {
+				o(&cfg)
+			}
+			limit := nameMax - longestSuffix(&cfg)
+			ok := filepath.Join(dir, strings.Repeat("a", limit))
+			l, err := New(ok, tc.opts...)
+			require.NoError(t, err)
+			require.NoError(t, l.TryLock())
+			require.NoError(t, l.Unlock())
+			for _, n := range []int{limit + 1, nameMax} {
+				path := filepath.Join(dir, strings.Repeat("b", n))
+				_, err := New(path, tc.opts...)
+				require.ErrorIs(t, err, ErrInvalidPath)
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, path, pe.Path)
+				require.Contains(t, err.Error(), "255")
+			}
+		})
+	}
+}

@@ -1,0 +1,69 @@
+//go:build unix
+
+package filelock
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestFairQueueDirectoryChecked: the fair queue is used only if it is a
+// real directory that no one but the lock's users can change; a symbolic
+// link in its place, or a queue others may write or another user owns, is
+// refused with ErrUnsafeDirectory, and nothing is made through it.
+func TestFairQueueDirectoryChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		perm fs.FileMode // the lock's permission
+		make func(t *testing.T, queue, elsewhere string)
+		root bool // needs root, to give the queue to another user
+		safe bool
+	}{
+		{"own", 0o644, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o755) }, false, true},
+		{"symlink", 0o644, func(t *testing.T, q, e string) { require.NoError(t, os.Symlink(e, q)) }, false, false},
+		{"symlink, group lock", 0o664, func(t *testing.T, q, e string) { require.NoError(t, os.Symlink(e, q)) }, false, false},
+		{"writable by all", 0o666, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o777) }, false, false},
+		{"writable by group", 0o644, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o775) }, false, false},
+		{"writable by group, group lock", 0o664, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o775) }, false, true},
+		{"another user's", 0o644, func(t *testing.T, q, _ string) {
+			mkdirMode(t, q, 0o755)
+			require.NoError(t, os.Chown(q, 65534, 65534))
+		}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root && os.Geteuid() != 0 {
+				t.Skip("giving the queue to another user (nobody) needs root")
+			}
+			dir, elsewhere := t.TempDir(), t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			tc.make(t, path+queueSuffix, elsewhere)
+			l, err := New(path, WithFair(), WithPerm(tc.perm), WithTimeout(10*time.Second))
+			require.NoError(t, err)
+			for name, acquire := range map[string]func() error{"TryLock": l.TryLock, "Lock": l.Lock} {
+				err := acquire()
+				if tc.safe {
+					require.NoError(t, err, name)
+					require.NoError(t, l.Unlock())
+					continue
+				}
+				require.ErrorIs(t, err, ErrUnsafeDirectory, name)
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, path, pe.Path)
+				require.Contains(t, err.Error(), path+queueSuffix)
+			}
+			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
+		})
+	}
+}
+
+func mkdirMode(t *testing.T, dir string, mode fs.FileMode) {
+	t.Helper()
+	require.NoError(t, os.Mkdir(dir, mode))
+	require.NoError(t, os.Chmod(dir, mode))
+}
