@@ -27,7 +27,7 @@ func TestFairQueueDirectoryChecked(t *testing.T) {
 		{"own", 0o644, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o755) }, false, true},
 		{"symlink", 0o644, func(t *testing.T, q, e string) { require.NoError(t, os.Symlink(e, q)) }, false, false},
 		{"symlink, group lock", 0o664, func(t *testing.T, q, e string) { require.NoError(t, os.Symlink(e, q)) }, false, false},
-		{"writable by all", 0o666, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o777) }, false, false},
+		{"writable by all", 0o664, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o777) }, false, false},
 		{"writable by group", 0o644, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o775) }, false, false},
 		{"writable by group, group lock", 0o664, func(t *testing.T, q, _ string) { mkdirMode(t, q, 0o775) }, false, true},
 		{"another user's", 0o644, func(t *testing.T, q, _ string) {
