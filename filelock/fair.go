@@ -135,15 +135,15 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 	if !wait {
 		waiting, err := q.waiting()
 		if err != nil {
-			return nil, pathError(op, l.path, err)
+			return nil, pathError(op, l.given, err)
 		}
 		if waiting {
-			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+			return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
 		return l.acquireFile(ctx, op, false)
 	}
 	if err := q.enqueue(); err != nil {
-		return nil, pathError(op, l.path, err)
+		return nil, pathError(op, l.given, err)
 	}
 	stop := q.keepFresh()
 	err := q.awaitTurn(ctx)
@@ -152,9 +152,9 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 	case err == nil:
 		h, err = l.acquireFile(ctx, op, true)
 	case ctx.Err() != nil:
-		err = waitError(op, l.path, ctx)
+		err = waitError(op, l.given, ctx)
 	default:
-		err = pathError(op, l.path, err)
+		err = pathError(op, l.given, err)
 	}
 	if err == nil {
 		// The ticket stays first in the queue while the lock is held, so
@@ -164,7 +164,7 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 	stop()
 	if lerr := q.leave(); lerr != nil {
 		// A ticket left behind would hold up every waiter behind it.
-		return nil, errors.Join(err, pathError(op, l.path, lerr))
+		return nil, errors.Join(err, pathError(op, l.given, lerr))
 	}
 	return nil, err
 }
@@ -181,7 +181,7 @@ func (f *fairHeld) release() error {
 	err := f.held.release()
 	f.stop()
 	if lerr := f.q.leave(); lerr != nil {
-		err = errors.Join(err, pathError("unlock", f.q.l.path, lerr))
+		err = errors.Join(err, pathError("unlock", f.q.l.given, lerr))
 	}
 	return err
 }

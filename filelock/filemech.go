@@ -568,7 +568,7 @@ func (fileMechanism) inspect(l *Lock) (Status, error) {
 		return Status{}, nil
 	}
 	if err != nil {
-		return Status{}, pathError("inspect", l.path, err)
+		return Status{}, pathError("inspect", l.given, err)
 	}
 	st := Status{Held: true, Holder: v.holder, RecordErr: v.recordErr, Foreign: v.foreign, Stale: v.stale, StaleReason: v.reason}
 	if v.ageKnown {

@@ -205,18 +205,18 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	}
 	if wait {
 		if ctx.Err() != nil {
-			return waitError(op, l.path, ctx)
+			return waitError(op, l.given, ctx)
 		}
 		select {
 		case l.sem <- struct{}{}:
 		case <-ctx.Done():
-			return waitError(op, l.path, ctx)
+			return waitError(op, l.given, ctx)
 		}
 	} else {
 		select {
 		case l.sem <- struct{}{}:
 		default:
-			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
 	}
 	defer func() { <-l.sem }()
@@ -230,9 +230,9 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	l.lastJudge, l.waitKey = time.Time{}, key
 	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
 		if errors.Is(err, errBusy) {
-			return &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
-		return waitError(op, l.path, ctx)
+		return waitError(op, l.given, ctx)
 	}
 	h, err := l.acquireInTurn(ctx, op, wait)
 	if err != nil {
@@ -251,10 +251,10 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	dir := filepath.Dir(l.path)
 	if l.cfg.createDirs {
 		if err := l.checkWay(dir); err != nil {
-			return slotKey{}, pathError(op, l.path, err)
+			return slotKey{}, pathError(op, l.given, err)
 		}
 		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
-			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: fmt.Errorf("creating parent directory: %w", err)}
+			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("creating parent directory: %w", err)}
 		}
 	}
 	info, err := l.cfg.fs.Stat(dir)
@@ -263,7 +263,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	}
 	if err == nil {
 		if err := l.checkParent(dir, info); err != nil {
-			return slotKey{}, pathError(op, l.path, err)
+			return slotKey{}, pathError(op, l.given, err)
 		}
 	}
 	if err != nil {
@@ -274,13 +274,13 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("parent directory %s does not exist: %w", dir, err)
 		}
-		return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: err}
+		return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: err}
 	}
 	key := slotKey{fs: l.cfg.fs, dir: info.ID, name: filepath.Base(l.path)}
 	if info.ID.IsZero() {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
-			return slotKey{}, &fs.PathError{Op: op, Path: l.path, Err: err}
+			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: err}
 		}
 		key.name = filepath.Join(strings.ToLower(abs), key.name)
 	}
@@ -299,12 +299,12 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		}
 		if !errors.Is(err, errBusy) {
 			if ctx.Err() != nil {
-				return nil, waitError(op, l.path, ctx)
+				return nil, waitError(op, l.given, ctx)
 			}
-			return nil, pathError(op, l.path, err)
+			return nil, pathError(op, l.given, err)
 		}
 		if !wait {
-			return nil, &fs.PathError{Op: op, Path: l.path, Err: ErrWouldBlock}
+			return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
 		if wake.arm() {
 			// At once, or waiting in the kernel. The attempt judges the
@@ -317,7 +317,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, waitError(op, l.path, ctx)
+			return nil, waitError(op, l.given, ctx)
 		case <-t.C():
 		case <-wake.C():
 			t.Stop()
@@ -359,7 +359,7 @@ func (l *Lock) Unlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.depth == 0 {
-		return &fs.PathError{Op: "unlock", Path: l.path, Err: ErrNotLocked}
+		return &fs.PathError{Op: "unlock", Path: l.given, Err: ErrNotLocked}
 	}
 	l.depth--
 	if l.depth > 0 {
@@ -369,12 +369,12 @@ func (l *Lock) Unlock() error {
 	err := h.release()
 	if kept := (*holdKept)(nil); errors.As(err, &kept) {
 		l.depth = 1
-		return pathError("unlock", l.path, err)
+		return pathError("unlock", l.given, err)
 	}
 	l.held = nil
 	processLocks.release(l.slot, l.cfg.shared)
 	if err != nil {
-		return pathError("unlock", l.path, err)
+		return pathError("unlock", l.given, err)
 	}
 	return nil
 }

@@ -217,6 +217,16 @@ func requireHeldByMe(t *testing.T, what string, st filelock.Status) {
 	}
 }
 
+// requireHeldWithoutRecord fails the input unless st says the lock is
+// held with no record of ours: a kernel strategy's lock on a file that
+// held something else, which it leaves as it is.
+func requireHeldWithoutRecord(t *testing.T, what string, st filelock.Status) {
+	t.Helper()
+	if !st.Held || st.Holder != nil {
+		t.Fatalf("%s: lock held by this process over another file's content, Inspect says %s", what, showStatus(st))
+	}
+}
+
 // requireFree fails the input unless st says the lock is free.
 func requireFree(t *testing.T, what string, st filelock.Status) {
 	t.Helper()
