@@ -147,7 +147,7 @@ func TestForgedRecordOfOtherUser(t *testing.T) {
 				path := filepath.Join(dir, "x.lock")
 				l, err := New(path, append([]Option{WithStrategy(s)}, tc.opts...)...)
 				require.NoError(t, err)
-				withUmask(t, tc.umask, func() { require.NoError(t, l.Lock()) })
+				withUmask(t, tc.umask, func() { require.NoError(t, lockWithin(l)) })
 				defer l.Unlock()
 
 				forge := childCommand(t, "forge", "FILELOCK_TEST_LOCK="+path)

@@ -65,7 +65,7 @@ func TestFutureDatesDoNotBlock(t *testing.T) {
 			l, err := New(path, append(opts, withClock(fake))...)
 			require.NoError(t, err)
 			done := make(chan error, 1)
-			go func() { done <- l.Lock() }()
+			go func() { done <- lockWithin(l) }()
 			require.NoError(t, driveUntil(t, fake, 100*time.Millisecond, 10*staleAfter, done))
 			require.NoError(t, l.Unlock())
 		})

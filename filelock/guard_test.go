@@ -90,7 +90,7 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 			opts := []Option{WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour)}
 			l, err := New(path, opts...)
 			require.NoError(t, err)
-			require.NoError(t, l.Lock())
+			require.NoError(t, lockWithin(l))
 			rec := forgedRecord(t, proc.Of(liveChild(t))) // a live process of this host
 			require.NoError(t, os.WriteFile(path+guardSuffix, rec, 0o644))
 			fake.Advance(31 * time.Minute)
@@ -122,7 +122,7 @@ func TestFailedUnlockKeepsTheHold(t *testing.T) {
 			}}
 			l, err := New(path, WithStrategy(s), withFS(ffs))
 			require.NoError(t, err)
-			require.NoError(t, l.Lock())
+			require.NoError(t, lockWithin(l))
 			err = l.Unlock()
 			require.ErrorIs(t, err, syscall.EIO)
 			var pe *fs.PathError
@@ -162,7 +162,7 @@ func TestFairFullDiskLeavesNoQueue(t *testing.T) {
 		}}
 		l, err := New(path, WithStrategy(s), WithFair(), withFS(ffs))
 		require.NoError(t, err)
-		require.ErrorIs(t, l.Lock(), syscall.ENOSPC)
+		require.ErrorIs(t, lockWithin(l), syscall.ENOSPC)
 		require.Zero(t, l.Depth())
 		require.Equal(t, "", dirEntries(t, dir), "nothing left behind")
 	})

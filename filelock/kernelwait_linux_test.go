@@ -50,34 +50,6 @@ func waitNoKernelWait(t *testing.T) {
 	require.Eventually(t, func() bool { return kernelWaits.pending() == 0 }, 10*time.Second, time.Millisecond)
 }
 
-// TestDeadlineWaitsInKernel: an os or ofd waiter whose context has a
-// deadline waits in the kernel (a thread of this process is in flock or in
-// fcntl F_OFD_SETLKW) and is handed the lock at the release, though its
-// clock never moves, so no poll could have found it free.
-func TestDeadlineWaitsInKernel(t *testing.T) {
-	for _, s := range []Strategy{OS, OFD} {
-		t.Run(s.String(), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "x.lock")
-			release := startReleasingHolder(t, s, path)
-			l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
-			require.NoError(t, err)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			done := lockAsync(ctx, l)
-			waitForLockSyscall(t, s)
-			release()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the waiter was not handed the lock")
-			}
-			require.Zero(t, kernelWaits.pending(), "the wait passed to the holder")
-			require.NoError(t, l.Unlock())
-		})
-	}
-}
-
 // TestCancelledKernelWaitsLeaveNothing: 10,000 acquisitions of a lock
 // that another process holds, each cancelled once it waits in the kernel,
 // make one kernel wait, which the others adopt in turn: one descriptor and

@@ -1,11 +1,13 @@
 package filelock
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -101,4 +103,16 @@ func dirEntries(t testing.TB, dir string) string {
 		names = append(names, e.Name())
 	}
 	return strings.Join(names, ",")
+}
+
+// testLockWait bounds lockWithin: long enough for any wait a test means,
+// short enough that a test that fails while another holds the lock fails
+// instead of hanging to the package's timeout.
+const testLockWait = time.Minute
+
+// lockWithin acquires l as Lock does, but gives up after testLockWait.
+func lockWithin(l *Lock) error {
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+	defer cancel()
+	return l.LockContext(ctx)
 }

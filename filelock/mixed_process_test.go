@@ -64,7 +64,7 @@ func TestMixedCounter(t *testing.T) {
 	const total, each = 2000, 2
 	for _, cs := range counterScripts {
 		t.Run(cs.name+"/"+cs.ours.String(), func(t *testing.T) {
-			foreignTool{needs: cs.needs}.skipWithout(t)
+			foreignTool{needs: cs.needs}.requireTool(t)
 			dir := t.TempDir()
 			lockPath, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")
 			if cs.ours == OS {

@@ -107,7 +107,7 @@ func TestOSLockFileContent(t *testing.T) {
 				require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o644))
 				l, err := New(path, WithStrategy(s))
 				require.NoError(t, err)
-				require.NoError(t, l.Lock())
+				require.NoError(t, lockWithin(l))
 				st, err := l.Inspect()
 				require.NoError(t, err)
 				require.True(t, st.Held)

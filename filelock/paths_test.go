@@ -19,7 +19,7 @@ func TestRelativePathSurvivesChdir(t *testing.T) {
 		l, err := New("x.lock", WithStrategy(s))
 		require.NoError(t, err)
 		require.Equal(t, "x.lock", l.Path())
-		require.NoError(t, l.Lock())
+		require.NoError(t, lockWithin(l))
 		require.NoError(t, os.Chdir(elsewhere))
 		require.NoError(t, l.Unlock())
 		select {

@@ -50,7 +50,7 @@ func TestCreatedFileModes(t *testing.T) {
 				withUmask(t, tc.umask, func() {
 					l, err := New(path, append([]Option{WithStrategy(s)}, tc.opts...)...)
 					require.NoError(t, err)
-					require.NoError(t, l.Lock())
+					require.NoError(t, lockWithin(l))
 					info, err := os.Lstat(path)
 					require.NoError(t, err)
 					require.Equal(t, tc.want, info.Mode().Perm(), "lock file")

@@ -241,29 +241,38 @@ func TestFairDeathAheadIsAnEvent(t *testing.T) {
 	}
 }
 
-// TestOSWaitsInKernel: an os or ofd waiter whose wait cannot be cancelled
-// waits in the kernel (a thread of this process is in flock or in fcntl
-// F_OFD_SETLKW on the lock) and is handed the lock at the release, though
-// its clock never moves, so no poll could have found it free.
+// TestOSWaitsInKernel: an os or ofd waiter, whether its wait can be
+// cancelled (a deadline) or not, waits in the kernel (a thread of this
+// process is in flock or in fcntl F_OFD_SETLKW on the lock) and is handed
+// the lock at the release, though its clock never moves, so no poll could
+// have found it free.
 func TestOSWaitsInKernel(t *testing.T) {
 	for _, s := range []Strategy{OS, OFD} {
-		t.Run(s.String(), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "x.lock")
-			release := startReleasingHolder(t, s, path)
-			l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
-			require.NoError(t, err)
-			done := make(chan error, 1)
-			go func() { done <- l.Lock() }()
-			waitForLockSyscall(t, s)
-			release()
-			select {
-			case err := <-done:
+		for _, deadline := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/deadline=%v", s, deadline), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "x.lock")
+				release := startReleasingHolder(t, s, path)
+				l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
 				require.NoError(t, err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the waiter was not handed the lock")
-			}
-			require.NoError(t, l.Unlock())
-		})
+				ctx := context.Background()
+				if deadline {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, time.Minute)
+					defer cancel()
+				}
+				done := lockAsync(ctx, l)
+				waitForLockSyscall(t, s)
+				release()
+				select {
+				case err := <-done:
+					require.NoError(t, err)
+				case <-time.After(10 * time.Second):
+					t.Fatal("the waiter was not handed the lock")
+				}
+				require.Zero(t, kernelWaits.pending(), "the wait passed to the holder")
+				require.NoError(t, l.Unlock())
+			})
+		}
 	}
 }
 
