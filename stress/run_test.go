@@ -282,12 +282,16 @@ func TestWorkerCrashReported(t *testing.T) {
 
 // A worker that is killed by someone else is reported.
 func TestWorkerDeathReported(t *testing.T) {
+	dir := t.TempDir()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		proctest.SignalChild(t, os.Getpid(), syscall.SIGKILL, 300*time.Millisecond, 10*time.Second)
+		// Once the worker has certainly begun: a worker stopped before
+		// the start barrier holds up the start instead.
+		waitForLedger(dir, 1)
+		proctest.SignalChild(t, os.Getpid(), syscall.SIGKILL, 0, 10*time.Second)
 	}()
-	rep := runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second})
+	rep := runStress(t, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second})
 	<-done
 	if len(rep.Failures) != 1 || rep.Failures[0].Reason != "killed by signal killed" {
 		t.Fatalf("failures %+v, want one killed by a signal", rep.Failures)
@@ -300,13 +304,17 @@ func TestWorkerDeathReported(t *testing.T) {
 // A worker that stops responding is killed after the grace period and
 // reported hung.
 func TestWorkerHangReported(t *testing.T) {
+	dir := t.TempDir()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		proctest.SignalChild(t, os.Getpid(), syscall.SIGSTOP, 300*time.Millisecond, 10*time.Second)
+		// Once the worker has certainly begun: a worker stopped before
+		// the start barrier holds up the start instead.
+		waitForLedger(dir, 1)
+		proctest.SignalChild(t, os.Getpid(), syscall.SIGSTOP, 0, 10*time.Second)
 	}()
 	start := time.Now()
-	rep := runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 1, Duration: time.Second, Grace: time.Second})
+	rep := runStress(t, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 1, Duration: time.Second, Grace: time.Second})
 	<-done
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("the run took %v", took)
@@ -439,10 +447,7 @@ func TestInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	cancelled := make(chan time.Time, 1)
 	go func() {
-		// Once the workers have certainly begun.
-		for deadline := time.Now().Add(time.Minute); !ledgerAt(dir, 10) && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitForLedger(dir, 10) // once the workers have certainly begun
 		cancelled <- time.Now()
 		cancel()
 	}()
@@ -463,6 +468,13 @@ func TestInterrupt(t *testing.T) {
 
 // ledgerAt reports whether the ledger of a run in dir has reached sequence
 // number seq.
+// waitForLedger waits until ledgerAt(dir, seq), or a minute.
+func waitForLedger(dir string, seq uint64) {
+	for deadline := time.Now().Add(time.Minute); !ledgerAt(dir, seq) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func ledgerAt(dir string, seq uint64) bool {
 	ledgers, _ := filepath.Glob(filepath.Join(dir, "lockstress-*", "ledger"))
 	for _, l := range ledgers {
