@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -48,7 +47,7 @@ func (q *queue) checkQueueDir() (fsys.Info, error) {
 		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is writable by its group (mode %v), and the lock is not shared with a group (permission %v)", info.Mode.Perm(), q.l.cfg.perm)
 	}
 	if !group {
-		parent, err := q.fs.Lstat(filepath.Dir(q.dir))
+		parent, err := q.fs.Lstat(dirOf(q.dir))
 		if err != nil {
 			return fsys.Info{}, fmt.Errorf("fair queue: %w", err)
 		}
@@ -68,7 +67,7 @@ func unsafeDir(dir, format string, args ...any) error {
 // with WithCreateDirs, that is a symbolic link owned by another user than
 // this one or root: the directories would be made where that user chose.
 func (l *Lock) checkWay(dir string) error {
-	for p := filepath.Dir(dir); p != filepath.Dir(p); p = filepath.Dir(p) {
+	for p := dirOf(dir); p != dirOf(p); p = dirOf(p) {
 		if err := l.checkLink(p); err != nil {
 			return err
 		}

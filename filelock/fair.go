@@ -123,7 +123,7 @@ type queue struct {
 }
 
 func newQueue(l *Lock) *queue {
-	return &queue{l: l, fs: l.cfg.fs, dir: filepath.Clean(l.path + queueSuffix)}
+	return &queue{l: l, fs: l.cfg.fs, dir: l.path + queueSuffix}
 }
 
 // acquireInTurn takes the file lock, in turn if the handle is fair.

@@ -265,10 +265,7 @@ func (l *Lock) removeIf(path string, is func(fsys.Info, []byte) bool) (bool, err
 // and removing them. It is called with the guard held, after a break.
 func (l *Lock) sweep() {
 	fsy := l.cfg.fs
-	dir, base := filepath.Split(l.path)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := dirOf(l.path), filepath.Base(l.path)
 	names, err := fsy.ReadDirNames(dir)
 	if err != nil {
 		return
@@ -285,7 +282,7 @@ func (l *Lock) sweep() {
 		if kind != kindClaim && kind != kindProbe && kind != kindAside {
 			continue
 		}
-		p := filepath.Join(dir, name)
+		p := besideDir(dir, name)
 		if kind == kindAside {
 			// A moved file keeps its mtime: its name says when it moved.
 			secs, _, _ := strings.Cut(rest, ".")
@@ -352,7 +349,7 @@ func (l *Lock) keepsOpen() bool {
 	}
 	if l.local == 0 {
 		l.local = 2
-		if eventsSeeAll(filepath.Dir(l.path)) {
+		if eventsSeeAll(dirOf(l.path)) {
 			l.local = 1
 		}
 	}

@@ -135,24 +135,21 @@ func writeMarker(l *Lock, marker string) error {
 	if err != nil {
 		return errors.Join(err, fsy.Remove(tmp))
 	}
-	return fsy.SyncDir(filepath.Dir(marker))
+	return fsy.SyncDir(dirOf(marker))
 }
 
 // removeTemps removes temporary markers left by an initializer that was
 // killed before renaming its marker into place. Only the lock holder makes
 // them, so while the lock is held any that exist are debris.
 func (l *Lock) removeTemps(marker string) {
-	dir, base := filepath.Split(marker)
-	if dir == "" {
-		dir = "."
-	}
+	dir, base := dirOf(marker), filepath.Base(marker)
 	names, err := l.cfg.fs.ReadDirNames(dir)
 	if err != nil {
 		return
 	}
 	for _, name := range names {
 		if strings.HasPrefix(name, base+"."+kindTemp+".") {
-			l.cfg.fs.Remove(filepath.Join(dir, name))
+			l.cfg.fs.Remove(besideDir(dir, name))
 		}
 	}
 }

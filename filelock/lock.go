@@ -27,7 +27,7 @@ import (
 //
 // All methods are safe for concurrent use.
 type Lock struct {
-	path  string // absolute, so that a later chdir changes nothing
+	path  string // absolute but not cleaned (pathname_unix.go), so that a later chdir changes nothing
 	given string // as given to New
 	cfg   config
 	mech  mechanism
@@ -105,7 +105,7 @@ func New(path string, opts ...Option) (*Lock, error) {
 	if !supported(cfg.strategy) {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("strategy %v: %w", cfg.strategy, ErrUnsupported)}
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := absolute(path)
 	if err != nil {
 		return nil, &fs.PathError{Op: "new", Path: path, Err: fmt.Errorf("%w: %w", ErrInvalidPath, err)}
 	}
@@ -248,7 +248,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 // prepare checks the lock's directory (creating it if asked) and returns
 // the key of the lock in the process-wide table.
 func (l *Lock) prepare(op string) (slotKey, error) {
-	dir := filepath.Dir(l.path)
+	dir := dirOf(l.path)
 	if l.cfg.createDirs {
 		if err := l.checkWay(dir); err != nil {
 			return slotKey{}, pathError(op, l.given, err)

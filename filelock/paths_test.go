@@ -34,6 +34,36 @@ func TestRelativePathSurvivesChdir(t *testing.T) {
 	})
 }
 
+// TestDotDotAfterALinkMeansTheKernelsFile: "l/../x.lock", with l a
+// symbolic link, names x.lock beside l's target, as it does for every
+// program that opens it; the lock excludes a handle given that file's own
+// path and makes nothing beside l (fair queue included).
+func TestDotDotAfterALinkMeansTheKernelsFile(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		here, there := t.TempDir(), t.TempDir()
+		require.NoError(t, os.Mkdir(filepath.Join(there, "sub"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(there, "sub"), filepath.Join(here, "l")))
+		for _, fair := range []bool{false, true} {
+			opts := []Option{WithStrategy(s)}
+			if fair {
+				opts = append(opts, WithFair())
+			}
+			l, err := New(here+"/l/../x.lock", opts...)
+			require.NoError(t, err)
+			require.NoError(t, lockWithin(l))
+			other, err := New(filepath.Join(there, "x.lock"), opts...)
+			require.NoError(t, err)
+			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
+			names, err := os.ReadDir(here)
+			require.NoError(t, err)
+			require.Len(t, names, 1, "only the link is beside it")
+			require.NoError(t, l.Unlock())
+			require.NoError(t, lockWithin(other))
+			require.NoError(t, other.Unlock())
+		}
+	})
+}
+
 // TestNameTooLongRejectedByNew: a name that leaves no room for the names
 // made beside the lock file is refused at New, with the limit.
 func TestNameTooLongRejectedByNew(t *testing.T) {

@@ -3,7 +3,6 @@ package filelock
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -182,7 +181,7 @@ const coarseSlack = 2 * time.Second
 // clock (never its wall clock, which may be stepped). It also reports
 // whether the filesystem's timestamps are coarse (whole seconds).
 func (l *Lock) fsNow() (time.Time, bool, error) {
-	key := fsClockKey{fs: l.cfg.fs, dir: filepath.Dir(l.path)}
+	key := fsClockKey{fs: l.cfg.fs, dir: dirOf(l.path)}
 	now := l.cfg.clock.Now()
 	fsClocks.Lock()
 	r, ok := fsClocks.m[key]

@@ -166,7 +166,7 @@ func (k *wakeup) watch() bool {
 	if _, kept := k.l.mech.(osMechanism); kept {
 		err = w.WatchFile(k.l.path)
 	} else {
-		err = w.WatchEntry(filepath.Dir(k.l.path), filepath.Base(k.l.path))
+		err = w.WatchEntry(dirOf(k.l.path), filepath.Base(k.l.path))
 		k.seesReleases = k.seesAll
 	}
 	if err != nil {

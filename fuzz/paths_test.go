@@ -3,6 +3,7 @@ package fuzz
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +154,11 @@ func checkPath(t *testing.T, s filelock.Strategy, rel string, createDirs bool) {
 	before := listing(t, sb.parent)
 	fds := openFDs(t)
 	info, lerr := os.Lstat(path)
+	if createDirs && errors.Is(lerr, fs.ErrNotExist) {
+		// The directories made on the way may lead to a file that is
+		// already there: "0/../f" names f once 0 is made.
+		info, lerr = os.Lstat(resolve(path))
+	}
 	existingFile := lerr == nil && info.Mode().IsRegular()
 	// A kernel strategy locks a file that holds something else as it is,
 	// writing no record into it.
@@ -256,6 +262,10 @@ func requireNothingLeft(t *testing.T, sb sandbox, before map[string]entry, path 
 	t.Helper()
 	after := listing(t, sb.parent)
 	target := resolve(path)
+	made := map[string]bool{}
+	if createDirs {
+		made = onTheWay(path)
+	}
 	for name, e := range after {
 		b, existed := before[name]
 		if existed && b == e {
@@ -263,7 +273,7 @@ func requireNothingLeft(t *testing.T, sb sandbox, before map[string]entry, path 
 		}
 		full := filepath.Join(sb.parent, filepath.FromSlash(name))
 		switch {
-		case createDirs && !existed && e.mode.IsDir() && isUnder(target, full) && isUnder(full, sb.root):
+		case createDirs && !existed && e.mode.IsDir() && (isUnder(target, full) || made[full]) && isUnder(full, sb.root):
 			// a parent directory that acquisition made
 		case keptFile && full == target && isUnder(full, sb.root) && e.mode.IsRegular() && e.content == "":
 			// the lock file that the OS strategies keep, released
@@ -276,4 +286,17 @@ func requireNothingLeft(t *testing.T, sb sandbox, before map[string]entry, path 
 			t.Fatalf("locking %s removed %s:\n%s", quoteShort(path), name, strings.Join(changes(before, after), "\n"))
 		}
 	}
+}
+
+// onTheWay returns where each leading part of path leads once the
+// directories WithCreateDirs makes are there: "0/../f" makes 0, which is on
+// the way although the lock file is beside it.
+func onTheWay(path string) map[string]bool {
+	made := map[string]bool{}
+	for i := range len(path) {
+		if path[i] == '/' || path[i] == filepath.Separator {
+			made[resolve(path[:i])] = true
+		}
+	}
+	return made
 }
