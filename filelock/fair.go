@@ -488,7 +488,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			}
 		}
 		if w != nil {
-			if err := w.WatchFile(ahead.path); errors.Is(err, fs.ErrNotExist) {
+			if err := w.WatchWrites(ahead.path); errors.Is(err, fs.ErrNotExist) {
 				continue // gone in between
 			} else if err != nil {
 				w.Close()

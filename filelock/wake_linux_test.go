@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -393,5 +394,62 @@ func TestForeignFlockReleaseSeen(t *testing.T) {
 			}
 			require.NoError(t, l.Unlock())
 		})
+	}
+}
+
+// TestFairWaiterDoesNotWakeItself: a fair waiter behind a live holder
+// reads the holder's ticket to judge it, and that read must not wake its
+// own watch of the ticket. Its clock never moves, so only events can make
+// it look again; the ticket is opened once or twice by the judgement and
+// then left alone, where a waiter woken by its own read would open it
+// again and again.
+func TestFairWaiterDoesNotWakeItself(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	release := startReleasingHolder(t, Soft, path, "FILELOCK_TEST_FAIR=1")
+	defer release()
+	waitQueueLen(t, path, 1)
+	names, err := os.ReadDir(path + queueSuffix)
+	require.NoError(t, err)
+	opens := countOpens(t, filepath.Join(path+queueSuffix, names[0].Name()))
+
+	l, fake, done, cancel := startFakeClockWaiter(t, path, false, WithFair())
+	defer cancel()
+	require.Eventually(t, func() bool { return fake.Pending() == 2 }, 30*time.Second, time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	require.LessOrEqual(t, opens(), 2, "the waiter opened the ticket ahead again without an event")
+
+	release()
+	require.NoError(t, <-done)
+	require.NoError(t, l.Unlock())
+}
+
+// countOpens returns a function that says how many times path has been
+// opened since countOpens was called.
+func countOpens(t *testing.T, path string) func() int {
+	t.Helper()
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fd) })
+	// Closes are watched too: inotify merges an event into an identical
+	// one still unread, and opens alone would all be identical.
+	_, err = unix.InotifyAddWatch(fd, path, unix.IN_OPEN|unix.IN_CLOSE)
+	require.NoError(t, err)
+	n := 0
+	return func() int {
+		buf := make([]byte, 64*unix.SizeofInotifyEvent)
+		for {
+			k, err := unix.Read(fd, buf)
+			if err != nil || k <= 0 {
+				return n
+			}
+			for off := 0; off < k; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				if ev.Mask&unix.IN_OPEN != 0 {
+					n++
+				}
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
+		}
 	}
 }

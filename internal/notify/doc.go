@@ -2,8 +2,8 @@
 // changed, so that it can try again at once instead of at its next poll.
 //
 // A Watcher watches one thing at a time: the removal of one
-// entry of a directory (WatchEntry), or one file being closed after
-// writing, losing a link, or being renamed (WatchFile). Its channel C
+// entry of a directory (WatchEntry), or one file being closed (WatchFile;
+// WatchWrites: after writing), losing a link, or being renamed. Its channel C
 // receives, without blocking the sender and coalesced, after such an event;
 // it may also receive when nothing relevant happened (the caller then finds
 // the lock still busy and waits again), and it may stay silent when a

@@ -66,12 +66,17 @@ func (w *Watcher) C() <-chan struct{} { return w.c }
 const entryMask = unix.IN_DELETE | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
 	unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
 
-// File events: any descriptor of it closed (a holder's release or death,
-// whether it had the file open for writing or, as flock(1) does, for
-// reading), a change of its link count or attributes (removal), its
+// File events: a descriptor of it closed after writing (a holder's release
+// or death), a change of its link count or attributes (removal), its
 // deletion or renaming.
-const fileMask = unix.IN_CLOSE_WRITE | unix.IN_CLOSE_NOWRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF |
-	unix.IN_MOVE_SELF | unix.IN_DONT_FOLLOW
+const writesMask = unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF |
+	unix.IN_DONT_FOLLOW
+
+// fileMask adds the closing of a descriptor opened for reading only, as
+// flock(1) opens the file it locks. Reading the file watched raises it too,
+// so a watcher that reads what it watches wakes itself: such a watcher
+// uses writesMask.
+const fileMask = writesMask | unix.IN_CLOSE_NOWRITE
 
 // WatchEntry replaces what w watches by the entry name of directory dir:
 // C receives when it is removed (not when it is renamed away), and when a
@@ -80,11 +85,16 @@ const fileMask = unix.IN_CLOSE_WRITE | unix.IN_CLOSE_NOWRITE | unix.IN_ATTRIB | 
 func (w *Watcher) WatchEntry(dir, name string) error { return w.watch(dir, name, entryMask) }
 
 // WatchFile replaces what w watches by the file at path, without following
-// a symbolic link: C receives when a descriptor of it is closed (which
+// a symbolic link: C receives when any descriptor of it is closed (which
 // includes the death of a process that had it open), when it loses a link
-// or its attributes change, and when it is deleted or renamed. It fails with an error matching fs.ErrNotExist if
-// there is no file at path.
+// or its attributes change, and when it is deleted or renamed. It fails
+// with an error matching fs.ErrNotExist if there is no file at path.
 func (w *Watcher) WatchFile(path string) error { return w.watch(path, "", fileMask) }
+
+// WatchWrites is WatchFile without the closing of descriptors opened for
+// reading only, so that the watcher may read the file without waking
+// itself.
+func (w *Watcher) WatchWrites(path string) error { return w.watch(path, "", writesMask) }
 
 func (w *Watcher) watch(path, name string, mask uint32) error {
 	w.mu.Lock()

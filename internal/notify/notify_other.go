@@ -18,6 +18,9 @@ func (*Watcher) WatchEntry(dir, name string) error { return ErrUnsupported }
 // WatchFile fails with ErrUnsupported.
 func (*Watcher) WatchFile(path string) error { return ErrUnsupported }
 
+// WatchWrites fails with ErrUnsupported.
+func (*Watcher) WatchWrites(path string) error { return ErrUnsupported }
+
 // Close does nothing.
 func (*Watcher) Close() error { return nil }
 
