@@ -97,6 +97,57 @@ func resolve(path string) string {
 	return done
 }
 
+// resolveMaking is resolve once WithCreateDirs has made the missing
+// directories on the way, as os.MkdirAll makes them: it reports false if
+// they cannot all be made, because something on the way that is followed
+// by more of the path is not a directory (a file, a dangling link).
+func resolveMaking(path string) (string, bool) {
+	vol := filepath.VolumeName(path)
+	rest := strings.Split(filepath.ToSlash(path[len(vol):]), "/")
+	done := vol + string(filepath.Separator)
+	made := map[string]bool{}
+	for hops := 0; len(rest) > 0; {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			done = filepath.Dir(done)
+			continue
+		}
+		next := filepath.Join(done, c)
+		last := len(strings.Join(rest, "")) == 0
+		info, err := os.Lstat(next)
+		switch {
+		case made[next] || made[done] || errors.Is(err, fs.ErrNotExist):
+			if !last {
+				made[next] = true
+			}
+		case err != nil:
+			return "", false
+		case info.Mode()&os.ModeSymlink != 0 && !last:
+			target, err := os.Readlink(next)
+			if err != nil || hops > 40 {
+				return "", false
+			}
+			hops++
+			if _, err := os.Stat(next); err != nil {
+				return "", false // dangling: MkdirAll cannot make it
+			}
+			if filepath.IsAbs(target) {
+				done = vol + string(filepath.Separator)
+			}
+			rest = append(strings.Split(filepath.ToSlash(target), "/"), rest...)
+			continue
+		case !info.IsDir() && !last:
+			return "", false
+		}
+		done = next
+	}
+	return done, true
+}
+
 // maxCreatedDepth is the most path elements that FuzzPaths lets
 // WithCreateDirs make; a deeper path is locked without the option.
 const maxCreatedDepth = 64
@@ -157,7 +208,9 @@ func checkPath(t *testing.T, s filelock.Strategy, rel string, createDirs bool) {
 	if createDirs && errors.Is(lerr, fs.ErrNotExist) {
 		// The directories made on the way may lead to a file that is
 		// already there: "0/../f" names f once 0 is made.
-		info, lerr = os.Lstat(resolve(path))
+		if target, ok := resolveMaking(path); ok {
+			info, lerr = os.Lstat(target)
+		}
 	}
 	existingFile := lerr == nil && info.Mode().IsRegular()
 	// A kernel strategy locks a file that holds something else as it is,
