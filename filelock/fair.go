@@ -126,13 +126,16 @@ func newQueue(l *Lock) *queue {
 	return &queue{l: l, fs: l.cfg.fs, dir: l.path + queueSuffix}
 }
 
-// acquireInTurn takes the file lock, in turn if the handle is fair.
+// acquireInTurn takes the file lock, in turn when others wait for theirs:
+// a fair handle always queues; a default one tries the lock at once,
+// unless a waiter has asked for its turn, and queues once it has tried for
+// its bound (see turn.go); a barging or shared handle never queues.
 func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, error) {
-	if !l.cfg.fair {
-		return l.acquireFile(ctx, op, wait)
+	if !l.cfg.queues() {
+		return l.acquireFile(ctx, op, wait, 0, false)
 	}
 	q := newQueue(l)
-	if !wait {
+	if l.cfg.fair && !wait {
 		waiting, err := q.waiting()
 		if err != nil {
 			return nil, pathError(op, l.given, err)
@@ -140,8 +143,31 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 		if waiting {
 			return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
-		return l.acquireFile(ctx, op, false)
+		return l.acquireFile(ctx, op, false, 0, false)
 	}
+	if !l.cfg.fair {
+		if q.turnWanted() {
+			if !wait {
+				return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
+			}
+		} else {
+			h, err := l.acquireFile(ctx, op, wait, l.bargeBound(), false)
+			if !errors.Is(err, errWaitedPastBound) {
+				return h, err
+			}
+		}
+	}
+	h, err := l.acquireQueued(ctx, q, op)
+	if !l.cfg.fair && errors.Is(err, ErrUnsafeDirectory) {
+		// The queue is not ours to use: try without it.
+		return l.acquireFile(ctx, op, true, 0, false)
+	}
+	return h, err
+}
+
+// acquireQueued takes the file lock in turn: it queues, waits until no
+// ticket is ahead of its own, and only then tries the lock.
+func (l *Lock) acquireQueued(ctx context.Context, q *queue, op string) (held, error) {
 	if err := q.enqueue(); err != nil {
 		return nil, pathError(op, l.given, err)
 	}
@@ -150,7 +176,9 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 	var h held
 	switch {
 	case err == nil:
-		h, err = l.acquireFile(ctx, op, true)
+		done := q.askTurn(l.turnLength())
+		h, err = l.acquireFile(ctx, op, true, 0, true)
+		done()
 	case ctx.Err() != nil:
 		err = waitError(op, l.given, ctx)
 	default:
@@ -215,8 +243,8 @@ func appendTicketName(b []byte, num uint64, token string) []byte {
 // scan calls fn with the name of every entry of the queue directory. A
 // queue that does not exist is empty.
 func (q *queue) scan(fn func(name []byte)) error {
-	if _, err := q.checkQueueDir(); err != nil {
-		return err
+	if info, err := q.checkQueueDir(); err != nil || info.Mode == 0 {
+		return err // a failure, or no queue
 	}
 	if err := fsys.ScanDir(q.fs, q.dir, fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fair queue: %w", err)

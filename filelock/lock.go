@@ -40,6 +40,9 @@ type Lock struct {
 	// waitKey is the table key of the acquisition in progress; guarded
 	// by sem.
 	waitKey slotKey
+	// lastTidy is when an acquisition of the handle last tidied the
+	// queue (queue.turnWanted); guarded by sem.
+	lastTidy time.Time
 	// local caches keepsOpen's look at the lock's filesystem: 0 not yet
 	// looked, 1 yes, 2 no; guarded by sem.
 	local int8
@@ -159,7 +162,9 @@ func (l *Lock) Depth() int {
 
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
-// one more acquisition. An OS or OFD lock on a local filesystem of Linux
+// one more acquisition. Waiters are served in turn once they have waited a
+// while (see WithBarging), so none waits for ever while others take the
+// lock. An OS or OFD lock on a local filesystem of Linux
 // is waited for in the kernel, which hands it over the moment it is
 // released (unless WithPolling); other locks are watched and polled.
 func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
@@ -184,7 +189,8 @@ func (l *Lock) LockContext(ctx context.Context) error {
 
 // TryLock makes one attempt to acquire the lock and never waits. If another
 // owner holds it — another process, another handle, or another goroutine
-// that is acquiring this handle right now — it returns an error matching
+// that is acquiring this handle right now — or a waiter's turn has come
+// (see WithBarging and WithFair), it returns an error matching
 // ErrWouldBlock.
 func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock", false) }
 
@@ -287,11 +293,22 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 	return key, nil
 }
 
+// errWaitedPastBound is acquireFile's error when its bound has passed.
+var errWaitedPastBound = errors.New("waited past the bound")
+
 // acquireFile takes the file lock, retrying with backoff while it is busy.
-func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, error) {
+// With a bound, it gives up with errWaitedPastBound once it has waited
+// that long, unless it waits in the kernel, which serves waiters in turn.
+// A waiter inTurn (first in the queue) keeps watching however many races
+// it loses: it is the one to be woken.
+func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time.Duration, inTurn bool) (held, error) {
 	var b backoff
-	wake := wakeup{l: l}
+	wake := wakeup{l: l, inTurn: inTurn}
 	defer wake.close()
+	var giveUp time.Time
+	if bound > 0 {
+		giveUp = l.cfg.clock.Now().Add(bound)
+	}
 	for {
 		h, err := wake.try(ctx, wait)
 		if err == nil {
@@ -313,7 +330,15 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool) (held, err
 			l.lastJudge = time.Time{}
 			continue
 		}
-		t := l.cfg.clock.NewTimer(wake.pollAfter(&b))
+		d := wake.pollAfter(&b)
+		if !giveUp.IsZero() && !wake.inKernel {
+			left := giveUp.Sub(l.cfg.clock.Now())
+			if left <= 0 {
+				return nil, errWaitedPastBound
+			}
+			d = min(d, left)
+		}
+		t := l.cfg.clock.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -15,7 +15,7 @@ const pidWidth = 10
 // and moved-aside files for Soft and Link, the queue for a fair lock.
 func longestSuffix(c *config) int {
 	n := 0
-	if c.fair {
+	if c.queues() {
 		n = len(queueSuffix)
 	}
 	if !c.strategy.fileBased() {

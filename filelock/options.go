@@ -124,6 +124,7 @@ type config struct {
 	staleAfter time.Duration
 	heartbeat  time.Duration // 0: staleAfter/3
 	fair       bool          // WithFair
+	barging    bool          // WithBarging
 	sharedPIDs bool          // WithSharedPIDNamespace
 	polling    bool          // WithPolling
 

@@ -130,7 +130,9 @@ func (h *osHeld) writeRecord(l *Lock) error {
 		}
 	}
 	data, err := l.newRecord()
-	if err == nil {
+	if err == nil && info.Size > 0 {
+		// An empty file, as every release of ours leaves it, needs no
+		// truncation: one write of the record is enough.
 		err = h.f.Truncate(0)
 	}
 	if err == nil {

@@ -82,24 +82,34 @@ func TestCounterProcesses(t *testing.T) {
 // their standard errors.
 func startCounters(t *testing.T, s Strategy, procs, rounds int, lockPath, counter string, env ...string) ([]*exec.Cmd, []*strings.Builder) {
 	t.Helper()
+	cmds, _, stderrs := startRole(t, "counter", procs, append(env,
+		"FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_COUNTER="+counter,
+		"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())...)
+	return cmds, stderrs
+}
+
+// startRole starts procs children in role with env, waiting at a barrier
+// (their standard input), and releases them together once all have
+// started. It returns them, their standard outputs and standard errors.
+func startRole(t *testing.T, role string, procs int, env ...string) ([]*exec.Cmd, []*strings.Builder, []*strings.Builder) {
+	t.Helper()
 	var cmds []*exec.Cmd
-	var stderrs []*strings.Builder
+	var stdouts, stderrs []*strings.Builder
 	var barriers []io.WriteCloser
 	for range procs {
-		cmd := childCommand(t, "counter", append(env,
-			"FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_COUNTER="+counter,
-			"FILELOCK_TEST_ROUNDS="+strconv.Itoa(rounds), "FILELOCK_TEST_STRATEGY="+s.String())...)
+		cmd := childCommand(t, role, env...)
 		w, err := cmd.StdinPipe()
 		require.NoError(t, err)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		require.NoError(t, cmd.Start())
-		cmds, barriers, stderrs = append(cmds, cmd), append(barriers, w), append(stderrs, &stderr)
+		cmds, barriers = append(cmds, cmd), append(barriers, w)
+		stdouts, stderrs = append(stdouts, &stdout), append(stderrs, &stderr)
 	}
 	for _, w := range barriers {
 		require.NoError(t, w.Close())
 	}
-	return cmds, stderrs
+	return cmds, stdouts, stderrs
 }
 
 // startHolder starts a child process that holds the lock until the returned

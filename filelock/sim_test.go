@@ -175,8 +175,12 @@ func (w *simWorld) options(p *simProc) []Option {
 		}
 		return proc.Dead
 	}
+	// WithBarging: the simulation proves the strategy's exclusion and its
+	// breaker; the queue in front of it only orders acquisitions (its
+	// tickets and turn marker are written from timer callbacks, which are
+	// not steps of a process here).
 	return []Option{WithStrategy(w.cfg.strategy), withFS(p.view), withClock(simClock{p}),
-		withProcess(id, liveness), WithStaleAfter(0)}
+		withProcess(id, liveness), WithStaleAfter(0), WithBarging()}
 }
 
 // alive reports whether the process with the given pid is running.

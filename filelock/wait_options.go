@@ -21,8 +21,9 @@ package filelock
 // modification time, which a live waiter refreshes every minute, is more
 // than five minutes older than the checker's own ticket.
 //
-// The queue orders only the handles that use WithFair; it never takes part
-// in mutual exclusion, which the strategy alone provides, so a ticket
+// Default handles (without WithBarging) join the same queue once they have
+// waited past a bound, so that they take turns with fair ones. The queue
+// never takes part in mutual exclusion, which the strategy alone provides, so a ticket
 // removed in error costs a place in the queue, never a second holder.
 // TryLock of a fair handle fails with ErrWouldBlock while a live waiter or
 // holder has a ticket in the queue. Handles of one process are ordered among themselves by the
@@ -44,3 +45,18 @@ func WithFair() Option {
 func WithPolling() Option {
 	return func(c *config) { c.polling = true }
 }
+
+// WithBarging makes blocking acquisitions try the lock, however long they
+// wait, without ever joining the queue that serves waiters in turn: a
+// release may be taken again at once by its holder or by a newcomer, and a
+// waiter may wait without bound while others take the lock (starve). It
+// gives the highest throughput when the lock is contended and nobody
+// must wait long; without it, a waiter that has waited longer than the
+// longest wait between attempts (WithBackoff) is served in turn. It is
+// ignored with WithFair, whose waiters always take turns.
+func WithBarging() Option {
+	return func(c *config) { c.barging = true }
+}
+
+// queues reports whether blocking acquisitions may join the queue.
+func (c *config) queues() bool { return c.fair || !c.barging && !c.shared }

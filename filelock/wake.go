@@ -49,6 +49,9 @@ type wakeup struct {
 	seesReleases bool
 	// lostRace is set once an attempt woken by an event failed.
 	lostRace bool
+	// inTurn is set for the waiter first in the queue, which keeps
+	// watching after a lost race.
+	inTurn bool
 	// inKernel is set while the attempts wait for an os or ofd lock in
 	// the kernel instead (see arm).
 	inKernel bool
@@ -85,7 +88,7 @@ const lostRaceFactor = 4
 // polls of many waiters only take the holder's processor time (measured in
 // docs/performance.md).
 func (k *wakeup) pollAfter(b *backoff) time.Duration {
-	if k.w != nil && k.woke {
+	if k.w != nil && k.woke && !k.inTurn {
 		k.close()
 		k.lostRace = true
 	}

@@ -70,10 +70,12 @@ type Config struct {
 	StaleAfter time.Duration
 
 	// Fair makes the workers' locks fair (filelock.WithFair): they take
-	// turns in the order they began waiting. Polling makes them wait by
-	// polling alone (filelock.WithPolling), without event wake-ups. The
-	// broken strategies ignore both.
-	Fair, Polling bool
+	// turns in the order they began waiting. Barging makes them never take
+	// turns (filelock.WithBarging), as the library's default does past a
+	// bound. Polling makes them wait by polling alone
+	// (filelock.WithPolling), without event wake-ups. The broken
+	// strategies ignore all three.
+	Fair, Barging, Polling bool
 
 	// NoDeadline makes the workers of the os and ofd strategies wait
 	// without a deadline (filelock's Lock rather than LockContext with the

@@ -86,7 +86,7 @@ func (wr *workerRun) all() []*proc {
 func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) {
 	spec := workerSpec{
 		Run: r.runID, Host: r.cfg.Host, Worker: wr.id, Workers: r.cfg.Procs, Incarnation: inc, Owner: wr.name,
-		Strategy: r.cfg.Strategy, Fair: r.cfg.Fair, Polling: r.cfg.Polling,
+		Strategy: r.cfg.Strategy, Fair: r.cfg.Fair, Barging: r.cfg.Barging, Polling: r.cfg.Polling,
 		NoDeadline: r.cfg.NoDeadline, LockPath: r.lockPath, Region: r.regionPath, Detectors: !r.cfg.DetectorsOff,
 		LedgerPath: r.ledgerPath, ReopenLedger: r.reopenLedger, LogDir: r.logDir, Hold: r.cfg.Hold, Think: r.cfg.Think, Timeout: r.cfg.Timeout,
 		StaleAfter: r.cfg.StaleAfter,

@@ -114,6 +114,7 @@ type ReportConfig struct {
 	// negative off.
 	StaleAfterNs int64 `json:"stale_after_ns"`
 	Fair         bool  `json:"fair"`
+	Barging      bool  `json:"barging,omitempty"`
 	Polling      bool  `json:"polling"`
 	// NoDeadline is Config.NoDeadline, for the os and ofd strategies.
 	NoDeadline bool `json:"no_deadline"`
@@ -130,7 +131,7 @@ func reportConfig(c Config, reopen bool) ReportConfig {
 		LedgerReopen: reopen,
 		Procs:        c.Procs, DurationNs: int64(c.Duration), WarmupNs: int64(c.Warmup), Hold: c.Hold.String(), Think: c.Think.String(),
 		TimeoutNs: int64(c.Timeout), Seed: c.Seed, Detectors: !c.DetectorsOff, KillRate: c.KillRate,
-		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Polling: c.Polling,
+		StopNs: int64(c.Stop), StaleAfterNs: int64(c.StaleAfter), Fair: c.Fair, Barging: c.Barging, Polling: c.Polling,
 		NoDeadline: c.NoDeadline, MinChecked: c.MinChecked,
 	}
 	if c.Stop > 0 {

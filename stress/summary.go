@@ -41,6 +41,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if c.Fair {
 		ew.printf(", fair")
 	}
+	if c.Barging {
+		ew.printf(", barging")
+	}
 	if c.Polling {
 		ew.printf(", polling")
 	}

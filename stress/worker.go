@@ -48,6 +48,7 @@ type workerSpec struct {
 	Owner       string   `json:"owner"`
 	Strategy    Strategy `json:"strategy"`
 	Fair        bool     `json:"fair,omitempty"`
+	Barging     bool     `json:"barging,omitempty"`
 	Polling     bool     `json:"polling,omitempty"`
 	NoDeadline  bool     `json:"no_deadline,omitempty"` // wait without the run's deadline
 	LockPath    string   `json:"lock"`
@@ -708,6 +709,9 @@ func (s workerSpec) lockOptions() []filelock.Option {
 	}
 	if s.Fair {
 		opts = append(opts, filelock.WithFair())
+	}
+	if s.Barging {
+		opts = append(opts, filelock.WithBarging())
 	}
 	if s.Polling {
 		opts = append(opts, filelock.WithPolling())

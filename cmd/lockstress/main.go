@@ -70,6 +70,7 @@ type options struct {
 	hgrm        string
 	detectors   bool
 	fair        bool
+	barging     bool
 	polling     bool
 	noDeadline  bool
 	killRate    float64
@@ -107,6 +108,7 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.StringVar(&o.hgrm, "hgrm", "", hgrmHelp)
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
 	fset.BoolVar(&o.fair, "fair", false, "fair locks: the workers take turns in the order they began waiting\n(filelock.WithFair).\nExample: -fair")
+	fset.BoolVar(&o.barging, "barging", false, "the workers never take turns (filelock.WithBarging): a waiter may starve while others\ntake the lock; without it, one that has waited past a bound is served in turn.\nExample: -barging")
 	fset.BoolVar(&o.polling, "poll", false, "waiters poll only, without event wake-ups (filelock.WithPolling), for comparison.\nExample: -poll")
 	fset.BoolVar(&o.noDeadline, "no-deadline", false, "os and ofd workers wait without a deadline (Lock, not LockContext), so on a local\nfilesystem of Linux they wait in the kernel; the end of the run waits for each to\ntake the lock once. Not with -timeout, -kill-rate, -stop or -poll.\nExample: -no-deadline -strategy os")
 	fset.Float64Var(&o.killRate, "kill-rate", 0, "SIGKILL this many workers per second (on average) while they hold the lock,\nrestart them, and report how long the lock took to recover.\nExample: -kill-rate 2")
@@ -216,7 +218,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	for i, s := range strategies {
 		cfg := stress.Config{
 			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Warmup: o.warmup, Hold: o.hold, Think: o.think,
-			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
+			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Barging: o.barging, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
 			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
 			Progress: progressTo(os.Stderr), MinChecked: minChecked(set, o.minChecked),
 			Join: sub == "worker", RunID: o.runID, Host: o.host,

@@ -109,6 +109,7 @@ func configDiff(a, b stress.ReportConfig) string {
 	add("stop-rate", a.StopRate, b.StopRate)
 	add("stale-after", time.Duration(a.StaleAfterNs), time.Duration(b.StaleAfterNs))
 	add("fair", a.Fair, b.Fair)
+	add("barging", a.Barging, b.Barging)
 	add("poll", a.Polling, b.Polling)
 	add("no-deadline", a.NoDeadline, b.NoDeadline)
 	return strings.Join(diffs, ", ")

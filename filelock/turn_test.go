@@ -1,0 +1,148 @@
+package filelock
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// Processes that the tests of turns pretend are alive and dead.
+const (
+	turnAlivePID = 1 << 30
+	turnDeadPID  = 1<<30 + 1
+)
+
+// turnOptions are a handle's options in which turnAlivePID is alive and
+// every other process but this one dead.
+func turnOptions(s Strategy, extra ...Option) []Option {
+	self := defaultConfig().self
+	liveness := func(id proc.Identity) proc.State {
+		if id.PID == turnAlivePID || id.PID == self.PID {
+			return proc.Alive
+		}
+		return proc.Dead
+	}
+	return append([]Option{WithStrategy(s), withProcess(self, liveness)}, extra...)
+}
+
+// plantTurn makes the queue of the lock at path as a waiter first in it,
+// of process pid, leaves it when it has asked for its turn (or has died
+// having asked): its ticket and the turn marker. It returns the paths of
+// both.
+func plantTurn(t *testing.T, path string, pid int) (ticketPath, marker string) {
+	t.Helper()
+	q := path + queueSuffix
+	require.NoError(t, os.Mkdir(q, 0o755))
+	r := newRecord(proc.Identity{PID: pid, Host: defaultConfig().self.Host}, time.Now())
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	ticketPath = filepath.Join(q, string(appendTicketName(nil, 1, r.Token)))
+	require.NoError(t, os.WriteFile(ticketPath, data, 0o644))
+	marker = filepath.Join(q, turnName)
+	require.NoError(t, os.WriteFile(marker, nil, 0o644))
+	return ticketPath, marker
+}
+
+// TestTurnMarkerStopsBargers: while a live waiter has asked for its turn, a
+// default handle's TryLock fails, though the lock is free; a barging
+// handle takes it. Once that waiter has gone, a default Lock queues, takes
+// the lock in turn and removes the marker, and its release the queue.
+func TestTurnMarkerStopsBargers(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		ticketPath, marker := plantTurn(t, path, turnAlivePID)
+
+		l, err := New(path, turnOptions(s)...)
+		require.NoError(t, err)
+		require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
+
+		barging, err := New(path, turnOptions(s, WithBarging())...)
+		require.NoError(t, err)
+		require.NoError(t, barging.TryLock())
+		require.NoError(t, barging.Unlock())
+		require.FileExists(t, marker)
+
+		require.NoError(t, os.Remove(ticketPath))
+		require.NoError(t, lockWithin(l))
+		require.NoFileExists(t, marker, "the acquisition in turn left the marker")
+		require.NoError(t, l.Unlock())
+		require.NoDirExists(t, path+queueSuffix)
+	})
+}
+
+// TestTurnDebrisTidied: the ticket and turn marker of a waiter that died
+// first in the queue, with nobody behind it, stop nobody: the next
+// acquisition removes them, and the queue.
+func TestTurnDebrisTidied(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		plantTurn(t, path, turnDeadPID)
+		l, err := New(path, turnOptions(s)...)
+		require.NoError(t, err)
+		require.NoError(t, l.TryLock())
+		require.NoDirExists(t, path+queueSuffix)
+		require.NoError(t, l.Unlock())
+	})
+}
+
+// TestTurnMarkerInUnsafeQueueIgnored: a marker in a queue directory that
+// all users may write may be anyone's, so it stops nobody.
+func TestTurnMarkerInUnsafeQueueIgnored(t *testing.T) {
+	if euid < 0 {
+		t.Skip("no owners or modes to judge a directory by on this platform")
+	}
+	path := filepath.Join(t.TempDir(), "x.lock")
+	plantTurn(t, path, turnAlivePID)
+	require.NoError(t, os.Chmod(path+queueSuffix, 0o777))
+	l, err := New(path, turnOptions(Soft)...)
+	require.NoError(t, err)
+	require.NoError(t, l.TryLock())
+	require.NoError(t, l.Unlock())
+}
+
+// TestBargerQueuesPastItsBound: a default waiter that has tried the lock
+// for its bound joins the queue; first in it, it asks for its turn once it
+// has waited a turn's length there, and takes the lock at the release,
+// removing its ticket, the marker and the queue. Its clock moves only when
+// the test moves it, and it polls (no event, no wait in the kernel).
+func TestBargerQueuesPastItsBound(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		_, release := startHolder(t, s, path)
+		fake := clock.NewFake(time.Now())
+		l, err := New(path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- l.LockContext(ctx) }()
+
+		advanceUntil := func(what string, cond func() bool) {
+			t.Helper()
+			for i := 0; !cond(); i++ {
+				require.Less(t, i, 10000, "%s: not after %d steps of the clock", what, i)
+				require.Eventually(t, func() bool { return fake.Pending() > 0 }, time.Minute, time.Millisecond)
+				fake.Advance(time.Millisecond)
+			}
+		}
+		start := fake.Now()
+		advanceUntil("queued", func() bool { return queueLen(t, path) == 1 })
+		require.GreaterOrEqual(t, fake.Now().Sub(start), l.bargeBound(), "queued before its bound")
+		marker := filepath.Join(path+queueSuffix, turnName)
+		advanceUntil("asked for its turn", func() bool { _, err := os.Stat(marker); return err == nil })
+
+		release()
+		advanceUntil("acquired", func() bool { return l.Depth() == 1 })
+		require.NoError(t, <-done)
+		require.NoFileExists(t, marker)
+		require.NoError(t, l.Unlock())
+		require.NoDirExists(t, path+queueSuffix)
+	})
+}
