@@ -1,0 +1,143 @@
+package stress
+
+import (
+	"slices"
+	"time"
+
+	"github.com/lockstress/lockstress/stress/detect"
+)
+
+// Timeline is what a run looked like over time, read from the ledger logs
+// (so absent when the detectors were off). Times are from the start of
+// the run (the start barrier): a warm-up comes first.
+type Timeline struct {
+	// BinNs is the width of the bins of Acquisitions: a second for runs of
+	// twenty seconds or more, less for shorter ones.
+	BinNs int64 `json:"bin_ns"`
+	// Acquisitions counts the acquisitions made in each bin, warm-up
+	// included, over every host.
+	Acquisitions []int64 `json:"acquisitions"`
+	// Windows are stretches of the run with the critical sections in
+	// them: one around each violation kept as an example (at most
+	// maxWindows a host, those that overlap merged), or, with none, a
+	// sample around the first kill or stop, or in the middle of the run.
+	Windows []Window `json:"windows"`
+}
+
+// Window is one stretch of a host's run and who held the lock in it.
+type Window struct {
+	Host string `json:"host"`
+	// Reason is "violation" or "sample".
+	Reason string `json:"reason"`
+	FromNs int64  `json:"from_ns"`
+	ToNs   int64  `json:"to_ns"`
+	// Holdings are the critical sections that overlap the window, by
+	// acquisition time, at most maxHoldings; Truncated says when there
+	// were more.
+	Holdings  []detect.Holding `json:"holdings"`
+	Truncated bool             `json:"truncated,omitempty"`
+}
+
+const (
+	// maxWindows bounds the windows of a host.
+	maxWindows = 4
+	// maxHoldings bounds the critical sections listed in a window.
+	maxHoldings = 200
+	// windowCycles is the half-width of a window, in mean times between
+	// acquisitions.
+	windowCycles = 12
+)
+
+// binLadder lists the bin widths a timeline may have, the widest last.
+var binLadder = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second,
+}
+
+// binWidth returns the narrowest width of binLadder that cuts a run of
+// total nanoseconds into at most 100 bins, and a second for longer runs.
+func binWidth(total int64) int64 {
+	for _, b := range binLadder {
+		if total/int64(b) <= 100 {
+			return int64(b)
+		}
+	}
+	return int64(time.Second)
+}
+
+// timeline reads the timeline of a run from the logs of its hosts.
+func timeline(rep *Report, hosts []*hostData) (*Timeline, error) {
+	total := rep.Config.WarmupNs + rep.ElapsedNs
+	tl := &Timeline{BinNs: binWidth(total), Windows: []Window{}}
+	spans, reason := windowSpans(rep, total)
+	for _, h := range hosts {
+		logs, err := detect.FindLogs(h.logDir)
+		if err != nil {
+			return nil, err
+		}
+		res, err := detect.Timeline(logs, h.OriginNs, tl.BinNs, total, spans, maxHoldings)
+		if err != nil {
+			return nil, err
+		}
+		tl.Acquisitions = addCounts(tl.Acquisitions, res.Counts)
+		for i, s := range spans {
+			tl.Windows = append(tl.Windows, Window{Host: h.Host, Reason: reason, FromNs: s.FromNs, ToNs: s.ToNs,
+				Holdings: nonNil(res.Holdings[i]), Truncated: res.Truncated[i]})
+		}
+	}
+	return tl, nil
+}
+
+// windowSpans returns the windows of a run and why they were chosen.
+func windowSpans(rep *Report, total int64) ([]detect.Span, string) {
+	half := max(windowCycles*rep.ElapsedNs/max(rep.Acquisitions, 1), int64(100*time.Microsecond))
+	var at []int64
+	d := rep.Detectors
+	for _, dr := range []DetectorReport{d.Ledger, d.Occupancy, d.Interval} {
+		for _, v := range dr.Examples {
+			at = append(at, v.AtNs)
+		}
+	}
+	reason := "violation"
+	if len(at) == 0 {
+		reason = "sample"
+		at = []int64{rep.Config.WarmupNs + rep.ElapsedNs/2}
+		if k := rep.Faults.KillEvents; len(k) > 0 {
+			at[0] = k[0].AtNs
+		} else if s := rep.Faults.StopEvents; len(s) > 0 {
+			at[0] = s[0].AtNs
+		}
+	}
+	slices.Sort(at)
+	var spans []detect.Span
+	for _, t := range at {
+		s := detect.Span{FromNs: max(t-half, 0), ToNs: min(t+half, max(total, t+1))}
+		if n := len(spans); n > 0 && s.FromNs <= spans[n-1].ToNs {
+			spans[n-1].ToNs = max(spans[n-1].ToNs, s.ToNs)
+			continue
+		}
+		if len(spans) == maxWindows {
+			break
+		}
+		spans = append(spans, s)
+	}
+	return spans, reason
+}
+
+// addCounts adds b to a bin by bin, growing a as needed.
+func addCounts(a, b []int64) []int64 {
+	for i, n := range b {
+		if i == len(a) {
+			a = append(a, 0)
+		}
+		a[i] += n
+	}
+	return a
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
