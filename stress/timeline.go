@@ -20,7 +20,8 @@ type Timeline struct {
 	// Windows are stretches of the run with the critical sections in
 	// them: one around each violation kept as an example (at most
 	// maxWindows a host, those that overlap merged), or, with none, a
-	// sample around the first kill or stop, or in the middle of the run.
+	// sample: from before the first kill to after the recovery from it,
+	// around the first stop, or in the middle of the run.
 	Windows []Window `json:"windows"`
 }
 
@@ -98,15 +99,8 @@ func windowSpans(rep *Report, total int64) ([]detect.Span, string) {
 			at = append(at, v.AtNs)
 		}
 	}
-	reason := "violation"
 	if len(at) == 0 {
-		reason = "sample"
-		at = []int64{rep.Config.WarmupNs + rep.ElapsedNs/2}
-		if k := rep.Faults.KillEvents; len(k) > 0 {
-			at[0] = k[0].AtNs
-		} else if s := rep.Faults.StopEvents; len(s) > 0 {
-			at[0] = s[0].AtNs
-		}
+		return []detect.Span{sampleSpan(rep, half, total)}, "sample"
 	}
 	slices.Sort(at)
 	var spans []detect.Span
@@ -121,7 +115,20 @@ func windowSpans(rep *Report, total int64) ([]detect.Span, string) {
 		}
 		spans = append(spans, s)
 	}
-	return spans, reason
+	return spans, "violation"
+}
+
+// sampleSpan returns the window of a run without violations: from before
+// the first kill to after the recovery from it, or around the first stop,
+// or in the middle of the run.
+func sampleSpan(rep *Report, half, total int64) detect.Span {
+	at, until := rep.Config.WarmupNs+rep.ElapsedNs/2, int64(0)
+	if k := rep.Faults.KillEvents; len(k) > 0 {
+		at, until = k[0].AtNs, max(k[0].RecoveryNs, 0)
+	} else if s := rep.Faults.StopEvents; len(s) > 0 {
+		at, until = s[0].AtNs, s[0].DurationNs
+	}
+	return detect.Span{FromNs: max(at-half, 0), ToNs: min(at+until+half, max(total, at+1))}
 }
 
 // addCounts adds b to a bin by bin, growing a as needed.

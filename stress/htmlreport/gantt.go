@@ -18,7 +18,7 @@ const ganttRow = 16
 // kill and stop of the report that falls in the window.
 func ganttChart(id string, r *stress.Report, win stress.Window, w float64) *chart {
 	rows := workerRows(win.Holdings)
-	title := fmt.Sprintf("Holders %v–%v from the start (%s window", time.Duration(win.FromNs), time.Duration(win.ToNs), win.Reason)
+	title := fmt.Sprintf("Holders %v–%v from the start (%s window", time.Duration(win.FromNs).Round(time.Microsecond), time.Duration(win.ToNs).Round(time.Microsecond), win.Reason)
 	if len(r.Hosts) > 1 {
 		title += ", host " + win.Host
 	}

@@ -64,7 +64,7 @@ func Write(w io.Writer, sources ...Source) error {
 	for _, d := range []struct{ id, name, title string }{
 		{"acquire", "acquire", "Acquire latency by percentile"},
 		{"hold", "hold", "Hold time by percentile"},
-		{"handoff", "handoff", "Handoff latency by percentile (release to the next acquisition by another worker)"},
+		{"handoff", "handoff", "Handoff latency by percentile"},
 	} {
 		width := float64(narrowChart)
 		if d.id == "acquire" {

@@ -93,7 +93,7 @@ func (r rect) MidX() float64 { return r.X + r.W/2 }
 // newChart returns an empty chart of the given size with room for the
 // axes' labels.
 func newChart(id, title string, w, h float64) *chart {
-	return &chart{ID: id, Title: title, W: w, H: h, X0: 64, Y0: 14, X1: w - 16, Y1: h - 40}
+	return &chart{ID: id, Title: title, W: w, H: h, X0: 64, Y0: 14, X1: w - 30, Y1: h - 40}
 }
 
 // logScale maps values in [lo, hi] (both positive) to [a, b] on a
