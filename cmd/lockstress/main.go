@@ -11,6 +11,7 @@
 //	lockstress [flags]
 //	lockstress worker -dir DIR -run-id ID [flags]
 //	lockstress verify [-json FILE] RUNDIR
+//	lockstress html [-o FILE] REPORT.json...
 //	lockstress strategies
 //	lockstress help [command]
 //
