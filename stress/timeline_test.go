@@ -52,7 +52,7 @@ func TestWindowSpans(t *testing.T) {
 			want: []detect.Span{{FromNs: 1988 * ms, ToNs: 2042 * ms}}},
 		{name: "sample over a stop", stops: []StopEvent{{AtNs: 3000 * ms, DurationNs: 100 * ms}}, wantReason: "sample",
 			want: []detect.Span{{FromNs: 2988 * ms, ToNs: 3112 * ms}}},
-		{name: "violations of two detectors, two merged", ledger: at(1000*ms, 9995*ms), interval: at(1010*ms), wantReason: "violation",
+		{name: "violations of two detectors, two merged", ledger: at(1000*ms, 9995*ms), interval: at(1010 * ms), wantReason: "violation",
 			want: []detect.Span{{FromNs: 988 * ms, ToNs: 1022 * ms}, {FromNs: 9983 * ms, ToNs: 10000 * ms}}},
 		{name: "at most four", ledger: at(0, 1000*ms, 2000*ms, 3000*ms, 4000*ms), wantReason: "violation",
 			want: []detect.Span{{FromNs: 0, ToNs: 12 * ms}, {FromNs: 988 * ms, ToNs: 1012 * ms}, {FromNs: 1988 * ms, ToNs: 2012 * ms}, {FromNs: 2988 * ms, ToNs: 3012 * ms}}},
