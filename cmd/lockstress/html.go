@@ -78,8 +78,7 @@ const (
 )
 
 func htmlFlags(out *string) *flag.FlagSet {
-	fset := flag.NewFlagSet("lockstress html", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
+	fset := noFlags("html")
 	fset.StringVar(out, "o", "-", "write the page to FILE (\"-\" for standard output).\nExample: -o report.html")
 	return fset
 }
