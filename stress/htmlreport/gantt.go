@@ -28,12 +28,7 @@ func ganttChart(id string, r *stress.Report, win stress.Window, w float64) *char
 	c := newChart(id, title+")", w, float64(max(len(rows), 1)*ganttRow+64))
 	c.XLabel = "time in the window"
 	xs := linScale{float64(win.FromNs), float64(win.ToNs), c.X0, c.X1}
-	step := niceStep(xs.hi-xs.lo, 6)
-	for v := 0.0; xs.lo+v <= xs.hi; v += step {
-		px := xs.at(xs.lo + v)
-		c.Grid = append(c.Grid, line{px, c.Y0, px, c.Y1})
-		c.XTicks = append(c.XTicks, tick{X: px, Y: c.Y1 + 16, Label: "+" + nsLabel(v), V: xs.lo + v, Anchor: "middle"})
-	}
+	c.offsetTicks(xs)
 	for i, name := range rows {
 		c.YTicks = append(c.YTicks, tick{X: c.X0 - 6, Y: c.Y0 + float64(i)*ganttRow + ganttRow*0.7, Label: name, Anchor: "end"})
 	}
@@ -56,6 +51,17 @@ func ganttChart(id string, r *stress.Report, win stress.Window, w float64) *char
 		c.Marks[i].LabelOffset = float64(i%3) * 11
 	}
 	return c
+}
+
+// offsetTicks labels a linear x axis of nanoseconds with the time from
+// its start.
+func (c *chart) offsetTicks(xs linScale) {
+	step := niceStep(xs.hi-xs.lo, 6)
+	for v := 0.0; xs.lo+v <= xs.hi; v += step {
+		px := xs.at(xs.lo + v)
+		c.Grid = append(c.Grid, line{px, c.Y0, px, c.Y1})
+		c.XTicks = append(c.XTicks, tick{X: px, Y: c.Y1 + 16, Label: "+" + nsLabel(v), V: xs.lo + v, Anchor: "middle"})
+	}
 }
 
 // workerRows returns the workers of the holdings in the order they first

@@ -1,6 +1,7 @@
 package htmlreport
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -19,6 +20,34 @@ type curve struct {
 // 100%, as in HdrHistogram's percentile output.
 const percentileTicks = 5
 
+// percentilePoints is a distribution as the chart draws it: x = 1/(1-p)
+// and the latency at p, in nanoseconds.
+type percentilePoints struct {
+	label string
+	x, ns []float64
+}
+
+// points returns the curve's points, with ok false when it carries no
+// histogram; the maximum is at x = count.
+func (cv curve) points() (p percentilePoints, ok bool, err error) {
+	hist, err := cv.Latency.Decode()
+	if errors.Is(err, stress.ErrNoHistogram) {
+		return p, false, nil
+	} else if err != nil {
+		return p, false, fmt.Errorf("%s: %w", cv.Label, err)
+	}
+	p.label = cv.Label
+	n := float64(hist.TotalCount())
+	for _, b := range hist.CumulativeDistributionWithTicks(percentileTicks) {
+		x := n
+		if b.Quantile < 100 {
+			x = math.Min(1/(1-b.Quantile/100), n)
+		}
+		p.x, p.ns = append(p.x, math.Max(x, 1)), append(p.ns, math.Max(float64(b.ValueAt), 1))
+	}
+	return p, true, nil
+}
+
 // percentileChart draws latency distributions as HdrHistogram's plotter
 // does: x is the percentile on a log scale of 1/(1-p), so that 90%, 99%,
 // 99.9% are equally spaced, y the latency on a log scale. The maximum is
@@ -26,30 +55,17 @@ const percentileTicks = 5
 func percentileChart(id, title string, curves []curve, w, h float64) (*chart, error) {
 	c := newChart(id, title, w, h)
 	c.XLabel, c.YLabel = "percentile", "latency"
-	type pts struct {
-		x, ns []float64
-	}
-	var all []pts
-	var labels []string
+	var all []percentilePoints
 	lo, hi, xmax := math.Inf(1), 1.0, 100.0
 	for _, cv := range curves {
-		hist, err := cv.Latency.Decode()
-		if err == stress.ErrNoHistogram {
+		p, ok, err := cv.points()
+		if err != nil {
+			return nil, err
+		} else if !ok {
 			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", cv.Label, err)
 		}
-		var p pts
-		n := float64(hist.TotalCount())
-		for _, b := range hist.CumulativeDistributionWithTicks(percentileTicks) {
-			x := n
-			if b.Quantile < 100 {
-				x = math.Min(1/(1-b.Quantile/100), n)
-			}
-			p.x, p.ns = append(p.x, math.Max(x, 1)), append(p.ns, math.Max(float64(b.ValueAt), 1))
-		}
-		lo, hi, xmax = math.Min(lo, p.ns[0]), math.Max(hi, float64(cv.Latency.MaxNs)), math.Max(xmax, n)
-		all, labels = append(all, p), append(labels, cv.Label)
+		lo, hi, xmax = math.Min(lo, p.ns[0]), math.Max(hi, float64(cv.Latency.MaxNs)), math.Max(xmax, p.x[len(p.x)-1])
+		all = append(all, p)
 	}
 	if len(all) == 0 {
 		c.Note = "no samples"
@@ -57,16 +73,15 @@ func percentileChart(id, title string, curves []curve, w, h float64) (*chart, er
 	}
 	ylo, yhi := decades(lo, hi)
 	_, xhi := decades(1, xmax)
-	xs := logScale{1, xhi, c.X0, c.X1}
-	ys := logScale{ylo, yhi, c.Y1, c.Y0}
+	xs, ys := logScale{1, xhi, c.X0, c.X1}, logScale{ylo, yhi, c.Y1, c.Y0}
 	c.percentileAxes(xs, ys)
 	for i, p := range all {
-		s := series{Label: labels[i], Color: color(i), Max: p.ns[len(p.ns)-1]}
+		s := series{Label: p.label, Color: color(i), Max: p.ns[len(p.ns)-1]}
 		for j := range p.x {
 			s.Points = append(s.Points, point{xs.at(p.x[j]), ys.at(p.ns[j])})
 		}
 		c.Series = append(c.Series, s)
-		c.Legend = append(c.Legend, legendItem{labels[i], s.Color, c.Y0 + 6 + 16*float64(i)})
+		c.Legend = append(c.Legend, legendItem{p.label, s.Color, c.Y0 + 6 + 16*float64(i)})
 	}
 	return c, nil
 }
