@@ -11,8 +11,9 @@ import (
 // (so absent when the detectors were off). Times are from the start of
 // the run (the start barrier): a warm-up comes first.
 type Timeline struct {
-	// BinNs is the width of the bins of Acquisitions: a second for runs of
-	// twenty seconds or more, less for shorter ones.
+	// BinNs is the width of the bins of Acquisitions: the narrowest of 1,
+	// 2 or 5 ms times a power of ten that cuts the run into at most 100
+	// bins, and at most a second.
 	BinNs int64 `json:"bin_ns"`
 	// Acquisitions counts the acquisitions made in each bin, warm-up
 	// included, over every host.
