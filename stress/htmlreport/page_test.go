@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lockstress/lockstress/stress"
 )
 
 // TestPageSVGs checks that every chart is present, has plotted elements,
@@ -182,4 +184,33 @@ func TestSelfContained(t *testing.T) {
 	if n := len(root.all(classed("span", "FAIL"))); n < 2 {
 		t.Errorf("%d FAIL verdict badges, want the page's and the run's", n)
 	}
+}
+
+// A member of a mixed population that never acquired the lock has no
+// curve, and the legend says so.
+func TestMemberWithoutSamples(t *testing.T) {
+	r := sampleReport(t)
+	r.Strategy = "soft,os"
+	r.Members = []stress.MemberStats{{Strategy: "soft", Workers: 2}, {Strategy: "os", Workers: 2, Acquisitions: 600, AcquireLatency: r.AcquireLatency}}
+	root, _ := render(t, r)
+	svg := svgByID(t, root, "latency-acquire")
+	var labels []string
+	for _, l := range svg.all(classed("polyline", "series")) {
+		labels = append(labels, l.attr("data-label"))
+	}
+	if want := []string{"soft,os", "soft,os — os workers"}; strings.Join(labels, "|") != strings.Join(want, "|") {
+		t.Errorf("curves %q, want %q", labels, want)
+	}
+	if !strings.Contains(textOf(svg), "soft,os — soft workers (no samples)") {
+		t.Error("the legend does not name the member without samples")
+	}
+}
+
+// textOf returns the text of n and all under it.
+func textOf(n *node) string {
+	s := n.Text
+	for _, c := range n.Children {
+		s += textOf(c)
+	}
+	return s
 }

@@ -51,17 +51,20 @@ func (cv curve) points() (p percentilePoints, ok bool, err error) {
 // percentileChart draws latency distributions as HdrHistogram's plotter
 // does: x is the percentile on a log scale of 1/(1-p), so that 90%, 99%,
 // 99.9% are equally spaced, y the latency on a log scale. The maximum is
-// drawn at 1/(1-p) = count. Curves without a histogram are left out.
+// drawn at 1/(1-p) = count. A curve without a histogram is only named in
+// the legend, as having no samples.
 func percentileChart(id, title string, curves []curve, w, h float64) (*chart, error) {
 	c := newChart(id, title, w, h)
 	c.XLabel, c.YLabel = "percentile", "latency"
 	var all []percentilePoints
+	var empty []string
 	lo, hi, xmax := math.Inf(1), 1.0, 100.0
 	for _, cv := range curves {
 		p, ok, err := cv.points()
 		if err != nil {
 			return nil, err
 		} else if !ok {
+			empty = append(empty, cv.Label)
 			continue
 		}
 		lo, hi, xmax = math.Min(lo, p.ns[0]), math.Max(hi, float64(cv.Latency.MaxNs)), math.Max(xmax, p.x[len(p.x)-1])
@@ -82,6 +85,9 @@ func percentileChart(id, title string, curves []curve, w, h float64) (*chart, er
 		}
 		c.Series = append(c.Series, s)
 		c.Legend = append(c.Legend, legendItem{p.label, s.Color, c.Y0 + 6 + 16*float64(i)})
+	}
+	for _, label := range empty {
+		c.Legend = append(c.Legend, legendItem{label + " (no samples)", "#bbb", c.Y0 + 6 + 16*float64(len(c.Legend))})
 	}
 	return c, nil
 }
