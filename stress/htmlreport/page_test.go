@@ -205,12 +205,3 @@ func TestMemberWithoutSamples(t *testing.T) {
 		t.Error("the legend does not name the member without samples")
 	}
 }
-
-// textOf returns the text of n and all under it.
-func textOf(n *node) string {
-	s := n.Text
-	for _, c := range n.Children {
-		s += textOf(c)
-	}
-	return s
-}

@@ -61,6 +61,15 @@ func (n *node) all(match func(*node) bool) []*node {
 	return out
 }
 
+// textOf returns the text of n and all under it.
+func textOf(n *node) string {
+	s := n.Text
+	for _, c := range n.Children {
+		s += textOf(c)
+	}
+	return s
+}
+
 func named(local string) func(*node) bool {
 	return func(n *node) bool { return n.XMLName.Local == local }
 }
