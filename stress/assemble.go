@@ -43,6 +43,9 @@ type hostData struct {
 	// Memory sums what the worker processes that handed back a result
 	// allocated.
 	Memory Memory `json:"memory"`
+	// Members are the shares of the members of a mixed population, in
+	// order; absent for any other strategy.
+	Members []memberData `json:"members,omitempty"`
 
 	logDir string // the directory of the workers' logs
 }
@@ -56,6 +59,7 @@ func (r *runner) collect() (*hostData, error) {
 		Kills: r.kills, Stops: r.stops, logDir: r.logDir,
 	}
 	latency, hold := newHistogram(), newHistogram()
+	members := newMemberHistograms(r.cfg.Strategy)
 	var occupied []detect.Violation
 	var occupancy int64
 	for _, wr := range r.workers {
@@ -64,6 +68,7 @@ func (r *runner) collect() (*hostData, error) {
 		hd.Workers = append(hd.Workers, WorkerStats{
 			Name: wr.name, Acquisitions: slot.acquisitions.Load(), Incarnations: len(procs), HoldNs: slot.holdNanos.Load(),
 		})
+		members.addWorker(wr.id, slot.acquisitions.Load())
 		occupancy += slot.occupied.Load()
 		hd.WarmupAcquisitions += slot.warmupAcquisitions.Load()
 		for _, p := range procs {
@@ -81,6 +86,9 @@ func (r *runner) collect() (*hostData, error) {
 			if err := mergeEncoded(hold, res.Hold); err != nil {
 				return nil, fmt.Errorf("worker %s: hold histogram: %w", p.name, err)
 			}
+			if err := members.addResult(wr.id, res.Latency, res.Hold); err != nil {
+				return nil, fmt.Errorf("worker %s: %w", p.name, err)
+			}
 			mergeErrors(hd.Errors, res.Errors)
 			hd.WorkerCPUNs += res.CPUNs
 			hd.Memory.add(Memory{Acquisitions: res.MeteredAcquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
@@ -92,6 +100,9 @@ func (r *runner) collect() (*hostData, error) {
 		return nil, err
 	}
 	if hd.Hold, err = hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+		return nil, err
+	}
+	if hd.Members, err = members.data(); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(occupied, func(a, b detect.Violation) int { return cmp.Compare(a.AtNs, b.AtNs) })
@@ -210,6 +221,9 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 	if rep.HoldTime, err = summarize(hold); err != nil {
 		return nil, fmt.Errorf("hold time: %w", err)
 	}
+	if rep.Members, err = assembleMembers(hosts); err != nil {
+		return nil, err
+	}
 	rep.Fairness = fairness(rep.Workers)
 	rep.Detectors.Enabled = rep.Config.Detectors
 	if rep.Detectors.Enabled {
@@ -217,6 +231,9 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 			return nil, err
 		}
 		rep.Detectors.Occupancy = detectorReport(rep.Acquisitions+rep.WarmupAcquisitions, occupancy)
+		if rep.Timeline, err = timeline(rep, hosts); err != nil {
+			return nil, err
+		}
 	} else {
 		empty := detect.NewTally(0)
 		rep.Detectors.Ledger = detectorReport(0, empty)

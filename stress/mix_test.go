@@ -125,6 +125,32 @@ func TestMixedPopulations(t *testing.T) {
 			if !tc.pass && (rep.Violations == 0 || rep.Verdict != VerdictFail) {
 				t.Errorf("%d violations in %d acquisitions, verdict %s; want some, FAIL", rep.Violations, rep.Acquisitions, rep.Verdict)
 			}
+			checkMembers(t, rep, s)
 		})
+	}
+}
+
+// checkMembers checks that the members' shares of a mixed population's
+// report add up to the report's: its workers taken in turn, their
+// acquisitions and latency samples.
+func checkMembers(t *testing.T, rep *Report, s Strategy) {
+	t.Helper()
+	members := s.Members()
+	if len(rep.Members) != len(members) {
+		t.Fatalf("%d members in the report, want %d", len(rep.Members), len(members))
+	}
+	var workers int
+	var acquisitions, samples int64
+	for i, m := range rep.Members {
+		if m.Strategy != members[i].String() || m.Workers != rep.Config.Procs/len(members) {
+			t.Errorf("member %d: %s with %d workers, want %s with %d", i, m.Strategy, m.Workers, members[i], rep.Config.Procs/len(members))
+		}
+		workers += m.Workers
+		acquisitions += m.Acquisitions
+		samples += m.AcquireLatency.Count
+	}
+	if workers != len(rep.Workers) || acquisitions != rep.Acquisitions || samples != rep.AcquireLatency.Count {
+		t.Errorf("members add up to %d workers, %d acquisitions, %d latency samples; the report has %d, %d, %d",
+			workers, acquisitions, samples, len(rep.Workers), rep.Acquisitions, rep.AcquireLatency.Count)
 	}
 }

@@ -23,8 +23,11 @@ type Document struct {
 	// ExitCode is the exit status of the command that wrote the
 	// document for Verdict (lockstress maps verdicts to its exit codes);
 	// NewDocument leaves it 0.
-	ExitCode int       `json:"exit_code"`
-	Runs     []*Report `json:"runs"`
+	ExitCode int `json:"exit_code"`
+	// Command is the command line that made the runs, its arguments
+	// quoted for a POSIX shell where they need it; empty when not known.
+	Command string    `json:"command,omitempty"`
+	Runs    []*Report `json:"runs"`
 }
 
 // NewDocument returns the document of the given reports, with the worst
@@ -92,6 +95,12 @@ type Report struct {
 	// words.
 	Verdict string `json:"verdict"`
 	Reason  string `json:"reason"`
+	// Members are the shares of the members of a mixed population (see
+	// Mix), in order; absent for any other strategy.
+	Members []MemberStats `json:"members,omitempty"`
+	// Timeline is the run over time and who held the lock around each
+	// violation; absent with the detectors off.
+	Timeline *Timeline `json:"timeline,omitempty"`
 	// Swept lists the directories that runs killed before they could
 	// remove them had left, which this run removed.
 	Swept []string `json:"swept,omitempty"`

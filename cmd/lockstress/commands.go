@@ -73,6 +73,15 @@ func init() {
 			flags: func() *flag.FlagSet { return compareFlags(new(regressLimits), new(float64)) },
 		},
 		{
+			name: "html", synopsis: htmlSynopsis,
+			short: "render JSON reports as one self-contained HTML page",
+			long:  htmlLong,
+			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+				return runHTML(args, stdout, stderr)
+			},
+			flags: func() *flag.FlagSet { return htmlFlags(new(string)) },
+		},
+		{
 			name: "help", synopsis: "[command]", short: "explain lockstress or one of its commands",
 			long: "Explains lockstress, or the command named, as \"lockstress COMMAND -h\" does.",
 			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {

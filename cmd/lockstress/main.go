@@ -11,6 +11,7 @@
 //	lockstress [flags]
 //	lockstress worker -dir DIR -run-id ID [flags]
 //	lockstress verify [-json FILE] RUNDIR
+//	lockstress html [-o FILE] REPORT.json...
 //	lockstress strategies
 //	lockstress help [command]
 //
@@ -68,6 +69,7 @@ type options struct {
 	seed        uint64
 	json        string
 	hgrm        string
+	html        string
 	detectors   bool
 	fair        bool
 	barging     bool
@@ -106,6 +108,7 @@ func flagSet(sub string, o *options) *flag.FlagSet {
 	fset.Uint64Var(&o.seed, "seed", 1, "seed of the hold and think times and of the fault targets.\nExample: -seed 42")
 	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output, which moves\nthe summary to standard error); the schema is in docs/lockstress.md.\nExample: -json report.json")
 	fset.StringVar(&o.hgrm, "hgrm", "", hgrmHelp)
+	fset.StringVar(&o.html, "html", "", htmlHelp)
 	fset.BoolVar(&o.detectors, "detectors", true, "run the violation detectors; -detectors=false measures the harness's own cost\nand cannot see violations.\nExample: -detectors=false")
 	fset.BoolVar(&o.fair, "fair", false, "fair locks: the workers take turns in the order they began waiting\n(filelock.WithFair).\nExample: -fair")
 	fset.BoolVar(&o.barging, "barging", false, "the workers never take turns (filelock.WithBarging): a waiter may starve while others\ntake the lock; without it, one that has waited past a bound is served in turn.\nExample: -barging")
@@ -201,6 +204,9 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if code, ok := checkHgrm(stderr, sub, o.hgrm); !ok {
 		return code
 	}
+	if code, ok := checkHTML(stderr, sub, o.html); !ok {
+		return code
+	}
 	out := stdout
 	var jsonOut io.WriteCloser
 	switch o.json {
@@ -254,11 +260,15 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 		}
 	}
 	doc := newDocument(reports...)
+	doc.Command = commandLine(append(strings.Fields(sub), args...))
 	if jsonOut != nil {
 		if err := writeJSON(jsonOut, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
 			return exitUsage
 		}
+	}
+	if !reportHTML(stderr, o.html, doc) {
+		return exitUsage
 	}
 	return doc.ExitCode
 }
