@@ -146,15 +146,9 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 		return l.acquireFile(ctx, op, false, 0, false)
 	}
 	if !l.cfg.fair {
-		if q.turnWanted() {
-			if !wait {
-				return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
-			}
-		} else {
-			h, err := l.acquireFile(ctx, op, wait, l.bargeBound(), false)
-			if !errors.Is(err, errWaitedPastBound) {
-				return h, err
-			}
+		h, err := l.barge(ctx, q, op, wait)
+		if !errors.Is(err, errWaitedPastBound) {
+			return h, err
 		}
 	}
 	h, err := l.acquireQueued(ctx, q, op)
@@ -176,9 +170,7 @@ func (l *Lock) acquireQueued(ctx context.Context, q *queue, op string) (held, er
 	var h held
 	switch {
 	case err == nil:
-		done := q.askTurn(l.turnLength())
-		h, err = l.acquireFile(ctx, op, true, 0, true)
-		done()
+		h, err = l.takeTurn(ctx, q, op)
 	case ctx.Err() != nil:
 		err = waitError(op, l.given, ctx)
 	default:

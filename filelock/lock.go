@@ -41,7 +41,7 @@ type Lock struct {
 	// by sem.
 	waitKey slotKey
 	// lastTidy is when an acquisition of the handle last tidied the
-	// queue (queue.turnWanted); guarded by sem.
+	// queue (queue.look); guarded by sem.
 	lastTidy time.Time
 	// local caches keepsOpen's look at the lock's filesystem: 0 not yet
 	// looked, 1 yes, 2 no; guarded by sem.

@@ -84,6 +84,11 @@ func init() {
 		if os.Getenv("FILELOCK_TEST_NAIVE") != "" {
 			opts = append(opts, withMechanism(naiveBreaking))
 		}
+		if os.Getenv("FILELOCK_TEST_BARGING") != "" {
+			// Every waiter tries, and so breaks, at once; in turn, only
+			// the first in the queue does.
+			opts = append(opts, WithBarging())
+		}
 		l, err := New(filepath.Join(dir, "x.lock"), opts...)
 		if err != nil {
 			return err
@@ -282,7 +287,7 @@ type stormResult struct {
 // runStorm runs workers storm workers on dir until rounds holders have been
 // killed, or until one reports a violation or fails. With naive set the
 // workers break stale locks by the check-then-unlink of naiveBreaker.
-func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool) stormResult {
+func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool, extraEnv ...string) stormResult {
 	t.Helper()
 	const workers = 8
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*time.Second+time.Minute)
@@ -300,9 +305,9 @@ func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool) stor
 			stopErr = os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
 		}
 	}
-	env := []string{"FILELOCK_TEST_DIR=" + dir, "FILELOCK_TEST_STRATEGY=" + s.String(), "FILELOCK_TEST_KILL_ONE_IN=4"}
+	env := append([]string{"FILELOCK_TEST_DIR=" + dir, "FILELOCK_TEST_STRATEGY=" + s.String(), "FILELOCK_TEST_KILL_ONE_IN=4"}, extraEnv...)
 	if naive {
-		env = append(env, "FILELOCK_TEST_NAIVE=1")
+		env = append(env, "FILELOCK_TEST_NAIVE=1", "FILELOCK_TEST_BARGING=1")
 	}
 	// spawn starts a worker; it is called with mu held.
 	var spawn func()
@@ -374,13 +379,19 @@ func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool) stor
 // breakers of its lock at once. Over every round at most one worker is
 // inside (an exclusively created occupancy file) and the shared counter is
 // exact; every round recovers (a stuck round fails the test's deadline).
+// Barging workers all try, and so break, at once; in turn (the default
+// under contention) the queue's debris of killed waiters is tidied too.
 func TestBreakerStorm(t *testing.T) {
 	skipWithoutDeadRule(t)
 	rounds := stormRounds(t)
-	for _, s := range []Strategy{Soft, Link} {
-		t.Run(s.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			res := runStorm(t, s, dir, rounds, false)
+	for _, tc := range []struct {
+		s       Strategy
+		barging bool
+	}{{Soft, false}, {Link, false}, {Soft, true}, {Link, true}} {
+		name := tc.s.String() + map[bool]string{false: "", true: "/barging"}[tc.barging]
+		t.Run(name, func(t *testing.T) {
+			s, dir := tc.s, t.TempDir()
+			res := runStorm(t, s, dir, rounds, false, "FILELOCK_TEST_BARGING="+map[bool]string{false: "", true: "1"}[tc.barging])
 			require.Empty(t, res.violation)
 			require.GreaterOrEqual(t, res.kills, rounds)
 			require.Equal(t, res.incs, readCounter(t, filepath.Join(dir, "counter")), "every increment under the lock counted")

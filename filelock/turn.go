@@ -1,6 +1,9 @@
 package filelock
 
 import (
+	"context"
+	"errors"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -14,21 +17,24 @@ import (
 // it without waking anybody. Alone, that starves: under contention the
 // releaser wins nearly every race against waiters that must first be
 // woken. So a waiter that has tried for its bound (Lock.bargeBound) joins
-// the queue that WithFair uses, and the waiter first in it, once it has
-// waited there for a turn's length (Lock.turnLength), creates the turn
-// marker, a file named turnName in the queue directory. A barger that sees
-// the marker queues instead of trying, and TryLock fails; so the holder's
-// next acquisition queues behind the waiter, whose turn comes at the
-// release. The waiter removes the marker when it has the lock, or when it
-// gives up. Each holder thus keeps the lock for at most about a turn's
-// length of acquisitions in a row while others wait in the queue, and each
-// waiter there is served in the queue's order.
+// the queue that WithFair uses; while that queue is there, an acquisition
+// that finds the lock busy joins it at once. The waiter first in the queue
+// tries the lock once, then lets the holder keep taking it for a turn's
+// length (Lock.turnLength) without racing it, and then creates the turn
+// marker, a file named turnName in the queue directory. An acquisition
+// that sees the marker queues instead of trying, and TryLock fails; so
+// the holder's next acquisition queues behind the waiter, whose turn comes
+// at the release. The waiter removes the marker when it has the lock, or
+// when it gives up. Each holder thus keeps the lock for about a turn's
+// length of acquisitions in a row, with one wake-up of another process
+// per turn, and the waiters in the queue are served in its order.
 //
 // The marker only orders acquisitions, never excludes: a marker left by a
-// waiter that died makes bargers queue until the next waiter first in the
-// queue takes the lock and removes it; a marker in a queue directory that
-// is not safe (checkQueueDir) is ignored, and a barger that cannot queue
-// there goes on trying.
+// waiter that died makes acquisitions queue until the next waiter first in
+// the queue takes the lock and removes it, or a tidy finds no live waiter;
+// a marker in a queue directory that is not safe (checkQueueDir) is
+// ignored, and a default acquisition that cannot queue there goes on
+// trying.
 
 // turnName is the name of the turn marker in the queue directory; it is
 // not a ticket's name.
@@ -45,29 +51,80 @@ func (l *Lock) bargeBound() time.Duration { return l.cfg.maxWait }
 func (q *queue) turnPath() string { return besideDir(q.dir, turnName) }
 
 // tidyEvery is how often, at most, a handle that finds the queue directory
-// there looks in it for debris (see turnWanted).
+// there looks in it for debris (see queue.look).
 const tidyEvery = time.Second
 
-// turnWanted reports whether a waiter first in the queue has asked for its
-// turn: the marker is there, in a queue directory that is safe. Where the
-// queue directory is there, it also tidies it now and then (tidy): tickets
-// of waiters killed while queued are removed by the waiter behind them, and
-// nobody is behind the last one.
-func (q *queue) turnWanted() bool {
+// barge is a default handle's acquisition before it queues: none if a
+// waiter has asked for its turn; one attempt if the queue is there (others
+// wait in it); otherwise attempts for up to its bound. It returns
+// errWaitedPastBound when the acquisition is to queue.
+func (l *Lock) barge(ctx context.Context, q *queue, op string, wait bool) (held, error) {
+	queued, wanted := q.look()
+	switch {
+	case wanted && !wait:
+		return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
+	case wanted:
+		return nil, errWaitedPastBound
+	case queued && wait:
+		h, err := l.acquireFile(ctx, op, false, 0, false)
+		if errors.Is(err, ErrWouldBlock) {
+			return nil, errWaitedPastBound
+		}
+		return h, err
+	}
+	return l.acquireFile(ctx, op, wait, l.bargeBound(), false)
+}
+
+// takeTurn takes the lock for the waiter first in the queue. A fair
+// handle tries at once and asks for its turn after a turn's length; a
+// default one tries once, and if the lock is busy lets its holder keep it
+// for a turn's length before it asks.
+func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) {
+	delay := l.turnLength()
+	if !l.cfg.fair {
+		h, err := l.acquireFile(ctx, op, false, 0, false)
+		if err == nil {
+			// A marker left by a waiter that died first in the queue is
+			// this turn's now: it ends with it.
+			_ = q.fs.Remove(q.turnPath())
+		}
+		if !errors.Is(err, ErrWouldBlock) {
+			return h, err
+		}
+		t := l.cfg.clock.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, waitError(op, l.given, ctx)
+		case <-t.C():
+		}
+		delay = 0
+	}
+	done := q.askTurn(delay)
+	defer done()
+	return l.acquireFile(ctx, op, true, 0, true)
+}
+
+// look reports whether the queue directory is there, and whether a waiter
+// first in it has asked for its turn: the marker is there, in a queue
+// directory that is safe. Where the queue directory is there, it also
+// tidies it now and then (tidy): tickets of waiters killed while queued
+// are removed by the waiter behind them, and nobody is behind the last one.
+func (q *queue) look() (queued, wanted bool) {
 	if _, err := q.fs.Lstat(q.dir); err != nil {
-		return false
+		return false, false
 	}
 	if now := q.l.cfg.clock.Now(); q.l.lastTidy.IsZero() || now.Sub(q.l.lastTidy) >= tidyEvery {
 		q.l.lastTidy = now
-		if q.tidy() != nil {
-			return false // not a queue to take part in
+		if err := q.tidy(); err != nil {
+			return false, false // not a queue to take part in
 		}
 	}
 	if _, err := q.fs.Lstat(q.turnPath()); err != nil {
-		return false
+		return true, false
 	}
 	_, err := q.checkQueueDir()
-	return err == nil
+	return err == nil, err == nil
 }
 
 // tidy removes the tickets of dead waiters and, if no live one is left, the
@@ -83,10 +140,10 @@ func (q *queue) tidy() error {
 	return nil
 }
 
-// askTurn creates the turn marker after d, and again every d while it is
-// missing (a tidy may remove it at the moment this waiter queues), until
-// the returned function is called; that function also removes the marker,
-// whoever made it.
+// askTurn creates the turn marker after d, and again every tidyEvery while
+// it is missing (a tidy that found no live waiter may remove it just after
+// this waiter queued), until the returned function is called; that
+// function also removes the marker, whoever made it.
 func (q *queue) askTurn(d time.Duration) (done func()) {
 	var mu sync.Mutex
 	stopped := false
@@ -101,11 +158,15 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		if f, err := q.fs.CreateExcl(q.turnPath(), q.l.cfg.perm); err == nil {
 			f.Close()
 		}
-		t = q.l.cfg.clock.AfterFunc(d, ask)
+		t = q.l.cfg.clock.AfterFunc(tidyEvery, ask)
 	}
-	mu.Lock()
-	t = q.l.cfg.clock.AfterFunc(d, ask)
-	mu.Unlock()
+	if d <= 0 {
+		ask()
+	} else {
+		mu.Lock()
+		t = q.l.cfg.clock.AfterFunc(d, ask)
+		mu.Unlock()
+	}
 	return func() {
 		mu.Lock()
 		stopped = true
