@@ -42,9 +42,9 @@ const (
 	// directory, which is then hard-linked to the lock path; the lock is
 	// taken when link succeeds, or when it fails but the lock path names
 	// the claim's own file with its record (a lost reply to a link that
-	// happened). The claim name is removed
-	// at once. Soft and Link lock files are the same kind of file, so the
-	// two strategies exclude each other on one path.
+	// happened). The claim name is removed at once. Soft and Link lock
+	// files are the same kind of file, so the two strategies exclude each
+	// other on one path.
 	Link
 )
 
@@ -210,12 +210,8 @@ func WithShared() Option {
 //
 // Where a waiter is woken by events (see WithPolling), the backoff only
 // backs them up, and on a local filesystem, whose every change raises an
-// event, it is stretched: a waiter that watches polls every 40 × max, and
-// one that was woken by a release but lost the race for the lock (the lock
-// is saturated: released and taken again at once) polls with its steps
-// growing up to 4 × max instead of max, since polling faster would only
-// take processor time from the holder. On other filesystems, and with
-// WithPolling, the waits are as set here.
+// event, a waiter may poll less often than max. With WithPolling, and on
+// other filesystems, the waits are as set here.
 func WithBackoff(min, max time.Duration) Option {
 	return func(c *config) {
 		if min <= 0 || max <= 0 {
@@ -314,9 +310,9 @@ func WithStaleAfter(d time.Duration) Option {
 // runs on this host, in this process's PID namespace, so that the PID in
 // another program's lock file (see ForeignHolder) can be trusted: the file
 // is broken at once when that PID names no process or a zombie. Without it
-// such a file is broken
-// only by age (WithStaleAfter), because a PID alone does not say which host
-// or container wrote it. It applies to Soft and Link locks.
+// such a file is broken only by age (WithStaleAfter), because a PID alone
+// does not say which host or container wrote it. It applies to Soft and
+// Link locks.
 func WithSharedPIDNamespace() Option {
 	return func(c *config) { c.sharedPIDs = true }
 }
@@ -325,8 +321,8 @@ func WithSharedPIDNamespace() Option {
 // the lock file's mtime while it holds it (default a third of the
 // stale-after age), so that a long critical section is never broken by
 // age. d must be at least MinHeartbeat and at most half the stale-after
-// age. Without
-// age-based breaking (WithStaleAfter(0)) there is no heartbeat.
+// age. Without age-based breaking (WithStaleAfter(0)) there is no
+// heartbeat.
 func WithHeartbeat(d time.Duration) Option {
 	return func(c *config) {
 		if d < MinHeartbeat {
