@@ -332,20 +332,3 @@ func WithHeartbeat(d time.Duration) Option {
 		c.heartbeat = d
 	}
 }
-
-// withProcess sets the identity written into holder records and the
-// liveness check applied to recorded holders (simulations and tests).
-func withProcess(self proc.Identity, liveness func(proc.Identity) proc.State) Option {
-	return func(c *config) { c.self, c.liveness = self, liveness }
-}
-
-// withMechanism wraps or replaces the strategy's mechanism (tests).
-func withMechanism(wrap func(mechanism) mechanism) Option {
-	return func(c *config) { c.mech = wrap }
-}
-
-// withFS runs the file-based strategies over another filesystem (tests).
-func withFS(f fsys.FS) Option { return func(c *config) { c.fs = f } }
-
-// withClock sets the clock used for waiting and time stamps (tests).
-func withClock(k clock.Clock) Option { return func(c *config) { c.clock = k } }
