@@ -119,7 +119,8 @@ func New(path string, opts ...Option) (*Lock, error) {
 	case Link:
 		l.mech = fileMechanism{create: createLink}
 	default:
-		l.mech = osMechanism{locker: osLockers[cfg.strategy]}
+		locker, _ := lockerFor(cfg.strategy)
+		l.mech = osMechanism{locker: locker}
 	}
 	if cfg.mech != nil {
 		l.mech = cfg.mech(l.mech)

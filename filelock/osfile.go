@@ -27,14 +27,14 @@ type kernelWaiter interface {
 	lockWait(fd uintptr, shared bool) error
 }
 
-// osLockers holds the mechanisms this platform provides, by strategy.
-var osLockers = map[Strategy]osLocker{}
-
+// supported reports whether this platform provides strategy s: the
+// file-based strategies everywhere, a kernel strategy where lockerFor
+// (one definition per platform, selected by build constraints) has it.
 func supported(s Strategy) bool {
 	if s.fileBased() {
 		return true
 	}
-	_, ok := osLockers[s]
+	_, ok := lockerFor(s)
 	return ok
 }
 
