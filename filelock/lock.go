@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -378,23 +377,4 @@ func (l *Lock) Unlock() error {
 		return pathError("unlock", l.given, err)
 	}
 	return nil
-}
-
-// backoff yields the waits between attempts: exponential from min to max,
-// each drawn from the upper half of the current step.
-type backoff struct{ step time.Duration }
-
-func (b *backoff) next(min, max time.Duration) time.Duration {
-	if b.step < min {
-		b.step = min
-	}
-	d := b.step/2 + rand.N(b.step/2+1)
-	if d < min {
-		d = min
-	}
-	b.step *= 2
-	if b.step > max {
-		b.step = max
-	}
-	return d
 }

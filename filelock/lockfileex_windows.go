@@ -14,15 +14,6 @@ import (
 // (LockFileEx locks are mandatory for the bytes they cover).
 type winLocker struct{}
 
-// lockerFor returns the kernel mechanism of strategy s on Windows:
-// LockFileEx for the OS strategy, nothing for OFD.
-func lockerFor(s Strategy) (osLocker, bool) {
-	if s == OS {
-		return winLocker{}, true
-	}
-	return nil, false
-}
-
 const lockOffsetHigh = 1 << 30 // byte 2^62
 
 func (winLocker) lock(fd uintptr, shared bool) error {

@@ -15,18 +15,6 @@ import (
 // drop it.
 type ofdLocker struct{}
 
-// lockerFor returns the kernel mechanism of strategy s on Linux: flock for
-// the OS strategy, open-file-description locks for OFD.
-func lockerFor(s Strategy) (osLocker, bool) {
-	switch s {
-	case OS:
-		return flockLocker{}, true
-	case OFD:
-		return ofdLocker{}, true
-	}
-	return nil, false
-}
-
 func (ofdLocker) lock(fd uintptr, shared bool) error {
 	typ := int16(unix.F_WRLCK)
 	if shared {

@@ -191,37 +191,3 @@ func (h *osHeld) lostErr() error {
 	}
 	return nil
 }
-
-func (m osMechanism) inspect(l *Lock) (Status, error) {
-	info, err := (fsys.OS{}).Lstat(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, nil
-	}
-	if err == nil && !info.Mode.IsRegular() {
-		err = notRegular(info.Mode)
-	}
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	f, err := fsys.OpenReadOnly(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, nil
-	}
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	defer f.Close()
-	isHeld, err := m.locker.probe(f.Fd())
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	if !isHeld {
-		return Status{}, nil
-	}
-	data := make([]byte, MaxRecordSize+1)
-	n, err := f.ReadAt(data, 0)
-	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	return heldStatus(data[:n]), nil
-}
