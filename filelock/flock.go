@@ -36,6 +36,9 @@ func (flockLocker) lockWait(fd uintptr, shared bool) error {
 
 func (flockLocker) unlock(fd uintptr) error { return flock(fd, unix.LOCK_UN) }
 
+// readOnlyLocks is true: flock needs no access mode for either kind.
+func (flockLocker) readOnlyLocks(bool) bool { return true }
+
 func (flockLocker) probe(fd uintptr) (bool, error) {
 	err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, errBusy) {

@@ -18,7 +18,10 @@ type Status struct {
 	// Holder is the holder's record. It is nil when the lock is free, when
 	// the holder has not written its record yet, when the lock is shared
 	// (shared holders write no record), or when an OS or OFD lock file
-	// holds other content, which is never written over.
+	// holds other content, which is never written over. An OS lock held by
+	// a user who may only read the lock file has no record of its own
+	// either: Holder is then nil, or the record of an earlier holder that
+	// died holding the lock and left it behind.
 	Holder *Record
 	// RecordErr says why a lock file that is held has no usable record,
 	// when it holds something that is not a record (matches ErrBadRecord).

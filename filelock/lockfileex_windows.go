@@ -40,6 +40,9 @@ func (winLocker) unlock(fd uintptr) error {
 	return nil
 }
 
+// readOnlyLocks is true: LockFileEx needs only read or write access.
+func (winLocker) readOnlyLocks(bool) bool { return true }
+
 func (w winLocker) probe(fd uintptr) (bool, error) {
 	err := w.lock(fd, false)
 	if errors.Is(err, errBusy) {

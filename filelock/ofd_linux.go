@@ -34,6 +34,10 @@ func (ofdLocker) lockWait(fd uintptr, shared bool) error {
 
 func (ofdLocker) unlock(fd uintptr) error { return ofd(fd, unix.F_OFD_SETLK, unix.F_UNLCK, nil) }
 
+// readOnlyLocks is true for shared locks only: a write lock (F_WRLCK)
+// needs a descriptor open for writing.
+func (ofdLocker) readOnlyLocks(shared bool) bool { return shared }
+
 func (ofdLocker) probe(fd uintptr) (bool, error) {
 	var got unix.Flock_t
 	if err := ofd(fd, unix.F_OFD_GETLK, unix.F_WRLCK, &got); err != nil {

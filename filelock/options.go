@@ -28,12 +28,16 @@ const (
 	// available with WithShared. The lock file is never removed. The
 	// holder record is written only into an empty lock file or over a
 	// record of this package: a file with other content is locked as it
-	// is, and one with more than one link is refused (ErrHardLinked).
+	// is, and one with more than one link is refused (ErrHardLinked). A
+	// user who may only read an existing lock file locks it all the same,
+	// on a read-only descriptor, and writes no record.
 	OS
 
 	// OFD is the OS strategy with Linux open-file-description fcntl locks
 	// (F_OFD_SETLK) instead of flock. They are byte-range locks, so they
-	// reach the server on NFS, where flock may be emulated locally.
+	// reach the server on NFS, where flock may be emulated locally. Only
+	// a shared OFD lock can be taken by a user who may only read the lock
+	// file; an exclusive one fails with a permission error.
 	OFD
 
 	// Link is the Soft strategy made safe on NFS without relying on
@@ -245,11 +249,12 @@ func WithTimeout(d time.Duration) Option {
 // others (0o002): whoever can write a lock file can forge its record.
 //
 // Group write (0o664) is the deliberate way to share an OS or OFD lock
-// with a group, whose members must open the lock file for writing. Soft
-// and Link locks need no write permission on another's lock file (only on
-// the directory); a group-writable one's record could be forged by any
-// member, so it is not trusted to prove its holder dead, and the file is
-// broken only by age (see WithStaleAfter).
+// with a group, whose members can then write their records into the lock
+// file (a user who may only read it takes an OS lock or a shared OFD lock
+// without writing a record). Soft and Link locks need no write permission
+// on another's lock file (only on the directory); a group-writable one's
+// record could be forged by any member, so it is not trusted to prove its
+// holder dead, and the file is broken only by age (see WithStaleAfter).
 func WithPerm(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 {

@@ -18,6 +18,9 @@ type osLocker interface {
 	unlock(fd uintptr) error
 	// probe reports whether any owner holds the lock, without keeping it.
 	probe(fd uintptr) (bool, error)
+	// readOnlyLocks reports whether the lock (shared or not) can be taken
+	// on a descriptor open for reading only.
+	readOnlyLocks(shared bool) bool
 }
 
 // kernelWaiter is an osLocker that can wait for its lock in the kernel.
@@ -59,7 +62,7 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if info, err := (fsys.OS{}).Lstat(l.path); err == nil && !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
-	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
+	f, err := m.openLockFile(l)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +71,31 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 		return nil, errors.Join(err, f.Close())
 	}
 	return h, nil
+}
+
+// readOnlyFile is a lock file that this user may only read, opened
+// read-only: its holder writes no record into it.
+type readOnlyFile struct{ fsys.OSFile }
+
+// openLockFile opens the lock file for reading and writing, creating it if
+// it is missing. A lock file that exists but that this user may only read
+// is opened read-only, as other users of flock do, where the locker can
+// lock such a descriptor; where it cannot (an exclusive OFD lock) the
+// error says so.
+func (m osMechanism) openLockFile(l *Lock) (fsys.OSFile, error) {
+	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
+	if !errors.Is(err, fs.ErrPermission) {
+		return f, err
+	}
+	rf, rerr := fsys.OpenReadOnly(l.path)
+	if rerr != nil {
+		return nil, err
+	}
+	if !m.locker.readOnlyLocks(l.cfg.shared) {
+		rf.Close()
+		return nil, fmt.Errorf("%w: an exclusive %v lock needs write access to the lock file", err, l.cfg.strategy)
+	}
+	return readOnlyFile{rf}, nil
 }
 
 // lockOpen locks the lock file f, opened from the lock's path, without
@@ -100,7 +128,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		}
 		return nil, errors.Join(errBusy, uerr)
 	}
-	if !h.shared {
+	if _, readOnly := f.(readOnlyFile); !h.shared && !readOnly {
 		if err := h.writeRecord(l); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
