@@ -61,22 +61,18 @@ func claimError(claim string, err error) error {
 }
 
 // createError sorts the error of an exclusive create: "something is there"
-// means busy if it is a regular file, and a clear error if it is not.
-// Some network filesystems (sshfs) report a losing exclusive create as
-// EPERM or EACCES instead of EEXIST, so those too mean busy when a lock file
-// exists afterwards; otherwise they are the real error.
+// (fsys.LostRace, which also counts sshfs's EPERM or EACCES when a file
+// exists afterwards) means busy if it is a regular file, and a clear
+// error if it is not; anything else is the real error.
 func createError(fsy fsys.FS, path string, err error) error {
-	if !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrPermission) {
-		return err
-	}
-	info, lerr := fsy.Lstat(path)
+	lost, info, lerr := fsys.LostRace(fsy, path, err)
 	switch {
+	case !lost:
+		return err
 	case lerr == nil && !info.Mode.IsRegular():
 		return notRegular(info.Mode)
-	case lerr == nil:
-		return errBusy
-	case errors.Is(err, fs.ErrExist) && errors.Is(lerr, fs.ErrNotExist):
-		return errBusy // released in between: try again
+	case lerr == nil || errors.Is(lerr, fs.ErrNotExist):
+		return errBusy // taken, or released in between: try again
 	}
 	return err
 }
