@@ -93,7 +93,12 @@ func (m osMechanism) openLockFile(l *Lock) (fsys.OSFile, error) {
 	}
 	if !m.locker.readOnlyLocks(l.cfg.shared) {
 		rf.Close()
-		return nil, fmt.Errorf("%w: an exclusive %v lock needs write access to the lock file", err, l.cfg.strategy)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "open", Path: l.path, Err: fmt.Errorf(
+			"%w (an exclusive %v lock needs write access to the lock file)", err, l.cfg.strategy)}
 	}
 	return readOnlyFile{rf}, nil
 }

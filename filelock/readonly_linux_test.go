@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -65,8 +66,9 @@ func readOnlyDenied(l *Lock, path string) error {
 	for _, acquire := range []func() error{l.TryLock, l.Lock} {
 		err := acquire()
 		var pe *fs.PathError
-		if !errors.Is(err, fs.ErrPermission) || !errors.As(err, &pe) || pe.Path != path {
-			return fmt.Errorf("want permission denied naming %s, got %v", path, err)
+		if !errors.Is(err, fs.ErrPermission) || !errors.As(err, &pe) || pe.Path != path ||
+			!strings.Contains(err.Error(), "needs write access") {
+			return fmt.Errorf("want permission denied naming %s that says why, got %v", path, err)
 		}
 	}
 	return nil
