@@ -1,5 +1,8 @@
 package filelock
 
+// Inspect: who holds a lock, for each mechanism, without acquiring or
+// changing it.
+
 import (
 	"errors"
 	"fmt"

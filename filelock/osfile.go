@@ -1,5 +1,9 @@
 package filelock
 
+// The OS and OFD strategies: a kernel lock on a lock file that is kept.
+// The file is opened, locked without waiting, checked to be still the one
+// the path names, and given the holder record.
+
 import (
 	"context"
 	"errors"
