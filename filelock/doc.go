@@ -14,10 +14,11 @@
 //     it for a lock on NFS shared by several hosts. Soft and Link lock files
 //     are the same kind of file, so the two exclude each other on one path.
 //   - OS takes the operating system's advisory lock on a lock file that is
-//     kept: flock(2) on Unix systems, LockFileEx on Windows. The kernel
-//     drops the lock when its holder dies, and shared locks are available
-//     (WithShared). Pick it to exclude other programs that use flock, or
-//     when holders may die and must not leave a lock behind.
+//     kept: flock(2) on Linux, macOS, the BSDs and illumos, LockFileEx on
+//     Windows. The kernel drops the lock when its holder dies, and shared
+//     locks are available (WithShared). Pick it to exclude other programs
+//     that use flock, or when holders may die and must not leave a lock
+//     behind. A user who may only read the lock file can still take it.
 //   - OFD is OS with Linux open-file-description fcntl locks. They are
 //     byte-range locks, which reach the server on NFS and exclude other
 //     programs' fcntl and lockf locks. Linux only.
