@@ -3,6 +3,7 @@ package filelock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 )
 
@@ -59,14 +60,10 @@ var (
 	ErrBadRecord = errors.New("malformed holder record")
 
 	// ErrUnsupported reports a strategy or mode that this platform or
-	// strategy does not provide. It matches errors.ErrUnsupported.
-	ErrUnsupported = errUnsupported{}
+	// strategy does not provide. It wraps, and so matches,
+	// errors.ErrUnsupported.
+	ErrUnsupported = fmt.Errorf("not supported by this strategy on this platform (%w)", errors.ErrUnsupported)
 )
-
-type errUnsupported struct{}
-
-func (errUnsupported) Error() string        { return "not supported by this strategy on this platform" }
-func (errUnsupported) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // timeoutError is ErrTimeout with the context error that caused it.
 type timeoutError struct{ cause error }

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockstress/lockstress/internal/proc"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func init() {

@@ -1,9 +1,17 @@
 package filelock
 
+// Inspect: who holds a lock, for each mechanism, without acquiring or
+// changing it.
+
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // Status is what Inspect learned of a lock.
@@ -13,7 +21,10 @@ type Status struct {
 	// Holder is the holder's record. It is nil when the lock is free, when
 	// the holder has not written its record yet, when the lock is shared
 	// (shared holders write no record), or when an OS or OFD lock file
-	// holds other content, which is never written over.
+	// holds other content, which is never written over. An OS lock held by
+	// a user who may only read the lock file has no record of its own
+	// either: Holder is then nil, or the record of an earlier holder that
+	// died holding the lock and left it behind.
 	Holder *Record
 	// RecordErr says why a lock file that is held has no usable record,
 	// when it holds something that is not a record (matches ErrBadRecord).
@@ -53,6 +64,59 @@ func Inspect(path string, opts ...Option) (Status, error) {
 // Inspect reports whether the handle's lock is held and by whom; see the
 // function Inspect. A handle that holds the lock sees itself as the holder.
 func (l *Lock) Inspect() (Status, error) { return l.mech.inspect(l) }
+
+// inspect reports who holds a Soft or Link lock: the stale rule's
+// verdict on its lock file, with its age.
+func (fileMechanism) inspect(l *Lock) (Status, error) {
+	v, err := l.judge(l.path, l.cfg.staleAfter, true)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.given, err)
+	}
+	st := Status{Held: true, Holder: v.holder, RecordErr: v.recordErr, Foreign: v.foreign, Stale: v.stale, StaleReason: v.reason}
+	if v.ageKnown {
+		st.Age = v.age
+	}
+	return st, nil
+}
+
+// inspect reports who holds an OS or OFD lock: the kernel is asked, and
+// the record is read only if the lock is held.
+func (m osMechanism) inspect(l *Lock) (Status, error) {
+	info, err := (fsys.OS{}).Lstat(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err == nil && !info.Mode.IsRegular() {
+		err = notRegular(info.Mode)
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.given, err)
+	}
+	f, err := fsys.OpenReadOnly(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, nil
+	}
+	if err != nil {
+		return Status{}, pathError("inspect", l.given, err)
+	}
+	defer f.Close()
+	isHeld, err := m.locker.probe(f.Fd())
+	if err != nil {
+		return Status{}, pathError("inspect", l.given, err)
+	}
+	if !isHeld {
+		return Status{}, nil
+	}
+	data := make([]byte, MaxRecordSize+1)
+	n, err := f.ReadAt(data, 0)
+	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
+		return Status{}, pathError("inspect", l.given, err)
+	}
+	return heldStatus(data[:n]), nil
+}
 
 // heldStatus is the status of a held lock whose file contains data.
 func heldStatus(data []byte) Status {

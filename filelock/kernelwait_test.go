@@ -26,6 +26,7 @@ func (g *gateLocker) lock(uintptr, bool) error     { return errBusy }
 func (g *gateLocker) lockWait(uintptr, bool) error { return <-g.gate }
 func (g *gateLocker) unlock(uintptr) error         { g.unlocked.Add(1); return nil }
 func (g *gateLocker) probe(uintptr) (bool, error)  { return false, nil }
+func (g *gateLocker) readOnlyLocks(bool) bool      { return true }
 
 // win ends the pending lockWait with success.
 func (g *gateLocker) win() { g.gate <- nil }

@@ -1,11 +1,13 @@
 package filelock
 
+// The Link strategy's creation of its lock file, safe on NFS: the record
+// written into a claim that is hard-linked to the lock path.
+
 import (
 	"bytes"
 	"errors"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -60,21 +62,8 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 			id = info.ID
 		}
 		var kept io.Closer
-		if claimFile != nil && id == claimID {
-			// Kept only if it is exactly the file linked, the claim's own
-			// inode (as every link of a file is, where files are kept
-			// open), held open since its creation: a holder that keeps
-			// its file checks ownership by identity alone
-			// (fileHeld.owned), so a file that replaced its own at the
-			// path in between must not become its own. Without it, only
-			// the event of a death is lost.
-			if f, err := fsys.OpenWriteOnly(path); err == nil {
-				if info, err := f.Stat(); err == nil && info.ID == claimID {
-					kept = f
-				} else {
-					f.Close()
-				}
-			}
+		if claimFile != nil {
+			kept = keepLinked(path, id, claimID)
 		}
 		return id, kept, nil
 	}
@@ -89,6 +78,29 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	return fsys.FileID{}, nil, errors.Join(lerr, rerr)
 }
 
+// keepLinked returns the lock file at path opened for writing, to be kept
+// open while the lock is held, or nil. It is kept only if it is exactly
+// the file linked: id, the lock path's identity, and the file opened are
+// the claim's own inode (as every link of a file is, where files are kept
+// open), held open since its creation. A holder that keeps its file
+// checks ownership by identity alone (fileHeld.owned), so a file that
+// replaced its own at the path in between must not become its own.
+// Without it, only the event of a death is lost.
+func keepLinked(path string, id, claimID fsys.FileID) io.Closer {
+	if id != claimID {
+		return nil
+	}
+	f, err := fsys.OpenWriteOnly(path)
+	if err != nil {
+		return nil
+	}
+	if info, err := f.Stat(); err == nil && info.ID == claimID {
+		return f
+	}
+	f.Close()
+	return nil
+}
+
 // linkedAnyway reports whether a link of claim to path that reported an
 // error happened all the same: the claim's link count is 2, and the lock
 // path names the claim's own file holding data. The count alone proves
@@ -99,36 +111,4 @@ func linkedAnyway(fsy fsys.FS, claim, path string, claimID fsys.FileID, data []b
 	}
 	got, info, err := readRecordFile(fsy, path)
 	return err == nil && info.ID == claimID && bytes.Equal(got, data)
-}
-
-// Temporary names. Every file the lock makes beside the lock file is named
-// "<lock>.<kind>.<unique>", where unique holds random bytes, so that the
-// names of one lock are recognised (and old ones swept) and never collide.
-const (
-	kindClaim = "claim" // Link strategy: the record before it is linked
-	kindProbe = "probe" // a file written to read the filesystem's clock
-	kindAside = "aside" // a lock file moved aside to be removed
-	kindTemp  = "tmp"   // AtomicInit: a marker before it is renamed
-)
-
-// tempName returns a fresh temporary name of the given kind beside path.
-// parts name the maker (host, PID) where that helps a person reading the
-// directory; they are sanitised to stay one file name.
-func tempName(path, kind string, parts ...string) string {
-	var b strings.Builder
-	b.WriteString(path)
-	b.WriteString(".")
-	b.WriteString(kind)
-	for _, p := range parts {
-		b.WriteString(".")
-		b.WriteString(strings.Map(func(r rune) rune {
-			if r == '/' || r == '\\' || r == 0 || r < ' ' {
-				return '_'
-			}
-			return r
-		}, p))
-	}
-	b.WriteString(".")
-	b.WriteString(newToken()[:16])
-	return b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,7 +121,8 @@ func New(path string, opts ...Option) (*Lock, error) {
 	case Link:
 		l.mech = fileMechanism{create: createLink}
 	default:
-		l.mech = osMechanism{locker: osLockers[cfg.strategy]}
+		locker, _ := lockerFor(cfg.strategy)
+		l.mech = osMechanism{locker: locker}
 	}
 	if cfg.mech != nil {
 		l.mech = cfg.mech(l.mech)
@@ -402,23 +402,4 @@ func (l *Lock) Unlock() error {
 		return pathError("unlock", l.given, err)
 	}
 	return nil
-}
-
-// backoff yields the waits between attempts: exponential from min to max,
-// each drawn from the upper half of the current step.
-type backoff struct{ step time.Duration }
-
-func (b *backoff) next(min, max time.Duration) time.Duration {
-	if b.step < min {
-		b.step = min
-	}
-	d := b.step/2 + rand.N(b.step/2+1)
-	if d < min {
-		d = min
-	}
-	b.step *= 2
-	if b.step > max {
-		b.step = max
-	}
-	return d
 }

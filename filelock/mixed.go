@@ -21,7 +21,11 @@ func (l *Lock) kernelLocked(path string) error {
 		return nil // gone, or unreadable: the break decides
 	}
 	defer f.Close()
-	for s, locker := range osLockers {
+	for _, s := range []Strategy{OS, OFD} {
+		locker, ok := lockerFor(s)
+		if !ok {
+			continue
+		}
 		if held, err := locker.probe(f.Fd()); err == nil && held {
 			return fmt.Errorf("%w: %v", ErrMixedStrategies, s)
 		}

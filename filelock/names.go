@@ -1,6 +1,14 @@
 package filelock
 
-import "fmt"
+// The names the lock makes beside its lock file: temporary names (claims,
+// probes, files moved aside), and the longest lock name that leaves room
+// for them.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // nameMax is the longest file name, in bytes, that the filesystems this
 // package supports accept (NAME_MAX on Linux, macOS and the BSDs; 255
@@ -38,4 +46,46 @@ func checkNameLength(base string, c *config) error {
 	}
 	return fmt.Errorf("%w: the name %d bytes long exceeds the %d bytes that leave room for the names made beside it (at most %d)",
 		ErrInvalidPath, len(base), limit, nameMax)
+}
+
+// Temporary names. Every file the lock makes beside the lock file is named
+// "<lock>.<kind>.<unique>", where unique holds random bytes, so that the
+// names of one lock are recognised (and old ones swept) and never collide.
+const (
+	kindClaim = "claim" // Link strategy: the record before it is linked
+	kindProbe = "probe" // a file written to read the filesystem's clock
+	kindAside = "aside" // a lock file moved aside to be removed
+	kindTemp  = "tmp"   // AtomicInit: a marker before it is renamed
+)
+
+// tempName returns a fresh temporary name of the given kind beside path.
+// parts name the maker (host, PID) where that helps a person reading the
+// directory; they are sanitised to stay one file name.
+func tempName(path, kind string, parts ...string) string {
+	var b strings.Builder
+	b.WriteString(path)
+	b.WriteString(".")
+	b.WriteString(kind)
+	for _, p := range parts {
+		b.WriteString(".")
+		b.WriteString(strings.Map(func(r rune) rune {
+			if r == '/' || r == '\\' || r == 0 || r < ' ' {
+				return '_'
+			}
+			return r
+		}, p))
+	}
+	b.WriteString(".")
+	b.WriteString(newToken()[:16])
+	return b.String()
+}
+
+// claimName returns a fresh claim name beside path that says which process
+// made it.
+func claimName(l *Lock, path string) string {
+	host := l.cfg.self.Host
+	if len(host) > 32 {
+		host = host[:32]
+	}
+	return tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
 }

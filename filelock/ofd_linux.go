@@ -15,8 +15,6 @@ import (
 // drop it.
 type ofdLocker struct{}
 
-func init() { osLockers[OFD] = ofdLocker{} }
-
 func (ofdLocker) lock(fd uintptr, shared bool) error {
 	typ := int16(unix.F_WRLCK)
 	if shared {
@@ -35,6 +33,10 @@ func (ofdLocker) lockWait(fd uintptr, shared bool) error {
 }
 
 func (ofdLocker) unlock(fd uintptr) error { return ofd(fd, unix.F_OFD_SETLK, unix.F_UNLCK, nil) }
+
+// readOnlyLocks is true for shared locks only: a write lock (F_WRLCK)
+// needs a descriptor open for writing.
+func (ofdLocker) readOnlyLocks(shared bool) bool { return shared }
 
 func (ofdLocker) probe(fd uintptr) (bool, error) {
 	var got unix.Flock_t

@@ -1,5 +1,8 @@
 package filelock
 
+// The options of New: their defaults, the configuration they make, and
+// the rejection of invalid values.
+
 import (
 	"fmt"
 	"io/fs"
@@ -9,75 +12,6 @@ import (
 	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/proc"
 )
-
-// Strategy selects how a lock excludes other owners.
-type Strategy int
-
-const (
-	// Soft creates the lock file exclusively (O_CREAT|O_EXCL, never
-	// following a symbolic link) and writes the holder record into it;
-	// Unlock removes it. It works on every filesystem where O_EXCL is
-	// atomic. It is the default. On Linux a holder keeps the lock file
-	// open (one descriptor per held lock) until Unlock, so that its death
-	// wakes the waiters of this host at once; Link does the same.
-	Soft Strategy = iota
-
-	// OS takes the operating system's advisory lock on a lock file that is
-	// kept: flock(2) on Linux, macOS and the BSDs, LockFileEx on Windows.
-	// The kernel drops the lock when the holder dies. Shared locks are
-	// available with WithShared. The lock file is never removed. The
-	// holder record is written only into an empty lock file or over a
-	// record of this package: a file with other content is locked as it
-	// is, and one with more than one link is refused (ErrHardLinked).
-	OS
-
-	// OFD is the OS strategy with Linux open-file-description fcntl locks
-	// (F_OFD_SETLK) instead of flock. They are byte-range locks, so they
-	// reach the server on NFS, where flock may be emulated locally.
-	OFD
-
-	// Link is the Soft strategy made safe on NFS without relying on
-	// O_EXCL, by the method of the open(2) manual page: the holder record
-	// is written to a claim file with a unique name in the lock's
-	// directory, which is then hard-linked to the lock path; the lock is
-	// taken when link succeeds, or when it fails but the lock path names
-	// the claim's own file with its record (a lost reply to a link that
-	// happened). The claim name is removed
-	// at once. Soft and Link lock files are the same kind of file, so the
-	// two strategies exclude each other on one path.
-	Link
-)
-
-var strategyNames = [...]string{Soft: "soft", OS: "os", OFD: "ofd", Link: "link"}
-
-// String returns the strategy's name as ParseStrategy accepts it.
-func (s Strategy) String() string {
-	if s >= 0 && int(s) < len(strategyNames) {
-		return strategyNames[s]
-	}
-	return fmt.Sprintf("Strategy(%d)", int(s))
-}
-
-// ParseStrategy returns the strategy with the given name.
-func ParseStrategy(name string) (Strategy, error) {
-	for i, n := range strategyNames {
-		if n == name {
-			return Strategy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: unknown strategy %q (known: %v)", ErrInvalidOption, name, strategyNames)
-}
-
-// Strategies returns every strategy this platform supports, in order.
-func Strategies() []Strategy {
-	var out []Strategy
-	for i := range strategyNames {
-		if supported(Strategy(i)) {
-			out = append(out, Strategy(i))
-		}
-	}
-	return out
-}
 
 // Default option values.
 const (
@@ -176,10 +110,6 @@ func (c *config) heartbeatEvery() time.Duration {
 	return c.staleAfter / 3
 }
 
-// fileBased reports whether the strategy's lock is the existence of the
-// lock file (Soft and Link), which is what the stale rule applies to.
-func (s Strategy) fileBased() bool { return s == Soft || s == Link }
-
 func (c *config) reject(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
 }
@@ -211,12 +141,8 @@ func WithShared() Option {
 //
 // Where a waiter is woken by events (see WithPolling), the backoff only
 // backs them up, and on a local filesystem, whose every change raises an
-// event, it is stretched: a waiter that watches polls every 40 × max, and
-// one that was woken by a release but lost the race for the lock (the lock
-// is saturated: released and taken again at once) polls with its steps
-// growing up to 4 × max instead of max, since polling faster would only
-// take processor time from the holder. On other filesystems, and with
-// WithPolling, the waits are as set here.
+// event, a waiter may poll less often than max. With WithPolling, and on
+// other filesystems, the waits are as set here.
 func WithBackoff(min, max time.Duration) Option {
 	return func(c *config) {
 		if min <= 0 || max <= 0 {
@@ -250,11 +176,12 @@ func WithTimeout(d time.Duration) Option {
 // others (0o002): whoever can write a lock file can forge its record.
 //
 // Group write (0o664) is the deliberate way to share an OS or OFD lock
-// with a group, whose members must open the lock file for writing. Soft
-// and Link locks need no write permission on another's lock file (only on
-// the directory); a group-writable one's record could be forged by any
-// member, so it is not trusted to prove its holder dead, and the file is
-// broken only by age (see WithStaleAfter).
+// with a group, whose members can then write their records into the lock
+// file (a user who may only read it takes an OS lock or a shared OFD lock
+// without writing a record). Soft and Link locks need no write permission
+// on another's lock file (only on the directory); a group-writable one's
+// record could be forged by any member, so it is not trusted to prove its
+// holder dead, and the file is broken only by age (see WithStaleAfter).
 func WithPerm(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 {
@@ -315,9 +242,9 @@ func WithStaleAfter(d time.Duration) Option {
 // runs on this host, in this process's PID namespace, so that the PID in
 // another program's lock file (see ForeignHolder) can be trusted: the file
 // is broken at once when that PID names no process or a zombie. Without it
-// such a file is broken
-// only by age (WithStaleAfter), because a PID alone does not say which host
-// or container wrote it. It applies to Soft and Link locks.
+// such a file is broken only by age (WithStaleAfter), because a PID alone
+// does not say which host or container wrote it. It applies to Soft and
+// Link locks.
 func WithSharedPIDNamespace() Option {
 	return func(c *config) { c.sharedPIDs = true }
 }
@@ -326,8 +253,8 @@ func WithSharedPIDNamespace() Option {
 // the lock file's mtime while it holds it (default a third of the
 // stale-after age), so that a long critical section is never broken by
 // age. d must be at least MinHeartbeat and at most half the stale-after
-// age. Without
-// age-based breaking (WithStaleAfter(0)) there is no heartbeat.
+// age. Without age-based breaking (WithStaleAfter(0)) there is no
+// heartbeat.
 func WithHeartbeat(d time.Duration) Option {
 	return func(c *config) {
 		if d < MinHeartbeat {
@@ -337,20 +264,3 @@ func WithHeartbeat(d time.Duration) Option {
 		c.heartbeat = d
 	}
 }
-
-// withProcess sets the identity written into holder records and the
-// liveness check applied to recorded holders (simulations and tests).
-func withProcess(self proc.Identity, liveness func(proc.Identity) proc.State) Option {
-	return func(c *config) { c.self, c.liveness = self, liveness }
-}
-
-// withMechanism wraps or replaces the strategy's mechanism (tests).
-func withMechanism(wrap func(mechanism) mechanism) Option {
-	return func(c *config) { c.mech = wrap }
-}
-
-// withFS runs the file-based strategies over another filesystem (tests).
-func withFS(f fsys.FS) Option { return func(c *config) { c.fs = f } }
-
-// withClock sets the clock used for waiting and time stamps (tests).
-func withClock(k clock.Clock) Option { return func(c *config) { c.clock = k } }

@@ -1,5 +1,9 @@
 package filelock
 
+// The OS and OFD strategies: a kernel lock on a lock file that is kept.
+// The file is opened, locked without waiting, checked to be still the one
+// the path names, and given the holder record.
+
 import (
 	"context"
 	"errors"
@@ -18,6 +22,9 @@ type osLocker interface {
 	unlock(fd uintptr) error
 	// probe reports whether any owner holds the lock, without keeping it.
 	probe(fd uintptr) (bool, error)
+	// readOnlyLocks reports whether the lock (shared or not) can be taken
+	// on a descriptor open for reading only.
+	readOnlyLocks(shared bool) bool
 }
 
 // kernelWaiter is an osLocker that can wait for its lock in the kernel.
@@ -27,14 +34,14 @@ type kernelWaiter interface {
 	lockWait(fd uintptr, shared bool) error
 }
 
-// osLockers holds the mechanisms this platform provides, by strategy.
-var osLockers = map[Strategy]osLocker{}
-
+// supported reports whether this platform provides strategy s: the
+// file-based strategies everywhere, a kernel strategy where lockerFor
+// (one definition per platform, selected by build constraints) has it.
 func supported(s Strategy) bool {
 	if s.fileBased() {
 		return true
 	}
-	_, ok := osLockers[s]
+	_, ok := lockerFor(s)
 	return ok
 }
 
@@ -59,7 +66,7 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if info, err := (fsys.OS{}).Lstat(l.path); err == nil && !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
-	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
+	f, err := m.openLockFile(l)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +75,36 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 		return nil, errors.Join(err, f.Close())
 	}
 	return h, nil
+}
+
+// readOnlyFile is a lock file that this user may only read, opened
+// read-only: its holder writes no record into it.
+type readOnlyFile struct{ fsys.OSFile }
+
+// openLockFile opens the lock file for reading and writing, creating it if
+// it is missing. A lock file that exists but that this user may only read
+// is opened read-only, as other users of flock do, where the locker can
+// lock such a descriptor; where it cannot (an exclusive OFD lock) the
+// error says so.
+func (m osMechanism) openLockFile(l *Lock) (fsys.OSFile, error) {
+	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
+	if !errors.Is(err, fs.ErrPermission) {
+		return f, err
+	}
+	rf, rerr := fsys.OpenReadOnly(l.path)
+	if rerr != nil {
+		return nil, err
+	}
+	if !m.locker.readOnlyLocks(l.cfg.shared) {
+		rf.Close()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "open", Path: l.path, Err: fmt.Errorf(
+			"%w (an exclusive %v lock needs write access to the lock file)", err, l.cfg.strategy)}
+	}
+	return readOnlyFile{rf}, nil
 }
 
 // lockOpen locks the lock file f, opened from the lock's path, without
@@ -100,7 +137,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		}
 		return nil, errors.Join(errBusy, uerr)
 	}
-	if !h.shared {
+	if _, readOnly := f.(readOnlyFile); !h.shared && !readOnly {
 		if err := h.writeRecord(l); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
@@ -192,38 +229,4 @@ func (h *osHeld) lostErr() error {
 		return ErrLockLost
 	}
 	return nil
-}
-
-func (m osMechanism) inspect(l *Lock) (Status, error) {
-	info, err := (fsys.OS{}).Lstat(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, nil
-	}
-	if err == nil && !info.Mode.IsRegular() {
-		err = notRegular(info.Mode)
-	}
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	f, err := fsys.OpenReadOnly(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, nil
-	}
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	defer f.Close()
-	isHeld, err := m.locker.probe(f.Fd())
-	if err != nil {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	if !isHeld {
-		return Status{}, nil
-	}
-	data := make([]byte, MaxRecordSize+1)
-	n, err := f.ReadAt(data, 0)
-	if err != nil && n == 0 && !errors.Is(err, io.EOF) {
-		return Status{}, pathError("inspect", l.given, err)
-	}
-	return heldStatus(data[:n]), nil
 }

@@ -44,5 +44,5 @@ func (m osMechanism) openKept(l *Lock, kept *fsys.OSFile) (fsys.OSFile, error) {
 	if info, err := (fsys.OS{}).Lstat(l.path); err == nil && !info.Mode.IsRegular() {
 		return nil, notRegular(info.Mode)
 	}
-	return fsys.OpenLockFile(l.path, l.cfg.perm)
+	return m.openLockFile(l)
 }

@@ -105,10 +105,3 @@ func (t *table) dropIfUnused(key slotKey, s *slot) {
 		delete(t.slots, key)
 	}
 }
-
-// size returns the number of slots in use (tests check it returns to 0).
-func (t *table) size() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.slots)
-}

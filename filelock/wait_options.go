@@ -13,22 +13,25 @@ package filelock
 // waiter keeps its ticket open for writing, so that its death closes it:
 // on this host that too is an event for the waiter behind. Waiters that
 // began at about the same moment may get the same number; the queue then
-// orders them by the rest of the ticket's name. A ticket holds a holder record of its
-// waiter: the ticket of a waiter that is provably dead (the same rule as
-// for a holder: on this host, in this PID namespace, since this boot, and
-// its process gone or reused) is removed by the waiter behind it, and so is
-// a ticket of a waiter that cannot be checked (another host) whose
-// modification time, which a live waiter refreshes every minute, is more
-// than five minutes older than the checker's own ticket.
+// orders them by the rest of the ticket's name. A ticket holds a holder
+// record of its waiter: the ticket of a waiter that is provably dead (the
+// same rule as for a holder: on this host, in this PID namespace, since
+// this boot, and its process gone or reused) is removed by the waiter
+// behind it. A live waiter refreshes its ticket while it waits and while it
+// holds the lock, so a ticket that has not changed for the stale-after age
+// (WithStaleAfter), by the filesystem's clock, is removed too, whoever made
+// it (never with WithStaleAfter(0)); one without a valid record is removed
+// once older than RecordGrace.
 //
 // Default handles (without WithBarging) join the same queue once they have
 // waited past a bound, so that they take turns with fair ones. The queue
 // never takes part in mutual exclusion, which the strategy alone provides, so a ticket
 // removed in error costs a place in the queue, never a second holder.
 // TryLock of a fair handle fails with ErrWouldBlock while a live waiter or
-// holder has a ticket in the queue. Handles of one process are ordered among themselves by the
-// process-wide table, which is not first-come, first-served. WithFair
-// cannot be combined with WithShared: New rejects it.
+// holder has a ticket in the queue. Handles of one process are ordered
+// among themselves by the process-wide table, which is not first-come,
+// first-served. WithFair cannot be combined with WithShared: New rejects
+// it.
 func WithFair() Option {
 	return func(c *config) { c.fair = true }
 }

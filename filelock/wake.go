@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -204,4 +205,29 @@ func (k *wakeup) close() {
 		k.kept.Close()
 		k.kept = nil
 	}
+}
+
+// keepsOpen reports whether a holder keeps its lock file open for writing
+// until the release (and a fair waiter its ticket until it leaves): on
+// Linux, on a local filesystem of the operating system, whose every change
+// raises an event (eventsSeeAll, looked at once per handle). If the holder
+// dies holding the lock, the kernel closes the file, and that close is an
+// event (IN_CLOSE_WRITE) for the waiters watching the lock's directory,
+// which then judge the lock at once instead of at their next poll. It is
+// closed only after the lock file is removed, so that a release raises no
+// close event of a file still there. Not elsewhere: where there are no
+// such events, an open file may stand in the way of its removal (Windows,
+// and NFS, whose client renames a removed open file to .nfsXXXX until it
+// is closed).
+func (l *Lock) keepsOpen() bool {
+	if runtime.GOOS != "linux" || l.cfg.fs != (fsys.OS{}) {
+		return false
+	}
+	if l.local == 0 {
+		l.local = 2
+		if eventsSeeAll(dirOf(l.path)) {
+			l.local = 1
+		}
+	}
+	return l.local == 1
 }

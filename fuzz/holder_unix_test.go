@@ -5,7 +5,8 @@ package fuzz
 import (
 	"fmt"
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lockstress/lockstress/filelock"
 )
@@ -56,10 +57,10 @@ func holdFile(s filelock.Strategy, path string, record []byte) (release func() e
 
 func kernelLock(s filelock.Strategy, f *os.File) error {
 	if s == filelock.OS {
-		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		return flockLock(f)
 	}
 	return ofdLock(f)
 }
 
 // mkfifo makes a named pipe at path.
-func mkfifo(path string) error { return syscall.Mkfifo(path, 0o644) }
+func mkfifo(path string) error { return unix.Mkfifo(path, 0o644) }

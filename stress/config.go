@@ -3,12 +3,13 @@ package stress
 import (
 	"errors"
 	"fmt"
-	"github.com/lockstress/lockstress/filelock"
 	"io"
 	"math"
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/lockstress/lockstress/filelock"
 )
 
 // Config describes one run. The zero values of the optional fields select

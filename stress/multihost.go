@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // A run that several hosts join lives in one directory on the shared
@@ -50,7 +52,7 @@ func joinRun(dir, runID string, cfg Config) error {
 	}
 	err = os.Link(tmp, path)
 	rmErr := os.Remove(tmp)
-	if err == nil || !lostLink(err, path) {
+	if lost, _, _ := fsys.LostRace(fsys.OS{}, path, err); !lost {
 		return errors.Join(err, rmErr)
 	}
 	got, err := readRunInfo(dir)

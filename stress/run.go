@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/stress/detect"
 )
 
@@ -233,24 +234,10 @@ func createLedger(path string) error {
 		return err
 	}
 	err := os.Link(tmp, path)
-	if lostLink(err, path) {
+	if lost, _, _ := fsys.LostRace(fsys.OS{}, path, err); lost {
 		err = nil
 	}
 	return errors.Join(err, os.Remove(tmp))
-}
-
-// lostLink reports whether err, from a link(2) to path, means that path
-// existed: EEXIST, or EPERM where path now exists. Some network
-// filesystems (sshfs) answer EPERM to the loser of a race to link a name.
-func lostLink(err error, path string) bool {
-	if errors.Is(err, fs.ErrExist) {
-		return true
-	}
-	if !errors.Is(err, fs.ErrPermission) {
-		return false
-	}
-	_, serr := os.Lstat(path)
-	return serr == nil
 }
 
 // spawn starts the workers, waits until all are at the barrier, and opens

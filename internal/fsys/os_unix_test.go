@@ -1,4 +1,4 @@
-//go:build darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd || solaris
+//go:build unix
 
 package fsys
 
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestCreateExclAndReadAll(t *testing.T) {
@@ -67,7 +68,7 @@ func TestNeverFollowsOrBlocks(t *testing.T) {
 	require.True(t, info.Mode.IsRegular())
 
 	fifo := filepath.Join(dir, "fifo")
-	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	require.NoError(t, unix.Mkfifo(fifo, 0o644))
 	_, info, err = ReadAll(fsys, fifo, 10)
 	require.ErrorIs(t, err, ErrNotRegular)
 	require.NotZero(t, info.Mode&fs.ModeNamedPipe)

@@ -1,4 +1,4 @@
-//go:build !windows && !(darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd || solaris)
+//go:build !windows && !unix
 
 package fsys
 

@@ -14,8 +14,6 @@ import (
 // (LockFileEx locks are mandatory for the bytes they cover).
 type winLocker struct{}
 
-func init() { osLockers[OS] = winLocker{} }
-
 const lockOffsetHigh = 1 << 30 // byte 2^62
 
 func (winLocker) lock(fd uintptr, shared bool) error {
@@ -41,6 +39,9 @@ func (winLocker) unlock(fd uintptr) error {
 	}
 	return nil
 }
+
+// readOnlyLocks is true: LockFileEx needs only read or write access.
+func (winLocker) readOnlyLocks(bool) bool { return true }
 
 func (w winLocker) probe(fd uintptr) (bool, error) {
 	err := w.lock(fd, false)

@@ -1,5 +1,10 @@
 //go:build darwin || dragonfly || freebsd || illumos || linux || netbsd || openbsd
 
+// The flock(2) mechanism of the OS strategy. Not on AIX, which has no
+// flock, nor on Solaris, whose flock is emulated with fcntl record locks,
+// which belong to the process rather than to the open file (the same
+// choice as the Go command's own file locks).
+
 package filelock
 
 import (
@@ -11,8 +16,6 @@ import (
 
 // flockLocker is flock(2) on the whole file.
 type flockLocker struct{}
-
-func init() { osLockers[OS] = flockLocker{} }
 
 func (flockLocker) lock(fd uintptr, shared bool) error {
 	how := unix.LOCK_EX
@@ -32,6 +35,9 @@ func (flockLocker) lockWait(fd uintptr, shared bool) error {
 }
 
 func (flockLocker) unlock(fd uintptr) error { return flock(fd, unix.LOCK_UN) }
+
+// readOnlyLocks is true: flock needs no access mode for either kind.
+func (flockLocker) readOnlyLocks(bool) bool { return true }
 
 func (flockLocker) probe(fd uintptr) (bool, error) {
 	err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)

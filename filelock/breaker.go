@@ -1,0 +1,63 @@
+package filelock
+
+// Breaking: a file judged stale is removed only if it is, once moved
+// aside atomically, the very file judged, unchanged; anything else is put
+// back (docs/design.md, "Why breaking never removes a live lock").
+
+import (
+	"errors"
+	"io/fs"
+	"strconv"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// removeAside removes the file at path if it is the one the verdict was
+// about, unchanged. It never removes by path after a check: it renames
+// whatever is at path to a private name, atomically, and then looks at what
+// it moved. If that is not the judged file as judged (another file, other
+// contents, or refreshed since), it is put back with link, which never
+// replaces anything. It reports whether the judged file was removed.
+func (l *Lock) removeAside(path string, v verdict) (bool, error) {
+	return l.removeIf(path, v.sameAs)
+}
+
+// removeIf removes the file at path if it is, when moved aside, the file
+// that is recognises; otherwise it puts it back. It reports whether it
+// removed it.
+func (l *Lock) removeIf(path string, is func(fsys.Info, []byte) bool) (bool, error) {
+	fsy := l.cfg.fs
+	// Look once more first, so that the window in which a live file may
+	// be moved (and must be put back) is as short as it can be.
+	if data, info, err := readRecordFile(fsy, path); err != nil || !is(info, data) {
+		return false, nil
+	}
+	// The name carries the time of the move (a moved file keeps its old
+	// mtime), so that the sweep never takes a file that is being looked at.
+	aside := tempName(path, kindAside, strconv.FormatInt(l.cfg.clock.Now().Unix(), 10))
+	if err := fsy.Rename(path, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	data, info, err := readRecordFile(fsy, aside)
+	if err == nil && is(info, data) {
+		if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return true, err
+		}
+		return true, nil
+	}
+	// Not what was judged: its owner is alive. Put it back. If another
+	// file was made at path meanwhile, link fails and the moved file is
+	// lost to its owner, who learns it from its heartbeat or Unlock
+	// (ErrLockLost); this takes a process stopped inside the guard for
+	// longer than the stale-after age (docs/design.md).
+	if lerr := fsy.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) && !errors.Is(lerr, fs.ErrNotExist) {
+		return false, lerr
+	}
+	if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	return false, nil
+}

@@ -1,0 +1,84 @@
+// Package filelock provides advisory locks that exclude other processes,
+// on this host or on others sharing a filesystem, through a lock file.
+//
+// # Strategies
+//
+// A Lock excludes other owners by one of four strategies (WithStrategy):
+//
+//   - Soft (the default) creates the lock file exclusively with the
+//     holder's record in it and removes it on release. It works on every
+//     filesystem where exclusive creation is atomic. Pick it unless one of
+//     the others fits better.
+//   - Link is Soft made safe on NFS without relying on O_EXCL: the record
+//     is written to a claim file that is hard-linked to the lock path. Pick
+//     it for a lock on NFS shared by several hosts. Soft and Link lock files
+//     are the same kind of file, so the two exclude each other on one path.
+//   - OS takes the operating system's advisory lock on a lock file that is
+//     kept: flock(2) on Linux, macOS, the BSDs and illumos, LockFileEx on
+//     Windows. The kernel drops the lock when its holder dies, and shared
+//     locks are available (WithShared). Pick it to exclude other programs
+//     that use flock, or when holders may die and must not leave a lock
+//     behind. A user who may only read the lock file can still take it.
+//   - OFD is OS with Linux open-file-description fcntl locks. They are
+//     byte-range locks, which reach the server on NFS and exclude other
+//     programs' fcntl and lockf locks. Linux only.
+//
+// Soft and Link exclude each other; no other two strategies do (on Linux
+// flock and fcntl locks are separate), so every program using one lock path
+// must use one strategy, or Soft and Link. Strategies lists the strategies
+// the running platform supports.
+//
+// # Errors
+//
+// Every error New, the methods of Lock, Inspect and AtomicInit return for a
+// lock path is an *fs.PathError naming the operation and the path as
+// given. Its Err matches one of the package's sentinel errors (ErrTimeout,
+// ErrWouldBlock, ErrNotLocked, ErrLockLost, ...) with errors.Is, or is the
+// operating system's error, which matches fs.ErrPermission,
+// fs.ErrNotExist and the like. A wait ended by a context also matches the
+// context's error.
+//
+// # Ownership
+//
+// Ownership belongs to the handle that New returns, not to a goroutine or
+// a process: acquiring a handle that already holds the lock counts one more
+// acquisition, and the lock is released when Unlock has been called as many
+// times. Two handles for one path exclude each other (unless both are
+// shared), in one process as in two; goroutines sharing one handle share
+// its ownership, so give each goroutine that must be excluded its own.
+//
+// # Stale locks
+//
+// A Soft or Link lock file outlives a holder that dies, so the next waiter
+// breaks it by the stale rule (WithStaleAfter): at once if its record shows
+// a holder on this host that is provably dead, and otherwise once the file
+// has not changed for the stale-after age, DefaultStaleAfter (5 minutes)
+// unless set. A live holder refreshes its lock file (WithHeartbeat), so
+// age breaks only the lock of a holder that died, or was stopped for that
+// long (see Lock.Lost). A lock file without a record of this package is
+// another program's, and is broken only by age, never for that alone. The
+// OS and OFD strategies need no stale rule: the kernel releases their
+// locks when the holder dies.
+//
+// # Fairness
+//
+// WithFair makes blocking acquisitions take the lock in the order they
+// began (first come, first served), across processes and hosts.
+//
+// # Quick start
+//
+//	l, err := filelock.New("/var/lib/app/state.lock")
+//	if err != nil {
+//		return err // a bad path or option
+//	}
+//	if err := l.Lock(); err != nil {
+//		return err
+//	}
+//	defer l.Unlock()
+//
+// TryLock makes one attempt and fails with an error matching ErrWouldBlock
+// if another owner holds the lock; LockContext waits as long as a context
+// allows. Inspect reports who holds a lock, and AtomicInit runs a function
+// once across processes. The reasoning behind the design is in
+// docs/design.md of the module's repository.
+package filelock

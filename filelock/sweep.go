@@ -1,0 +1,63 @@
+package filelock
+
+// The debris sweep: temporary files (claims, probes, files moved aside)
+// left by processes killed between making and removing them, removed by
+// the next process that breaks the lock.
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// debrisAge is the age after which a temporary file of a lock (a claim,
+// probe or moved-aside file left by a process that was killed) is removed
+// by the next process that breaks the lock.
+const debrisAge = time.Minute
+
+// sweep removes the lock's temporary files (claims, probes, files moved
+// aside) older than debrisAge: debris of processes killed between making
+// and removing them. It is called with the guard held, after a break.
+func (l *Lock) sweep() {
+	fsy := l.cfg.fs
+	dir, base := dirOf(l.path), filepath.Base(l.path)
+	names, err := fsy.ReadDirNames(dir)
+	if err != nil {
+		return
+	}
+	var now time.Time
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, base+".")
+		if !ok {
+			continue
+		}
+		// The guard's own temporary files: <lock>.guard.<kind>.*
+		rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
+		kind, rest, _ := strings.Cut(rest, ".")
+		if kind != kindClaim && kind != kindProbe && kind != kindAside {
+			continue
+		}
+		p := besideDir(dir, name)
+		if kind == kindAside {
+			// A moved file keeps its mtime: its name says when it moved.
+			secs, _, _ := strings.Cut(rest, ".")
+			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && l.cfg.clock.Now().Sub(time.Unix(n, 0)) > debrisAge {
+				fsy.Remove(p)
+			}
+			continue
+		}
+		info, err := fsy.Lstat(p)
+		if err != nil || !info.Mode.IsRegular() {
+			continue
+		}
+		if now.IsZero() {
+			if now, _, err = l.fsNow(); err != nil {
+				return
+			}
+		}
+		if now.Sub(info.Changed()) > debrisAge {
+			fsy.Remove(p)
+		}
+	}
+}
