@@ -86,7 +86,7 @@ func pathError(op, path string, err error) error {
 // waitError turns the end of a context into the error a caller sees: a
 // deadline is ErrTimeout (and context.DeadlineExceeded), a cancellation is
 // context.Canceled.
-func waitError(op, path string, ctx context.Context) error {
+func waitError(ctx context.Context, op, path string) error {
 	err := context.Cause(ctx)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = &timeoutError{cause: err}

@@ -172,7 +172,7 @@ func (l *Lock) acquireQueued(ctx context.Context, q *queue, op string) (held, er
 	case err == nil:
 		h, err = l.takeTurn(ctx, q, op)
 	case ctx.Err() != nil:
-		err = waitError(op, l.given, ctx)
+		err = waitError(ctx, op, l.given)
 	default:
 		err = pathError(op, l.given, err)
 	}

@@ -211,12 +211,12 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	}
 	if wait {
 		if ctx.Err() != nil {
-			return waitError(op, l.given, ctx)
+			return waitError(ctx, op, l.given)
 		}
 		select {
 		case l.sem <- struct{}{}:
 		case <-ctx.Done():
-			return waitError(op, l.given, ctx)
+			return waitError(ctx, op, l.given)
 		}
 	} else {
 		select {
@@ -238,7 +238,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 		if errors.Is(err, errBusy) {
 			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
 		}
-		return waitError(op, l.given, ctx)
+		return waitError(ctx, op, l.given)
 	}
 	h, err := l.acquireInTurn(ctx, op, wait)
 	if err != nil {
@@ -316,7 +316,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 		}
 		if !errors.Is(err, errBusy) {
 			if ctx.Err() != nil {
-				return nil, waitError(op, l.given, ctx)
+				return nil, waitError(ctx, op, l.given)
 			}
 			return nil, pathError(op, l.given, err)
 		}
@@ -342,7 +342,7 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, waitError(op, l.given, ctx)
+			return nil, waitError(ctx, op, l.given)
 		case <-t.C():
 		case <-wake.C():
 			t.Stop()

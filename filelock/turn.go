@@ -95,7 +95,7 @@ func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, waitError(op, l.given, ctx)
+			return nil, waitError(ctx, op, l.given)
 		case <-t.C():
 		}
 		delay = 0

@@ -25,13 +25,13 @@ package filelock
 //
 // Default handles (without WithBarging) join the same queue once they have
 // waited past a bound, so that they take turns with fair ones. The queue
-// never takes part in mutual exclusion, which the strategy alone provides, so a ticket
-// removed in error costs a place in the queue, never a second holder.
-// TryLock of a fair handle fails with ErrWouldBlock while a live waiter or
-// holder has a ticket in the queue. Handles of one process are ordered
-// among themselves by the process-wide table, which is not first-come,
-// first-served. WithFair cannot be combined with WithShared: New rejects
-// it.
+// never takes part in mutual exclusion, which the strategy alone provides,
+// so a ticket removed in error costs a place in the queue, never a second
+// holder. TryLock of a fair handle fails with ErrWouldBlock while a live
+// waiter or holder has a ticket in the queue. Handles of one process are
+// ordered among themselves by the process-wide table, which is not
+// first-come, first-served. WithFair cannot be combined with WithShared:
+// New rejects it.
 func WithFair() Option {
 	return func(c *config) { c.fair = true }
 }
