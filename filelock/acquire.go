@@ -1,0 +1,177 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// One acquisition of a handle: the count of a handle that holds the lock
+// already, the process-wide table, the lock's directory, and the attempts
+// on the file lock.
+
+// enter counts one more acquisition if the handle holds the lock.
+func (l *Lock) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.depth > 0 {
+		l.depth++
+		return true
+	}
+	return false
+}
+
+func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
+	if l.enter() {
+		return nil
+	}
+	if wait {
+		if ctx.Err() != nil {
+			return waitError(ctx, op, l.given)
+		}
+		select {
+		case l.sem <- struct{}{}:
+		case <-ctx.Done():
+			return waitError(ctx, op, l.given)
+		}
+	} else {
+		select {
+		case l.sem <- struct{}{}:
+		default:
+			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
+		}
+	}
+	defer func() { <-l.sem }()
+	if l.enter() {
+		return nil
+	}
+	key, err := l.prepare(op)
+	if err != nil {
+		return err
+	}
+	l.lastJudge, l.waitKey = time.Time{}, key
+	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
+		if errors.Is(err, errBusy) {
+			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
+		}
+		return waitError(ctx, op, l.given)
+	}
+	h, err := l.acquireInTurn(ctx, op, wait)
+	if err != nil {
+		processLocks.release(key, l.cfg.shared)
+		return err
+	}
+	l.mu.Lock()
+	l.depth, l.held, l.slot = 1, h, key
+	l.mu.Unlock()
+	return nil
+}
+
+// prepare checks the lock's directory (creating it if asked) and returns
+// the key of the lock in the process-wide table.
+func (l *Lock) prepare(op string) (slotKey, error) {
+	dir := dirOf(l.path)
+	if l.cfg.createDirs {
+		if err := l.checkWay(dir); err != nil {
+			return slotKey{}, pathError(op, l.given, err)
+		}
+		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
+			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("creating parent directory: %w", err)}
+		}
+	}
+	info, err := l.cfg.fs.Stat(dir)
+	if err == nil && !info.Mode.IsDir() {
+		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
+	}
+	if err == nil {
+		if err := l.checkParent(dir, info); err != nil {
+			return slotKey{}, pathError(op, l.given, err)
+		}
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("parent directory %s does not exist: %w", dir, err)
+		}
+		return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: err}
+	}
+	key := slotKey{fs: l.cfg.fs, dir: info.ID, name: filepath.Base(l.path)}
+	if info.ID.IsZero() {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: err}
+		}
+		key.name = filepath.Join(strings.ToLower(abs), key.name)
+	}
+	return key, nil
+}
+
+// errWaitedPastBound is acquireFile's error when its bound has passed.
+var errWaitedPastBound = errors.New("waited past the bound")
+
+// acquireFile takes the file lock, retrying with backoff while it is busy.
+// With a bound, it gives up with errWaitedPastBound once it has waited
+// that long, unless it waits in the kernel, which serves waiters in turn.
+// A waiter inTurn (first in the queue) keeps watching however many races
+// it loses: it is the one to be woken.
+func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time.Duration, inTurn bool) (held, error) {
+	var b backoff
+	wake := wakeup{l: l, inTurn: inTurn}
+	defer wake.close()
+	var giveUp time.Time
+	if bound > 0 {
+		giveUp = l.cfg.clock.Now().Add(bound)
+	}
+	for {
+		h, err := wake.try(ctx, wait)
+		if err == nil {
+			return h, nil
+		}
+		if !errors.Is(err, errBusy) {
+			if ctx.Err() != nil {
+				return nil, waitError(ctx, op, l.given)
+			}
+			return nil, pathError(op, l.given, err)
+		}
+		if !wait {
+			return nil, &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}
+		}
+		if wake.arm() {
+			// At once, or waiting in the kernel. The attempt judges the
+			// lock again: a holder that died between the last judgement
+			// and the start of the watch raised no event the watch saw.
+			l.lastJudge = time.Time{}
+			continue
+		}
+		d := wake.pollAfter(&b)
+		if !giveUp.IsZero() && !wake.inKernel {
+			left := giveUp.Sub(l.cfg.clock.Now())
+			if left <= 0 {
+				return nil, errWaitedPastBound
+			}
+			d = min(d, left)
+		}
+		t := l.cfg.clock.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, waitError(ctx, op, l.given)
+		case <-t.C():
+		case <-wake.C():
+			t.Stop()
+			wake.woken()
+			// The event may be the holder's death (the kernel closing
+			// its lock file), which only a judgement can tell from a
+			// release, however recent the last one.
+			l.lastJudge = time.Time{}
+		}
+	}
+}

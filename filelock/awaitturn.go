@@ -1,0 +1,225 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/notify"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// Waiting in the fair queue for the tickets ahead to go.
+
+// aliveRecheck is how often a waiter that watches the ticket of a live
+// waiter on this host checks that it is still alive, and its ticket's age
+// (a waiter or holder stopped for longer than the stale-after age). Its
+// death is an event (the close of its ticket's descriptor), so the check
+// is only a safety net.
+const aliveRecheck = 5 * time.Second
+
+// aliveRecheckPolled replaces aliveRecheck where waiters keep no
+// descriptor of their tickets open (see Lock.keepsOpen), so that a death
+// raises no event.
+const aliveRecheckPolled = 500 * time.Millisecond
+
+// dyingRecheck and maxDyingRecheck bound the rechecks of a waiter ahead
+// that still looks alive right after an event of its ticket: it may be
+// exiting, its descriptors closed but its process not yet gone.
+const (
+	dyingRecheck    = time.Millisecond
+	maxDyingRecheck = 64 * time.Millisecond
+)
+
+// awaitTurn waits until no ticket is ahead of this acquisition's, removing
+// the tickets of dead waiters ahead of it on the way. A ticket found gone
+// (judged stale by another waiter) is replaced at the end of the queue.
+//
+// The ticket just ahead is watched before it is judged, so that nothing it
+// does after the judgement goes unseen: its removal (the end of that
+// waiter's turn), and the closing of its descriptor, which its waiter
+// keeps open until it leaves the queue (see queue.open) — so that the
+// death of a waiter on this host is an event too.
+func (q *queue) awaitTurn(ctx context.Context) error {
+	tw := turnWait{q: q, watch: !q.l.cfg.polling && q.fs == (fsys.OS{})}
+	defer tw.close()
+	// again counts the rounds in a row that went round at once (a ticket
+	// ahead found dead or gone); past a few, a round waits a backoff step
+	// first, so that a directory listing that lags behind (NFS) cannot
+	// make the loop spin.
+	for again := 0; ; again++ {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if again > immediateRetries {
+			again = 0
+			if err := tw.sleep(ctx, tw.b.next(q.l.cfg.minWait, q.l.cfg.maxWait), nil); err != nil {
+				return err
+			}
+		}
+		q.mu.Lock()
+		me := *q.mine
+		q.mu.Unlock()
+		v, err := q.currentView(&me)
+		if err != nil {
+			return err
+		}
+		if !v.has {
+			if err := q.enqueue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if v.before == 0 {
+			return nil
+		}
+		ahead := v.ahead
+		if !tw.watchAhead(ahead) {
+			continue // gone in between
+		}
+		state, err := q.judge(ahead)
+		if err != nil {
+			return err
+		}
+		if state == proc.Dead {
+			continue
+		}
+		again = -1 // this round waits
+		woken, err := tw.waitAhead(ctx, state)
+		if err != nil {
+			return err
+		}
+		if woken && v.before == 1 && q.gone(ahead) && !q.gone(me) {
+			// The waiter just ahead was first and has left: the turn is
+			// this one's. (Listing again would only find a ticket made
+			// ahead since the last listing by a waiter that began before
+			// this one's ticket existed — as early as this one, so either
+			// order is first come, first served.)
+			return nil
+		}
+	}
+}
+
+// currentView is the queue as seen from ticket mine. Right after an
+// enqueue, the listing it made serves: it misses only tickets made since
+// by waiters that listed the queue before this one's ticket existed, as
+// early as this one (see awaitTurn), and tickets made later, which are
+// behind.
+func (q *queue) currentView(mine *ticket) (queueView, error) {
+	if q.listed != nil {
+		v := *q.listed
+		q.listed = nil
+		return v, nil
+	}
+	return q.view(mine)
+}
+
+// turnWait is the waiting state of one awaitTurn.
+type turnWait struct {
+	q     *queue
+	b     backoff
+	w     *notify.Watcher
+	watch bool // watch the ticket ahead, while watching works
+	// woke is set when an event ended the last wait, or a recheck of a
+	// dying waiter ahead; dying is the last such recheck.
+	woke  bool
+	dying time.Duration
+}
+
+func (tw *turnWait) close() {
+	if tw.w != nil {
+		tw.w.Close()
+	}
+}
+
+// watchAhead watches the ticket ahead, if watching works here; it reports
+// false if that ticket is gone.
+func (tw *turnWait) watchAhead(ahead ticket) bool {
+	if tw.watch && tw.w == nil {
+		var err error
+		if tw.w, err = notify.New(); err != nil {
+			tw.w, tw.watch = nil, false
+		}
+	}
+	if tw.w == nil {
+		return true
+	}
+	if err := tw.w.WatchWrites(ahead.path); errors.Is(err, fs.ErrNotExist) {
+		return false
+	} else if err != nil {
+		tw.w.Close()
+		tw.w, tw.watch = nil, false
+	}
+	return true
+}
+
+// waitAhead waits for the waiter ahead, judged to be in state, and
+// reports whether an event ended the wait.
+//
+// Without a watch, it polls. With one, the removal of the ticket ahead
+// wakes this waiter, and so does its waiter's death on this host; the
+// timer looks only for what raises no event here: a waiter ahead on
+// another host that died (its ticket expires by age), and events lost.
+// Right after an event, the waiter ahead may be dying but not yet dead (a
+// process's descriptors are closed before it ends): recheck it soon, at
+// growing steps, until a wait ends without an event.
+func (tw *turnWait) waitAhead(ctx context.Context, state proc.State) (bool, error) {
+	cfg := &tw.q.l.cfg
+	wait := tw.b.next(cfg.minWait, cfg.maxWait)
+	var woken <-chan struct{}
+	if tw.w != nil {
+		woken = tw.w.C()
+		switch {
+		case state != proc.Alive:
+			wait = cfg.maxWait
+		case tw.woke:
+			tw.dying = min(max(2*tw.dying, dyingRecheck), maxDyingRecheck)
+			wait = tw.dying
+		case tw.q.l.keepsOpen():
+			wait = aliveRecheck
+		default:
+			// Its death raises no event here (it keeps no descriptor of
+			// its ticket open on this filesystem).
+			wait = aliveRecheckPolled
+		}
+	}
+	err := tw.sleep(ctx, wait, woken)
+	if errors.Is(err, errWoken) {
+		tw.woke = true
+		return true, nil
+	}
+	if err == nil {
+		// The rechecks of a dying waiter go on up to the longest.
+		if tw.woke = tw.dying > 0 && tw.dying < maxDyingRecheck; !tw.woke {
+			tw.dying = 0
+		}
+	}
+	return false, err
+}
+
+// errWoken is sleep's report of an event.
+var errWoken = errors.New("woken")
+
+// sleep waits for d to pass, ctx to be done (its error), or woken to
+// receive (errWoken).
+func (tw *turnWait) sleep(ctx context.Context, d time.Duration, woken <-chan struct{}) error {
+	t := tw.q.l.cfg.clock.NewTimer(d)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	case <-t.C():
+		return nil
+	case <-woken:
+		t.Stop()
+		return errWoken
+	}
+}
+
+// gone reports whether ticket t is known to be gone from the queue.
+func (q *queue) gone(t ticket) bool {
+	_, err := q.fs.Lstat(t.path)
+	return errors.Is(err, fs.ErrNotExist)
+}

@@ -1,0 +1,141 @@
+package filelock
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// Judging the tickets of the fair queue: the dead waiter's, the expired
+// one's, and whether anyone waits.
+
+// waiting reports whether a live waiter is queued (for TryLock), removing
+// the tickets of dead waiters it finds.
+func (q *queue) waiting() (bool, error) {
+	ts, err := q.tickets()
+	if err != nil {
+		return false, err
+	}
+	for _, t := range ts {
+		state, err := q.judge(t)
+		if err != nil {
+			return false, err
+		}
+		if state != proc.Dead {
+			return true, nil
+		}
+	}
+	if len(ts) > 0 {
+		// Only dead tickets were there, now removed: remove the queue too
+		// (this fails if a waiter has just come).
+		_ = q.fs.Remove(q.dir)
+	}
+	return false, nil
+}
+
+// judge decides whether the waiter of ticket t is gone, and removes its
+// ticket if it is provably dead or expired by age. It returns proc.Dead
+// when the ticket is gone, proc.Alive when its waiter is alive on this
+// host, and proc.Unknown for a ticket kept for its age alone.
+func (q *queue) judge(t ticket) (proc.State, error) {
+	p := t.path
+	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
+	if errors.Is(err, fs.ErrNotExist) {
+		return proc.Dead, nil
+	}
+	if err != nil {
+		return proc.Unknown, fmt.Errorf("fair queue: %w", err)
+	}
+	state := proc.Unknown
+	r, perr := ParseRecord(data)
+	id := proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
+	if perr == nil {
+		state = q.l.cfg.liveness(id)
+	}
+	// Another host, no record yet (it is being written), a damaged one,
+	// or a process that cannot be checked: only age can tell. Age tells
+	// for a live process too: it refreshes its ticket while it waits and
+	// while it holds the lock, so a ticket that has aged past the limit
+	// belongs to a process that was stopped for that long — a holder whose
+	// lock is then stale by the same rule, and which must not keep the
+	// waiters behind it from breaking it.
+	// A ticket is written right after it is made, so one without a valid
+	// record is the debris of a waiter killed in between once it is older
+	// than RecordGrace, the grace of a record-less lock file.
+	limit := q.l.cfg.staleAfter
+	if perr != nil {
+		limit = RecordGrace
+	}
+	if state != proc.Dead && q.ticketExpired(p, info, limit) {
+		state = proc.Dead
+	}
+	if state != proc.Dead {
+		return state, nil
+	}
+	if err := q.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return proc.Unknown, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
+	}
+	return proc.Dead, nil
+}
+
+// refreshEvery is how often a waiter refreshes its ticket: every
+// ticketRefresh, or a third of the stale-after age if that is shorter.
+func (q *queue) refreshEvery() time.Duration {
+	if s := q.l.cfg.staleAfter; s > 0 && s/3 < ticketRefresh {
+		return s / 3
+	}
+	return ticketRefresh
+}
+
+// ticketExpired is the one place where the age of a ticket is judged: a
+// ticket is expired when its last change (fsys.Info.Changed: a time no
+// user can forge) is more than limit before that of a file just written
+// on the same filesystem — this acquisition's own ticket, touched first if
+// needed — so that only the filesystem's clock is compared with itself;
+// one dated in the future of that clock is as old as it has been seen
+// unchanged (Lock.age). Without a ticket of its own (TryLock) nothing is
+// judged expired by age.
+//
+// The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
+// for a ticket without a valid record; a limit of 0 (age-based breaking
+// off) expires nothing.
+func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) bool {
+	if limit == 0 {
+		return false
+	}
+	q.mu.Lock()
+	mine := q.mine
+	q.mu.Unlock()
+	if mine == nil || info.Changed().IsZero() {
+		return false
+	}
+	own := mine.path
+	probe, err := q.fs.Lstat(own)
+	if err != nil {
+		return false
+	}
+	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.fs.Touch(own) == nil {
+		if probe, err = q.fs.Lstat(own); err != nil {
+			return false
+		}
+		if info.Changed().After(probe.Changed().Add(futureSlack)) {
+			// Dated in the future: as old as it was seen unchanged.
+			return q.l.age(path, info, probe.Changed()) > limit
+		}
+	}
+	if probe.Changed().Sub(info.Changed()) <= limit-q.refreshEvery() {
+		return false
+	}
+	// Close to the limit: make the probe fresh and measure again.
+	if q.fs.Touch(own) != nil {
+		return false
+	}
+	if probe, err = q.fs.Lstat(own); err != nil {
+		return false
+	}
+	return probe.Changed().Sub(info.Changed()) > limit
+}
