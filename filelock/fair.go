@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"syscall"
 )
 
 // The fair queue (WithFair). See WithFair for the contract; the layout is:
@@ -42,11 +43,19 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 		}
 	}
 	h, err := l.acquireQueued(ctx, q, op)
-	if !l.cfg.fair && errors.Is(err, ErrUnsafeDirectory) {
+	if !l.cfg.fair && cannotQueue(err) {
 		// The queue is not ours to use: try without it.
 		return l.acquireFile(ctx, op, true, 0, false)
 	}
 	return h, err
+}
+
+// cannotQueue reports whether err says that this user cannot take part in
+// the queue: it is not safe, or cannot be written here (another user's
+// directory, a read-only filesystem, something else in its place).
+func cannotQueue(err error) bool {
+	return errors.Is(err, ErrUnsafeDirectory) || errors.Is(err, fs.ErrPermission) ||
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // acquireQueued takes the file lock in turn: it queues, waits until no

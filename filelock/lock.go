@@ -162,10 +162,10 @@ func (l *Lock) Depth() int {
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
 // one more acquisition. Waiters are served in turn once they have waited a
-// while (see WithBarging), so none waits for ever while others take the
-// lock. An OS or OFD lock on a local filesystem of Linux
-// is waited for in the kernel, which hands it over the moment it is
-// released (unless WithPolling); other locks are watched and polled.
+// while (see the package overview and WithBarging). An OS or OFD lock on a
+// local filesystem of Linux is waited for in the kernel, which hands it
+// over the moment it is released (unless WithPolling); other locks are
+// watched and polled.
 func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
 
 // LockContext acquires the lock, waiting until ctx is done (and no longer

@@ -44,15 +44,18 @@ func TestParentDirectoryRule(t *testing.T) {
 		make       func(t *testing.T, dir, elsewhere string) string // returns the lock's directory, or the link to create below
 		createDirs bool
 		below      bool // the lock is in a directory created below what make returns
+		dotdot     bool // the lock is named through what make returns and ".."
 		safe       bool
 	}{
-		{"another user's link, created through", link(nobody), true, true, false},
-		{"another user's link as the directory", link(nobody), false, false, false},
-		{"another user's link as the directory, creating", link(nobody), true, false, false},
-		{"own link, created through", link(0), true, true, true},
-		{"another user's directory writable by all", shared(0o777), false, false, false},
-		{"another user's sticky directory writable by all", shared(0o777 | fs.ModeSticky), false, false, true},
-		{"another user's directory", shared(0o755), false, false, true},
+		{"another user's link, created through", link(nobody), true, true, false, false},
+		{"another user's link as the directory", link(nobody), false, false, false, false},
+		{"another user's link, then ..", link(nobody), false, false, true, false},
+		{"own link, then ..", link(0), false, false, true, true},
+		{"another user's link as the directory, creating", link(nobody), true, false, false, false},
+		{"own link, created through", link(0), true, true, false, true},
+		{"another user's directory writable by all", shared(0o777), false, false, false, false},
+		{"another user's sticky directory writable by all", shared(0o777 | fs.ModeSticky), false, false, false, true},
+		{"another user's directory", shared(0o755), false, false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachStrategy(t, func(t *testing.T, s Strategy) {
@@ -62,6 +65,9 @@ func TestParentDirectoryRule(t *testing.T) {
 					lockDir = filepath.Join(lockDir, "sub")
 				}
 				path := filepath.Join(lockDir, "x.lock")
+				if tc.dotdot {
+					path = lockDir + "/../x.lock"
+				}
 				opts := []Option{WithStrategy(s)}
 				if tc.createDirs {
 					opts = append(opts, WithCreateDirs(0o755))

@@ -387,7 +387,7 @@ func TestBreakerStorm(t *testing.T) {
 	for _, tc := range []struct {
 		s       Strategy
 		barging bool
-	}{{Soft, false}, {Link, false}, {Soft, true}, {Link, true}} {
+	}{{Soft, false}, {Link, false}, {Soft, true}} {
 		name := tc.s.String() + map[bool]string{false: "", true: "/barging"}[tc.barging]
 		t.Run(name, func(t *testing.T) {
 			s, dir := tc.s, t.TempDir()

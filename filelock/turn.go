@@ -120,12 +120,19 @@ func (q *queue) look() (queued, wanted bool) {
 			return false, false // not a queue to take part in
 		}
 	}
-	if _, err := q.fs.Lstat(q.turnPath()); err != nil {
+	info, err := q.fs.Lstat(q.turnPath())
+	if err != nil || q.l.cfg.clock.Now().Sub(info.Changed()) > turnMarkerLife {
+		// None, or one its waiter stopped keeping: a waiter that was
+		// stopped (SIGSTOP) must not hold up those that take a free lock.
 		return true, false
 	}
-	_, err := q.checkQueueDir()
+	_, err = q.checkQueueDir()
 	return err == nil, err == nil
 }
+
+// turnMarkerLife is how long a turn marker counts after its last change:
+// its waiter touches it every tidyEvery while it waits.
+const turnMarkerLife = 3 * tidyEvery
 
 // tidy removes the tickets of dead waiters and, if no live one is left, the
 // turn marker and the queue directory. A waiter that queues meanwhile and
@@ -140,10 +147,11 @@ func (q *queue) tidy() error {
 	return nil
 }
 
-// askTurn creates the turn marker after d, and again every tidyEvery while
-// it is missing (a tidy that found no live waiter may remove it just after
-// this waiter queued), until the returned function is called; that
-// function also removes the marker, whoever made it.
+// askTurn creates the turn marker after d, and then every tidyEvery
+// touches it, or creates it again if it is missing (a tidy that found no
+// live waiter may remove it just after this waiter queued), until the
+// returned function is called; that function also removes the marker,
+// whoever made it.
 func (q *queue) askTurn(d time.Duration) (done func()) {
 	var mu sync.Mutex
 	stopped := false
@@ -155,8 +163,10 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		if stopped {
 			return
 		}
-		if f, err := q.fs.CreateExcl(q.turnPath(), q.l.cfg.perm); err == nil {
-			f.Close()
+		if err := q.fs.Touch(q.turnPath()); err != nil {
+			if f, err := q.fs.CreateExcl(q.turnPath(), q.l.cfg.perm); err == nil {
+				f.Close()
+			}
 		}
 		t = q.l.cfg.clock.AfterFunc(tidyEvery, ask)
 	}

@@ -2,8 +2,10 @@ package filelock
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,8 +105,55 @@ func TestTurnMarkerInUnsafeQueueIgnored(t *testing.T) {
 	require.NoError(t, os.Chmod(path+queueSuffix, 0o777))
 	l, err := New(path, turnOptions(Soft)...)
 	require.NoError(t, err)
+	l.lastTidy = time.Now() // the marker alone is looked at, not a tidy
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())
+}
+
+// TestStaleTurnMarkerIgnored: a marker that its live waiter has stopped
+// keeping (a waiter stopped with SIGSTOP) stops nobody once it is older
+// than its life.
+func TestStaleTurnMarkerIgnored(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	plantTurn(t, path, turnAlivePID)
+	fake := clock.NewFake(time.Now())
+	l, err := New(path, turnOptions(Soft, withClock(fake))...)
+	require.NoError(t, err)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a fresh marker")
+	fake.Advance(turnMarkerLife + time.Second)
+	require.NoError(t, l.TryLock(), "a marker not kept for its life")
+	require.NoError(t, l.Unlock())
+}
+
+// TestDefaultHandleThatCannotQueueBarges: a default handle that may not
+// write in the queue (another user's, a read-only filesystem) waits for
+// the lock without it, where a fair one fails.
+func TestDefaultHandleThatCannotQueueBarges(t *testing.T) {
+	for _, fair := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "fair"}[fair], func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			_, marker := plantTurn(t, path, turnAlivePID)
+			denied := &faultFS{create: func(name string) error {
+				if filepath.Dir(name) == path+queueSuffix && name != marker {
+					return &fs.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+				}
+				return nil
+			}}
+			opts := turnOptions(Soft, withFS(denied))
+			if fair {
+				opts = append(opts, WithFair())
+			}
+			l, err := New(path, opts...)
+			require.NoError(t, err)
+			err = lockWithin(l)
+			if fair {
+				require.ErrorIs(t, err, fs.ErrPermission)
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, l.Unlock())
+		})
+	}
 }
 
 // TestBargerQueuesPastItsBound: a default waiter that has tried the lock

@@ -50,9 +50,10 @@ func WithPolling() Option {
 }
 
 // WithBarging makes blocking acquisitions try the lock, however long they
-// wait, without ever joining the queue that serves waiters in turn: a
-// release may be taken again at once by its holder or by a newcomer, and a
-// waiter may wait without bound while others take the lock (starve). It
+// wait, without ever joining the queue that serves waiters in turn or
+// heeding the turns its waiters ask for: a release may be taken again at
+// once by its holder or by a newcomer, and a waiter may wait without bound
+// while others take the lock (starve). It
 // gives the highest throughput when the lock is contended and nobody
 // must wait long; without it, a waiter that has waited longer than the
 // longest wait between attempts (WithBackoff) is served in turn. It is
