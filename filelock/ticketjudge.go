@@ -52,9 +52,8 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 	}
 	state := proc.Unknown
 	r, perr := ParseRecord(data)
-	id := proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
 	if perr == nil {
-		state = q.l.cfg.liveness(id)
+		state = q.l.cfg.liveness(r.identity())
 	}
 	// Another host, no record yet (it is being written), a damaged one,
 	// or a process that cannot be checked: only age can tell. Age tells
