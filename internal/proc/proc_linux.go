@@ -96,8 +96,16 @@ func startTime(pid int) (uint64, error) {
 	return start, err
 }
 
+// statOf and signal are the looks check takes, variables so that a test
+// can play a /proc that hides other users' processes (hidepid) or refuses
+// to show them.
+var (
+	statOf = stat
+	signal = unix.Kill
+)
+
 func check(id Identity) State {
-	state, start, err := stat(id.PID)
+	state, start, err := statOf(id.PID)
 	switch {
 	case err == nil:
 		if state == 'Z' || state == 'X' {
@@ -109,7 +117,7 @@ func check(id Identity) State {
 		return Alive
 	case errors.Is(err, fs.ErrNotExist):
 		// /proc may hide other users' processes (hidepid): ask the kernel.
-		if errors.Is(unix.Kill(id.PID, 0), unix.ESRCH) {
+		if errors.Is(signal(id.PID, 0), unix.ESRCH) {
 			return Dead
 		}
 		return Unknown

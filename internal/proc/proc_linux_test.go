@@ -3,7 +3,9 @@
 package proc
 
 import (
+	"io/fs"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,5 +68,30 @@ func BenchmarkStat(b *testing.B) {
 		if _, _, err := stat(pid); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHiddenProcess: where /proc refuses to show a process (EACCES) it
+// exists, so it is alive; where /proc hides it (hidepid=2: ENOENT) only
+// the kernel's own answer to a signal 0 may call it dead, and a refusal
+// (EPERM: another user's process) is not that answer.
+func TestHiddenProcess(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stat   error
+		signal error
+		want   State
+	}{
+		{"stat refused", fs.ErrPermission, nil, Alive},
+		{"hidden, signal refused", fs.ErrNotExist, syscall.EPERM, Unknown},
+		{"hidden, no such process", fs.ErrNotExist, syscall.ESRCH, Dead},
+		{"hidden, signal allowed", fs.ErrNotExist, nil, Unknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(s func(int) (byte, uint64, error), k func(int, syscall.Signal) error) { statOf, signal = s, k }(statOf, signal)
+			statOf = func(int) (byte, uint64, error) { return 0, 0, &fs.PathError{Op: "open", Path: "/proc/stat", Err: tc.stat} }
+			signal = func(int, syscall.Signal) error { return tc.signal }
+			require.Equal(t, tc.want, check(Identity{PID: 12345, Start: 1}))
+		})
 	}
 }
