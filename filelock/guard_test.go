@@ -22,6 +22,16 @@ type faultFS struct {
 	touch  func(name string) error
 	remove func(name string) error
 	create func(name string) error
+	rename func(oldname, newname string) error
+}
+
+func (f *faultFS) Rename(oldname, newname string) error {
+	if f.rename != nil {
+		if err := f.rename(oldname, newname); err != nil {
+			return err
+		}
+	}
+	return f.OS.Rename(oldname, newname)
 }
 
 func (f *faultFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/fsys/memfs"
 	"github.com/lockstress/lockstress/internal/proc"
 )
 
@@ -408,4 +410,63 @@ func TestCrashedRemoteBreakerCostsNoLiveHolder(t *testing.T) {
 	require.NoError(t, h.Unlock())
 	require.NoError(t, os.Remove(path+guardSuffix))
 	require.Empty(t, dirEntries(t, dir))
+}
+
+// TestAgeByTheFilesystemsClock: a lock's age is its change time against
+// the filesystem's clock, never this host's: a filesystem whose clock is
+// ten minutes behind (an NFS server) writes a lock file that is fresh
+// though this host's clock calls it ten minutes old, and stale once the
+// filesystem's clock has moved past the stale-after age.
+func TestAgeByTheFilesystemsClock(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	host := clock.NewFake(time.Unix(2e9, 0))
+	server := clock.NewFake(host.Now().Add(-10 * time.Minute))
+	m := memfs.New(server)
+	require.NoError(t, m.MkdirAll("/d", 0o755))
+	f, err := m.CreateExcl("/d/x.lock", 0o644)
+	require.NoError(t, err)
+	_, err = f.Write(forgedRecord(t, otherHost()))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	l, err := New("/d/x.lock", WithStrategy(Soft), withFS(m), withClock(host), WithStaleAfter(staleAfter))
+	require.NoError(t, err)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "fresh by the filesystem's clock")
+	host.Advance(staleAfter + time.Minute)
+	server.Advance(staleAfter + time.Minute)
+	require.NoError(t, l.TryLock(), "stale by the filesystem's clock")
+	require.NoError(t, l.Unlock())
+}
+
+// TestBreakerPutsBackAFileSwappedIn: a file replaced at the lock path
+// between the breaker's last look and its move aside (a live holder's new
+// lock file) is not the judged file: the breaker looks again at what it
+// moved, puts it back, and removes nothing. The swap is forced inside the
+// breaker's rename.
+func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
+	info, err := (fsys.OS{}).Lstat(path)
+	require.NoError(t, err)
+	judged := info.ID
+	swapped := false
+	ffs := &faultFS{rename: func(oldname, _ string) error {
+		if oldname == path && !swapped {
+			swapped = true
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
+		}
+		return nil
+	}}
+	l, err := New(path, withFS(ffs))
+	require.NoError(t, err)
+	removed, err := l.removeIf(path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
+	require.NoError(t, err)
+	require.True(t, swapped, "the breaker moved nothing aside")
+	require.False(t, removed)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
+	require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
 }
