@@ -47,10 +47,13 @@ var (
 	// user owns or that users other than the lock's may write.
 	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
 
-	// ErrMixedStrategies reports a Soft or Link lock file that is held
-	// with a kernel lock: a holder of the os or ofd strategy (or another
-	// program's flock or fcntl lock) uses the same path, and the two
-	// families of strategies do not see each other's locks.
+	// ErrMixedStrategies reports a lock taken some other way than this
+	// handle's strategy: a Soft or Link lock file held with a kernel lock
+	// (the os or ofd strategy, or another program's flock or fcntl lock),
+	// or a kernel lock on a file that holds the record of a live holder
+	// of another strategy. Strategies of different families, and on Linux
+	// os and ofd, do not see each other's locks; the detection is
+	// best-effort, and one strategy per path is the rule.
 	ErrMixedStrategies = errors.New("lock file is held with a kernel lock (the os or ofd strategy); strategies of both families are used on one path")
 
 	// ErrInvalidOption reports an option value that New rejects.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // kernelLocked reports whether the file at path, a lock file that a Soft
@@ -31,4 +32,19 @@ func (l *Lock) kernelLocked(path string) error {
 		}
 	}
 	return nil
+}
+
+// liveRecord returns an error matching ErrMixedStrategies if old, what a
+// lock file held when this handle had just taken its kernel lock, is the
+// record of a live process other than this one. Every release of a kernel
+// lock of ours empties the file first, so that process holds the lock
+// without the kernel lock: with Soft or Link, or (on Linux, where flock
+// and fcntl locks are separate) with the other kernel strategy; taking
+// the lock beside it would make two holders.
+func (l *Lock) liveRecord(old []byte) error {
+	r, err := ParseRecord(old)
+	if err != nil || r.identity() == l.cfg.self || l.cfg.liveness(r.identity()) != proc.Alive {
+		return nil
+	}
+	return fmt.Errorf("%w: the lock file holds the record of process %d, alive, which does not hold the %v lock", ErrMixedStrategies, r.PID, l.cfg.strategy)
 }

@@ -165,6 +165,9 @@ func (h *osHeld) writeRecord(l *Lock) error {
 		if _, err := ParseRecord(old); len(old) > 0 && err != nil {
 			return nil
 		}
+		if err := l.liveRecord(old); err != nil {
+			return err
+		}
 	}
 	data, err := l.newRecord()
 	if err == nil && info.Size > 0 {
