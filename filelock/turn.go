@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // Serving in turn without giving up throughput (docs/design.md, "Turns").
@@ -121,7 +122,7 @@ func (q *queue) look() (queued, wanted bool) {
 		}
 	}
 	info, err := q.fs.Lstat(q.turnPath())
-	if err != nil || q.l.cfg.clock.Now().Sub(info.Changed()) > turnMarkerLife {
+	if err != nil || q.markerAge(info) > turnMarkerLife {
 		// None, or one its waiter stopped keeping: a waiter that was
 		// stopped (SIGSTOP) must not hold up those that take a free lock.
 		return true, false
@@ -133,6 +134,17 @@ func (q *queue) look() (queued, wanted bool) {
 // turnMarkerLife is how long a turn marker counts after its last change:
 // its waiter touches it every tidyEvery while it waits.
 const turnMarkerLife = 3 * tidyEvery
+
+// markerAge is the age of the turn marker that info describes, by the
+// filesystem's clock (an NFS server's may be seconds off this host's), or
+// by this host's where the filesystem's cannot be read.
+func (q *queue) markerAge(info fsys.Info) time.Duration {
+	now, _, err := q.l.fsNow()
+	if err != nil {
+		now = q.l.cfg.clock.Now()
+	}
+	return now.Sub(info.Changed())
+}
 
 // tidy removes the tickets of dead waiters and, if no live one is left, the
 // turn marker and the queue directory. A waiter that queues meanwhile and
