@@ -62,46 +62,20 @@ func invalidForm(path string) bool {
 // is joined lexically. Each component is looked at once, so a very deep
 // path costs no more than the kernel's own walk.
 func resolve(path string) string {
-	vol := filepath.VolumeName(path)
-	rest := strings.Split(filepath.ToSlash(path[len(vol):]), "/")
-	done := vol + string(filepath.Separator)
-	for hops := 0; len(rest) > 0; {
-		c := rest[0]
-		rest = rest[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			done = filepath.Dir(done)
-			continue
-		}
-		next := filepath.Join(done, c)
-		info, err := os.Lstat(next)
-		if err != nil || info.Mode()&os.ModeSymlink == 0 || hops > 40 {
-			if err != nil {
-				return filepath.Join(append([]string{next}, rest...)...)
-			}
-			done = next
-			continue
-		}
-		target, err := os.Readlink(next)
-		if err != nil {
-			return filepath.Join(append([]string{next}, rest...)...)
-		}
-		hops++
-		if filepath.IsAbs(target) {
-			done = vol + string(filepath.Separator)
-		}
-		rest = append(strings.Split(filepath.ToSlash(target), "/"), rest...)
-	}
-	return done
+	target, _ := walkPath(path, false)
+	return target
 }
 
 // resolveMaking is resolve once WithCreateDirs has made the missing
 // directories on the way, as os.MkdirAll makes them: it reports false if
 // they cannot all be made, because something on the way that is followed
 // by more of the path is not a directory (a file, a dangling link).
-func resolveMaking(path string) (string, bool) {
+func resolveMaking(path string) (string, bool) { return walkPath(path, true) }
+
+// walkPath is resolve, or with making resolveMaking: at a component that
+// does not exist, it stops and joins the rest lexically, or it takes the
+// component for a directory that is made, and goes on.
+func walkPath(path string, making bool) (string, bool) {
 	vol := filepath.VolumeName(path)
 	rest := strings.Split(filepath.ToSlash(path[len(vol):]), "/")
 	done := vol + string(filepath.Separator)
@@ -117,30 +91,32 @@ func resolveMaking(path string) (string, bool) {
 			continue
 		}
 		next := filepath.Join(done, c)
-		last := len(strings.Join(rest, "")) == 0
+		last := strings.Join(rest, "") == ""
 		info, err := os.Lstat(next)
 		switch {
-		case made[next] || made[done] || errors.Is(err, fs.ErrNotExist):
+		case !making && err != nil:
+			return filepath.Join(append([]string{next}, rest...)...), true
+		case making && (made[next] || made[done] || errors.Is(err, fs.ErrNotExist)):
 			if !last {
 				made[next] = true
 			}
 		case err != nil:
 			return "", false
-		case info.Mode()&os.ModeSymlink != 0 && !last:
+		case info.Mode()&os.ModeSymlink != 0 && (!making || !last) && hops <= 40:
 			target, err := os.Readlink(next)
-			if err != nil || hops > 40 {
-				return "", false
+			if err != nil {
+				return filepath.Join(append([]string{next}, rest...)...), !making
 			}
-			hops++
-			if _, err := os.Stat(next); err != nil {
+			if _, err := os.Stat(next); making && err != nil {
 				return "", false // dangling: MkdirAll cannot make it
 			}
+			hops++
 			if filepath.IsAbs(target) {
 				done = vol + string(filepath.Separator)
 			}
 			rest = append(strings.Split(filepath.ToSlash(target), "/"), rest...)
 			continue
-		case !info.IsDir() && !last:
+		case making && !info.IsDir() && !last:
 			return "", false
 		}
 		done = next
