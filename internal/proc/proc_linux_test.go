@@ -89,7 +89,9 @@ func TestHiddenProcess(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func(s func(int) (byte, uint64, error), k func(int, syscall.Signal) error) { statOf, signal = s, k }(statOf, signal)
-			statOf = func(int) (byte, uint64, error) { return 0, 0, &fs.PathError{Op: "open", Path: "/proc/stat", Err: tc.stat} }
+			statOf = func(int) (byte, uint64, error) {
+				return 0, 0, &fs.PathError{Op: "open", Path: "/proc/stat", Err: tc.stat}
+			}
 			signal = func(int, syscall.Signal) error { return tc.signal }
 			require.Equal(t, tc.want, check(Identity{PID: 12345, Start: 1}))
 		})
