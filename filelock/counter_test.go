@@ -27,19 +27,25 @@ func incrementLoop(l *Lock, counter string, rounds int) error {
 }
 
 func increment(counter string) error {
+	_, err := incrementTo(counter)
+	return err
+}
+
+// incrementTo adds 1 to the counter file and returns its new value.
+func incrementTo(counter string) (int, error) {
 	data, err := os.ReadFile(counter)
 	if err != nil && !os.IsNotExist(err) {
-		return err
+		return 0, err
 	}
 	n := 0
 	if s := strings.TrimSpace(string(data)); s != "" {
 		if n, err = strconv.Atoi(s); err != nil {
-			return fmt.Errorf("counter %q: %w", s, err)
+			return 0, fmt.Errorf("counter %q: %w", s, err)
 		}
 	}
 	// Write in place, not atomically, so that a second writer would
 	// interleave and lose updates.
-	return os.WriteFile(counter, []byte(strconv.Itoa(n+1)+"\n"), 0o644)
+	return n + 1, os.WriteFile(counter, []byte(strconv.Itoa(n+1)+"\n"), 0o644)
 }
 
 func readCounter(t testing.TB, counter string) int {

@@ -34,16 +34,15 @@ func (l *Lock) kernelLocked(path string) error {
 	return nil
 }
 
-// liveRecord returns an error matching ErrMixedStrategies if old, what a
-// lock file held when this handle had just taken its kernel lock, is the
-// record of a live process other than this one. Every release of a kernel
+// liveRecord returns an error matching ErrMixedStrategies if r, the record
+// a lock file held when this handle had just taken its kernel lock, names
+// a live process other than this one. Every release of a kernel
 // lock of ours empties the file first, so that process holds the lock
 // without the kernel lock: with Soft or Link, or (on Linux, where flock
 // and fcntl locks are separate) with the other kernel strategy; taking
 // the lock beside it would make two holders.
-func (l *Lock) liveRecord(old []byte) error {
-	r, err := ParseRecord(old)
-	if err != nil || r.identity() == l.cfg.self || l.cfg.liveness(r.identity()) != proc.Alive {
+func (l *Lock) liveRecord(r Record) error {
+	if r.identity() == l.cfg.self || l.cfg.liveness(r.identity()) != proc.Alive {
 		return nil
 	}
 	return fmt.Errorf("%w: the lock file holds the record of process %d, alive, which does not hold the %v lock", ErrMixedStrategies, r.PID, l.cfg.strategy)

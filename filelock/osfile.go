@@ -162,11 +162,14 @@ func (h *osHeld) writeRecord(l *Lock) error {
 		if err != nil {
 			return err
 		}
-		if _, err := ParseRecord(old); len(old) > 0 && err != nil {
+		r, err := ParseRecord(old)
+		if len(old) > 0 && err != nil {
 			return nil
 		}
-		if err := l.liveRecord(old); err != nil {
-			return err
+		if err == nil {
+			if err := l.liveRecord(r); err != nil {
+				return err
+			}
 		}
 	}
 	data, err := l.newRecord()

@@ -26,7 +26,10 @@ func init() {
 		if os.Getenv("FILELOCK_TEST_BARGING") != "" {
 			extra = append(extra, WithBarging())
 		}
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions(append(extra, WithBackoff(100*time.Microsecond, 5*time.Millisecond))...)...)
+		// A deadline, so that a lock never released fails the test rather
+		// than hangs it.
+		extra = append(extra, WithBackoff(100*time.Microsecond, 5*time.Millisecond), WithTimeout(time.Minute))
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions(extra...)...)
 		if err != nil {
 			return err
 		}
@@ -47,9 +50,8 @@ func shareLoop(l *Lock, counter string, total int) (int, error) {
 		if err := l.Lock(); err != nil {
 			return mine, err
 		}
-		err := increment(counter)
-		n := readCounterFile(counter)
-		time.Sleep(500 * time.Microsecond)
+		n, err := incrementTo(counter)
+		time.Sleep(500 * time.Microsecond) // the work under the lock
 		if uerr := l.Unlock(); err == nil {
 			err = uerr
 		}
@@ -57,12 +59,6 @@ func shareLoop(l *Lock, counter string, total int) (int, error) {
 			return mine + 1, err
 		}
 	}
-}
-
-func readCounterFile(counter string) int {
-	data, _ := os.ReadFile(counter)
-	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	return n
 }
 
 // TestNoStarvationProcesses: processes that take the lock again as soon as

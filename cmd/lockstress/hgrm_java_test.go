@@ -40,7 +40,7 @@ public class Hgrm {
 func TestHgrmMatchesJava(t *testing.T) {
 	java, err := exec.LookPath("java")
 	if _, jarErr := os.Stat(hdrJar); err != nil || jarErr != nil {
-		t.Skipf("needs java and %s (Debian: libhdrhistogram-java): %v %v", hdrJar, err, jarErr)
+		t.Fatalf("java or %s missing: run scripts/setup-deps, which installs them: %v %v", hdrJar, err, jarErr)
 	}
 	out := t.TempDir()
 	report, prefix := filepath.Join(out, "report.json"), filepath.Join(out, "run")
