@@ -54,7 +54,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 	if err != nil {
 		return err
 	}
-	l.lastJudge, l.waitKey = time.Time{}, key
+	l.lastJudge, l.staleAt, l.waitKey = time.Time{}, time.Time{}, key
 	if err := processLocks.acquire(ctx, key, l.cfg.shared, wait); err != nil {
 		if errors.Is(err, errBusy) {
 			return &fs.PathError{Op: op, Path: l.given, Err: ErrWouldBlock}

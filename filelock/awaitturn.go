@@ -17,8 +17,8 @@ import (
 // waiter on this host checks that it is still alive, and its ticket's age
 // (a waiter or holder stopped for longer than the stale-after age). Its
 // death is an event (the close of its ticket's descriptor), so the check
-// is only a safety net.
-const aliveRecheck = 5 * time.Second
+// is only a safety net. A variable for tests.
+var aliveRecheck = 5 * time.Second
 
 // aliveRecheckPolled replaces aliveRecheck where waiters keep no
 // descriptor of their tickets open (see Lock.keepsOpen), so that a death
@@ -79,7 +79,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 		if !tw.watchAhead(ahead) {
 			continue // gone in between
 		}
-		state, err := q.judge(ahead)
+		state, expiresIn, err := q.judge(ahead)
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			continue
 		}
 		again = -1 // this round waits
-		woken, err := tw.waitAhead(ctx, state)
+		woken, err := tw.waitAhead(ctx, state, expiresIn)
 		if err != nil {
 			return err
 		}
@@ -155,8 +155,9 @@ func (tw *turnWait) watchAhead(ahead ticket) bool {
 	return true
 }
 
-// waitAhead waits for the waiter ahead, judged to be in state, and
-// reports whether an event ended the wait.
+// waitAhead waits for the waiter ahead, judged to be in state with its
+// ticket expiring in expiresIn (0: never), and reports whether an event
+// ended the wait.
 //
 // Without a watch, it polls. With one, the removal of the ticket ahead
 // wakes this waiter, and so does its waiter's death on this host; the
@@ -164,8 +165,10 @@ func (tw *turnWait) watchAhead(ahead ticket) bool {
 // another host that died (its ticket expires by age), and events lost.
 // Right after an event, the waiter ahead may be dying but not yet dead (a
 // process's descriptors are closed before it ends): recheck it soon, at
-// growing steps, until a wait ends without an event.
-func (tw *turnWait) waitAhead(ctx context.Context, state proc.State) (bool, error) {
+// growing steps, until a wait ends without an event. A ticket's expiry
+// raises no event (its waiter or holder was stopped): the wait ends by
+// then.
+func (tw *turnWait) waitAhead(ctx context.Context, state proc.State, expiresIn time.Duration) (bool, error) {
 	cfg := &tw.q.l.cfg
 	wait := tw.b.next(cfg.minWait, cfg.maxWait)
 	var woken <-chan struct{}
@@ -183,6 +186,9 @@ func (tw *turnWait) waitAhead(ctx context.Context, state proc.State) (bool, erro
 			// Its death raises no event here (it keeps no descriptor of
 			// its ticket open on this filesystem).
 			wait = aliveRecheckPolled
+		}
+		if expiresIn > 0 {
+			wait = min(wait, max(expiresIn, judgeEvery))
 		}
 	}
 	err := tw.sleep(ctx, wait, woken)

@@ -69,6 +69,10 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 // the second counts.
 func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool, error) {
 	v, err := l.judge(l.path, l.cfg.staleAfter, false)
+	l.staleAt = time.Time{}
+	if v.staleIn > 0 {
+		l.staleAt = l.cfg.clock.Now().Add(v.staleIn)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}

@@ -35,6 +35,10 @@ type Lock struct {
 	// lastJudge is when the acquisition in progress last judged the lock
 	// by the stale rule; guarded by sem.
 	lastJudge time.Time
+	// staleAt is when, by this host's clock, the lock file last judged
+	// live becomes stale by age if it does not change; zero when unknown.
+	// Guarded by sem.
+	staleAt time.Time
 	// waitKey is the table key of the acquisition in progress; guarded
 	// by sem.
 	waitKey slotKey

@@ -50,8 +50,11 @@ type verdict struct {
 	foreign   *ForeignHolder // what they say when they are not a record
 	age       time.Duration
 	ageKnown  bool
-	stale     bool
-	reason    string
+	// staleIn is how much longer the file must stay unchanged to be
+	// stale by age; 0 when that is unknown or not the reason to wait.
+	staleIn time.Duration
+	stale   bool
+	reason  string
 }
 
 // sameAs reports whether the file described by info and data is the one
@@ -101,6 +104,9 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 		limit += coarseSlack
 	}
 	if v.stale || limit == 0 || v.age <= limit {
+		if !v.stale && limit > 0 {
+			v.staleIn = limit - v.age + 1
+		}
 		return v, nil
 	}
 	v.stale = true

@@ -21,7 +21,7 @@ func (q *queue) waiting() (bool, error) {
 		return false, err
 	}
 	for _, t := range ts {
-		state, err := q.judge(t)
+		state, _, err := q.judge(t)
 		if err != nil {
 			return false, err
 		}
@@ -40,17 +40,19 @@ func (q *queue) waiting() (bool, error) {
 // judge decides whether the waiter of ticket t is gone, and removes its
 // ticket if it is provably dead or expired by age. It returns proc.Dead
 // when the ticket is gone, proc.Alive when its waiter is alive on this
-// host, and proc.Unknown for a ticket kept for its age alone.
-func (q *queue) judge(t ticket) (proc.State, error) {
+// host, and proc.Unknown for a ticket kept for its age alone. For a ticket
+// kept, expiresIn is how long it may stay unchanged before it expires by
+// age, at most (0: never, or unknown).
+func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err error) {
 	p := t.path
 	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
 	if errors.Is(err, fs.ErrNotExist) {
-		return proc.Dead, nil
+		return proc.Dead, 0, nil
 	}
 	if err != nil {
-		return proc.Unknown, fmt.Errorf("fair queue: %w", err)
+		return proc.Unknown, 0, fmt.Errorf("fair queue: %w", err)
 	}
-	state := proc.Unknown
+	state = proc.Unknown
 	r, perr := ParseRecord(data)
 	if perr == nil {
 		state = q.l.cfg.liveness(r.identity())
@@ -69,16 +71,17 @@ func (q *queue) judge(t ticket) (proc.State, error) {
 	if perr != nil {
 		limit = RecordGrace
 	}
-	if state != proc.Dead && q.ticketExpired(p, info, limit) {
+	if state != proc.Dead {
+		expired, left := q.ticketExpired(p, info, limit)
+		if !expired {
+			return state, left, nil
+		}
 		state = proc.Dead
 	}
-	if state != proc.Dead {
-		return state, nil
-	}
 	if err := q.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return proc.Unknown, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
+		return proc.Unknown, 0, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
 	}
-	return proc.Dead, nil
+	return proc.Dead, 0, nil
 }
 
 // refreshEvery is how often a waiter refreshes its ticket: every
@@ -102,39 +105,54 @@ func (q *queue) refreshEvery() time.Duration {
 // The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
 // for a ticket without a valid record; a limit of 0 (age-based breaking
 // off) expires nothing.
-func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) bool {
+//
+// For a ticket not expired it also returns how long it may stay unchanged
+// before it is, at most (0 when it never expires or that is unknown), so
+// that a waiter judges it again by then.
+func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) (bool, time.Duration) {
 	if limit == 0 {
-		return false
+		return false, 0
 	}
 	q.mu.Lock()
 	mine := q.mine
 	q.mu.Unlock()
 	if mine == nil || info.Changed().IsZero() {
-		return false
+		return false, 0
 	}
 	own := mine.path
 	probe, err := q.fs.Lstat(own)
 	if err != nil {
-		return false
+		return false, 0
 	}
 	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.fs.Touch(own) == nil {
 		if probe, err = q.fs.Lstat(own); err != nil {
-			return false
+			return false, 0
 		}
 		if info.Changed().After(probe.Changed().Add(futureSlack)) {
 			// Dated in the future: as old as it was seen unchanged.
-			return q.l.age(path, info, probe.Changed()) > limit
+			return expiredAt(q.l.age(path, info, probe.Changed()), limit)
 		}
 	}
-	if probe.Changed().Sub(info.Changed()) <= limit-q.refreshEvery() {
-		return false
+	if seen := probe.Changed().Sub(info.Changed()); seen <= limit-q.refreshEvery() {
+		// The probe may be up to a refresh old: expiry may be that
+		// much nearer.
+		return false, max(limit-seen-q.refreshEvery(), 1)
 	}
 	// Close to the limit: make the probe fresh and measure again.
 	if q.fs.Touch(own) != nil {
-		return false
+		return false, 0
 	}
 	if probe, err = q.fs.Lstat(own); err != nil {
-		return false
+		return false, 0
 	}
-	return probe.Changed().Sub(info.Changed()) > limit
+	return expiredAt(probe.Changed().Sub(info.Changed()), limit)
+}
+
+// expiredAt reports whether something of the given age is past limit, and
+// if not, how long until it is.
+func expiredAt(age, limit time.Duration) (bool, time.Duration) {
+	if age > limit {
+		return true, 0
+	}
+	return false, limit - age + 1
 }

@@ -67,7 +67,9 @@ type wakeup struct {
 // event: a holder on another host, or of another program, that died
 // without releasing (whose lock the stale rule breaks), and an event lost
 // in a full inotify queue (which is itself reported, and wakes the
-// waiter). A variable for tests.
+// waiter). A lock file's turning stale by age raises no event either, so
+// a poll is never later than the moment the last judgement said it would
+// (Lock.staleAt). A variable for tests.
 var trustedPollFactor time.Duration = 40
 
 // lostRaceFactor: see pollAfter.
@@ -100,6 +102,11 @@ func (k *wakeup) pollAfter(b *backoff) time.Duration {
 	d := b.next(k.l.cfg.minWait, longest)
 	if k.w != nil && k.seesReleases {
 		d = max(d, trustedPollFactor*k.l.cfg.maxWait)
+		// A lock file that turns stale by age raises no event (its
+		// holder stopped, or lost its host): judge it when it does.
+		if at := k.l.staleAt; !at.IsZero() {
+			d = min(d, max(at.Sub(k.l.cfg.clock.Now()), judgeEvery))
+		}
 	}
 	return d
 }
