@@ -37,8 +37,7 @@ func TestBadPathsRejectedByNew(t *testing.T) {
 func requireImmediateError(t *testing.T, s Strategy, path, dir string, target error, opts ...Option) {
 	t.Helper()
 	before := dirEntries(t, dir)
-	l, err := New(path, append([]Option{WithStrategy(s), WithTimeout(time.Minute)}, opts...)...)
-	require.NoError(t, err)
+	l := newLock(t, path, append([]Option{WithStrategy(s), WithTimeout(time.Minute)}, opts...)...)
 	for name, acquire := range map[string]func() error{"TryLock": l.TryLock, "Lock": l.Lock} {
 		err := acquire()
 		require.ErrorIs(t, err, target, name)
@@ -113,14 +112,13 @@ func TestMissingParentDirectory(t *testing.T) {
 		// A parent that is a file is just as clear.
 		file := filepath.Join(dir, "file")
 		require.NoError(t, os.WriteFile(file, nil, 0o644))
-		l, _ := New(filepath.Join(file, "x.lock"), WithStrategy(s))
+		l := newLock(t, filepath.Join(file, "x.lock"), WithStrategy(s))
 		err := l.Lock()
 		require.Error(t, err)
 		require.True(t, strings.Contains(err.Error(), "not a directory"), err.Error())
 
 		// With WithCreateDirs the parents are made.
-		l, err = New(path, WithStrategy(s), WithCreateDirs(0o755))
-		require.NoError(t, err)
+		l = newLock(t, path, WithStrategy(s), WithCreateDirs(0o755))
 		require.NoError(t, l.Lock())
 		require.FileExists(t, path)
 		require.NoError(t, l.Unlock())

@@ -45,8 +45,8 @@ func TestEPERMMeansBusyOnlyWhenTheFileExists(t *testing.T) {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "x.lock")
-			a, _ := New(path, WithStrategy(s), withFS(epermFS{}))
-			b, _ := New(path, WithStrategy(s), withFS(epermFS{}))
+			a := newLock(t, path, WithStrategy(s), withFS(epermFS{}))
+			b := newLock(t, path, WithStrategy(s), withFS(epermFS{}))
 			require.NoError(t, a.Lock())
 			// Bypass the process-wide table so that b reaches the file.
 			processLocks.release(a.slot, false)
@@ -56,7 +56,7 @@ func TestEPERMMeansBusyOnlyWhenTheFileExists(t *testing.T) {
 			require.NoError(t, b.TryLock())
 			require.NoError(t, b.Unlock())
 
-			c, _ := New(path, WithStrategy(s), withFS(deniedFS{}))
+			c := newLock(t, path, WithStrategy(s), withFS(deniedFS{}))
 			err := c.TryLock()
 			require.ErrorIs(t, err, fs.ErrPermission, "EPERM with nothing there is the real error")
 			require.NotErrorIs(t, err, ErrWouldBlock)

@@ -129,8 +129,7 @@ func TestQueueView(t *testing.T) {
 			} {
 				t.Run(fsName, func(t *testing.T) {
 					fsy, dir := mk(t)
-					l, err := New(filepath.Join(dir, "x.lock"), WithFair(), withFS(fsy))
-					require.NoError(t, err)
+					l := newLock(t, filepath.Join(dir, "x.lock"), WithFair(), withFS(fsy))
 					q := newQueue(l)
 					require.NoError(t, fsy.MkdirAll(q.dir, 0o755))
 					for _, n := range tc.present {
@@ -162,7 +161,8 @@ func TestFairRejectsShared(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidOption)
 }
 
-// queueLen counts the tickets in the queue of the lock at path.
+// queueLen counts the tickets in the queue of the lock at path that hold
+// their records.
 func queueLen(t *testing.T, path string) int {
 	t.Helper()
 	ents, err := os.ReadDir(path + queueSuffix)
@@ -172,14 +172,22 @@ func queueLen(t *testing.T, path string) int {
 	require.NoError(t, err)
 	n := 0
 	for _, e := range ents {
-		if _, ok := parseTicket(e.Name()); ok {
-			n++
+		if _, ok := parseTicket(e.Name()); !ok {
+			continue
+		}
+		// A ticket counts once its record is written: a waiter killed
+		// before that leaves debris that only its age removes.
+		data, err := os.ReadFile(filepath.Join(path+queueSuffix, e.Name()))
+		if err == nil {
+			if _, err = ParseRecord(data); err == nil {
+				n++
+			}
 		}
 	}
 	return n
 }
 
-// waitQueueLen waits until the queue holds n tickets.
+// waitQueueLen waits until the queue holds n tickets with their records.
 func waitQueueLen(t *testing.T, path string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -210,8 +218,7 @@ func TestFairServesInArrivalOrder(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
 		path, order := filepath.Join(dir, "x.lock"), filepath.Join(dir, "order")
-		l, err := New(path, WithStrategy(s), WithFair())
-		require.NoError(t, err)
+		l := newLock(t, path, WithStrategy(s), WithFair())
 		require.NoError(t, l.Lock())
 		var cmds []*exec.Cmd
 		var stderrs []*strings.Builder
@@ -258,13 +265,12 @@ func writeTicket(t *testing.T, path string, num uint64, mtime time.Time) string 
 func TestFairTicketAge(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	// Ages are set with mtimes: on a filesystem without change times.
-	l, err := New(path, WithFair(), withFS(noCtimeFS{}))
-	require.NoError(t, err)
+	l := newLock(t, path, WithFair(), withFS(noCtimeFS{}))
 
 	young := writeTicket(t, path, 1, time.Now())
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a waiter is queued")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	err = l.LockContext(ctx)
+	err := l.LockContext(ctx)
 	cancel()
 	require.ErrorIs(t, err, ErrTimeout, "it waits behind the young ticket")
 	require.FileExists(t, young)
@@ -287,11 +293,10 @@ func TestFairEmptyTicketGrace(t *testing.T) {
 	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
 	empty := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	l, err := New(path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
-	require.NoError(t, err)
+	l := newLock(t, path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	err = l.LockContext(ctx)
+	err := l.LockContext(ctx)
 	cancel()
 	require.ErrorIs(t, err, ErrTimeout, "a young record-less ticket is respected")
 	require.FileExists(t, empty)
@@ -320,8 +325,7 @@ func TestFairTryLockSkipsDeadTickets(t *testing.T) {
 	name := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 3, r.Token))
 	require.NoError(t, os.WriteFile(name, data, 0o644))
 
-	l, err := New(path, WithFair())
-	require.NoError(t, err)
+	l := newLock(t, path, WithFair())
 	if r.BootID == "" {
 		require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "without a boot id nothing is provably dead")
 		return
@@ -367,8 +371,7 @@ func TestFairCounterProcesses(t *testing.T) {
 			}
 			// Dead waiters at the end of the queue had no successor to
 			// remove their tickets; the next fair waiter does.
-			l, err := New(path, WithStrategy(s), WithFair())
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s), WithFair())
 			require.NoError(t, l.Lock())
 			require.NoError(t, l.Unlock())
 			require.NoDirExists(t, path+queueSuffix)
@@ -387,9 +390,8 @@ func TestFairQueueInTheWay(t *testing.T) {
 		} else {
 			require.NoError(t, os.Symlink(filepath.Join(dir, "missing"), path+queueSuffix))
 		}
-		l, err := New(path, WithFair())
-		require.NoError(t, err)
-		err = l.Lock()
+		l := newLock(t, path, WithFair())
+		err := l.Lock()
 		require.Error(t, err, kind)
 		var pe *fs.PathError
 		require.ErrorAs(t, err, &pe)

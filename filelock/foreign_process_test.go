@@ -203,8 +203,7 @@ func TestForeignHolderKilled(t *testing.T) {
 				if shared {
 					opts = append(opts, WithSharedPIDNamespace())
 				}
-				l, err := New(path, opts...)
-				require.NoError(t, err)
+				l := newLock(t, path, opts...)
 				tool.kill(t)
 				st, err := l.Inspect()
 				require.NoError(t, err)

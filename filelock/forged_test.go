@@ -100,8 +100,7 @@ func TestDeadRuleTrustsOnlyOwnerWritable(t *testing.T) {
 					path := filepath.Join(dir, "x.lock")
 					require.NoError(t, os.WriteFile(path, c.data(t), 0o600))
 					require.NoError(t, os.Chmod(path, tc.mode))
-					l, err := New(path, append([]Option{WithStrategy(s), WithStaleAfter(time.Hour)}, c.opts...)...)
-					require.NoError(t, err)
+					l := newLock(t, path, append([]Option{WithStrategy(s), WithStaleAfter(time.Hour)}, c.opts...)...)
 					st, err := l.Inspect()
 					require.NoError(t, err)
 					require.Equal(t, tc.stale, st.Stale, "%s", st.StaleReason)
@@ -146,8 +145,7 @@ func TestForgedRecordOfOtherUser(t *testing.T) {
 					require.NoError(t, os.Chmod(dir, 0o775|fs.ModeSetgid))
 				}
 				path := filepath.Join(dir, "x.lock")
-				l, err := New(path, append([]Option{WithStrategy(s)}, tc.opts...)...)
-				require.NoError(t, err)
+				l := newLock(t, path, append([]Option{WithStrategy(s)}, tc.opts...)...)
 				withUmask(t, tc.umask, func() { require.NoError(t, lockWithin(l)) })
 				defer l.Unlock()
 

@@ -68,8 +68,7 @@ func TestPerPathInodeNumbers(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(s), withFS(perPathFS{}))
-			require.NoError(t, err)
+			l := newLock(t, filepath.Join(dir, "x.lock"), WithStrategy(s), withFS(perPathFS{}))
 			require.NoError(t, l.Lock())
 			st, err := l.Inspect()
 			require.NoError(t, err)

@@ -55,15 +55,13 @@ func TestFutureDatesDoNotBlock(t *testing.T) {
 				opts = append(opts, WithFair())
 			}
 			if tc.real {
-				l, err := New(path, append(opts, WithTimeout(10*staleAfter))...)
-				require.NoError(t, err)
+				l := newLock(t, path, append(opts, WithTimeout(10*staleAfter))...)
 				require.NoError(t, l.Lock())
 				require.NoError(t, l.Unlock())
 				return
 			}
 			fake := clock.NewFake(time.Now())
-			l, err := New(path, append(opts, withClock(fake))...)
-			require.NoError(t, err)
+			l := newLock(t, path, append(opts, withClock(fake))...)
 			done := make(chan error, 1)
 			go func() { done <- lockWithin(l) }()
 			require.NoError(t, driveUntil(t, fake, 100*time.Millisecond, 10*staleAfter, done))

@@ -98,8 +98,7 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 			// The heartbeat cannot refresh, so the release is not young.
 			ffs := &faultFS{touch: func(name string) error { return eio("utimensat", name) }}
 			opts := []Option{WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour)}
-			l, err := New(path, opts...)
-			require.NoError(t, err)
+			l := newLock(t, path, opts...)
 			require.NoError(t, lockWithin(l))
 			rec := forgedRecord(t, proc.Of(liveChild(t))) // a live process of this host
 			require.NoError(t, os.WriteFile(path+guardSuffix, rec, 0o644))
@@ -130,10 +129,9 @@ func TestFailedUnlockKeepsTheHold(t *testing.T) {
 				}
 				return nil
 			}}
-			l, err := New(path, WithStrategy(s), withFS(ffs))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s), withFS(ffs))
 			require.NoError(t, lockWithin(l))
-			err = l.Unlock()
+			err := l.Unlock()
 			require.ErrorIs(t, err, syscall.EIO)
 			var pe *fs.PathError
 			require.ErrorAs(t, err, &pe)
@@ -141,8 +139,7 @@ func TestFailedUnlockKeepsTheHold(t *testing.T) {
 			require.Equal(t, 1, l.Depth(), "still held")
 			require.FileExists(t, path)
 
-			other, err := New(path, WithStrategy(s))
-			require.NoError(t, err)
+			other := newLock(t, path, WithStrategy(s))
 			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
 
 			failing = false
@@ -170,8 +167,7 @@ func TestFairFullDiskLeavesNoQueue(t *testing.T) {
 			}
 			return &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
 		}}
-		l, err := New(path, WithStrategy(s), WithFair(), withFS(ffs))
-		require.NoError(t, err)
+		l := newLock(t, path, WithStrategy(s), WithFair(), withFS(ffs))
 		require.ErrorIs(t, lockWithin(l), syscall.ENOSPC)
 		require.Zero(t, l.Depth())
 		require.Equal(t, "", dirEntries(t, dir), "nothing left behind")

@@ -52,15 +52,13 @@ func TestRecordLeftBeforeExecIsDead(t *testing.T) {
 		t.Run(s.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Self()), 0o644))
-			l, err := New(path, WithStrategy(s))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s))
 			require.NoError(t, l.TryLock(), "the record left before the exec is dead")
 
 			// A handle of this process that holds the lock is alive,
 			// even to a handle that gets past the process-wide table.
 			processLocks.release(l.slot, false)
-			other, err := New(path, WithStrategy(s))
-			require.NoError(t, err)
+			other := newLock(t, path, WithStrategy(s))
 			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
 			require.NoError(t, processLocks.acquire(t.Context(), l.slot, false, false))
 			require.NoError(t, l.Unlock())

@@ -142,8 +142,7 @@ func TestAtomicInitFailureRetries(t *testing.T) {
 		require.Equal(t, os.Getpid(), r.PID)
 
 		// Hold the lock: a call that finds the marker must not wait for it.
-		l, err := New(marker+InitLockSuffix, WithStrategy(s))
-		require.NoError(t, err)
+		l := newLock(t, marker+InitLockSuffix, WithStrategy(s))
 		require.NoError(t, l.Lock())
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -76,8 +76,7 @@ func TestCancelledKernelWaitsLeaveNothing(t *testing.T) {
 				}
 				cancel()
 			})
-			l, err := New(path, WithStrategy(s))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s))
 			for i := range waits {
 				ctx, stop := context.WithCancel(context.Background())
 				cancel = stop
@@ -110,8 +109,7 @@ func TestAbandonedKernelWaitReleases(t *testing.T) {
 		t.Run(s.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			release := startReleasingHolder(t, s, path)
-			l, err := New(path, WithStrategy(s))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s))
 			ctx, cancel := context.WithCancel(context.Background())
 			done := lockAsync(ctx, l)
 			waitForLockSyscall(t, s)
@@ -138,8 +136,7 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	release := startReleasingHolder(t, OS, path)
 	var calls atomic.Int32
 	onKernelWait(t, func(bool) { calls.Add(1) })
-	excl, err := New(path, WithStrategy(OS))
-	require.NoError(t, err)
+	excl := newLock(t, path, WithStrategy(OS))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := lockAsync(ctx, excl)
 	waitForLockSyscall(t, OS)
@@ -147,8 +144,7 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	require.ErrorIs(t, <-done, context.Canceled)
 
 	fake := clock.NewFake(time.Now())
-	shared, err := New(path, WithStrategy(OS), WithShared(), withClock(fake))
-	require.NoError(t, err)
+	shared := newLock(t, path, WithStrategy(OS), WithShared(), withClock(fake))
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done = lockAsync(ctx, shared)

@@ -17,10 +17,8 @@ import (
 func TestReentrancyCountsAcquisitions(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
-		a, err := New(path, WithStrategy(s))
-		require.NoError(t, err)
-		b, err := New(path, WithStrategy(s))
-		require.NoError(t, err)
+		a := newLock(t, path, WithStrategy(s))
+		b := newLock(t, path, WithStrategy(s))
 
 		require.NoError(t, a.Lock())
 		require.NoError(t, a.TryLock())
@@ -31,7 +29,7 @@ func TestReentrancyCountsAcquisitions(t *testing.T) {
 			require.NoError(t, a.Unlock())
 			require.Equal(t, want, a.Depth())
 		}
-		err = a.Unlock()
+		err := a.Unlock()
 		require.ErrorIs(t, err, ErrNotLocked)
 		var pe *fs.PathError
 		require.ErrorAs(t, err, &pe)
@@ -49,16 +47,14 @@ func TestHandlesOfOneProcessExclude(t *testing.T) {
 		path := filepath.Join(dir, "x.lock")
 		// Another spelling of the same path is the same lock.
 		alias := filepath.Join(dir, ".", "x.lock")
-		a, err := New(path, WithStrategy(s))
-		require.NoError(t, err)
-		b, err := New(alias, WithStrategy(s))
-		require.NoError(t, err)
+		a := newLock(t, path, WithStrategy(s))
+		b := newLock(t, alias, WithStrategy(s))
 
 		require.NoError(t, a.Lock())
 		require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		err = b.LockContext(ctx)
+		err := b.LockContext(ctx)
 		require.ErrorIs(t, err, ErrTimeout)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 
@@ -107,9 +103,9 @@ func TestSharedLocks(t *testing.T) {
 		}
 		t.Run(s.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
-			r1, _ := New(path, WithStrategy(s), WithShared())
-			r2, _ := New(path, WithStrategy(s), WithShared())
-			w, _ := New(path, WithStrategy(s))
+			r1 := newLock(t, path, WithStrategy(s), WithShared())
+			r2 := newLock(t, path, WithStrategy(s), WithShared())
+			w := newLock(t, path, WithStrategy(s))
 			require.NoError(t, r1.Lock())
 			require.NoError(t, r2.TryLock(), "shared holders coexist")
 			require.ErrorIs(t, w.TryLock(), ErrWouldBlock)
@@ -134,12 +130,12 @@ func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
 		fake := clock.NewFake(time.Unix(1e9, 0))
 		dir := t.TempDir()
 		path := filepath.Join(dir, "x.lock")
-		holder, _ := New(path, WithStrategy(s))
+		holder := newLock(t, path, WithStrategy(s))
 		require.NoError(t, holder.Lock())
 		before := dirEntries(t, dir)
 
 		// First the waiter waits in the process-wide table...
-		waiter, _ := New(path, WithStrategy(s), withClock(fake))
+		waiter := newLock(t, path, WithStrategy(s), withClock(fake))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- waiter.LockContext(ctx) }()
@@ -174,7 +170,7 @@ func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
 
 func TestExpiredContextFailsWithoutTrying(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	l, _ := New(path)
+	l := newLock(t, path)
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
 	defer cancel()
 	err := l.LockContext(ctx)
@@ -191,11 +187,10 @@ func TestExpiredContextFailsWithoutTrying(t *testing.T) {
 
 func TestWithTimeout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	a, _ := New(path)
-	b, err := New(path, WithTimeout(10*time.Millisecond))
-	require.NoError(t, err)
+	a := newLock(t, path)
+	b := newLock(t, path, WithTimeout(10*time.Millisecond))
 	require.NoError(t, a.Lock())
-	err = b.Lock()
+	err := b.Lock()
 	require.ErrorIs(t, err, ErrTimeout)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.NoError(t, a.Unlock())
@@ -205,7 +200,7 @@ func TestWithTimeout(t *testing.T) {
 
 func TestConcurrentAcquireOfOneHandleSharesOwnership(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	l, _ := New(path)
+	l := newLock(t, path)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() { require.NoError(t, l.Lock()) })
@@ -276,8 +271,8 @@ func TestParseStrategy(t *testing.T) {
 func TestErrorsCarryThePath(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
-	a, _ := New(path)
-	b, _ := New(path)
+	a := newLock(t, path)
+	b := newLock(t, path)
 	require.NoError(t, a.Lock())
 	defer a.Unlock()
 	for _, err := range []error{b.TryLock(), b.Unlock()} {

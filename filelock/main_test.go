@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// childDeadline is how long a test's child process may run.
+const childDeadline = 3 * time.Minute
+
 // childCommand returns a command that runs the test binary as role with the
 // given extra environment.
 func childCommand(t testing.TB, role string, env ...string) *exec.Cmd {
@@ -44,6 +47,14 @@ func childCommand(t testing.TB, role string, env ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
+	if _, ok := t.(*testing.T); ok {
+		// Every wait for a child ends: a child that hangs is killed
+		// after childDeadline, and one still running when its test
+		// ends is killed then.
+		ctx, cancel := context.WithTimeout(context.Background(), childDeadline)
+		t.Cleanup(cancel)
+		cmd = exec.CommandContext(ctx, exe, "-test.run=^$")
+	}
 	// Under -race a process sleeps a second at exit unless told not to.
 	cmd.Env = append(os.Environ(), childEnv+"="+role, "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	cmd.Env = append(cmd.Env, env...)

@@ -50,8 +50,7 @@ func TestOSLockFileGoneWhileHeld(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "x.lock")
-				l, err := New(path, WithStrategy(s))
-				require.NoError(t, err)
+				l := newLock(t, path, WithStrategy(s))
 				require.NoError(t, l.TryLock())
 				tc.do(t, path)
 				requireLockPathError(t, l.Unlock(), path, ErrLockLost)
@@ -71,8 +70,7 @@ func TestOSLockFileHardLinked(t *testing.T) {
 		victim, path := filepath.Join(dir, "data"), filepath.Join(dir, "x.lock")
 		require.NoError(t, os.WriteFile(victim, []byte("precious\n"), 0o644))
 		require.NoError(t, os.Link(victim, path))
-		l, err := New(path, WithStrategy(s))
-		require.NoError(t, err)
+		l := newLock(t, path, WithStrategy(s))
 		for name, acquire := range map[string]func() error{"TryLock": l.TryLock, "Lock": l.Lock} {
 			err := acquire()
 			requireLockPathError(t, err, path, ErrHardLinked)
@@ -105,8 +103,7 @@ func TestOSLockFileContent(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "x.lock")
 				require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o644))
-				l, err := New(path, WithStrategy(s))
-				require.NoError(t, err)
+				l := newLock(t, path, WithStrategy(s))
 				require.NoError(t, lockWithin(l))
 				st, err := l.Inspect()
 				require.NoError(t, err)
@@ -130,8 +127,7 @@ func TestOSLockFileContent(t *testing.T) {
 // died would have left it.
 func mustRecord(t *testing.T) string {
 	t.Helper()
-	l, err := New(filepath.Join(t.TempDir(), "r.lock"))
-	require.NoError(t, err)
+	l := newLock(t, filepath.Join(t.TempDir(), "r.lock"))
 	data, err := l.newRecord()
 	require.NoError(t, err)
 	return string(data)

@@ -72,9 +72,8 @@ func TestParentDirectoryRule(t *testing.T) {
 				if tc.createDirs {
 					opts = append(opts, WithCreateDirs(0o755))
 				}
-				l, err := New(path, opts...)
-				require.NoError(t, err)
-				err = l.TryLock()
+				l := newLock(t, path, opts...)
+				err := l.TryLock()
 				if tc.safe {
 					require.NoError(t, err)
 					require.NoError(t, l.Unlock())

@@ -16,8 +16,7 @@ func TestRelativePathSurvivesChdir(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir, elsewhere := t.TempDir(), t.TempDir()
 		t.Chdir(dir)
-		l, err := New("x.lock", WithStrategy(s))
-		require.NoError(t, err)
+		l := newLock(t, "x.lock", WithStrategy(s))
 		require.Equal(t, "x.lock", l.Path())
 		require.NoError(t, lockWithin(l))
 		require.NoError(t, os.Chdir(elsewhere))
@@ -48,11 +47,9 @@ func TestDotDotAfterALinkMeansTheKernelsFile(t *testing.T) {
 			if fair {
 				opts = append(opts, WithFair())
 			}
-			l, err := New(here+"/l/../x.lock", opts...)
-			require.NoError(t, err)
+			l := newLock(t, here+"/l/../x.lock", opts...)
 			require.NoError(t, lockWithin(l))
-			other, err := New(filepath.Join(there, "x.lock"), opts...)
-			require.NoError(t, err)
+			other := newLock(t, filepath.Join(there, "x.lock"), opts...)
 			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
 			names, err := os.ReadDir(here)
 			require.NoError(t, err)
@@ -83,8 +80,7 @@ func TestNameTooLongRejectedByNew(t *testing.T) {
 			}
 			limit := nameMax - longestSuffix(&cfg)
 			ok := filepath.Join(dir, strings.Repeat("a", limit))
-			l, err := New(ok, tc.opts...)
-			require.NoError(t, err)
+			l := newLock(t, ok, tc.opts...)
 			require.NoError(t, l.TryLock())
 			require.NoError(t, l.Unlock())
 			for _, n := range []int{limit + 1, nameMax} {

@@ -48,8 +48,7 @@ func TestCreatedFileModes(t *testing.T) {
 				}
 				defer func() { createdHook = nil }()
 				withUmask(t, tc.umask, func() {
-					l, err := New(path, append([]Option{WithStrategy(s)}, tc.opts...)...)
-					require.NoError(t, err)
+					l := newLock(t, path, append([]Option{WithStrategy(s)}, tc.opts...)...)
 					require.NoError(t, lockWithin(l))
 					info, err := os.Lstat(path)
 					require.NoError(t, err)
@@ -99,9 +98,8 @@ func TestLinkClaimLinkedElsewhere(t *testing.T) {
 				}
 			}
 			defer func() { createdHook = nil }()
-			l, err := New(path, WithStrategy(Link), WithStaleAfter(0))
-			require.NoError(t, err)
-			err = l.TryLock()
+			l := newLock(t, path, WithStrategy(Link), WithStaleAfter(0))
+			err := l.TryLock()
 			if !tc.taken {
 				require.ErrorIs(t, err, ErrWouldBlock)
 				return

@@ -24,11 +24,11 @@ func init() {
 	// counter file ROUNDS times under the lock (a fair one with
 	// FILELOCK_TEST_FAIR set).
 	childRoles["counter"] = func() error {
-		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
-			return err
-		}
 		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions(WithBackoff(100*time.Microsecond, 5*time.Millisecond))...)
 		if err != nil {
+			return err
+		}
+		if err := awaitBarrier(); err != nil {
 			return err
 		}
 		rounds, err := strconv.Atoi(envOf("FILELOCK_TEST_ROUNDS"))
@@ -89,13 +89,14 @@ func startCounters(t *testing.T, s Strategy, procs, rounds int, lockPath, counte
 }
 
 // startRole starts procs children in role with env, waiting at a barrier
-// (their standard input), and releases them together once all have
-// started. It returns them, their standard outputs and standard errors.
+// (awaitBarrier), and releases them together once all are ready. It returns them, their standard outputs and standard errors.
 func startRole(t *testing.T, role string, procs int, env ...string) ([]*exec.Cmd, []*strings.Builder, []*strings.Builder) {
 	t.Helper()
 	var cmds []*exec.Cmd
 	var stdouts, stderrs []*strings.Builder
 	var barriers []io.WriteCloser
+	ready := t.TempDir()
+	env = append(env, "FILELOCK_TEST_READY="+ready)
 	for range procs {
 		cmd := childCommand(t, role, env...)
 		w, err := cmd.StdinPipe()
@@ -106,10 +107,31 @@ func startRole(t *testing.T, role string, procs int, env ...string) ([]*exec.Cmd
 		cmds, barriers = append(cmds, cmd), append(barriers, w)
 		stdouts, stderrs = append(stdouts, &stdout), append(stderrs, &stderr)
 	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ents, err := os.ReadDir(ready)
+		require.NoError(t, err)
+		if len(ents) == procs {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "%d of %d children ready after a minute", len(ents), procs)
+		time.Sleep(time.Millisecond)
+	}
 	for _, w := range barriers {
 		require.NoError(t, w.Close())
 	}
 	return cmds, stdouts, stderrs
+}
+
+// awaitBarrier is a child's side of startRole's barrier: it says it is
+// ready, then waits until every child is (its stdin closed).
+func awaitBarrier() error {
+	ready := filepath.Join(envOf("FILELOCK_TEST_READY"), strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(ready, nil, 0o644); err != nil {
+		return err
+	}
+	_, err := io.Copy(io.Discard, os.Stdin)
+	return err
 }
 
 // startHolder starts a child process that holds the lock until the returned
@@ -156,7 +178,7 @@ func TestInspectReportsAnotherProcess(t *testing.T) {
 		require.WithinDuration(t, time.Now(), st.Holder.Acquired, time.Minute)
 		require.Len(t, st.Holder.Token, 32)
 
-		l, _ := New(path, WithStrategy(s))
+		l := newLock(t, path, WithStrategy(s))
 		require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
 		stop()
 		st, err = Inspect(path, WithStrategy(s))
@@ -190,7 +212,7 @@ func TestInspectReportsAnotherProcess(t *testing.T) {
 func TestExecChildDoesNotInheritLock(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
-		l, _ := New(path, WithStrategy(s))
+		l := newLock(t, path, WithStrategy(s))
 		require.NoError(t, l.Lock())
 		child := childCommand(t, "sleep")
 		in, err := child.StdinPipe()
@@ -198,7 +220,7 @@ func TestExecChildDoesNotInheritLock(t *testing.T) {
 		require.NoError(t, child.Start())
 		defer func() { in.Close(); _ = child.Wait() }()
 		require.NoError(t, l.Unlock())
-		other, _ := New(path, WithStrategy(s))
+		other := newLock(t, path, WithStrategy(s))
 		require.NoError(t, other.TryLock(), "the child holds no copy of the lock")
 		require.NoError(t, other.Unlock())
 	})
@@ -220,11 +242,11 @@ func TestNoDescriptorLeaks(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "x.lock")
 		before := count()
-		a, _ := New(path, WithStrategy(s))
-		b, _ := New(path, WithStrategy(s))
-		bad, _ := New(filepath.Join(dir, "missing", "x.lock"), WithStrategy(s))
+		a := newLock(t, path, WithStrategy(s))
+		b := newLock(t, path, WithStrategy(s))
+		bad := newLock(t, filepath.Join(dir, "missing", "x.lock"), WithStrategy(s))
 		require.NoError(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
-		isDir, _ := New(filepath.Join(dir, "d"), WithStrategy(s))
+		isDir := newLock(t, filepath.Join(dir, "d"), WithStrategy(s))
 		for range 50 {
 			require.NoError(t, a.Lock())
 			require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
@@ -252,7 +274,7 @@ func TestFlockInterop(t *testing.T) {
 		t.Fatal("flock(1) not found: scripts/check installs util-linux; install it to run this test")
 	}
 	path := filepath.Join(t.TempDir(), "x.lock")
-	l, _ := New(path, WithStrategy(OS))
+	l := newLock(t, path, WithStrategy(OS))
 
 	// We hold: flock -n must fail.
 	require.NoError(t, l.Lock())

@@ -42,8 +42,7 @@ func TestFairQueueDirectoryChecked(t *testing.T) {
 			dir, elsewhere := t.TempDir(), t.TempDir()
 			path := filepath.Join(dir, "x.lock")
 			tc.make(t, path+queueSuffix, elsewhere)
-			l, err := New(path, WithFair(), WithPerm(tc.perm), WithTimeout(10*time.Second))
-			require.NoError(t, err)
+			l := newLock(t, path, WithFair(), WithPerm(tc.perm), WithTimeout(10*time.Second))
 			for name, acquire := range map[string]func() error{"TryLock": l.TryLock, "Lock": l.Lock} {
 				err := acquire()
 				if tc.safe {

@@ -180,8 +180,7 @@ func TestStoppedHolderKeepsFreshLock(t *testing.T) {
 			path := filepath.Join(dir, "x.lock")
 			h := startStaleHolder(t, s, path, stale)
 			h.signal(t, syscall.SIGSTOP)
-			l, err := New(path, WithStrategy(s), WithStaleAfter(stale))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s), WithStaleAfter(stale))
 			for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 				require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a fresh lock of a stopped holder is never broken")
 			}
@@ -226,8 +225,7 @@ func testStoppedHolderLearnsLoss(t *testing.T, s Strategy, stale time.Duration, 
 	path := filepath.Join(dir, "x.lock")
 	h := startStaleHolder(t, s, path, stale, env...)
 	h.signal(t, syscall.SIGSTOP)
-	l, err := New(path, opts...)
-	require.NoError(t, err)
+	l := newLock(t, path, opts...)
 	start := time.Now()
 	require.NoError(t, l.Lock(), "the stopped holder's lock grows stale and is broken")
 	require.GreaterOrEqual(t, time.Since(start), stale/2, "not broken while fresh")
@@ -255,8 +253,7 @@ func TestKilledHolderTakenOverAtOnce(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "x.lock")
 			h := startStaleHolder(t, s, path, time.Hour)
-			l, err := New(path, WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
 			require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
 			got := make(chan error, 1)
 			go func() { got <- l.Lock() }()
@@ -404,8 +401,7 @@ func TestBreakerStorm(t *testing.T) {
 			t.Logf("%d holders killed, %d acquisitions", res.kills, res.incs)
 			// The last holder may have been killed: one more acquisition
 			// breaks its lock, and then nothing is left but the data.
-			l, err := New(filepath.Join(dir, "x.lock"), WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
-			require.NoError(t, err)
+			l := newLock(t, filepath.Join(dir, "x.lock"), WithStrategy(s), WithStaleAfter(time.Hour), WithTimeout(time.Minute))
 			require.NoError(t, l.Lock())
 			require.NoError(t, l.Unlock())
 			require.Equal(t, "counter,stop", dirEntries(t, dir))

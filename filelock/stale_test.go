@@ -183,8 +183,7 @@ func TestStaleRule(t *testing.T) {
 				require.Equal(t, c.stale, st.Stale, "Inspect: %s", st.StaleReason)
 				require.InDelta(t, c.age.Seconds(), st.Age.Seconds(), 5, "Inspect's age by the filesystem clock")
 
-				l, err := New(path, opts...)
-				require.NoError(t, err)
+				l := newLock(t, path, opts...)
 				err = l.TryLock()
 				if !c.stale {
 					require.ErrorIs(t, err, ErrWouldBlock)
@@ -218,8 +217,7 @@ func TestStaleGuardOfDeadBreaker(t *testing.T) {
 			dead := forgedRecord(t, proc.Of(deadPID(t)))
 			require.NoError(t, os.WriteFile(path, dead, 0o644))
 			require.NoError(t, os.WriteFile(path+guardSuffix, dead, 0o644))
-			l, err := New(path, WithStrategy(s), WithStaleAfter(time.Hour))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(s), WithStaleAfter(time.Hour))
 			require.NoError(t, l.TryLock())
 			require.Equal(t, "x.lock", dirEntries(t, dir))
 			require.NoError(t, l.Unlock())
@@ -243,8 +241,7 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l, err := New(path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
-	require.NoError(t, err)
+	l := newLock(t, path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())
 	require.Equal(t, "x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
@@ -265,10 +262,8 @@ func TestStaleOptions(t *testing.T) {
 		_, err := New(path, opts...)
 		require.ErrorIs(t, err, ErrInvalidOption)
 	}
-	_, err := New(path, WithStaleAfter(0), WithHeartbeat(time.Hour))
-	require.NoError(t, err, "a heartbeat without age-based breaking is allowed and unused")
-	_, err = New(path, WithStaleAfter(2*time.Second), WithHeartbeat(time.Second))
-	require.NoError(t, err, "a heartbeat of half the stale-after age")
+	_ = newLock(t, path, WithStaleAfter(0), WithHeartbeat(time.Hour))
+	_ = newLock(t, path, WithStaleAfter(2*time.Second), WithHeartbeat(time.Second))
 }
 
 // TestDeadRuleUsesLiveness: the dead-holder rule asks the liveness check,
@@ -315,8 +310,7 @@ func TestGuardDebrisSwept(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l, err := New(path, WithStrategy(Link), WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
-	require.NoError(t, err)
+	l := newLock(t, path, WithStrategy(Link), WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())
 	require.Empty(t, dirEntries(t, dir))
@@ -390,13 +384,11 @@ func TestCrashedRemoteBreakerCostsNoLiveHolder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
 	const stale = 2 * time.Second
-	h, err := New(path, WithStaleAfter(stale))
-	require.NoError(t, err)
+	h := newLock(t, path, WithStaleAfter(stale))
 	require.NoError(t, h.Lock())
 	require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
-	w, err := New(path, WithStaleAfter(stale), withFS(otherFS{}), WithTimeout(3*stale))
-	require.NoError(t, err)
-	err = w.Lock()
+	w := newLock(t, path, WithStaleAfter(stale), withFS(otherFS{}), WithTimeout(3*stale))
+	err := w.Lock()
 	if err == nil {
 		w.Unlock()
 		t.Fatal("a waiter took the lock of a holder that was never stopped")
@@ -429,8 +421,7 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	l, err := New("/d/x.lock", WithStrategy(Soft), withFS(m), withClock(host), WithStaleAfter(staleAfter))
-	require.NoError(t, err)
+	l := newLock(t, "/d/x.lock", WithStrategy(Soft), withFS(m), withClock(host), WithStaleAfter(staleAfter))
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "fresh by the filesystem's clock")
 	host.Advance(staleAfter + time.Minute)
 	server.Advance(staleAfter + time.Minute)
@@ -459,8 +450,7 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 		}
 		return nil
 	}}
-	l, err := New(path, withFS(ffs))
-	require.NoError(t, err)
+	l := newLock(t, path, withFS(ffs))
 	removed, err := l.removeIf(path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
 	require.NoError(t, err)
 	require.True(t, swapped, "the breaker moved nothing aside")

@@ -2,7 +2,6 @@ package filelock
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,9 +18,6 @@ func init() {
 	// FILELOCK_TEST_ROUNDS; print how many of the acquisitions were its
 	// own. A barging lock with FILELOCK_TEST_BARGING set.
 	childRoles["share"] = func() error {
-		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
-			return err
-		}
 		var extra []Option
 		if os.Getenv("FILELOCK_TEST_BARGING") != "" {
 			extra = append(extra, WithBarging())
@@ -35,6 +31,9 @@ func init() {
 		}
 		total, err := strconv.Atoi(envOf("FILELOCK_TEST_ROUNDS"))
 		if err != nil {
+			return err
+		}
+		if err := awaitBarrier(); err != nil {
 			return err
 		}
 		mine, err := shareLoop(l, envOf("FILELOCK_TEST_COUNTER"), total)

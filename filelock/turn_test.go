@@ -61,12 +61,10 @@ func TestTurnMarkerStopsBargers(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		ticketPath, marker := plantTurn(t, path, turnAlivePID)
 
-		l, err := New(path, turnOptions(s)...)
-		require.NoError(t, err)
+		l := newLock(t, path, turnOptions(s)...)
 		require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
 
-		barging, err := New(path, turnOptions(s, WithBarging())...)
-		require.NoError(t, err)
+		barging := newLock(t, path, turnOptions(s, WithBarging())...)
 		require.NoError(t, barging.TryLock())
 		require.NoError(t, barging.Unlock())
 		require.FileExists(t, marker)
@@ -86,8 +84,7 @@ func TestTurnDebrisTidied(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		plantTurn(t, path, turnDeadPID)
-		l, err := New(path, turnOptions(s)...)
-		require.NoError(t, err)
+		l := newLock(t, path, turnOptions(s)...)
 		require.NoError(t, l.TryLock())
 		require.NoDirExists(t, path+queueSuffix)
 		require.NoError(t, l.Unlock())
@@ -103,8 +100,7 @@ func TestTurnMarkerInUnsafeQueueIgnored(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	plantTurn(t, path, turnAlivePID)
 	require.NoError(t, os.Chmod(path+queueSuffix, 0o777))
-	l, err := New(path, turnOptions(Soft)...)
-	require.NoError(t, err)
+	l := newLock(t, path, turnOptions(Soft)...)
 	l.lastTidy = time.Now() // the marker alone is looked at, not a tidy
 	require.NoError(t, l.TryLock())
 	require.NoError(t, l.Unlock())
@@ -117,8 +113,7 @@ func TestStaleTurnMarkerIgnored(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	plantTurn(t, path, turnAlivePID)
 	fake := clock.NewFake(time.Now())
-	l, err := New(path, turnOptions(Soft, withClock(fake))...)
-	require.NoError(t, err)
+	l := newLock(t, path, turnOptions(Soft, withClock(fake))...)
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a fresh marker")
 	fake.Advance(turnMarkerLife + time.Second)
 	require.NoError(t, l.TryLock(), "a marker not kept for its life")
@@ -143,9 +138,8 @@ func TestDefaultHandleThatCannotQueueBarges(t *testing.T) {
 			if fair {
 				opts = append(opts, WithFair())
 			}
-			l, err := New(path, opts...)
-			require.NoError(t, err)
-			err = lockWithin(l)
+			l := newLock(t, path, opts...)
+			err := lockWithin(l)
 			if fair {
 				require.ErrorIs(t, err, fs.ErrPermission)
 				return
@@ -166,8 +160,7 @@ func TestBargerQueuesPastItsBound(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		_, release := startHolder(t, s, path)
 		fake := clock.NewFake(time.Now())
-		l, err := New(path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
-		require.NoError(t, err)
+		l := newLock(t, path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		done := make(chan error, 1)

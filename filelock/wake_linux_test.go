@@ -88,8 +88,7 @@ func startFakeClockWaiter(t *testing.T, path string, polling bool, opts ...Optio
 	if polling {
 		opts = append(opts, WithPolling())
 	}
-	l, err := New(path, opts...)
-	require.NoError(t, err)
+	l := newLock(t, path, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	return l, fake, lockAsync(ctx, l), cancel
 }
@@ -159,10 +158,9 @@ func TestWaiterCancelLeavesNothing(t *testing.T) {
 			if fair {
 				opts = append(opts, WithFair())
 			}
-			l, err := New(path, opts...)
-			require.NoError(t, err)
+			l := newLock(t, path, opts...)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-			err = l.LockContext(ctx)
+			err := l.LockContext(ctx)
 			cancel()
 			require.ErrorIs(t, err, ErrTimeout)
 			inKernel := !s.fileBased() && !fair
@@ -253,8 +251,7 @@ func TestOSWaitsInKernel(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/deadline=%v", s, deadline), func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "x.lock")
 				release := startReleasingHolder(t, s, path)
-				l, err := New(path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
-				require.NoError(t, err)
+				l := newLock(t, path, WithStrategy(s), withClock(clock.NewFake(time.Now())), WithBackoff(time.Hour, time.Hour))
 				ctx := context.Background()
 				if deadline {
 					var cancel context.CancelFunc
@@ -321,8 +318,7 @@ func TestLinkKeepsOnlyItsOwnFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, other, 0o644))
 	}
 	defer func() { linkedHook = nil }()
-	l, err := New(path, WithStrategy(Link))
-	require.NoError(t, err)
+	l := newLock(t, path, WithStrategy(Link))
 	require.True(t, l.keepsOpen(), "a filesystem where holders keep their files open")
 	require.NoError(t, l.Lock())
 	linkedHook = nil
@@ -375,13 +371,12 @@ func TestForeignFlockReleaseSeen(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			in, out := flockTool(t, path, step)
 			fake := clock.NewFake(time.Now())
-			l, err := New(path, WithStrategy(OS), withClock(fake))
-			require.NoError(t, err)
+			l := newLock(t, path, WithStrategy(OS), withClock(fake))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			done := lockAsync(ctx, l)
 			waitForLockSyscall(t, OS)
-			_, err = fmt.Fprintln(in, "go")
+			_, err := fmt.Fprintln(in, "go")
 			require.NoError(t, err)
 			line, err := out.ReadString('\n')
 			require.NoError(t, err)

@@ -1,0 +1,90 @@
+package filelock
+
+import (
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// newLock makes a handle for a test, which fails at once if New fails. The
+// handle's holds are released when the test ends, whether it passed or
+// not: a test that fails while holding must not keep the process's slot
+// for the lock taken, where a later test's lock, in a directory that got
+// the same inode number back, would wait on it for ever.
+func newLock(t testing.TB, path string, opts ...Option) *Lock {
+	t.Helper()
+	l, err := New(path, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { abandon(l) })
+	return l
+}
+
+// abandon releases every hold of l; where a release fails and the handle
+// keeps its hold, it gives up the process's slot all the same.
+func abandon(l *Lock) {
+	for l.Depth() > 0 {
+		if l.Unlock() == nil || l.Depth() == 0 {
+			continue
+		}
+		l.mu.Lock()
+		if l.depth > 0 {
+			if h, ok := l.held.(*fileHeld); ok {
+				h.stopHeartbeat()
+				h.closeKept()
+			}
+			l.depth, l.held = 0, nil
+			processLocks.release(l.slot, l.cfg.shared)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// endedTest is a test's view for newLock whose cleanups run when end is
+// called, as when a test ends.
+type endedTest struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (e *endedTest) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+
+func (e *endedTest) end() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// TestEndedTestLeavesNothingHeld: a test that ends while its handle holds
+// the lock, twice over, or with a release that keeps failing, leaves the
+// process's slot free for the next handle. (A lock file whose removal
+// failed stays, in a directory of its own test.)
+func TestEndedTestLeavesNothingHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		freed bool // the lock file is gone too
+	}{
+		{"held twice", nil, true},
+		{"release fails", []Option{WithStrategy(Soft), withFS(&faultFS{remove: func(string) error { return syscall.EIO }})}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			ended := &endedTest{TB: t}
+			l := newLock(ended, path, tc.opts...)
+			require.NoError(t, l.Lock())
+			require.NoError(t, l.Lock())
+			ended.end()
+			require.Zero(t, l.Depth())
+			require.Zero(t, processLocks.size())
+			if !tc.freed {
+				return
+			}
+			other := newLock(t, path, WithTimeout(time.Minute))
+			require.NoError(t, other.Lock())
+			require.NoError(t, other.Unlock())
+		})
+	}
+}
