@@ -18,14 +18,14 @@ import (
 // it moved. If that is not the judged file as judged (another file, other
 // contents, or refreshed since), it is put back with link, which never
 // replaces anything. It reports whether the judged file was removed.
-func (l *Lock) removeAside(path string, v verdict) (bool, error) {
-	return l.removeIf(path, v.sameAs)
+func (m fileMechanism) removeAside(l *Lock, path string, v verdict) (bool, error) {
+	return m.removeIf(l, path, v.sameAs)
 }
 
 // removeIf removes the file at path if it is, when moved aside, the file
 // that is recognises; otherwise it puts it back. It reports whether it
 // removed it.
-func (l *Lock) removeIf(path string, is func(fsys.Info, []byte) bool) (bool, error) {
+func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) bool) (bool, error) {
 	fsy := l.cfg.fs
 	// Look once more first, so that the window in which a live file may
 	// be moved (and must be put back) is as short as it can be.

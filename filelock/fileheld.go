@@ -126,7 +126,7 @@ func (h *fileHeld) remove() error {
 // record, never removing by path after a check (docs/design.md, "Release
 // without the guard").
 func (h *fileHeld) releaseUnguarded() error {
-	removed, err := h.l.removeIf(h.l.path, func(info fsys.Info, data []byte) bool {
+	removed, err := h.m.removeIf(h.l, h.l.path, func(info fsys.Info, data []byte) bool {
 		return sameFile(info.ID, h.id) && string(data) == string(h.data)
 	})
 	switch {

@@ -3,7 +3,10 @@ package filelock
 // The file mechanism: Soft and Link, whose lock is the existence of the
 // lock file. One attempt creates it or, finding it busy, judges it by the
 // stale rule (stale.go) and breaks it under the guard (guard.go,
-// breaker.go); a lock made is held as a fileHeld (fileheld.go).
+// breaker.go, mixed.go), sweeping the debris of killed processes after a
+// break (sweep.go); a lock made is held as a fileHeld (fileheld.go). Each
+// step is a method of fileMechanism that takes the handle, so that the
+// handle (lock.go) has no method that only these strategies use.
 
 import (
 	"context"
@@ -68,7 +71,7 @@ func (m fileMechanism) try(ctx context.Context, l *Lock, wait bool) (held, error
 // guard, to decide whether to take it, and again while holding it; only
 // the second counts.
 func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool, error) {
-	v, err := l.judge(l.path, l.cfg.staleAfter, false)
+	v, err := m.judge(l, l.path, l.cfg.staleAfter, false)
 	l.staleAt = time.Time{}
 	if v.staleIn > 0 {
 		l.staleAt = l.cfg.clock.Now().Add(v.staleIn)
@@ -90,17 +93,17 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 		return false, err
 	}
 	defer g.release()
-	v, err = l.judge(l.path, l.cfg.staleAfter, false)
+	v, err = m.judge(l, l.path, l.cfg.staleAfter, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}
 	if err != nil || !v.stale {
 		return false, nil
 	}
-	if err := l.kernelLocked(l.path); err != nil {
+	if err := m.kernelLocked(l, l.path); err != nil {
 		return false, err
 	}
-	removed, err := l.removeAside(l.path, v)
-	l.sweep()
+	removed, err := m.removeAside(l, l.path, v)
+	m.sweep(l)
 	return removed, err
 }

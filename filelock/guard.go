@@ -30,7 +30,7 @@ type guard struct {
 // guardStaleAfter is the age after which a guard whose holder may be alive
 // is broken: the lock's own stale-after age, or DefaultStaleAfter when
 // age-based breaking of the lock is off.
-func (l *Lock) guardStaleAfter() time.Duration {
+func (fileMechanism) guardStaleAfter(l *Lock) time.Duration {
 	if l.cfg.staleAfter > 0 {
 		return l.cfg.staleAfter
 	}
@@ -71,13 +71,13 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool, until 
 		if !errors.Is(err, errBusy) {
 			return nil, err
 		}
-		v, err := l.judge(path, l.guardStaleAfter(), false)
+		v, err := m.judge(l, path, m.guardStaleAfter(l), false)
 		switch {
 		case errors.Is(err, fs.ErrNotExist): // released in between
 		case err != nil:
 			return nil, err
 		case v.stale:
-			if _, err := l.removeAside(path, v); err != nil {
+			if _, err := m.removeAside(l, path, v); err != nil {
 				return nil, err
 			}
 		default:

@@ -67,8 +67,8 @@ func (l *Lock) Inspect() (Status, error) { return l.mech.inspect(l) }
 
 // inspect reports who holds a Soft or Link lock: the stale rule's
 // verdict on its lock file, with its age.
-func (fileMechanism) inspect(l *Lock) (Status, error) {
-	v, err := l.judge(l.path, l.cfg.staleAfter, true)
+func (m fileMechanism) inspect(l *Lock) (Status, error) {
+	v, err := m.judge(l, l.path, l.cfg.staleAfter, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Status{}, nil
 	}

@@ -13,7 +13,7 @@ import (
 // another program's kernel lock), which a Soft or Link lock does not
 // exclude, and breaking the file would let a second holder in beside it.
 // It answers only for the operating system's filesystem.
-func (l *Lock) kernelLocked(path string) error {
+func (fileMechanism) kernelLocked(l *Lock, path string) error {
 	if l.cfg.fs != (fsys.OS{}) {
 		return nil
 	}

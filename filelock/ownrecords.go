@@ -36,7 +36,7 @@ func dropRecord(data []byte) {
 // leftBeforeExec reports whether a record naming r, with the bytes data,
 // was written by this process before an exec: r names this process and
 // no file of this process image holds data.
-func (l *Lock) leftBeforeExec(r *Record, data []byte) bool {
+func (fileMechanism) leftBeforeExec(l *Lock, r *Record, data []byte) bool {
 	if r.identity() != l.cfg.self {
 		return false
 	}

@@ -1,13 +1,11 @@
 package filelock
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -136,84 +134,6 @@ func (r Record) validate() error {
 		return fmt.Errorf("%w: bad acquisition time", ErrBadRecord)
 	}
 	return nil
-}
-
-// ParseRecord decodes a holder record. Any input that is not exactly a
-// record in the documented form is rejected with an error matching
-// ErrBadRecord.
-func ParseRecord(data []byte) (Record, error) {
-	var r Record
-	if len(data) > MaxRecordSize {
-		return r, fmt.Errorf("%w: %d bytes, more than %d", ErrBadRecord, len(data), MaxRecordSize)
-	}
-	if len(data) == 0 {
-		return r, fmt.Errorf("%w: empty", ErrBadRecord)
-	}
-	if !utf8.Valid(data) {
-		return r, fmt.Errorf("%w: not UTF-8", ErrBadRecord)
-	}
-	text := string(data)
-	if !strings.HasSuffix(text, "\n") {
-		return r, fmt.Errorf("%w: truncated (no final newline)", ErrBadRecord)
-	}
-	// The fields are substrings of text: one copy of the data in all.
-	header, rest, _ := strings.Cut(text, "\n")
-	if v, ok := strings.CutPrefix(header, recordMagic+" v"); !ok {
-		return r, fmt.Errorf("%w: first line %q is not %q", ErrBadRecord, header, fmt.Sprintf("%s v%d", recordMagic, RecordVersion))
-	} else if v != strconv.Itoa(RecordVersion) {
-		return r, fmt.Errorf("%w: unsupported version %q", ErrBadRecord, v)
-	}
-	seen := map[string]bool{}
-	for rest != "" {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		key, val, ok := strings.Cut(line, " ")
-		if !ok {
-			return r, fmt.Errorf("%w: line %q has no value", ErrBadRecord, line)
-		}
-		if seen[key] {
-			return r, fmt.Errorf("%w: duplicate %q", ErrBadRecord, key)
-		}
-		seen[key] = true
-		var err error
-		switch key {
-		case "pid":
-			var n int64
-			n, err = strconv.ParseInt(val, 10, 32)
-			r.PID = int(n)
-		case "host":
-			r.Host = val
-		case "boot":
-			r.BootID = val
-		case "pidns":
-			r.PIDNS = val
-		case "start":
-			r.Start, err = strconv.ParseUint(val, 10, 64)
-		case "acquired":
-			r.Acquired, err = time.Parse(time.RFC3339Nano, val)
-		case "token":
-			r.Token = val
-		default:
-			return r, fmt.Errorf("%w: unknown key %q", ErrBadRecord, key)
-		}
-		if err != nil {
-			return r, fmt.Errorf("%w: %s: %v", ErrBadRecord, key, err)
-		}
-	}
-	for _, key := range []string{"pid", "host", "acquired", "token"} {
-		if !seen[key] {
-			return r, fmt.Errorf("%w: missing %q", ErrBadRecord, key)
-		}
-	}
-	var buf [512]byte
-	out, err := r.appendText(buf[:0])
-	if err != nil {
-		return Record{}, err
-	}
-	if !bytes.Equal(out, data) {
-		return Record{}, fmt.Errorf("%w: not in canonical form (field order, number or time format)", ErrBadRecord)
-	}
-	return r, nil
 }
 
 func validValue(s string) bool {

@@ -54,7 +54,8 @@ func (s *sightings) unchangedFor(path string, info fsys.Info, now time.Time) tim
 
 // age returns the age of the file at path that info describes, fsNow being
 // the filesystem's current time: the time since its last change, or, if
-// that lies in the future, how long this handle has seen it unchanged.
+// that lies in the future, how long this handle has seen it unchanged. It
+// ages the queue's tickets as well as Soft and Link lock files and guards.
 func (l *Lock) age(path string, info fsys.Info, fsNow time.Time) time.Duration {
 	changed := info.Changed()
 	if changed.After(fsNow.Add(futureSlack)) {

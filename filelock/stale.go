@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -33,12 +32,12 @@ import (
 // replacing; see createSoft). Without age-based breaking such a file is
 // never broken.
 //
-// Ages are measured on the filesystem's clock: the time the lock file last
-// changed is compared with the mtime of a probe file just written in the
-// same directory, never with this host's clock. The time it last changed
-// is its change time (ctime), which moves with every write and touch and
-// which no user can set, so that a forged mtime (touch -d) neither ages a
-// live lock nor keeps a dead one young.
+// Ages are measured on the filesystem's clock (fsclock.go): the time the
+// lock file last changed is compared with the mtime of a probe file just
+// written in the same directory, never with this host's clock. The time it
+// last changed is its change time (ctime), which moves with every write
+// and touch and which no user can set, so that a forged mtime (touch -d)
+// neither ages a live lock nor keeps a dead one young.
 
 // verdict is what the stale rule decided about a lock file as read once.
 type verdict struct {
@@ -72,22 +71,13 @@ func sameFile(a, b fsys.FileID) bool { return a == b || a.IsZero() || b.IsZero()
 // measured even when the rule does not need it. Errors are those of
 // reading the file: fs.ErrNotExist when nothing is there, ErrNotRegular
 // for something that is not a lock file.
-func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdict, error) {
+func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wantAge bool) (verdict, error) {
 	data, info, err := readRecordFile(l.cfg.fs, path)
 	if err != nil {
 		return verdict{}, err
 	}
-	v := verdict{id: info.ID, mtime: info.ModTime, data: data}
-	if r, err := ParseRecord(data); err == nil {
-		v.holder = &r
-	} else {
-		if len(data) > 0 {
-			v.recordErr = err
-		}
-		f := parseForeign(data)
-		v.foreign = &f
-	}
-	v.reason = l.provablyDead(v, info)
+	v := readVerdict(data, info)
+	v.reason = m.provablyDead(l, v, info)
 	v.stale = v.reason != ""
 	if (v.stale || staleAfter == 0) && !wantAge {
 		return v, nil
@@ -117,14 +107,30 @@ func (l *Lock) judge(path string, staleAfter time.Duration, wantAge bool) (verdi
 	return v, nil
 }
 
+// readVerdict returns what the file that info describes, holding data,
+// says of its holder, before the stale rule is applied.
+func readVerdict(data []byte, info fsys.Info) verdict {
+	v := verdict{id: info.ID, mtime: info.ModTime, data: data}
+	if r, err := ParseRecord(data); err == nil {
+		v.holder = &r
+	} else {
+		if len(data) > 0 {
+			v.recordErr = err
+		}
+		f := parseForeign(data)
+		v.foreign = &f
+	}
+	return v
+}
+
 // provablyDead returns why the holder of the judged file is provably dead
 // on this host, or "" if it is not.
-func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
+func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info) string {
 	if othersMayWrite(info) {
 		return "" // its contents prove nothing about its holder
 	}
 	if v.holder != nil {
-		if l.leftBeforeExec(v.holder, v.data) {
+		if m.leftBeforeExec(l, v.holder, v.data) {
 			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
 		}
 		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
@@ -152,82 +158,4 @@ func (l *Lock) provablyDead(v verdict, info fsys.Info) string {
 // of its holder may be forged. Windows reports no such modes.
 func othersMayWrite(info fsys.Info) bool {
 	return runtime.GOOS != "windows" && info.Mode.Perm()&0o022 != 0
-}
-
-// probeEvery is how long a reading of a directory's filesystem clock is
-// reused before a new probe file is written.
-const probeEvery = 10 * time.Second
-
-type fsClockKey struct {
-	fs  fsys.FS
-	dir string
-}
-
-type fsClockReading struct {
-	mtime  time.Time // the probe file's mtime
-	at     time.Time // this host's time when the probe was written
-	coarse bool      // the filesystem keeps whole seconds only
-}
-
-// fsClocks caches, per directory, how far the filesystem's clock is from
-// this host's.
-var fsClocks = struct {
-	sync.Mutex
-	m map[fsClockKey]fsClockReading
-}{m: map[fsClockKey]fsClockReading{}}
-
-// coarseSlack is added to the age limits on a filesystem whose timestamps
-// are whole seconds (FAT keeps two), so that rounding never makes a fresh
-// lock look stale.
-const coarseSlack = 2 * time.Second
-
-// fsNow returns the current time by the clock of the filesystem that
-// holds the lock's directory: the mtime of a probe file written at most
-// probeEvery ago, plus the time elapsed since by this host's monotonic
-// clock (never its wall clock, which may be stepped). It also reports
-// whether the filesystem's timestamps are coarse (whole seconds).
-func (l *Lock) fsNow() (time.Time, bool, error) {
-	key := fsClockKey{fs: l.cfg.fs, dir: dirOf(l.path)}
-	now := l.cfg.clock.Now()
-	fsClocks.Lock()
-	r, ok := fsClocks.m[key]
-	fsClocks.Unlock()
-	if ok {
-		if since := now.Sub(r.at); since >= 0 && since < probeEvery {
-			return r.mtime.Add(since), r.coarse, nil
-		}
-	}
-	r, err := l.probeClock()
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	fsClocks.Lock()
-	fsClocks.m[key] = r
-	fsClocks.Unlock()
-	return r.mtime.Add(l.cfg.clock.Now().Sub(r.at)), r.coarse, nil
-}
-
-// probeClock writes a probe file beside the lock and reads its mtime.
-func (l *Lock) probeClock() (fsClockReading, error) {
-	fsy := l.cfg.fs
-	name := tempName(l.path, kindProbe)
-	t0 := l.cfg.clock.Now()
-	f, err := fsy.CreateExcl(name, l.cfg.perm)
-	if err != nil {
-		return fsClockReading{}, err
-	}
-	err = fsys.SetPerm(f, l.cfg.perm)
-	var info fsys.Info
-	if err == nil {
-		info, err = f.Stat()
-	}
-	t1 := l.cfg.clock.Now()
-	f.Close()
-	if rerr := fsy.Remove(name); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return fsClockReading{}, err
-	}
-	return fsClockReading{mtime: info.ModTime, at: t0.Add(t1.Sub(t0) / 2), coarse: info.ModTime.Nanosecond() == 0}, nil
 }

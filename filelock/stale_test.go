@@ -451,7 +451,7 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 		return nil
 	}}
 	l := newLock(t, path, withFS(ffs))
-	removed, err := l.removeIf(path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
+	removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
 	require.NoError(t, err)
 	require.True(t, swapped, "the breaker moved nothing aside")
 	require.False(t, removed)

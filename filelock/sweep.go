@@ -19,7 +19,7 @@ const debrisAge = time.Minute
 // sweep removes the lock's temporary files (claims, probes, files moved
 // aside) older than debrisAge: debris of processes killed between making
 // and removing them. It is called with the guard held, after a break.
-func (l *Lock) sweep() {
+func (fileMechanism) sweep(l *Lock) {
 	fsy := l.cfg.fs
 	dir, base := dirOf(l.path), filepath.Base(l.path)
 	names, err := fsy.ReadDirNames(dir)
@@ -28,14 +28,8 @@ func (l *Lock) sweep() {
 	}
 	var now time.Time
 	for _, name := range names {
-		rest, ok := strings.CutPrefix(name, base+".")
+		kind, rest, ok := debrisKind(base, name)
 		if !ok {
-			continue
-		}
-		// The guard's own temporary files: <lock>.guard.<kind>.*
-		rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
-		kind, rest, _ := strings.Cut(rest, ".")
-		if kind != kindClaim && kind != kindProbe && kind != kindAside {
 			continue
 		}
 		p := besideDir(dir, name)
@@ -60,4 +54,18 @@ func (l *Lock) sweep() {
 			fsy.Remove(p)
 		}
 	}
+}
+
+// debrisKind returns the kind of the temporary file of the lock named base
+// that name is (a claim, probe or moved-aside file, the guard's included)
+// and what follows the kind in it; ok is false for any other name.
+func debrisKind(base, name string) (kind, rest string, ok bool) {
+	rest, ok = strings.CutPrefix(name, base+".")
+	if !ok {
+		return "", "", false
+	}
+	// The guard's own temporary files: <lock>.guard.<kind>.*
+	rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
+	kind, rest, _ = strings.Cut(rest, ".")
+	return kind, rest, kind == kindClaim || kind == kindProbe || kind == kindAside
 }

@@ -98,7 +98,7 @@ func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	if !errors.Is(err, errBusy) {
 		return nil, err
 	}
-	if v, err := l.judge(l.path, l.cfg.staleAfter, false); err == nil && v.stale {
+	if v, err := m.judge(l, l.path, l.cfg.staleAfter, false); err == nil && v.stale {
 		l.cfg.fs.Remove(l.path) // the bug: the file judged may no longer be there
 	}
 	return nil, errBusy
