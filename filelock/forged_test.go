@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,22 +45,6 @@ func init() {
 		}
 		fmt.Print("forged")
 		return err
-	}
-	// trylock: try the lock once; say "taken" or "busy".
-	childRoles["trylock"] = func() error {
-		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()))
-		if err != nil {
-			return err
-		}
-		switch err := l.TryLock(); {
-		case errors.Is(err, ErrWouldBlock):
-			fmt.Print("busy")
-			return nil
-		case err != nil:
-			return err
-		}
-		fmt.Print("taken")
-		return l.Unlock()
 	}
 }
 
@@ -118,75 +99,42 @@ func TestDeadRuleTrustsOnlyOwnerWritable(t *testing.T) {
 }
 
 // Another user who may write a live holder's lock file rewrites its record
-// to name a dead process: the next waiter must not break the lock. Run as
-// root, the forger is the user nobody.
+// to name a dead process (itself, once it has exited): the next waiter must
+// not break the lock. The holder and the waiter are the victim, the forger
+// the attacker (users_test.go). The forger may write the lock file only
+// where the lock is shared with its group deliberately: every lock file
+// has exactly the lock's permission, whatever the umask.
 func TestForgedRecordOfOtherUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run the forger as the user nobody")
-	}
+	us := multiUser(t)
 	cases := []struct {
-		name  string
-		umask int
-		opts  []Option
-		group bool // the directory's group is nobody's, set-group-ID
+		name   string
+		team   bool   // in the team directory, else the sticky shared one
+		umask  string // the victim's
+		perm   string // the lock's permission; "" the default
+		forged bool   // the attacker may write the lock file
 	}{
-		{"others, umask 000", 0, nil, false},
-		{"group member, umask 002", 0o002, nil, true},
-		{"group member, shared deliberately", 0o002, []Option{WithPerm(0o664)}, true},
+		{"others, umask 000", false, "000", "", false},
+		{"group member, umask 002", true, "002", "", false},
+		{"group member, shared deliberately", true, "002", "664", true},
 	}
 	for _, s := range []Strategy{Soft, Link} {
 		for _, tc := range cases {
 			t.Run(s.String()+"/"+tc.name, func(t *testing.T) {
-				base, exe := nobodyDir(t)
-				dir := filepath.Join(base, "locks")
-				require.NoError(t, os.Mkdir(dir, 0o755))
-				if tc.group {
-					require.NoError(t, os.Chown(dir, 0, 65534))
-					require.NoError(t, os.Chmod(dir, 0o775|fs.ModeSetgid))
+				dir := us.shared
+				if tc.team {
+					dir = us.team
 				}
-				path := filepath.Join(dir, "x.lock")
-				l := newLock(t, path, append([]Option{WithStrategy(s)}, tc.opts...)...)
-				withUmask(t, tc.umask, func() { require.NoError(t, lockWithin(l)) })
-				defer l.Unlock()
+				path := freshName(t, dir) + ".lock"
+				env := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=" + s.String(),
+					"FILELOCK_TEST_UMASK=" + tc.umask, "FILELOCK_TEST_PERM=" + tc.perm}
+				holder := us.start(t, us.victim, "lockas", append(env, "FILELOCK_TEST_HOLD=1")...)
+				require.Equal(t, "taken", holder.line(t))
 
-				forge := childCommand(t, "forge", "FILELOCK_TEST_LOCK="+path)
-				forge.Path = exe
-				forge.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-				out, err := forge.Output()
-				require.NoError(t, err, "%s", exitStderr(err))
-				t.Logf("forger: %s", out)
-
-				try := childCommand(t, "trylock", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String())
-				out, err = try.Output()
-				require.NoError(t, err, "%s", exitStderr(err))
-				require.Equal(t, "busy", string(out), "a waiter took a live lock whose record was forged")
+				want := map[bool]string{false: "denied", true: "forged"}[tc.forged]
+				require.Equal(t, want, us.run(t, us.attacker, "forge", "FILELOCK_TEST_LOCK="+path), "the attacker's write")
+				require.Equal(t, "busy", us.run(t, us.victim, "lockas", env...), "a waiter took a live lock whose record was forged")
+				holder.stop(t)
 			})
 		}
 	}
-}
-
-// nobodyDir returns a directory the user nobody may enter, removed when
-// the test ends, holding a copy of the test binary nobody may run.
-func nobodyDir(t *testing.T) (dir, exe string) {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "nobody")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	self, err := os.Executable()
-	require.NoError(t, err)
-	data, err := os.ReadFile(self)
-	require.NoError(t, err)
-	exe = filepath.Join(dir, "filelock.test")
-	require.NoError(t, os.WriteFile(exe, data, 0o755))
-	return dir, exe
-}
-
-// exitStderr returns what a child that failed wrote on stderr.
-func exitStderr(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return strings.TrimSpace(string(ee.Stderr))
-	}
-	return ""
 }

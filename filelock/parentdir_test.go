@@ -88,3 +88,50 @@ func TestParentDirectoryRule(t *testing.T) {
 		})
 	}
 }
+
+// TestParentDirectoryOfOtherUser: the attacker (users_test.go) makes what
+// stands for the victim's lock directory: a symbolic link to a directory
+// of the victim's, as the directory or on the way to one to be created,
+// or a directory writable by all without the sticky bit. The victim
+// refuses it with ErrUnsafeDirectory and makes nothing through the link;
+// the attacker's sticky directory is fine.
+func TestParentDirectoryOfOtherUser(t *testing.T) {
+	us := multiUser(t)
+	for _, tc := range []struct {
+		name       string
+		team       bool   // in the team directory, else the sticky shared one
+		plant      string // what the attacker makes: "symlink" or "dir"
+		mode       string // the mode of a directory planted
+		createDirs bool   // the lock is in a directory created below it
+		want       string
+	}{
+		{"attacker's link as the directory", true, "symlink", "", false, "unsafe"},
+		{"attacker's link, created through", false, "symlink", "", true, "unsafe"},
+		{"attacker's directory writable by all", false, "dir", "777", false, "unsafe"},
+		{"attacker's sticky directory writable by all", false, "dir", "1777", false, "taken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := us.shared
+			if tc.team {
+				dir = us.team
+			}
+			name := freshName(t, dir)
+			planted, elsewhere := name+".d", name+".elsewhere"
+			us.victimDir(t, elsewhere)
+			require.Equal(t, "planted", us.run(t, us.attacker, "plant", "FILELOCK_TEST_PLANT="+tc.plant,
+				"FILELOCK_TEST_AT="+planted, "FILELOCK_TEST_TO="+elsewhere, "FILELOCK_TEST_MODE="+tc.mode))
+			lockDir, createDirs := planted, ""
+			if tc.createDirs {
+				lockDir, createDirs = filepath.Join(planted, "sub"), "1"
+			}
+			for _, s := range Strategies() {
+				// A lock file of its own per strategy: os and ofd leave theirs.
+				path := filepath.Join(lockDir, s.String()+".lock")
+				got := us.run(t, us.victim, "lockas", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String(),
+					"FILELOCK_TEST_CREATE_DIRS="+createDirs)
+				require.Equal(t, tc.want, got, "%v", s)
+			}
+			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
+		})
+	}
+}

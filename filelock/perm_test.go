@@ -109,3 +109,46 @@ func TestLinkClaimLinkedElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkClaimLinkedByOtherUser: the attacker (users_test.go), who holds
+// the lock with a file of its own, gives the victim's link claim a second
+// name while the victim waits: the victim's link fails and its claim's
+// link count is 2, and it must not count the lock as taken. In the sticky
+// directory the system may refuse the attacker the link
+// (fs.protected_hardlinks); the claim of a lock shared with the group may
+// be linked by any member.
+func TestLinkClaimLinkedByOtherUser(t *testing.T) {
+	us := multiUser(t)
+	for _, tc := range []struct {
+		name   string
+		team   bool   // in the team directory, else the sticky shared one
+		perm   string // the lock's permission; "" the default
+		linked bool   // the attacker's link must succeed
+	}{
+		{"shared directory", false, "", false},
+		{"team directory, group lock", true, "664", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := us.shared
+			if tc.team {
+				dir = us.team
+			}
+			name := freshName(t, dir)
+			path := name + ".lock"
+			require.Equal(t, "planted", us.run(t, us.attacker, "plant",
+				"FILELOCK_TEST_PLANT=file", "FILELOCK_TEST_AT="+path, "FILELOCK_TEST_MODE=644"))
+			waiter := us.start(t, us.victim, "lockas", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY=link",
+				"FILELOCK_TEST_PERM="+tc.perm, "FILELOCK_TEST_UMASK=002", "FILELOCK_TEST_NEVER_STALE=1", "FILELOCK_TEST_PAUSE_CLAIM=1")
+			claim, ok := strings.CutPrefix(waiter.line(t), "claim ")
+			require.True(t, ok, "the waiter made no claim")
+			linked := us.run(t, us.attacker, "plant", "FILELOCK_TEST_PLANT=hardlink", "FILELOCK_TEST_AT="+name+".stolen", "FILELOCK_TEST_TO="+claim)
+			t.Logf("the attacker's link of the claim: %s", linked)
+			if tc.linked {
+				require.Equal(t, "planted", linked)
+			}
+			waiter.send(t, "go")
+			require.Equal(t, "busy", waiter.line(t), "a claim linked elsewhere was counted as the lock")
+			waiter.stop(t)
+		})
+	}
+}

@@ -66,3 +66,46 @@ func mkdirMode(t *testing.T, dir string, mode fs.FileMode) {
 	require.NoError(t, os.Mkdir(dir, mode))
 	require.NoError(t, os.Chmod(dir, mode))
 }
+
+// TestFairQueuePlantedByOtherUser: the attacker (users_test.go) makes the
+// fair queue <lock>.queue before the victim's fair lock: a symbolic link
+// to a directory of the victim's, or a directory of the attacker's. The
+// victim refuses it with ErrUnsafeDirectory and makes nothing through the
+// link; with nothing planted it takes the lock.
+func TestFairQueuePlantedByOtherUser(t *testing.T) {
+	us := multiUser(t)
+	for _, tc := range []struct {
+		name  string
+		team  bool   // in the team directory, else the sticky shared one
+		perm  string // the lock's permission; "" the default
+		plant string // what the attacker makes at the queue's path; "" nothing
+		mode  string // the mode of a directory planted
+		want  string
+	}{
+		{"nothing planted", false, "", "", "", "taken"},
+		{"symlink", false, "", "symlink", "", "unsafe"},
+		{"symlink, group lock", true, "664", "symlink", "", "unsafe"},
+		{"attacker's directory", false, "", "dir", "755", "unsafe"},
+		{"attacker's directory writable by all", true, "664", "dir", "777", "unsafe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := us.shared
+			if tc.team {
+				dir = us.team
+			}
+			name := freshName(t, dir)
+			path, elsewhere := name+".lock", name+".elsewhere"
+			us.victimDir(t, elsewhere)
+			if tc.plant != "" {
+				require.Equal(t, "planted", us.run(t, us.attacker, "plant", "FILELOCK_TEST_PLANT="+tc.plant,
+					"FILELOCK_TEST_AT="+path+queueSuffix, "FILELOCK_TEST_TO="+elsewhere, "FILELOCK_TEST_MODE="+tc.mode))
+			}
+			for _, blocking := range []string{"", "1"} {
+				got := us.run(t, us.victim, "lockas", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY=soft",
+					"FILELOCK_TEST_FAIR=1", "FILELOCK_TEST_PERM="+tc.perm, "FILELOCK_TEST_BLOCKING="+blocking)
+				require.Equal(t, tc.want, got, "blocking %q", blocking)
+			}
+			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
+		})
+	}
+}

@@ -116,3 +116,20 @@ func TestReadOnlyLockFile(t *testing.T) {
 		})
 	}
 }
+
+// nobodyDir returns a directory the user nobody may enter, removed when
+// the test ends, holding a copy of the test binary nobody may run.
+func nobodyDir(t *testing.T) (dir, exe string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nobody")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	self, err := os.Executable()
+	require.NoError(t, err)
+	data, err := os.ReadFile(self)
+	require.NoError(t, err)
+	exe = filepath.Join(dir, "filelock.test")
+	require.NoError(t, os.WriteFile(exe, data, 0o755))
+	return dir, exe
+}
