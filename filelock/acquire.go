@@ -126,9 +126,9 @@ var errWaitedPastBound = errors.New("waited past the bound")
 
 // acquireFile takes the file lock, retrying with backoff while it is busy.
 // With a bound, it gives up with errWaitedPastBound once it has waited
-// that long, unless it waits in the kernel, which serves waiters in turn.
-// A waiter inTurn (first in the queue) keeps watching however many races
-// it loses: it is the one to be woken.
+// that long, leaving a wait in the kernel for the next acquisition of this
+// process to adopt. A waiter inTurn (first in the queue) keeps watching
+// however many races it loses: it is the one to be woken.
 func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time.Duration, inTurn bool) (held, error) {
 	var b backoff
 	wake := wakeup{l: l, inTurn: inTurn}
@@ -138,9 +138,17 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 		giveUp = l.cfg.clock.Now().Add(bound)
 	}
 	for {
-		h, err := wake.try(ctx, wait)
+		tryCtx, stop := ctx, func() {}
+		if wake.inKernel && !giveUp.IsZero() {
+			tryCtx, stop = l.until(ctx, giveUp)
+		}
+		h, err := wake.try(tryCtx, wait)
+		stop()
 		if err == nil {
 			return h, nil
+		}
+		if tryCtx != ctx && tryCtx.Err() != nil && ctx.Err() == nil {
+			return nil, errWaitedPastBound
 		}
 		if !errors.Is(err, errBusy) {
 			if ctx.Err() != nil {
@@ -180,5 +188,16 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 			// release, however recent the last one.
 			l.lastJudge = time.Time{}
 		}
+	}
+}
+
+// until returns a context that ends with ctx or at t by the handle's clock,
+// and the function that releases it.
+func (l *Lock) until(ctx context.Context, t time.Time) (context.Context, func()) {
+	c, cancel := context.WithCancel(ctx)
+	timer := l.cfg.clock.AfterFunc(t.Sub(l.cfg.clock.Now()), cancel)
+	return c, func() {
+		timer.Stop()
+		cancel()
 	}
 }
