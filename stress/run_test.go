@@ -67,11 +67,24 @@ func runDirs(t *testing.T, dir string) map[string]bool {
 	out := map[string]bool{}
 	es, _ := os.ReadDir(dir)
 	for _, e := range es {
-		if strings.HasPrefix(e.Name(), "lockstress-") && !strings.HasPrefix(e.Name(), "lockstress-scratch-") {
+		if strings.HasPrefix(e.Name(), "lockstress-") && !strings.HasPrefix(e.Name(), "lockstress-scratch-") &&
+			!ownedByAnother(filepath.Join(dir, e.Name())) {
 			out[e.Name()] = true
 		}
 	}
 	return out
+}
+
+// ownedByAnother reports whether the run directory dir names another
+// process as its owner: a run of another test binary or lockstress sharing
+// a directory such as /dev/shm, whose directories come and go meanwhile.
+func ownedByAnother(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		return false
+	}
+	o, err := parseOwner(b)
+	return err == nil && o.pid != os.Getpid()
 }
 
 func names(es []os.DirEntry) []string {
