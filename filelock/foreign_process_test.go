@@ -177,6 +177,10 @@ func TestForeignHolderRespected(t *testing.T) {
 	}
 }
 
+// timeGrain is the coarsest step of file times on Linux: the kernel takes
+// them from its tick, every 10 ms at HZ=100.
+const timeGrain = 10 * time.Millisecond
+
 // TestForeignHolderKilled: another program's holder is killed and its
 // lock file stays. By default it is broken by the age rule alone, once it
 // has not changed for the stale-after age; with WithSharedPIDNamespace a
@@ -196,8 +200,11 @@ func TestForeignHolderKilled(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()
 				path := filepath.Join(dir, "x.lock")
+				// Before the file is made: the age rule counts from its
+				// time, which the kernel takes from its last tick, up to
+				// timeGrain before the moment it is made.
+				made := time.Now().Add(-timeGrain)
 				tool := ft.start(t, path, time.Hour)
-				made := time.Now()
 				opts := []Option{WithStaleAfter(staleAfter)}
 				byPID := shared && ft.pidIsHolder
 				if shared {
