@@ -143,11 +143,12 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 			tryCtx, stop = l.until(ctx, giveUp)
 		}
 		h, err := wake.try(tryCtx, wait)
+		bounded := tryCtx != ctx && tryCtx.Err() != nil && ctx.Err() == nil
 		stop()
 		if err == nil {
 			return h, nil
 		}
-		if tryCtx != ctx && tryCtx.Err() != nil && ctx.Err() == nil {
+		if bounded {
 			return nil, errWaitedPastBound
 		}
 		if !errors.Is(err, errBusy) {

@@ -31,14 +31,26 @@ func abandon(l *Lock) {
 		}
 		l.mu.Lock()
 		if l.depth > 0 {
-			if h, ok := l.held.(*fileHeld); ok {
-				h.stopHeartbeat()
-				h.closeKept()
-			}
+			dropHeld(l.held)
 			l.depth, l.held = 0, nil
 			processLocks.release(l.slot, l.cfg.shared)
 		}
 		l.mu.Unlock()
+	}
+}
+
+// dropHeld stops what a hold kept going: a fair hold's refresh and ticket,
+// a soft or link hold's heartbeat and kept descriptor. (An os or ofd
+// release always ends its hold.)
+func dropHeld(h held) {
+	if f, ok := h.(*fairHeld); ok {
+		f.stop()
+		_ = f.q.leave()
+		h = f.held
+	}
+	if f, ok := h.(*fileHeld); ok {
+		f.stopHeartbeat()
+		f.closeKept()
 	}
 }
 
@@ -69,6 +81,7 @@ func TestEndedTestLeavesNothingHeld(t *testing.T) {
 	}{
 		{"held twice", nil, true},
 		{"release fails", []Option{WithStrategy(Soft), withFS(&faultFS{remove: func(string) error { return syscall.EIO }})}, false},
+		{"fair release fails", []Option{WithStrategy(Soft), WithFair(), withFS(&faultFS{remove: func(string) error { return syscall.EIO }})}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")

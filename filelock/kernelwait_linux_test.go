@@ -5,6 +5,7 @@ package filelock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -136,7 +137,8 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	release := startReleasingHolder(t, OS, path)
 	var calls atomic.Int32
 	onKernelWait(t, func(bool) { calls.Add(1) })
-	excl := newLock(t, path, WithStrategy(OS))
+	// Its bound an hour, so that it waits in the kernel until cancelled.
+	excl := newLock(t, path, WithStrategy(OS), WithBackoff(time.Millisecond, time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := lockAsync(ctx, excl)
 	waitForLockSyscall(t, OS)
@@ -164,5 +166,56 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 		case <-time.After(time.Millisecond):
 			fake.Advance(time.Hour)
 		}
+	}
+}
+
+// TestKernelWaitBounded: a default os or ofd acquisition waits in the
+// kernel for its bound and no longer, then takes a ticket, and gets the lock
+// at the release. One that cannot wait in the kernel, because a wait of
+// another mode is pending there, does not take that for the end of its
+// bound. Its clock is fake: only the test moves its bound.
+func TestKernelWaitBounded(t *testing.T) {
+	for _, tc := range []struct {
+		s           Strategy
+		sharedFirst bool // a shared wait of this process is pending first
+	}{{OS, false}, {OFD, false}, {OS, true}} {
+		t.Run(fmt.Sprintf("%v/shared-first=%v", tc.s, tc.sharedFirst), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			release := startReleasingHolder(t, tc.s, path)
+			if tc.sharedFirst {
+				shared := newLock(t, path, WithStrategy(tc.s), WithShared())
+				ctx, cancel := context.WithCancel(context.Background())
+				done := lockAsync(ctx, shared)
+				waitForLockSyscall(t, tc.s)
+				cancel()
+				require.ErrorIs(t, <-done, context.Canceled)
+			}
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(tc.s), withClock(fake))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			done := lockAsync(ctx, l)
+			if tc.sharedFirst {
+				require.Eventually(t, func() bool { return fake.Pending() > 0 }, time.Minute, time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // time to queue, were it to
+			} else {
+				waitForLockSyscall(t, tc.s)
+			}
+			require.Zero(t, queueLen(t, path), "queued before its bound")
+			fake.Advance(l.bargeBound())
+			require.Eventually(t, func() bool { return queueLen(t, path) == 1 }, time.Minute, time.Millisecond, "not queued past its bound")
+			release()
+			for {
+				select {
+				case err := <-done:
+					require.NoError(t, err)
+					require.NoError(t, l.Unlock())
+					require.NoDirExists(t, path+queueSuffix)
+					return
+				case <-time.After(time.Millisecond):
+					fake.Advance(l.turnLength())
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +55,10 @@ func childCommand(t testing.TB, role string, env ...string) *exec.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), childDeadline)
 		t.Cleanup(cancel)
 		cmd = exec.CommandContext(ctx, exe, "-test.run=^$")
+		// SIGQUIT, not SIGKILL, which tests give children on purpose:
+		// a Go child then prints where it hung, and exits.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+		cmd.WaitDelay = 10 * time.Second
 	}
 	// Under -race a process sleeps a second at exit unless told not to.
 	cmd.Env = append(os.Environ(), childEnv+"="+role, "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))

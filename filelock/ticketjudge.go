@@ -133,12 +133,14 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 			return expiredAt(q.l.age(path, info, probe.Changed()), limit)
 		}
 	}
-	if seen := probe.Changed().Sub(info.Changed()); seen <= limit-q.refreshEvery() {
+	if left := limit - probe.Changed().Sub(info.Changed()) - q.refreshEvery(); left >= aliveRecheck {
 		// The probe may be up to a refresh old: expiry may be that
-		// much nearer.
-		return false, max(limit-seen-q.refreshEvery(), 1)
+		// much nearer, and is still far.
+		return false, left
 	}
-	// Close to the limit: make the probe fresh and measure again.
+	// Close to the limit: make the probe fresh and measure again, so
+	// that the time left is exact and the next judgement need not come
+	// early.
 	if q.fs.Touch(own) != nil {
 		return false, 0
 	}
