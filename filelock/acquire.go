@@ -138,18 +138,9 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 		giveUp = l.cfg.clock.Now().Add(bound)
 	}
 	for {
-		tryCtx, stop := ctx, func() {}
-		if wake.inKernel && !giveUp.IsZero() {
-			tryCtx, stop = l.until(ctx, giveUp)
-		}
-		h, err := wake.try(tryCtx, wait)
-		bounded := tryCtx != ctx && tryCtx.Err() != nil && ctx.Err() == nil
-		stop()
-		if err == nil {
-			return h, nil
-		}
-		if bounded {
-			return nil, errWaitedPastBound
+		h, err := l.attempt(ctx, &wake, wait, giveUp)
+		if err == nil || errors.Is(err, errWaitedPastBound) {
+			return h, err
 		}
 		if !errors.Is(err, errBusy) {
 			if ctx.Err() != nil {
@@ -190,6 +181,22 @@ func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time
 			l.lastJudge = time.Time{}
 		}
 	}
+}
+
+// attempt is one attempt of acquireFile. A wait in the kernel lasts until
+// giveUp at most (if set), and then gives up with errWaitedPastBound.
+func (l *Lock) attempt(ctx context.Context, wake *wakeup, wait bool, giveUp time.Time) (held, error) {
+	if !wake.inKernel || giveUp.IsZero() {
+		return wake.try(ctx, wait)
+	}
+	tryCtx, stop := l.until(ctx, giveUp)
+	h, err := wake.try(tryCtx, wait)
+	bounded := tryCtx.Err() != nil && ctx.Err() == nil
+	stop()
+	if err != nil && bounded {
+		return nil, errWaitedPastBound
+	}
+	return h, err
 }
 
 // until returns a context that ends with ctx or at t by the handle's clock,
