@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/proc"
@@ -41,9 +42,29 @@ func (fileMechanism) kernelLocked(l *Lock, path string) error {
 // without the kernel lock: with Soft or Link, or (on Linux, where flock
 // and fcntl locks are separate) with the other kernel strategy; taking
 // the lock beside it would make two holders.
+//
+// Or that process is dying: a holder killed while it held leaves its
+// record, and the kernel drops its lock when it closes its files, before
+// the process is gone. So a process that looks alive is looked at again,
+// at growing steps, for up to about dyingRecheckTotal; only one alive all
+// that time counts.
 func (l *Lock) liveRecord(r Record) error {
-	if r.identity() == l.cfg.self || l.cfg.liveness(r.identity()) != proc.Alive {
+	if r.identity() == l.cfg.self {
 		return nil
+	}
+	for waited, step := time.Duration(0), dyingRecheck; ; waited, step = waited+step, min(2*step, maxDyingRecheck) {
+		if l.cfg.liveness(r.identity()) != proc.Alive {
+			return nil
+		}
+		if waited >= dyingRecheckTotal {
+			break
+		}
+		<-l.cfg.clock.NewTimer(step).C()
 	}
 	return fmt.Errorf("%w: the lock file holds the record of process %d, alive, which does not hold the %v lock", ErrMixedStrategies, r.PID, l.cfg.strategy)
 }
+
+// dyingRecheckTotal is how long liveRecord looks again at a process that
+// may be dying: many times the few milliseconds a killed process takes to
+// be gone once its files are closed, on a busy machine.
+const dyingRecheckTotal = 250 * time.Millisecond

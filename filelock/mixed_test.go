@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/proc"
 	"github.com/stretchr/testify/require"
 )
 
@@ -56,6 +59,64 @@ func TestKernelLockRefusesALiveRecord(t *testing.T) {
 			after, err := os.ReadFile(path)
 			require.NoError(t, err)
 			require.Equal(t, string(before), string(after), "the holder's record is left as it was")
+		})
+	}
+}
+
+// TestKernelLockWaitsForADyingHolder: the record left by a holder killed
+// while it held names a process that may still look alive for a moment
+// after the kernel dropped its lock. A kernel lock taken then is kept if
+// the process is gone within dyingRecheckTotal, and given up if it is
+// still alive after that. The process's states are played, and the
+// handle's clock is fake: the test moves it.
+func TestKernelLockWaitsForADyingHolder(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		aliveOn int // how many looks see it alive (-1: every one)
+		want    error
+	}{
+		{"gone at once", 0, nil},
+		{"gone after three looks", 3, nil},
+		{"alive throughout", -1, ErrMixedStrategies},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			holder := newRecord(proc.Identity{PID: 1 << 22, Host: proc.Self().Host, BootID: proc.Self().BootID, PIDNS: proc.Self().PIDNS, Start: 1}, time.Now())
+			data, err := holder.MarshalText()
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			var looks atomic.Int32
+			liveness := func(id proc.Identity) proc.State {
+				if id.PID != holder.PID {
+					return proc.Alive
+				}
+				if n := looks.Add(1); tc.aliveOn < 0 || int(n) <= tc.aliveOn {
+					return proc.Alive
+				}
+				return proc.Dead
+			}
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(OS), withClock(fake), withProcess(proc.Self(), liveness))
+			got := make(chan error, 1)
+			go func() { got <- l.TryLock() }()
+			for {
+				select {
+				case err := <-got:
+					if tc.want == nil {
+						require.NoError(t, err)
+						require.NoError(t, l.Unlock())
+					} else {
+						require.ErrorIs(t, err, tc.want)
+						require.Greater(t, looks.Load(), int32(5), "given up after %d looks", looks.Load())
+						after, err := os.ReadFile(path)
+						require.NoError(t, err)
+						require.Equal(t, string(data), string(after), "the record is left as it was")
+					}
+					return
+				case <-fake.TimerAdded():
+					fake.Advance(maxDyingRecheck)
+				}
+			}
 		})
 	}
 }
