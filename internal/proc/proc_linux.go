@@ -45,8 +45,16 @@ func stat(pid int) (byte, uint64, error) {
 	return parseStat(b)
 }
 
+// pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the
+// process has begun to exit. The kernel sets it first, before it closes
+// the process's files (which drops its file locks and raises the close
+// events that wake waiters), and the process never runs its own code
+// again; but it is not a zombie until its exit is done.
+const pfExiting = 0x4
+
 // parseStat returns the state letter and the start time of the contents of
-// a /proc/PID/stat file.
+// a /proc/PID/stat file. A process that has begun to exit (pfExiting) has
+// the state 'X', dead, unless it is a zombie already.
 func parseStat(b []byte) (byte, uint64, error) {
 	// The command name (field 2) may hold spaces and parentheses: the
 	// fields after it start after the last ')'.
@@ -55,7 +63,7 @@ func parseStat(b []byte) (byte, uint64, error) {
 		return 0, 0, errors.New("malformed stat")
 	}
 	// Field 3 (the state) is the first after it, field 22 the 20th.
-	var state, start []byte
+	var state, flags, start []byte
 	rest := b[i+1:]
 	for n := 3; n <= 22; n++ {
 		rest = bytes.TrimLeft(rest, " \n")
@@ -71,21 +79,36 @@ func parseStat(b []byte) (byte, uint64, error) {
 		switch n {
 		case 3:
 			state = field
+		case 9:
+			flags = field
 		case 22:
 			start = field
 		}
 	}
-	if len(state) != 1 || len(start) > 19 {
+	startTicks, ok1 := parseDecimal(start)
+	flagBits, ok2 := parseDecimal(flags)
+	if len(state) != 1 || !ok1 || !ok2 {
 		return 0, 0, errors.New("malformed stat")
 	}
-	var startTicks uint64
-	for _, c := range start {
-		if c < '0' || c > '9' {
-			return 0, 0, errors.New("malformed stat")
-		}
-		startTicks = startTicks*10 + uint64(c-'0')
+	if flagBits&pfExiting != 0 && state[0] != 'Z' {
+		return 'X', startTicks, nil
 	}
 	return state[0], startTicks, nil
+}
+
+// parseDecimal parses an unsigned decimal number of at most 19 digits.
+func parseDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }
 
 // statBufs holds the buffers of stat.
