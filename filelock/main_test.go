@@ -49,9 +49,9 @@ func childCommand(t testing.TB, role string, env ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
 	if _, ok := t.(*testing.T); ok {
-		// Every wait for a child ends: a child that hangs is killed
+		// Every wait for a child ends: a child that hangs is stopped
 		// after childDeadline, and one still running when its test
-		// ends is killed then.
+		// ends is stopped then.
 		ctx, cancel := context.WithTimeout(context.Background(), childDeadline)
 		t.Cleanup(cancel)
 		cmd = exec.CommandContext(ctx, exe, "-test.run=^$")
