@@ -126,19 +126,20 @@ var errWaitedPastBound = errors.New("waited past the bound")
 
 // acquireFile takes the file lock, retrying with backoff while it is busy.
 // With a bound, it gives up with errWaitedPastBound once it has waited
-// that long, leaving a wait in the kernel for the next acquisition of this
-// process to adopt. A waiter inTurn (first in the queue) keeps watching
+// that long (kernelBoundFactor times that in the kernel), leaving a wait in
+// the kernel for the next acquisition of this process to adopt. A waiter inTurn (first in the queue) keeps watching
 // however many races it loses: it is the one to be woken.
 func (l *Lock) acquireFile(ctx context.Context, op string, wait bool, bound time.Duration, inTurn bool) (held, error) {
 	var b backoff
 	wake := wakeup{l: l, inTurn: inTurn}
 	defer wake.close()
-	var giveUp time.Time
+	var giveUp, giveUpInKernel time.Time
 	if bound > 0 {
-		giveUp = l.cfg.clock.Now().Add(bound)
+		now := l.cfg.clock.Now()
+		giveUp, giveUpInKernel = now.Add(bound), now.Add(kernelBoundFactor*bound)
 	}
 	for {
-		h, err := l.attempt(ctx, &wake, wait, giveUp)
+		h, err := l.attempt(ctx, &wake, wait, giveUpInKernel)
 		if err == nil || errors.Is(err, errWaitedPastBound) {
 			return h, err
 		}
@@ -209,3 +210,11 @@ func (l *Lock) until(ctx context.Context, t time.Time) (context.Context, func())
 		cancel()
 	}
 }
+
+// kernelBoundFactor: a wait in the kernel lasts kernelBoundFactor times
+// the bound of a watching wait. The kernel's queue hands the lock over in
+// tens of microseconds and, while every waiter gets a processor at once,
+// nearly in turn; the longer bound leaves it that work and only catches a
+// waiter it has passed over, as it does on a busy machine, where a
+// releaser that locks again at once wins every time.
+const kernelBoundFactor = 4

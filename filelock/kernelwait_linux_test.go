@@ -170,10 +170,11 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 }
 
 // TestKernelWaitBounded: a default os or ofd acquisition waits in the
-// kernel for its bound and no longer, then takes a ticket, and gets the lock
-// at the release. One that cannot wait in the kernel, because a wait of
-// another mode is pending there, does not take that for the end of its
-// bound. Its clock is fake: only the test moves its bound.
+// kernel for its bound there (kernelBoundFactor times a watching wait's)
+// and no longer, then takes a ticket, and gets the lock at the release.
+// One that cannot wait in the kernel, because a wait of another mode is
+// pending there, watches for the usual bound, and does not take that
+// failure for the end of it. Its clock is fake: only the test moves it.
 func TestKernelWaitBounded(t *testing.T) {
 	for _, tc := range []struct {
 		s           Strategy
@@ -202,7 +203,15 @@ func TestKernelWaitBounded(t *testing.T) {
 				waitForLockSyscall(t, tc.s)
 			}
 			require.Zero(t, queueLen(t, path), "queued before its bound")
-			fake.Advance(l.bargeBound())
+			if !tc.sharedFirst {
+				// A wait in the kernel: its bound is longer.
+				fake.Advance(kernelBoundFactor*l.bargeBound() - time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // time to queue, were it to
+				require.Zero(t, queueLen(t, path), "queued before its bound in the kernel")
+				fake.Advance(time.Millisecond)
+			} else {
+				fake.Advance(l.bargeBound())
+			}
 			require.Eventually(t, func() bool { return queueLen(t, path) == 1 }, time.Minute, time.Millisecond, "not queued past its bound")
 			release()
 			for {
