@@ -19,13 +19,13 @@ func TestZombieIsDead(t *testing.T) {
 	id.PID = cmd.Process.Pid
 	id.Start, _ = startTime(id.PID)
 	defer cmd.Wait()
-	// Not yet reaped: once it exits it is a zombie, which counts as dead.
-	for Check(id) != Dead {
-		time.Sleep(time.Millisecond)
-	}
-	state, _, err := stat(id.PID)
-	require.NoError(t, err)
-	require.Equal(t, byte('Z'), state)
+	// Not yet reaped: once it has exited it is a zombie, which counts as
+	// dead. (While it exits it is dead already: see pfExiting.)
+	require.Eventually(t, func() bool {
+		state, _, err := stat(id.PID)
+		return err == nil && state == 'Z'
+	}, time.Minute, time.Millisecond, "the child never became a zombie")
+	require.Equal(t, Dead, Check(id))
 }
 
 func TestParseStat(t *testing.T) {
