@@ -86,7 +86,7 @@ func TestEndedTestLeavesNothingHeld(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			ended := &endedTest{TB: t}
-			l := newLock(ended, path, tc.opts...)
+			l := newLock(ended, path, append(tc.opts, WithTimeout(time.Minute))...)
 			require.NoError(t, l.Lock())
 			require.NoError(t, l.Lock())
 			ended.end()
