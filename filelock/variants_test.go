@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math/rand/v2"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // Deliberately broken locks. The models must fail on each of them; the
@@ -80,10 +84,26 @@ func (nopHeld) lost() <-chan struct{} { return nil }
 // libraries this package is measured against do: a waiter that finds the
 // lock stale removes it by path, so a breaker that judged the old lock may
 // remove a new holder's lock.
-func naiveBreaking(m mechanism) mechanism { return naiveBreaker{m.(fileMechanism)} }
+func naiveBreaking(m mechanism) mechanism { return naiveBreaker{fileMechanism: m.(fileMechanism)} }
 
-// naiveBreaker is the mechanism of naiveBreaking.
-type naiveBreaker struct{ fileMechanism }
+// losingNaiveBreaking is naiveBreaking on the naive breaker's worst
+// schedule, forced: between its judgement and its unlink, a breaker waits
+// (up to a random deadline of at most maxLoss, on the real clock) for
+// another to have taken the lock over, so that its unlink removes that
+// holder's lock file. Processes racing on a busy machine meet this
+// schedule now and then; a storm of them meets it at nearly every kill.
+func losingNaiveBreaking(m mechanism) mechanism {
+	return naiveBreaker{fileMechanism: m.(fileMechanism), losing: true}
+}
+
+// maxLoss bounds how long a breaker of losingNaiveBreaking waits to lose.
+const maxLoss = 20 * time.Millisecond
+
+// naiveBreaker is the mechanism of naiveBreaking and losingNaiveBreaking.
+type naiveBreaker struct {
+	fileMechanism
+	losing bool
+}
 
 func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 	data, err := l.newRecord()
@@ -99,7 +119,22 @@ func (m naiveBreaker) try(_ context.Context, l *Lock, _ bool) (held, error) {
 		return nil, err
 	}
 	if v, err := m.judge(l, l.path, l.cfg.staleAfter, false); err == nil && v.stale {
+		if m.losing {
+			awaitTakeover(l, v.id)
+		}
 		l.cfg.fs.Remove(l.path) // the bug: the file judged may no longer be there
 	}
 	return nil, errBusy
+}
+
+// awaitTakeover waits until l's path names another file than the one
+// with identity judged, or a random time of at most maxLoss has passed.
+func awaitTakeover(l *Lock, judged fsys.FileID) {
+	deadline := time.Now().Add(rand.N(maxLoss))
+	for time.Now().Before(deadline) {
+		if info, err := l.cfg.fs.Lstat(l.path); err == nil && !sameFile(info.ID, judged) {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
