@@ -341,6 +341,7 @@ func TestFairTryLockSkipsDeadTickets(t *testing.T) {
 // releases at death): the survivors finish, and the tickets of the dead are
 // cleaned up.
 func TestFairCounterProcesses(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	const procs, rounds = 12, 25
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		for _, chaos := range []bool{false, true} {

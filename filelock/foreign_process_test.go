@@ -123,6 +123,7 @@ func (r *runningTool) kill(t *testing.T) {
 // foreign file meanwhile. Every tool and strategy holds at the same time,
 // so that the test takes one hold's time.
 func TestForeignHolderRespected(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	const hold = 12 * time.Second
 	type waiting struct {
 		name string

@@ -75,6 +75,7 @@ func readLines(t *testing.T, path string) []string {
 // TestAtomicInitProcesses: 32 processes released together run the
 // function exactly once between them; the others report "not mine".
 func TestAtomicInitProcesses(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	const procs = 32
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()

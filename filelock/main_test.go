@@ -20,6 +20,14 @@ const childEnv = "FILELOCK_TEST_CHILD"
 
 var childRoles = map[string]func() error{}
 
+// Slow process tests — those that wait seconds on purpose (a foreign
+// holder's hold, a stale-after age) or run dozens of processes — call
+// t.Parallel, so that they run together after all other tests and one's
+// waiting overlaps another's work. Such a test changes no package
+// variable, counts no descriptors or goroutines of this process, and
+// asserts no timing that load could spoil; a test that does any of these
+// stays sequential.
+
 func TestMain(m *testing.M) {
 	if role := os.Getenv(childEnv); role != "" {
 		run, ok := childRoles[role]

@@ -61,6 +61,7 @@ for _ in range(rounds):
 // meanwhile, its own kind's or ours. No lock that others may remove by
 // path can keep an exact count beside it (docs/design.md).
 func TestMixedCounter(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	const total, each = 2000, 2
 	for _, cs := range counterScripts {
 		t.Run(cs.name+"/"+cs.ours.String(), func(t *testing.T) {

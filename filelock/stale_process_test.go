@@ -173,6 +173,7 @@ func (h *holderChild) signal(t *testing.T, sig syscall.Signal) {
 // than the stale-after age keeps its lock: no waiter breaks it, and it
 // unlocks normally when resumed.
 func TestStoppedHolderKeepsFreshLock(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	const stale = 6 * time.Second
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
@@ -386,6 +387,7 @@ func runStorm(t *testing.T, s Strategy, dir string, rounds int, naive bool, extr
 // Barging workers all try, and so break, at once; in turn (the default
 // under contention) the queue's debris of killed waiters is tidied too.
 func TestBreakerStorm(t *testing.T) {
+	t.Parallel() // a slow process test (main_test.go)
 	skipWithoutDeadRule(t)
 	rounds := stormRounds(t)
 	for _, tc := range []struct {
