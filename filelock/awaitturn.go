@@ -226,6 +226,6 @@ func (tw *turnWait) sleep(ctx context.Context, d time.Duration, woken <-chan str
 
 // gone reports whether ticket t is known to be gone from the queue.
 func (q *queue) gone(t ticket) bool {
-	_, err := q.fs.Lstat(t.path)
+	_, err := q.d.Lstat(t.name)
 	return errors.Is(err, fs.ErrNotExist)
 }

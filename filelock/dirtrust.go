@@ -18,44 +18,51 @@ func trustedUser(uid uint32) bool {
 	return euid < 0 || uid == uint32(euid) || uid == 0
 }
 
-// checkQueueDir checks, without following a symbolic link, that the fair
-// queue at dir is a real directory that only the users who share the lock
-// may change: owned by this user, root or the owner of the lock's
-// directory (who could replace anything in it anyway) or, for a lock
-// shared with its group (a permission with group write), by a member, and
-// writable by no one else. A queue that does not exist is fine; it returns
-// its info otherwise.
-func (q *queue) checkQueueDir() (fsys.Info, error) {
+// checkQueueDir looks at the fair queue by path, without following a
+// symbolic link, and judges it (judgeQueueDir); a queue that does not
+// exist is fine.
+func (q *queue) checkQueueDir() error {
 	info, err := q.fs.Lstat(q.dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fsys.Info{}, nil
+		return nil
 	}
 	if err != nil {
-		return fsys.Info{}, fmt.Errorf("fair queue: %w", err)
+		return fmt.Errorf("fair queue: %w", err)
 	}
+	return q.judgeQueueDir(info)
+}
+
+// judgeQueueDir checks that info, the fair queue's description without
+// following a symbolic link (an lstat, or the fstat of its descriptor),
+// is of a real directory that only the users who share the lock may
+// change: owned by this user, root or the owner of the lock's directory
+// (who could replace anything in it anyway) or, for a lock shared with its
+// group (a permission with group write), by a member, and writable by no
+// one else.
+func (q *queue) judgeQueueDir(info fsys.Info) error {
 	if !info.Mode.IsDir() {
-		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is not a directory (%v)", info.Mode.Type())
+		return unsafeDir(q.dir, "the fair queue is not a directory (%v)", info.Mode.Type())
 	}
 	if euid < 0 {
-		return info, nil
+		return nil
 	}
 	group := q.l.cfg.perm&0o020 != 0
 	if info.Mode.Perm()&0o002 != 0 {
-		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is writable by all users (mode %v)", info.Mode.Perm())
+		return unsafeDir(q.dir, "the fair queue is writable by all users (mode %v)", info.Mode.Perm())
 	}
 	if info.Mode.Perm()&0o020 != 0 && !group {
-		return fsys.Info{}, unsafeDir(q.dir, "the fair queue is writable by its group (mode %v), and the lock is not shared with a group (permission %v)", info.Mode.Perm(), q.l.cfg.perm)
+		return unsafeDir(q.dir, "the fair queue is writable by its group (mode %v), and the lock is not shared with a group (permission %v)", info.Mode.Perm(), q.l.cfg.perm)
 	}
 	if !group {
 		parent, err := q.fs.Lstat(dirOf(q.dir))
 		if err != nil {
-			return fsys.Info{}, fmt.Errorf("fair queue: %w", err)
+			return fmt.Errorf("fair queue: %w", err)
 		}
 		if !trustedUser(info.Uid) && info.Uid != parent.Uid {
-			return fsys.Info{}, unsafeDir(q.dir, "the fair queue is owned by user %d, neither this user, root, nor the owner of the lock's directory", info.Uid)
+			return unsafeDir(q.dir, "the fair queue is owned by user %d, neither this user, root, nor the owner of the lock's directory", info.Uid)
 		}
 	}
-	return info, nil
+	return nil
 }
 
 // unsafeDir is ErrUnsafeDirectory naming dir, with why.

@@ -137,6 +137,8 @@ func TestQueueView(t *testing.T) {
 						require.NoError(t, err)
 						require.NoError(t, f.Close())
 					}
+					require.NoError(t, q.openDir(false, nil))
+					defer q.closeDir()
 					var mine *ticket
 					if tc.mine != "" {
 						tk, ok := parseTicket(tc.mine)

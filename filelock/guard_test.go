@@ -61,6 +61,51 @@ func (f *faultFS) Remove(name string) error {
 	return f.OS.Remove(name)
 }
 
+// OpenDir opens name as the real filesystem does, with the same faults in
+// the entries of the directory.
+func (f *faultFS) OpenDir(name string) (fsys.Dir, error) {
+	d, err := fsys.OpenDir(f.OS, name)
+	if err != nil {
+		return nil, err
+	}
+	return faultDir{Dir: d, f: f}, nil
+}
+
+// faultDir is a directory opened by a faultFS.
+type faultDir struct {
+	fsys.Dir
+	f *faultFS
+}
+
+// fault is the error fn, if set, returns for the entry name.
+func (d faultDir) fault(fn func(string) error, name string) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(filepath.Join(d.Name(), name))
+}
+
+func (d faultDir) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	if err := d.fault(d.f.create, name); err != nil {
+		return nil, err
+	}
+	return d.Dir.CreateExcl(name, perm)
+}
+
+func (d faultDir) Touch(name string) error {
+	if err := d.fault(d.f.touch, name); err != nil {
+		return err
+	}
+	return d.Dir.Touch(name)
+}
+
+func (d faultDir) Remove(name string) error {
+	if err := d.fault(d.f.remove, name); err != nil {
+		return err
+	}
+	return d.Dir.Remove(name)
+}
+
 func eio(op, name string) error { return &fs.PathError{Op: op, Path: name, Err: syscall.EIO} }
 
 // driveUntil advances fake by step whenever the code under test starts

@@ -79,6 +79,28 @@ func (f noCtimeFS) OpenRead(name string) (fsys.File, error) {
 	return noCtimeFile{file}, nil
 }
 
+// OpenDir opens name as the real filesystem does, its entries without
+// change times too.
+func (f noCtimeFS) OpenDir(name string) (fsys.Dir, error) {
+	d, err := fsys.OpenDir(f.OS, name)
+	if err != nil {
+		return nil, err
+	}
+	return noCtimeDir{d}, nil
+}
+
+type noCtimeDir struct{ fsys.Dir }
+
+func (d noCtimeDir) Lstat(name string) (fsys.Info, error) { return noCtime(d.Dir.Lstat(name)) }
+
+func (d noCtimeDir) OpenRead(name string) (fsys.File, error) {
+	file, err := d.Dir.OpenRead(name)
+	if err != nil {
+		return nil, err
+	}
+	return noCtimeFile{file}, nil
+}
+
 type noCtimeFile struct{ fsys.File }
 
 func (f noCtimeFile) Stat() (fsys.Info, error) { return noCtime(f.File.Stat()) }

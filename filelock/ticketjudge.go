@@ -14,8 +14,18 @@ import (
 // one's, and whether anyone waits.
 
 // waiting reports whether a live waiter is queued (for TryLock), removing
-// the tickets of dead waiters it finds.
-func (q *queue) waiting() (bool, error) {
+// the tickets of dead waiters it finds; it opens the queue directory for
+// the call.
+func (q *queue) waiting() (waiting bool, err error) {
+	err = q.visit(func() error {
+		waiting, err = q.anyWaiting()
+		return err
+	})
+	return waiting, err
+}
+
+// anyWaiting is waiting in the open queue directory.
+func (q *queue) anyWaiting() (bool, error) {
 	ts, err := q.tickets()
 	if err != nil {
 		return false, err
@@ -45,7 +55,7 @@ func (q *queue) waiting() (bool, error) {
 // age, at most (0: never, or unknown).
 func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err error) {
 	p := t.path
-	data, info, err := fsys.ReadAll(q.fs, p, MaxRecordSize+1)
+	data, info, err := fsys.ReadAllIn(q.d, t.name, MaxRecordSize+1)
 	if errors.Is(err, fs.ErrNotExist) {
 		return proc.Dead, 0, nil
 	}
@@ -78,7 +88,7 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 		}
 		state = proc.Dead
 	}
-	if err := q.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := q.d.Remove(t.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return proc.Unknown, 0, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
 	}
 	return proc.Dead, 0, nil
@@ -119,13 +129,13 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 	if mine == nil || info.Changed().IsZero() {
 		return false, 0
 	}
-	own := mine.path
-	probe, err := q.fs.Lstat(own)
+	own := mine.name
+	probe, err := q.d.Lstat(own)
 	if err != nil {
 		return false, 0
 	}
-	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.fs.Touch(own) == nil {
-		if probe, err = q.fs.Lstat(own); err != nil {
+	if info.Changed().After(probe.Changed().Add(futureSlack)) && q.d.Touch(own) == nil {
+		if probe, err = q.d.Lstat(own); err != nil {
 			return false, 0
 		}
 		if info.Changed().After(probe.Changed().Add(futureSlack)) {
@@ -141,10 +151,10 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 	// Close to the limit: make the probe fresh and measure again, so
 	// that the time left is exact and the next judgement need not come
 	// early.
-	if q.fs.Touch(own) != nil {
+	if q.d.Touch(own) != nil {
 		return false, 0
 	}
-	if probe, err = q.fs.Lstat(own); err != nil {
+	if probe, err = q.d.Lstat(own); err != nil {
 		return false, 0
 	}
 	return expiredAt(probe.Changed().Sub(info.Changed()), limit)

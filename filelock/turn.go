@@ -87,7 +87,7 @@ func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) 
 		if err == nil {
 			// A marker left by a waiter that died first in the queue is
 			// this turn's now: it ends with it.
-			_ = q.fs.Remove(q.turnPath())
+			_ = q.d.Remove(turnName)
 		}
 		if !errors.Is(err, ErrWouldBlock) {
 			return h, err
@@ -111,6 +111,12 @@ func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) 
 // directory that is safe. Where the queue directory is there, it also
 // tidies it now and then (tidy): tickets of waiters killed while queued
 // are removed by the waiter behind them, and nobody is behind the last one.
+//
+// It looks by path, opening no descriptor but for a tidy: it is on every
+// default acquisition's way, it only reads, and the marker only orders,
+// never excludes, so a marker seen through something put in the queue's
+// place between the looks can cost order, never exclusion; and a queue
+// that is not safe by the last look is ignored.
 func (q *queue) look() (queued, wanted bool) {
 	if _, err := q.fs.Lstat(q.dir); err != nil {
 		return false, false
@@ -127,7 +133,7 @@ func (q *queue) look() (queued, wanted bool) {
 		// stopped (SIGSTOP) must not hold up those that take a free lock.
 		return true, false
 	}
-	_, err = q.checkQueueDir()
+	err = q.checkQueueDir()
 	return err == nil, err == nil
 }
 
@@ -150,13 +156,15 @@ func (q *queue) markerAge(info fsys.Info) time.Duration {
 // turn marker and the queue directory. A waiter that queues meanwhile and
 // asks for its turn makes the marker again (askTurn).
 func (q *queue) tidy() error {
-	waiting, err := q.waiting()
-	if err != nil || waiting {
-		return err
-	}
-	_ = q.fs.Remove(q.turnPath())
-	_ = q.fs.Remove(q.dir) // fails unless empty
-	return nil
+	return q.visit(func() error {
+		waiting, err := q.anyWaiting()
+		if err != nil || waiting {
+			return err
+		}
+		_ = q.d.Remove(turnName)
+		_ = q.fs.Remove(q.dir) // fails unless empty
+		return nil
+	})
 }
 
 // askTurn creates the turn marker after d, and then every tidyEvery
@@ -165,6 +173,7 @@ func (q *queue) tidy() error {
 // returned function is called; that function also removes the marker,
 // whoever made it.
 func (q *queue) askTurn(d time.Duration) (done func()) {
+	dir := q.d // open until leave, which comes after done
 	var mu sync.Mutex
 	stopped := false
 	var t clock.Timer
@@ -175,8 +184,8 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		if stopped {
 			return
 		}
-		if err := q.fs.Touch(q.turnPath()); err != nil {
-			if f, err := q.fs.CreateExcl(q.turnPath(), q.l.cfg.perm); err == nil {
+		if err := dir.Touch(turnName); err != nil {
+			if f, err := dir.CreateExcl(turnName, q.l.cfg.perm); err == nil {
 				f.Close()
 			}
 		}
@@ -196,6 +205,6 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		mu.Unlock()
 		// Only orders: a marker that cannot be removed is removed by the
 		// next waiter first in the queue, or by a tidy.
-		_ = q.fs.Remove(q.turnPath())
+		_ = dir.Remove(turnName)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The fields of a struct linux_dirent64 that scanDir reads.
+// The fields of a struct linux_dirent64 that direntNames reads.
 const (
 	direntInoOff    = int(unsafe.Offsetof(unix.Dirent{}.Ino))
 	direntReclenOff = int(unsafe.Offsetof(unix.Dirent{}.Reclen))
@@ -16,7 +16,13 @@ const (
 )
 
 func scanDir(name string, fn func(name []byte)) error {
-	return readDirents(name, func(batch []byte) {
+	return readDirents(name, direntNames(fn))
+}
+
+// direntNames returns a function that calls fn with the name of every
+// entry of a batch of getdents records but "." and "..", making no string.
+func direntNames(fn func(name []byte)) func(batch []byte) {
+	return func(batch []byte) {
 		for len(batch) > direntNameOff {
 			reclen := int(binary.NativeEndian.Uint16(batch[direntReclenOff:]))
 			if reclen <= direntNameOff || reclen > len(batch) {
@@ -36,5 +42,5 @@ func scanDir(name string, fn func(name []byte)) error {
 			}
 			fn(n)
 		}
-	})
+	}
 }

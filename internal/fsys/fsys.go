@@ -193,11 +193,20 @@ var ErrNotRegular = errors.New("not a regular file")
 // description and an error matching ErrNotRegular.
 func ReadAll(fsys FS, name string, limit int64) ([]byte, Info, error) {
 	f, err := fsys.OpenRead(name)
+	return readAll(f, err, "", name, limit)
+}
+
+// readAll is ReadAll of f, the file name of the directory dir (name is a
+// path where dir is ""), as opened with the error err.
+func readAll(f File, err error, dir, name string, limit int64) ([]byte, Info, error) {
 	if err != nil {
 		return nil, Info{}, err
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode.IsRegular() {
+		if dir != "" {
+			name = joinName(dir, name)
+		}
 		err = &fs.PathError{Op: "read", Path: name, Err: ErrNotRegular}
 	}
 	if err != nil {

@@ -112,6 +112,19 @@ func TestReadDirNames(t *testing.T) {
 			err := OS{}.ScanDir(dir, func(name []byte) { names = append(names, string(name)) })
 			return names, err
 		},
+		"Dir.Scan": func(dir string) ([]string, error) {
+			d, err := OS{}.OpenDir(dir)
+			if err != nil {
+				return nil, err
+			}
+			defer d.Close()
+			var names []string
+			for range 2 { // a second listing starts from the beginning again
+				names = names[:0]
+				err = d.Scan(func(name []byte) { names = append(names, string(name)) })
+			}
+			return names, err
+		},
 	}
 	for what, list := range listings {
 		t.Run(what, func(t *testing.T) {

@@ -119,8 +119,10 @@ func ignoringEINTR(f func() error) error {
 
 // rawFile is an open descriptor.
 type rawFile struct {
-	fd   int
-	name string
+	fd int
+	// dir is the path of the directory it was opened relative to, name
+	// its name there; dir is "" for a file opened by path, name.
+	dir, name string
 }
 
 func (f *rawFile) Fd() uintptr { return uintptr(f.fd) }
@@ -129,7 +131,11 @@ func (f *rawFile) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &fs.PathError{Op: op, Path: f.name, Err: err}
+	name := f.name
+	if f.dir != "" {
+		name = joinName(f.dir, name)
+	}
+	return &fs.PathError{Op: op, Path: name, Err: err}
 }
 
 func (f *rawFile) Read(p []byte) (int, error) {
@@ -231,6 +237,12 @@ func readDirents(name string, each func(batch []byte)) error {
 		return &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer unix.Close(fd)
+	return readDirentsFd(fd, name, each)
+}
+
+// readDirentsFd is readDirents of the directory open as fd, whose path is
+// name, from the descriptor's offset on.
+func readDirentsFd(fd int, name string, each func(batch []byte)) error {
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
