@@ -182,6 +182,8 @@ func TestDocumentedDefaults(t *testing.T) {
 			func(*testing.T) []time.Duration { return []time.Duration{lostRaceFactor} }},
 		{"backoff of a waiter that lost a race (herd)", "docs/design.md", "backoff grows up to (\\d+) × the longest wait instead of 1 ×", "",
 			func(*testing.T) []time.Duration { return []time.Duration{lostRaceFactor} }},
+		{"grace of an empty ticket", "docs/design.md", "writing it\\) when it is more than (\\d+ s) before", "",
+			func(*testing.T) []time.Duration { return []time.Duration{emptyTicketGrace} }},
 		{"record grace of a ticket", "docs/design.md", "`RecordGrace` \\((\\d+ s)\\)", "",
 			func(*testing.T) []time.Duration { return []time.Duration{RecordGrace} }},
 		{"ticket refresh", "docs/design.md", "every waiter touches its ticket (once a minute)", "",

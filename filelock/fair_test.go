@@ -287,30 +287,45 @@ func TestFairTicketAge(t *testing.T) {
 	require.NoDirExists(t, path+queueSuffix)
 }
 
-// TestFairEmptyTicketGrace: a ticket without a record (its waiter was
-// killed between making it and writing it) holds up the queue only for
-// RecordGrace, not for the stale-after age.
-func TestFairEmptyTicketGrace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
-	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
-	empty := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
-	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	l := newLock(t, path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
+// TestFairRecordlessTicketGrace: a ticket without a valid record holds up
+// the queue only for its grace, not for the stale-after age: an empty one
+// (its waiter was killed between making it and writing it) for
+// emptyTicketGrace, a damaged one for RecordGrace.
+func TestFairRecordlessTicketGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		grace   time.Duration
+	}{
+		{"empty", nil, emptyTicketGrace},
+		{"damaged", []byte("pid 12\n"), RecordGrace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
+			ticket := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
+			require.NoError(t, os.WriteFile(ticket, tc.content, 0o644))
+			l := newLock(t, path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	err := l.LockContext(ctx)
-	cancel()
-	require.ErrorIs(t, err, ErrTimeout, "a young record-less ticket is respected")
-	require.FileExists(t, empty)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			err := l.LockContext(ctx)
+			cancel()
+			require.ErrorIs(t, err, ErrTimeout, "a young record-less ticket is respected")
+			require.FileExists(t, ticket)
 
-	old := time.Now().Add(-RecordGrace - time.Minute)
-	require.NoError(t, os.Chtimes(empty, old, old))
-	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, l.LockContext(ctx), "an old record-less ticket is removed, well before the stale-after age")
-	require.NoFileExists(t, empty)
-	require.NoError(t, l.Unlock())
-	require.NoDirExists(t, path+queueSuffix)
+			// Past its grace by half of it: the empty ticket is still
+			// younger than RecordGrace, and a longer grace would keep it
+			// past the deadline.
+			old := time.Now().Add(-tc.grace * 3 / 2)
+			require.NoError(t, os.Chtimes(ticket, old, old))
+			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			require.NoError(t, l.LockContext(ctx), "an old record-less ticket is removed, well before the stale-after age")
+			require.NoFileExists(t, ticket)
+			require.NoError(t, l.Unlock())
+			require.NoDirExists(t, path+queueSuffix)
+		})
+	}
 }
 
 // TestFairTryLockSkipsDeadTickets: a ticket of a dead waiter on this host

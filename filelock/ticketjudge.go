@@ -74,11 +74,15 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 	// belongs to a process that was stopped for that long — a holder whose
 	// lock is then stale by the same rule, and which must not keep the
 	// waiters behind it from breaking it.
-	// A ticket is written right after it is made, so one without a valid
-	// record is the debris of a waiter killed in between once it is older
-	// than RecordGrace, the grace of a record-less lock file.
+	// A ticket is written right after it is made, so an empty one is the
+	// debris of a waiter killed in between once it is older than
+	// emptyTicketGrace, and a damaged one once it is older than
+	// RecordGrace, the grace of a record-less lock file.
 	limit := q.l.cfg.staleAfter
-	if perr != nil {
+	switch {
+	case len(data) == 0:
+		limit = emptyTicketGrace
+	case perr != nil:
 		limit = RecordGrace
 	}
 	if state != proc.Dead {
@@ -93,6 +97,13 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 	}
 	return proc.Dead, 0, nil
 }
+
+// emptyTicketGrace is how long an empty ticket may hold up the queue. Only
+// this package writes tickets, at once after making them, so an empty one
+// older than this is a killed waiter's. A waiter that was only slow (a
+// stopped process, a loaded machine) loses its place, never the lock: it
+// finds its ticket gone and queues again.
+const emptyTicketGrace = time.Second
 
 // refreshEvery is how often a waiter refreshes its ticket: every
 // ticketRefresh, or a third of the stale-after age if that is shorter.
