@@ -146,9 +146,14 @@ func (tw *turnWait) watchAhead(ahead ticket) bool {
 	if tw.w == nil {
 		return true
 	}
-	if err := tw.w.WatchWrites(ahead.path); errors.Is(err, fs.ErrNotExist) {
+	err := tw.w.WatchWrites(ahead.path)
+	if errors.Is(err, fs.ErrNotExist) && tw.q.gone(ahead) {
 		return false
-	} else if err != nil {
+	}
+	if err != nil {
+		// Watching failed, or the path no longer leads to the ticket
+		// that the open queue directory holds (the queue was moved
+		// aside): poll from now on.
 		tw.w.Close()
 		tw.w, tw.watch = nil, false
 	}
@@ -227,5 +232,5 @@ func (tw *turnWait) sleep(ctx context.Context, d time.Duration, woken <-chan str
 // gone reports whether ticket t is known to be gone from the queue.
 func (q *queue) gone(t ticket) bool {
 	_, err := q.d.Lstat(t.name)
-	return errors.Is(err, fs.ErrNotExist)
+	return vanished(err)
 }

@@ -3,7 +3,6 @@ package filelock
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -55,7 +54,7 @@ func (q *queue) enqueueOnce(made *bool) error {
 		var name [ticketNameLen]byte
 		t := q.ticket(num, appendTicketName(name[:0], num, r.Token))
 		f, err := q.d.CreateExcl(t.name, q.l.cfg.perm)
-		if errors.Is(err, fs.ErrNotExist) && attempt < maxEnqueueAttempts {
+		if vanished(err) && attempt < maxEnqueueAttempts {
 			// The directory was removed since it was opened (the last
 			// waiter left), or by path is not there: open it again,
 			// making it.
@@ -124,7 +123,7 @@ func (q *queue) leave() error {
 	if t == nil {
 		return nil
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil && !vanished(err) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
 	// Fails while others wait, as it should; a waiter that finds the

@@ -297,7 +297,7 @@ func TestFairRecordlessTicketGrace(t *testing.T) {
 		content []byte
 		grace   time.Duration
 	}{
-		{"empty", nil, emptyTicketGrace},
+		{"empty", nil, emptyTicketGrace}, // RecordGrace where the directory is not local
 		{"damaged", []byte("pid 12\n"), RecordGrace},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -306,6 +306,9 @@ func TestFairRecordlessTicketGrace(t *testing.T) {
 			ticket := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
 			require.NoError(t, os.WriteFile(ticket, tc.content, 0o644))
 			l := newLock(t, path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
+			if !l.localDir() {
+				tc.grace = RecordGrace
+			}
 
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			err := l.LockContext(ctx)

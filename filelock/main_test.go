@@ -25,8 +25,9 @@ var childRoles = map[string]func() error{}
 // t.Parallel, so that they run together after all other tests and one's
 // waiting overlaps another's work. Such a test changes no package
 // variable, counts no descriptors or goroutines of this process, and
-// asserts no timing that load could spoil; a test that does any of these
-// stays sequential.
+// asserts no timing with a margin that load could spoil (a heartbeat due
+// within a second or two, say); a test that does any of these stays
+// sequential.
 
 func TestMain(m *testing.M) {
 	if role := os.Getenv(childEnv); role != "" {

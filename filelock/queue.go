@@ -1,9 +1,7 @@
 package filelock
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"sync"
 	"time"
@@ -63,7 +61,7 @@ func (q *queue) scan(fn func(name []byte)) error {
 	if there, err := q.checkDir(); err != nil || !there {
 		return err
 	}
-	if err := q.d.Scan(fn); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := q.d.Scan(fn); err != nil && !vanished(err) {
 		return fmt.Errorf("fair queue: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -36,6 +37,13 @@ import (
 // queueDirCheckedHook, for tests, runs when the open queue directory has
 // been judged safe (checkDir), with its path.
 var queueDirCheckedHook func(dir string)
+
+// vanished reports whether err says that a file of the open queue
+// directory, or the directory itself, is gone: not there, or (NFS) removed
+// by another host while open here (ESTALE).
+func vanished(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)
+}
 
 // openDir opens the queue directory and judges it, creating it first if
 // create is set and setting *made when it did; without create, a queue

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,5 +108,22 @@ func TestFairQueuePlantedByOtherUser(t *testing.T) {
 			}
 			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
 		})
+	}
+}
+
+// TestVanished: a queue file that is not there, or whose directory another
+// NFS client removed while it was open here, is gone; other errors are not.
+func TestVanished(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&fs.PathError{Op: "open", Path: "q/t", Err: syscall.ENOENT}, true},
+		{&fs.PathError{Op: "open", Path: "q/t", Err: syscall.ESTALE}, true},
+		{&fs.PathError{Op: "open", Path: "q/t", Err: syscall.EACCES}, false},
+		{&fs.PathError{Op: "open", Path: "q/t", Err: syscall.EIO}, false},
+		{nil, false},
+	} {
+		require.Equal(t, tc.want, vanished(tc.err), "%v", tc.err)
 	}
 }

@@ -19,7 +19,8 @@ import (
 // cancelled at every stage behind a holder (before queueing, while
 // queueing, while waiting), waits whose ticket cannot be made (ENOSPC),
 // and waits that find the queue unsafe once opened leave the process's
-// descriptor count as it was, and only the holder's ticket in the queue.
+// descriptor count as it was, and only the holder's ticket in the queue;
+// so do fair and default TryLocks, which look in the queue.
 func TestFairWaitsLeaveNoDescriptor(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
@@ -70,4 +71,16 @@ func TestFairWaitsLeaveNoDescriptor(t *testing.T) {
 			require.Equal(t, 1, queueLen(t, path), "only the holder's ticket is left")
 		})
 	}
+	// A TryLock opens the queue for the call: a fair one to see whether
+	// anyone waits, a default one to tidy the queue at its first look.
+	t.Run("try", func(t *testing.T) {
+		before := openFDs(t)
+		for i := range 100 {
+			for _, opts := range [][]Option{{WithFair()}, nil} {
+				w := newLock(t, path, append(opts, withFS(otherFS{}))...)
+				require.ErrorIs(t, w.TryLock(), ErrWouldBlock, "try %d, options %d", i, len(opts))
+			}
+		}
+		require.Equal(t, before, openFDs(t), "descriptors left open")
+	})
 }

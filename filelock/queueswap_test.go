@@ -134,3 +134,28 @@ func listTickets(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestFairQueueSwappedDeadAhead: the queue swapped after its waiter opened
+// it, with a dead waiter's ticket ahead: the path no longer leads to that
+// ticket, so the waiter cannot watch it, and it judges and removes it
+// through the open directory instead of waiting for an event that cannot
+// come.
+func TestFairQueueSwappedDeadAhead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	r := newRecord(proc.Self(), time.Now())
+	r.PID = deadPID(t)
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, ticketName(1)), data, 0o644))
+	attacker, untouched := attackerDir(t)
+	var aside string
+	var once sync.Once
+	onQueueDirChecked(t, func() { once.Do(func() { aside = swapQueue(t, path, attacker) }) })
+	l := newLock(t, path, WithFair(), WithTimeout(10*time.Second))
+	require.NoError(t, l.Lock(), "the dead waiter's ticket is judged through the open directory")
+	require.NotEmpty(t, aside, "the queue was swapped")
+	require.Len(t, listTickets(t, aside), 1, "only the waiter's own ticket is left")
+	require.NoError(t, l.Unlock())
+	untouched()
+}

@@ -403,7 +403,6 @@ type otherFS struct{ fsys.OS }
 // guard stays for the stale-after age). The holder's heartbeat does not
 // need the guard, so its lock stays fresh and no waiter breaks it.
 func TestCrashedRemoteBreakerCostsNoLiveHolder(t *testing.T) {
-	t.Parallel() // a slow process test (main_test.go)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
 	const stale = 2 * time.Second

@@ -1,9 +1,7 @@
 package filelock
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -56,7 +54,7 @@ func (q *queue) anyWaiting() (bool, error) {
 func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err error) {
 	p := t.path
 	data, info, err := fsys.ReadAllIn(q.d, t.name, MaxRecordSize+1)
-	if errors.Is(err, fs.ErrNotExist) {
+	if vanished(err) {
 		return proc.Dead, 0, nil
 	}
 	if err != nil {
@@ -80,7 +78,7 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 	// RecordGrace, the grace of a record-less lock file.
 	limit := q.l.cfg.staleAfter
 	switch {
-	case len(data) == 0:
+	case len(data) == 0 && q.l.localDir():
 		limit = emptyTicketGrace
 	case perr != nil:
 		limit = RecordGrace
@@ -92,17 +90,20 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 		}
 		state = proc.Dead
 	}
-	if err := q.d.Remove(t.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := q.d.Remove(t.name); err != nil && !vanished(err) {
 		return proc.Unknown, 0, fmt.Errorf("fair queue: removing the ticket of a dead waiter: %w", err)
 	}
 	return proc.Dead, 0, nil
 }
 
-// emptyTicketGrace is how long an empty ticket may hold up the queue. Only
-// this package writes tickets, at once after making them, so an empty one
-// older than this is a killed waiter's. A waiter that was only slow (a
-// stopped process, a loaded machine) loses its place, never the lock: it
-// finds its ticket gone and queues again.
+// emptyTicketGrace is how long an empty ticket may hold up the queue on a
+// filesystem of this host (Lock.localDir), whose readers see a write at
+// once. Only this package writes tickets, at once after
+// making them, so an empty one older than this is a killed waiter's. A
+// waiter that was only slow (a stopped process, a loaded machine) loses
+// its place, never the lock: it finds its ticket gone and queues again.
+// Elsewhere (NFS, where a record reaches other hosts only when its writer
+// closes the ticket) an empty ticket gets RecordGrace.
 const emptyTicketGrace = time.Second
 
 // refreshEvery is how often a waiter refreshes its ticket: every

@@ -227,9 +227,12 @@ func (k *wakeup) close() {
 // and NFS, whose client renames a removed open file to .nfsXXXX until it
 // is closed).
 func (l *Lock) keepsOpen() bool {
-	if runtime.GOOS != "linux" || l.cfg.fs != (fsys.OS{}) {
-		return false
-	}
+	return runtime.GOOS == "linux" && l.cfg.fs == (fsys.OS{}) && l.localDir()
+}
+
+// localDir reports whether the lock's directory is on a filesystem of this
+// host whose changes every process here sees at once (eventsSeeAll).
+func (l *Lock) localDir() bool {
 	if l.local == 0 {
 		l.local = 2
 		if eventsSeeAll(dirOf(l.path)) {

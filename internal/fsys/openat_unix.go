@@ -104,7 +104,9 @@ func (d *osDir) Remove(name string) error {
 // Touch sets name's times to the current time as the filesystem sees it
 // (UTIME_NOW), without following a symbolic link, as OS.Touch does.
 func (d *osDir) Touch(name string) error {
-	return d.wrap("touch", name, unix.UtimesNanoAt(d.fd, name, nil, unix.AT_SYMLINK_NOFOLLOW))
+	return d.wrap("touch", name, ignoringEINTR(func() error {
+		return unix.UtimesNanoAt(d.fd, name, nil, unix.AT_SYMLINK_NOFOLLOW)
+	}))
 }
 
 // Scan lists the directory through a descriptor of its own ("." opened
