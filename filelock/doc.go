@@ -51,7 +51,8 @@
 //
 // A Soft or Link lock file outlives a holder that dies, so the next waiter
 // breaks it by the stale rule (WithStaleAfter): at once if its record shows
-// a holder on this host that is provably dead, and otherwise once the file
+// a holder on this host that is provably dead (or one of an earlier boot
+// of this machine, by its machine id), and otherwise once the file
 // has not changed for the stale-after age, DefaultStaleAfter (5 minutes)
 // unless set. A live holder refreshes its lock file (WithHeartbeat), so
 // age breaks only the lock of a holder that died, or was stopped for that

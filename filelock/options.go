@@ -65,7 +65,8 @@ type config struct {
 	fs    fsys.FS
 	clock clock.Clock
 	// self is the identity written into holder records; liveness says
-	// whether a recorded holder is provably dead on this host.
+	// whether a recorded holder is provably dead on this host. Both are
+	// asked through holderState, never liveness alone.
 	self     proc.Identity
 	liveness func(proc.Identity) proc.State
 	// mech, if set, replaces the strategy's mechanism (tests: deliberately
@@ -97,6 +98,21 @@ func hostLiveness(id proc.Identity) proc.State {
 		return proc.Unknown
 	}
 	return proc.Check(id)
+}
+
+// holderState is the one place that decides whether a recorded holder id
+// is gone: dead when it was recorded in an earlier boot of this machine
+// (proc.EarlierBoot against c.self), and otherwise as liveness says. For
+// a dead holder it also says why.
+func (c *config) holderState(id proc.Identity) (proc.State, string) {
+	if proc.EarlierBoot(id, c.self) {
+		return proc.Dead, fmt.Sprintf("holder process %d: its record was written in an earlier boot of this machine (boot id %s, now %s)", id.PID, id.BootID, c.self.BootID)
+	}
+	state := c.liveness(id)
+	if state == proc.Dead {
+		return state, fmt.Sprintf("holder process %d on this host is dead", id.PID)
+	}
+	return state, ""
 }
 
 // heartbeatEvery is the interval of the holder's heartbeat, 0 for none.
@@ -219,8 +235,9 @@ func WithCreateDirs(perm fs.FileMode) Option {
 // clock with a server's.
 //
 // Whatever d is, a lock whose holder is provably dead — recorded on this
-// host, and its process gone or its PID now naming another process — is
-// broken at once. A lock file made by another program (one without a
+// host, and its process gone or its PID now naming another process; or
+// recorded in an earlier boot of this machine (same host name and machine
+// id, another boot id; Linux) — is broken at once. A lock file made by another program (one without a
 // record of this package: empty, a bare PID, another library's format) is
 // broken only by this age, and never when d is 0; see
 // WithSharedPIDNamespace.

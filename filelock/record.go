@@ -29,6 +29,7 @@ const recordMagic = "filelock"
 //	pid 4242
 //	host build-7
 //	boot 1f0e2c2a-6d7b-4b7e-9c3e-0a4f5d1c2b3a
+//	machine 3d1219c7c4c5404aaa1f6d2a48adfda4
 //	pidns pid:[4026531836]
 //	start 981245
 //	acquired 2026-11-25T21:56:25.123456789Z
@@ -36,7 +37,9 @@ const recordMagic = "filelock"
 //
 // The first line names the format and its version. Then come, in this order,
 // one per line as "key value": pid (decimal, 1 to 2³¹−1), host (hostname), boot
-// (boot id; line omitted where unknown), pidns (PID namespace; omitted where
+// (boot id; line omitted where unknown), machine (machine id, 32 lowercase
+// hex digits, Linux's /etc/machine-id; line omitted where unknown, and
+// absent from records of earlier versions), pidns (PID namespace; omitted where
 // unknown), start (process start time, clock ticks since boot on Linux;
 // omitted where unknown), acquired (wall-clock acquisition time, RFC 3339
 // with nanoseconds, UTC) and token (32 lowercase hex digits, random per
@@ -44,13 +47,14 @@ const recordMagic = "filelock"
 // Every line ends with a newline. Only this exact form is accepted, so that
 // a record read back is byte for byte the record written.
 type Record struct {
-	PID      int
-	Host     string
-	BootID   string
-	PIDNS    string
-	Start    uint64
-	Acquired time.Time
-	Token    string
+	PID       int
+	Host      string
+	BootID    string
+	MachineID string
+	PIDNS     string
+	Start     uint64
+	Acquired  time.Time
+	Token     string
 }
 
 // newRecord returns the record of the process me for an acquisition at
@@ -61,7 +65,7 @@ func newRecord(me proc.Identity, now time.Time) Record {
 		host = "unknown"
 	}
 	return Record{
-		PID: me.PID, Host: host, BootID: me.BootID, PIDNS: me.PIDNS, Start: me.Start,
+		PID: me.PID, Host: host, BootID: me.BootID, MachineID: me.MachineID, PIDNS: me.PIDNS, Start: me.Start,
 		Acquired: now.UTC(), Token: newToken(),
 	}
 }
@@ -101,6 +105,10 @@ func (r Record) appendText(b []byte) ([]byte, error) {
 		b = append(b, "\nboot "...)
 		b = append(b, r.BootID...)
 	}
+	if r.MachineID != "" {
+		b = append(b, "\nmachine "...)
+		b = append(b, r.MachineID...)
+	}
 	if r.PIDNS != "" {
 		b = append(b, "\npidns "...)
 		b = append(b, r.PIDNS...)
@@ -128,6 +136,8 @@ func (r Record) validate() error {
 		return fmt.Errorf("%w: bad host %q", ErrBadRecord, r.Host)
 	case !validValue(r.BootID) || !validValue(r.PIDNS):
 		return fmt.Errorf("%w: bad boot id or pid namespace", ErrBadRecord)
+	case r.MachineID != "" && !proc.ValidMachineID(r.MachineID):
+		return fmt.Errorf("%w: bad machine id %q (not 32 lowercase hex digits)", ErrBadRecord, r.MachineID)
 	case !validToken(r.Token):
 		return fmt.Errorf("%w: bad token %q", ErrBadRecord, r.Token)
 	case r.Acquired.IsZero() || r.Acquired.UTC().Year() < 1 || r.Acquired.UTC().Year() > 9999:
@@ -162,7 +172,7 @@ func validToken[T string | []byte](s T) bool {
 
 // identity is the recorded holder as a process identity.
 func (r Record) identity() proc.Identity {
-	return proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, PIDNS: r.PIDNS, Start: r.Start}
+	return proc.Identity{PID: r.PID, Host: r.Host, BootID: r.BootID, MachineID: r.MachineID, PIDNS: r.PIDNS, Start: r.Start}
 }
 
 // newRecord returns a fresh record of this handle's process.

@@ -26,6 +26,82 @@ func TestRecordRoundTrip(t *testing.T) {
 	require.NotEqual(t, r.Token, newRecord(proc.Self(), time.Now()).Token, "tokens are random")
 }
 
+// TestRecordMachine: the machine line is optional, comes right after boot,
+// and a record without it reads exactly as before it existed.
+func TestRecordMachine(t *testing.T) {
+	const (
+		machine = "3d1219c7c4c5404aaa1f6d2a48adfda4"
+		boot    = "1f0e2c2a-6d7b-4b7e-9c3e-0a4f5d1c2b3a"
+	)
+	id := proc.Identity{PID: 4242, Host: "build-7", BootID: boot, PIDNS: "pid:[4026531836]", Start: 981245}
+	at := time.Date(2026, 11, 25, 21, 56, 25, 123456789, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		machine string
+		lines   string // the lines from host to pidns
+	}{
+		{"with machine", machine, "host build-7\nboot " + boot + "\nmachine " + machine + "\npidns pid:[4026531836]\n"},
+		{"without machine", "", "host build-7\nboot " + boot + "\npidns pid:[4026531836]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := id
+			id.MachineID = tc.machine
+			r := newRecord(id, at)
+			data, err := r.MarshalText()
+			require.NoError(t, err)
+			require.Equal(t, "filelock v1\npid 4242\n"+tc.lines+"start 981245\nacquired 2026-11-25T21:56:25.123456789Z\ntoken "+r.Token+"\n", string(data))
+			got, err := ParseRecord(data)
+			require.NoError(t, err)
+			require.Equal(t, tc.machine, got.MachineID)
+			require.Equal(t, id, got.identity())
+			again, err := got.MarshalText()
+			require.NoError(t, err)
+			require.Equal(t, string(data), string(again))
+		})
+	}
+}
+
+// TestParseRecordRejectsMachine: a machine value must be 32 lowercase hex
+// digits, once, right after boot (or host when there is no boot).
+func TestParseRecordRejectsMachine(t *testing.T) {
+	const machine = "machine 3d1219c7c4c5404aaa1f6d2a48adfda4\n"
+	good := "filelock v1\npid 42\nhost h\nboot b\n" + machine + "pidns p\nacquired 2026-01-02T03:04:05.5Z\ntoken 0123456789abcdef0123456789abcdef\n"
+	_, err := ParseRecord([]byte(good))
+	require.NoError(t, err)
+	noBoot := strings.Replace(good, "boot b\n", "", 1)
+	_, err = ParseRecord([]byte(noBoot))
+	require.NoError(t, err, "machine without boot")
+	for _, tc := range []struct{ name, data string }{
+		{"short", strings.Replace(good, "adfda4", "adfd", 1)},
+		{"long", strings.Replace(good, "adfda4", "adfda40", 1)},
+		{"upper case", strings.Replace(good, "adfda4", "ADFDA4", 1)},
+		{"not hex", strings.Replace(good, "adfda4", "adfdg4", 1)},
+		{"uuid form", strings.Replace(good, machine, "machine 3d1219c7-c4c5-404a-aa1f-6d2a48adfda4\n", 1)},
+		{"empty", strings.Replace(good, machine, "machine \n", 1)},
+		{"trailing space", strings.Replace(good, "adfda4\n", "adfda4 \n", 1)},
+		{"before boot", strings.Replace(good, "boot b\n"+machine, machine+"boot b\n", 1)},
+		{"before host", strings.Replace(noBoot, "host h\n"+machine, machine+"host h\n", 1)},
+		{"after pidns", strings.Replace(good, machine+"pidns p\n", "pidns p\n"+machine, 1)},
+		{"at the end", strings.Replace(good, machine, "", 1) + machine},
+		{"twice", strings.Replace(good, machine, machine+machine, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseRecord([]byte(tc.data))
+			require.ErrorIs(t, err, ErrBadRecord)
+		})
+	}
+}
+
+// TestMarshalRejectsBadMachine: a record is never written with a machine
+// id that does not have the documented form.
+func TestMarshalRejectsBadMachine(t *testing.T) {
+	for _, m := range []string{"x", "3D1219C7C4C5404AAA1F6D2A48ADFDA4", "3d1219c7c4c5404aaa1f6d2a48adfda4\n", "3d1219c7c4c5404aaa1f6d2a48adfda"} {
+		r := newRecord(proc.Identity{PID: 1, Host: "h", MachineID: m}, time.Now())
+		_, err := r.MarshalText()
+		require.ErrorIs(t, err, ErrBadRecord, "machine %q", m)
+	}
+}
+
 func TestParseRecordRejects(t *testing.T) {
 	good := "filelock v1\npid 42\nhost h\nacquired 2026-01-02T03:04:05.5Z\ntoken 0123456789abcdef0123456789abcdef\n"
 	_, err := ParseRecord([]byte(good))

@@ -106,6 +106,8 @@ func (r *Record) setField(key, val string) error {
 		r.Host = val
 	case "boot":
 		r.BootID = val
+	case "machine":
+		r.MachineID = val
 	case "pidns":
 		r.PIDNS = val
 	case "start":

@@ -15,7 +15,8 @@ import (
 //
 //   - its holder record names a process on this host (same boot, same PID
 //     namespace) that is provably dead: its PID does not exist, or names a
-//     process with another start time, or a zombie; or
+//     process with another start time, or a zombie; or one of this machine
+//     (same host name and machine id) recorded in an earlier boot; or
 //   - with WithSharedPIDNamespace, it is another program's lock file that
 //     names a PID of this host (foreign.go) which is provably dead: no such
 //     process, or a zombie; or
@@ -133,10 +134,8 @@ func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info) string {
 		if m.leftBeforeExec(l, v.holder, v.data) {
 			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
 		}
-		if l.cfg.liveness(v.holder.identity()) == proc.Dead {
-			return fmt.Sprintf("holder process %d on this host is dead", v.holder.PID)
-		}
-		return ""
+		_, reason := l.cfg.holderState(v.holder.identity())
+		return reason
 	}
 	f := v.foreign
 	if !l.cfg.sharedPIDs || f.PID <= 0 || !sameHostName(f.Host, l.cfg.self.Host) {

@@ -172,9 +172,17 @@ func TestStaleRule(t *testing.T) {
 				id.Start++
 				return forgedRecord(t, id)
 			}},
-		{name: "this host but another boot", linuxOnly: true, staleAfter: time.Hour,
+		// Without a machine id the host name alone does not prove that
+		// another boot was this machine's (earlierboot_test.go).
+		{name: "this host name but another boot, no machine id", linuxOnly: true, staleAfter: time.Hour,
 			data: func(t *testing.T) []byte {
 				id := proc.Of(deadPID(t))
+				id.BootID, id.MachineID = "00000000-0000-4000-8000-000000000000", ""
+				return forgedRecord(t, id)
+			}},
+		{name: "this machine but another boot", linuxOnly: true, staleAfter: time.Hour, stale: proc.Self().MachineID != "",
+			data: func(t *testing.T) []byte {
+				id := proc.Of(liveChild(t))
 				id.BootID = "00000000-0000-4000-8000-000000000000"
 				return forgedRecord(t, id)
 			}},

@@ -255,8 +255,8 @@ func marshal(t *testing.T, r filelock.Record) []byte {
 
 // show formats a record for a message, shortening long values.
 func show(r filelock.Record) string {
-	return fmt.Sprintf("{PID:%d Host:%s BootID:%s PIDNS:%s Start:%d Acquired:%s Token:%s}",
-		r.PID, quoteShort(r.Host), quoteShort(r.BootID), quoteShort(r.PIDNS), r.Start,
+	return fmt.Sprintf("{PID:%d Host:%s BootID:%s MachineID:%s PIDNS:%s Start:%d Acquired:%s Token:%s}",
+		r.PID, quoteShort(r.Host), quoteShort(r.BootID), quoteShort(r.MachineID), quoteShort(r.PIDNS), r.Start,
 		r.Acquired.Format(time.RFC3339Nano), quoteShort(r.Token))
 }
 

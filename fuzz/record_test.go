@@ -93,6 +93,8 @@ func invalidField(r filelock.Record) string {
 		return "boot id is not plain text"
 	case !plainValue(r.PIDNS):
 		return "pid namespace is not plain text"
+	case r.MachineID != "" && (len(r.MachineID) != 32 || !isLowerHex(r.MachineID)):
+		return "machine id is neither empty nor 32 lowercase hex digits"
 	case r.Acquired.IsZero() || utc.Year() < 1 || utc.Year() > 9999:
 		return "acquisition time is unset or not a four-digit year in UTC"
 	case len(r.Token) != 32 || !isLowerHex(r.Token):

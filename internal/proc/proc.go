@@ -15,6 +15,10 @@ type Identity struct {
 	// BootID changes at every boot of the host (Linux: the kernel's
 	// random boot_id). Empty where unknown.
 	BootID string
+	// MachineID names the machine across boots (Linux: /etc/machine-id,
+	// 32 lowercase hex digits). Empty where unknown, and on every system
+	// but Linux for now (see machineID).
+	MachineID string
 	// PIDNS names the PID namespace the PID belongs to (Linux). Empty where
 	// unknown.
 	PIDNS string
@@ -55,7 +59,7 @@ var (
 func Self() Identity {
 	selfOnce.Do(func() {
 		host, _ := os.Hostname()
-		self = Identity{PID: os.Getpid(), Host: host, BootID: bootID(), PIDNS: pidNamespace()}
+		self = Identity{PID: os.Getpid(), Host: host, BootID: bootID(), MachineID: machineID(), PIDNS: pidNamespace()}
 		self.Start, _ = startTime(self.PID)
 	})
 	return self
@@ -68,6 +72,33 @@ func Self() Identity {
 func SameHost(id Identity) bool {
 	me := Self()
 	return me.BootID != "" && id.BootID == me.BootID && id.PIDNS == me.PIDNS && id.Host == me.Host
+}
+
+// EarlierBoot reports whether the process id was recorded on the machine
+// of me in an earlier boot, so that it is provably gone: same host name,
+// the same machine id (known on both sides) and another boot id (known on
+// both sides). The host name alone does not prove that: machines cloned
+// from one image, or containers, may share a name and a network directory;
+// the machine id tells them apart. Without a machine id on either side it
+// is never an earlier boot.
+func EarlierBoot(id, me Identity) bool {
+	return me.MachineID != "" && id.MachineID == me.MachineID &&
+		me.BootID != "" && id.BootID != "" && id.BootID != me.BootID &&
+		id.Host == me.Host
+}
+
+// ValidMachineID reports whether s has the form of a machine id: 32
+// lowercase hex digits.
+func ValidMachineID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Check decides whether the process id is alive. It must only be asked for

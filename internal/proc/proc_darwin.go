@@ -22,6 +22,11 @@ func bootID() string {
 
 func pidNamespace() string { return "" }
 
+// machineID is empty on macOS for now: the machine's identity
+// (IOPlatformUUID) is not read, so a record of an earlier boot waits for
+// the age rule.
+func machineID() string { return "" }
+
 // sZOMB is the state of a zombie process (p_stat, sys/proc.h).
 const sZOMB = 5
 

@@ -22,6 +22,35 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
+// machineFiles are where the machine id is kept, in the order they are
+// read: systemd's, then D-Bus's older place.
+var machineFiles = []string{"/etc/machine-id", "/var/lib/dbus/machine-id"}
+
+// machineID returns the machine id (machine-id(5)): the first of
+// machineFiles that can be read, if it holds 32 lowercase hex digits (and
+// a final newline); "" otherwise, for example "uninitialized" during a
+// first boot.
+func machineID() string {
+	for _, name := range machineFiles {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		return parseMachineID(b)
+	}
+	return ""
+}
+
+// parseMachineID returns the machine id that the contents b of a
+// machine-id file hold, or "" if they hold none.
+func parseMachineID(b []byte) string {
+	s := strings.TrimSuffix(string(b), "\n")
+	if !ValidMachineID(s) {
+		return ""
+	}
+	return s
+}
+
 func pidNamespace() string {
 	s, err := os.Readlink("/proc/self/ns/pid")
 	if err != nil {

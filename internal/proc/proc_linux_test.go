@@ -100,3 +100,33 @@ func TestHiddenProcess(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMachineID(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"3d1219c7c4c5404aaa1f6d2a48adfda4\n", "3d1219c7c4c5404aaa1f6d2a48adfda4"},
+		{"3d1219c7c4c5404aaa1f6d2a48adfda4", "3d1219c7c4c5404aaa1f6d2a48adfda4"},
+		{"", ""},
+		{"uninitialized\n", ""},
+		{"3D1219C7C4C5404AAA1F6D2A48ADFDA4\n", ""},
+		{"3d1219c7c4c5404aaa1f6d2a48adfda4\n\n", ""},
+		{" 3d1219c7c4c5404aaa1f6d2a48adfda4\n", ""},
+		{"3d1219c7-c4c5-404a-aa1f-6d2a48adfda4\n", ""},
+	} {
+		require.Equal(t, tc.want, parseMachineID([]byte(tc.in)), "%q", tc.in)
+	}
+}
+
+func TestMachineIDFallback(t *testing.T) {
+	dir := t.TempDir()
+	saved := machineFiles
+	t.Cleanup(func() { machineFiles = saved })
+	etc, dbus := dir+"/etc-machine-id", dir+"/dbus-machine-id"
+	machineFiles = []string{etc, dbus}
+	require.Empty(t, machineID(), "neither file")
+	require.NoError(t, os.WriteFile(dbus, []byte("0123456789abcdef0123456789abcdef\n"), 0o644))
+	require.Equal(t, "0123456789abcdef0123456789abcdef", machineID(), "the D-Bus file when systemd's is missing")
+	require.NoError(t, os.WriteFile(etc, []byte("3d1219c7c4c5404aaa1f6d2a48adfda4\n"), 0o644))
+	require.Equal(t, "3d1219c7c4c5404aaa1f6d2a48adfda4", machineID(), "systemd's file first")
+	require.NoError(t, os.WriteFile(etc, []byte("uninitialized\n"), 0o644))
+	require.Empty(t, machineID(), "an unreadable id in the first file that exists is no id")
+}

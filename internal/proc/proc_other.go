@@ -11,6 +11,10 @@ import "errors"
 func bootID() string       { return "" }
 func pidNamespace() string { return "" }
 
+// machineID is empty here for now (the BSDs keep one, e.g. FreeBSD's
+// kern.hostuuid, but without a boot id it would prove nothing).
+func machineID() string { return "" }
+
 func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
 
 func check(Identity) State { return Unknown }

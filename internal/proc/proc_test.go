@@ -65,3 +65,49 @@ func child() *exec.Cmd {
 	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
 	return cmd
 }
+
+func TestEarlierBoot(t *testing.T) {
+	const (
+		machine = "3d1219c7c4c5404aaa1f6d2a48adfda4"
+		other   = "0123456789abcdef0123456789abcdef"
+	)
+	me := Identity{PID: 1, Host: "h", BootID: "boot-now", MachineID: machine, PIDNS: "ns"}
+	for _, tc := range []struct {
+		name    string
+		edit    func(id *Identity)
+		noMine  bool // our own machine id unknown
+		noBoot  bool // our own boot id unknown
+		earlier bool
+	}{
+		{name: "this machine, another boot", edit: func(id *Identity) { id.BootID = "boot-then" }, earlier: true},
+		{name: "another PID namespace too", edit: func(id *Identity) { id.BootID, id.PIDNS = "boot-then", "other" }, earlier: true},
+		{name: "this boot", edit: func(*Identity) {}},
+		{name: "another machine", edit: func(id *Identity) { id.BootID, id.MachineID = "boot-then", other }},
+		{name: "no machine recorded", edit: func(id *Identity) { id.BootID, id.MachineID = "boot-then", "" }},
+		{name: "our machine unknown", edit: func(id *Identity) { id.BootID = "boot-then" }, noMine: true},
+		{name: "no boot recorded", edit: func(id *Identity) { id.BootID = "" }},
+		{name: "our boot unknown", edit: func(id *Identity) { id.BootID = "boot-then" }, noBoot: true},
+		{name: "another host name", edit: func(id *Identity) { id.BootID, id.Host = "boot-then", "h2" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, mine := me, me
+			id.PID = 7
+			tc.edit(&id)
+			if tc.noMine {
+				mine.MachineID = ""
+			}
+			if tc.noBoot {
+				mine.BootID = ""
+			}
+			require.Equal(t, tc.earlier, EarlierBoot(id, mine))
+		})
+	}
+}
+
+func TestSelfMachineID(t *testing.T) {
+	m := Self().MachineID
+	require.True(t, m == "" || ValidMachineID(m), "machine id %q", m)
+	if runtime.GOOS != "linux" {
+		require.Empty(t, m, "no machine id is read on %s yet", runtime.GOOS)
+	}
+}

@@ -28,6 +28,12 @@ func bootID() string {
 
 func pidNamespace() string { return "" }
 
+// machineID is empty on Windows for now. A machine id (MachineGuid) would
+// not be enough there: the boot id above is rounded, so two processes of
+// one boot may record different ones, and "another boot id" would not
+// prove an earlier boot.
+func machineID() string { return "" }
+
 // stillActive is the exit code GetExitCodeProcess reports for a process
 // that has not exited (STILL_ACTIVE).
 const stillActive = 259
