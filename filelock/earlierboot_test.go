@@ -57,14 +57,17 @@ func bootRecordCases() []bootRecordCase {
 }
 
 // earlierBootRecord returns the text of a record of this host name with
-// machine id machine and another boot id. Its PID is this process's, alive
-// now: only the boot tells that it names another process.
+// machine id machine and another boot id, written an hour before this
+// boot. Its PID is this process's, alive now: only the boot tells that it
+// names another process.
 func earlierBootRecord(t *testing.T, me proc.Identity, machine string) []byte {
 	t.Helper()
 	id := me
 	id.BootID, id.MachineID = earlierBootID, machine
 	require.NotEqual(t, me.BootID, id.BootID)
-	return forgedRecord(t, id)
+	data, err := newRecord(id, proc.BootTime().Add(-time.Hour)).MarshalText()
+	require.NoError(t, err)
+	return data
 }
 
 // TestEarlierBootLockBroken: a waiter with the default options breaks at

@@ -53,7 +53,7 @@ func (l *Lock) liveRecord(r Record) error {
 		return nil
 	}
 	for waited, step := time.Duration(0), dyingRecheck; ; waited, step = waited+step, min(2*step, maxDyingRecheck) {
-		if state, _ := l.cfg.holderState(r.identity()); state != proc.Alive {
+		if state, _ := l.cfg.holderState(&r); state != proc.Alive {
 			return nil
 		}
 		if waited >= dyingRecheckTotal {

@@ -100,12 +100,13 @@ func hostLiveness(id proc.Identity) proc.State {
 	return proc.Check(id)
 }
 
-// holderState is the one place that decides whether a recorded holder id
-// is gone: dead when it was recorded in an earlier boot of this machine
+// holderState is the one place that decides whether the holder of record
+// r is gone: dead when r was written in an earlier boot of this machine
 // (proc.EarlierBoot against c.self), and otherwise as liveness says. For
 // a dead holder it also says why.
-func (c *config) holderState(id proc.Identity) (proc.State, string) {
-	if proc.EarlierBoot(id, c.self) {
+func (c *config) holderState(r *Record) (proc.State, string) {
+	id := r.identity()
+	if proc.EarlierBoot(id, r.Acquired, c.self, proc.BootTime()) {
 		return proc.Dead, fmt.Sprintf("holder process %d: its record was written in an earlier boot of this machine (boot id %s, now %s)", id.PID, id.BootID, c.self.BootID)
 	}
 	state := c.liveness(id)

@@ -134,7 +134,7 @@ func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info) string {
 		if m.leftBeforeExec(l, v.holder, v.data) {
 			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
 		}
-		_, reason := l.cfg.holderState(v.holder.identity())
+		_, reason := l.cfg.holderState(v.holder)
 		return reason
 	}
 	f := v.foreign

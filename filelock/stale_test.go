@@ -180,7 +180,17 @@ func TestStaleRule(t *testing.T) {
 				id.BootID, id.MachineID = "00000000-0000-4000-8000-000000000000", ""
 				return forgedRecord(t, id)
 			}},
-		{name: "this machine but another boot", linuxOnly: true, staleAfter: time.Hour, stale: proc.Self().MachineID != "",
+		{name: "this machine but another boot", linuxOnly: true, staleAfter: time.Hour,
+			stale: proc.Self().MachineID != "" && !proc.BootTime().IsZero(),
+			data: func(t *testing.T) []byte {
+				id := proc.Of(liveChild(t))
+				id.BootID = "00000000-0000-4000-8000-000000000000"
+				data, err := newRecord(id, proc.BootTime().Add(-time.Hour)).MarshalText()
+				require.NoError(t, err)
+				return data
+			}},
+		// Written since this boot: a machine cloned with this one's id.
+		{name: "this machine's id, another boot, recorded since this boot", linuxOnly: true, staleAfter: time.Hour,
 			data: func(t *testing.T) []byte {
 				id := proc.Of(liveChild(t))
 				id.BootID = "00000000-0000-4000-8000-000000000000"

@@ -63,7 +63,7 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 	state = proc.Unknown
 	r, perr := ParseRecord(data)
 	if perr == nil {
-		state, _ = q.l.cfg.holderState(r.identity())
+		state, _ = q.l.cfg.holderState(&r)
 	}
 	// Another host, no record yet (it is being written), a damaged one,
 	// or a process that cannot be checked: only age can tell. Age tells

@@ -3,6 +3,7 @@ package proc
 import (
 	"os"
 	"sync"
+	"time"
 )
 
 // Identity names a process precisely enough to tell it from a later process
@@ -74,18 +75,39 @@ func SameHost(id Identity) bool {
 	return me.BootID != "" && id.BootID == me.BootID && id.PIDNS == me.PIDNS && id.Host == me.Host
 }
 
-// EarlierBoot reports whether the process id was recorded on the machine
-// of me in an earlier boot, so that it is provably gone: same host name,
-// the same machine id (known on both sides) and another boot id (known on
-// both sides). The host name alone does not prove that: machines cloned
-// from one image, or containers, may share a name and a network directory;
-// the machine id tells them apart. Without a machine id on either side it
-// is never an earlier boot.
-func EarlierBoot(id, me Identity) bool {
+// EarlierBoot reports whether the process id, recorded at the time
+// recorded, was on the machine of me, which booted at booted, in an
+// earlier boot, so that it is provably gone: same host name, the same
+// machine id (known on both sides), another boot id (known on both sides),
+// and recorded more than bootSlack before the boot. The host
+// name alone does not prove that: machines cloned from one image, or
+// containers, may share a name and a network directory; the machine id
+// tells them apart, and where a cloned image kept it, the time still tells
+// a record of a clone made since this boot. Without a machine id on either
+// side it is never an earlier boot.
+func EarlierBoot(id Identity, recorded time.Time, me Identity, booted time.Time) bool {
 	return me.MachineID != "" && id.MachineID == me.MachineID &&
 		me.BootID != "" && id.BootID != "" && id.BootID != me.BootID &&
-		id.Host == me.Host
+		id.Host == me.Host &&
+		!booted.IsZero() && !recorded.IsZero() && recorded.Before(booted.Add(-bootSlack))
 }
+
+// BootTime returns when this host booted, by the wall clock, read once;
+// the zero time where unknown (every system but Linux, for now).
+func BootTime() time.Time {
+	bootOnce.Do(func() { booted = bootTime() })
+	return booted
+}
+
+var (
+	bootOnce sync.Once
+	booted   time.Time
+)
+
+// bootSlack is how long before the boot a record must have been written to
+// be of an earlier boot: a boot's time is known to the second, and the wall
+// clock may have been set since.
+const bootSlack = time.Minute
 
 // ValidMachineID reports whether s has the form of a machine id: 32
 // lowercase hex digits.

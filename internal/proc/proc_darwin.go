@@ -27,6 +27,10 @@ func pidNamespace() string { return "" }
 // the age rule.
 func machineID() string { return "" }
 
+// bootTime is unknown here: the rule it serves (EarlierBoot) needs a
+// machine id too.
+func bootTime() time.Time { return time.Time{} }
+
 // sZOMB is the state of a zombie process (p_stat, sys/proc.h).
 const sZOMB = 5
 

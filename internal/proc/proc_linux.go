@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +21,31 @@ func bootID() string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// bootTime returns when this host booted (the btime line of /proc/stat,
+// which follows the wall clock if it is set), or the zero time.
+func bootTime() time.Time {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}
+	}
+	return parseBootTime(b)
+}
+
+// parseBootTime returns the boot time that the contents b of /proc/stat
+// give, or the zero time.
+func parseBootTime(b []byte) time.Time {
+	for line := range bytes.Lines(b) {
+		if rest, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
+			secs, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
+			if err != nil || secs <= 0 {
+				return time.Time{}
+			}
+			return time.Unix(secs, 0)
+		}
+	}
+	return time.Time{}
 }
 
 // machineFiles are where the machine id is kept, in the order they are

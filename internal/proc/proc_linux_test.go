@@ -130,3 +130,20 @@ func TestMachineIDFallback(t *testing.T) {
 	require.NoError(t, os.WriteFile(etc, []byte("uninitialized\n"), 0o644))
 	require.Empty(t, machineID(), "an unreadable id in the first file that exists is no id")
 }
+
+func TestParseBootTime(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want time.Time
+	}{
+		{"cpu  1 2 3\nintr 5\nbtime 1764662400\nprocesses 9\n", time.Unix(1764662400, 0)},
+		{"cpu  1 2 3\nbtime 0\n", time.Time{}},
+		{"cpu  1 2 3\nbtime x\n", time.Time{}},
+		{"cpu  1 2 3\n", time.Time{}},
+	} {
+		require.True(t, tc.want.Equal(parseBootTime([]byte(tc.stat))), "%q", tc.stat)
+	}
+	booted := BootTime()
+	require.False(t, booted.IsZero(), "this host's boot time")
+	require.True(t, booted.Before(time.Now()), "booted %v, after now", booted)
+}

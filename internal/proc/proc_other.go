@@ -2,7 +2,10 @@
 
 package proc
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // On the BSDs and the other systems without a liveness check here there is
 // no boot id or start time this package trusts, so SameHost is false and
@@ -14,6 +17,10 @@ func pidNamespace() string { return "" }
 // machineID is empty here for now (the BSDs keep one, e.g. FreeBSD's
 // kern.hostuuid, but without a boot id it would prove nothing).
 func machineID() string { return "" }
+
+// bootTime is unknown here: the rule it serves (EarlierBoot) needs a
+// machine id too.
+func bootTime() time.Time { return time.Time{} }
 
 func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
 

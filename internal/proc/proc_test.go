@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -71,13 +72,20 @@ func TestEarlierBoot(t *testing.T) {
 		machine = "3d1219c7c4c5404aaa1f6d2a48adfda4"
 		other   = "0123456789abcdef0123456789abcdef"
 	)
+	booted := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	me := Identity{PID: 1, Host: "h", BootID: "boot-now", MachineID: machine, PIDNS: "ns"}
 	for _, tc := range []struct {
-		name    string
-		edit    func(id *Identity)
-		noMine  bool // our own machine id unknown
-		noBoot  bool // our own boot id unknown
-		earlier bool
+		name   string
+		edit   func(id *Identity)
+		noMine bool // our own machine id unknown
+		noBoot bool // our own boot id unknown
+		// our own boot time unknown
+		noBootTime bool
+		// when the identity was recorded: an hour before the boot unless
+		// set, or unknown with recordedZero
+		recorded     time.Time
+		recordedZero bool
+		earlier      bool
 	}{
 		{name: "this machine, another boot", edit: func(id *Identity) { id.BootID = "boot-then" }, earlier: true},
 		{name: "another PID namespace too", edit: func(id *Identity) { id.BootID, id.PIDNS = "boot-then", "other" }, earlier: true},
@@ -88,18 +96,32 @@ func TestEarlierBoot(t *testing.T) {
 		{name: "no boot recorded", edit: func(id *Identity) { id.BootID = "" }},
 		{name: "our boot unknown", edit: func(id *Identity) { id.BootID = "boot-then" }, noBoot: true},
 		{name: "another host name", edit: func(id *Identity) { id.BootID, id.Host = "boot-then", "h2" }},
+		{name: "recorded since this boot (a clone)", edit: func(id *Identity) { id.BootID = "boot-then" }, recorded: booted.Add(time.Hour)},
+		{name: "recorded just before this boot", edit: func(id *Identity) { id.BootID = "boot-then" }, recorded: booted.Add(-bootSlack / 2)},
+		{name: "recorded at no known time", edit: func(id *Identity) { id.BootID = "boot-then" }, recordedZero: true},
+		{name: "our boot time unknown", edit: func(id *Identity) { id.BootID = "boot-then" }, noBootTime: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, mine := me, me
 			id.PID = 7
 			tc.edit(&id)
+			recorded, bootedAt := booted.Add(-time.Hour), booted
+			if !tc.recorded.IsZero() {
+				recorded = tc.recorded
+			}
+			if tc.recordedZero {
+				recorded = time.Time{}
+			}
+			if tc.noBootTime {
+				bootedAt = time.Time{}
+			}
 			if tc.noMine {
 				mine.MachineID = ""
 			}
 			if tc.noBoot {
 				mine.BootID = ""
 			}
-			require.Equal(t, tc.earlier, EarlierBoot(id, mine))
+			require.Equal(t, tc.earlier, EarlierBoot(id, recorded, mine, bootedAt))
 		})
 	}
 }

@@ -34,6 +34,10 @@ func pidNamespace() string { return "" }
 // prove an earlier boot.
 func machineID() string { return "" }
 
+// bootTime is unknown here: the rule it serves (EarlierBoot) needs a
+// machine id too.
+func bootTime() time.Time { return time.Time{} }
+
 // stillActive is the exit code GetExitCodeProcess reports for a process
 // that has not exited (STILL_ACTIVE).
 const stillActive = 259
