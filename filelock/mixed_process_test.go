@@ -28,7 +28,7 @@ type counterScript struct {
 const shIncrement = `n=0; [ -e "$2" ] && read n < "$2"; echo $(( n + 1 )) >| "$2"`
 
 var counterScripts = []counterScript{
-	{name: "py-filelock", ours: Soft, needs: "py:filelock", rounds: 400, argv: []string{"/usr/bin/python3", "-c", `
+	{name: "py-filelock", ours: Soft, needs: "py:filelock", rounds: 250, argv: []string{"/usr/bin/python3", "-c", `
 import filelock, sys
 lock, counter, rounds = filelock.SoftFileLock(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for _ in range(rounds):
@@ -52,7 +52,7 @@ for _ in range(rounds):
 
 // TestMixedCounter: processes of ours and processes of another program
 // increment one counter file in place, each under its own lock on one
-// path: two of each, 2,000 increments in all. The count must be exact,
+// path: two of each, 1,000 increments in all. The count must be exact,
 // which it is only if the two locks exclude each other.
 //
 // liblockfile's dotlockfile is left out: while it waits it judges the lock
@@ -62,7 +62,7 @@ for _ in range(rounds):
 // path can keep an exact count beside it (docs/design.md).
 func TestMixedCounter(t *testing.T) {
 	t.Parallel() // a slow process test (main_test.go)
-	const total, each = 2000, 2
+	const total, each = 1000, 2
 	for _, cs := range counterScripts {
 		t.Run(cs.name+"/"+cs.ours.String(), func(t *testing.T) {
 			foreignTool{needs: cs.needs}.requireTool(t)
