@@ -24,7 +24,7 @@ import (
 func TestFairWaitsLeaveNoDescriptor(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
-	h := newLock(t, path, WithFair())
+	h := newLock(t, path, WithFair(), WithTimeout(time.Minute))
 	require.NoError(t, h.Lock())
 	t.Cleanup(func() { require.NoError(t, h.Unlock()) })
 	queue := path + queueSuffix

@@ -31,11 +31,24 @@ func onQueueDirChecked(t *testing.T, f func()) {
 	t.Cleanup(func() { queueDirCheckedHook = nil })
 }
 
+// asideOf is where swapQueue moves the queue of the lock at path.
+func asideOf(path string) string { return path + ".aside" }
+
+// swapAtFirstCheck makes the first check of an open queue directory swap
+// the queue of the lock at path for a link to attacker (swapQueue), and
+// returns where the real queue will then be.
+func swapAtFirstCheck(t *testing.T, path, attacker string) string {
+	t.Helper()
+	var once sync.Once
+	onQueueDirChecked(t, func() { once.Do(func() { swapQueue(t, path, attacker) }) })
+	return asideOf(path)
+}
+
 // swapQueue moves the queue of the lock at path aside, returning where
 // to, and puts a symbolic link to attacker in its place.
 func swapQueue(t *testing.T, path, attacker string) string {
 	t.Helper()
-	aside := path + ".aside"
+	aside := asideOf(path)
 	require.NoError(t, os.Rename(path+queueSuffix, aside))
 	require.NoError(t, os.Symlink(attacker, path+queueSuffix))
 	return aside
@@ -72,12 +85,10 @@ func ticketName(num uint64) string {
 func TestFairQueueSwappedBeforeTicket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	attacker, untouched := attackerDir(t, ticketName(0))
-	var aside string
-	var once sync.Once
-	onQueueDirChecked(t, func() { once.Do(func() { aside = swapQueue(t, path, attacker) }) })
+	aside := swapAtFirstCheck(t, path, attacker)
 	l := newLock(t, path, WithFair(), WithTimeout(10*time.Second))
 	require.NoError(t, l.Lock(), "the waiter keeps to the queue it opened")
-	require.NotEmpty(t, aside, "the queue was swapped")
+	require.DirExists(t, aside, "the queue was swapped")
 	require.Len(t, listTickets(t, aside), 1, "its ticket is in the real queue")
 	require.NoError(t, l.Unlock())
 	require.Equal(t, "", dirEntries(t, aside), "its ticket is removed from the real queue")
@@ -109,14 +120,12 @@ func TestFairQueueSwappedBeforeListing(t *testing.T) {
 	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, ticketName(1)), forgedRecord(t, otherHost()), 0o644))
 	attacker, untouched := attackerDir(t, ticketName(0))
-	var aside string
-	var once sync.Once
-	onQueueDirChecked(t, func() { once.Do(func() { aside = swapQueue(t, path, attacker) }) })
+	aside := swapAtFirstCheck(t, path, attacker)
 	everyoneDead := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Dead })
 	l := newLock(t, path, WithFair(), everyoneDead)
 	require.NoError(t, l.TryLock(), "only a dead waiter was queued")
 	require.NoError(t, l.Unlock())
-	require.NotEmpty(t, aside, "the queue was swapped")
+	require.DirExists(t, aside, "the queue was swapped")
 	require.Equal(t, "", dirEntries(t, aside), "the dead ticket of the real queue is removed")
 	untouched()
 }
@@ -149,12 +158,10 @@ func TestFairQueueSwappedDeadAhead(t *testing.T) {
 	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, ticketName(1)), data, 0o644))
 	attacker, untouched := attackerDir(t)
-	var aside string
-	var once sync.Once
-	onQueueDirChecked(t, func() { once.Do(func() { aside = swapQueue(t, path, attacker) }) })
+	aside := swapAtFirstCheck(t, path, attacker)
 	l := newLock(t, path, WithFair(), WithTimeout(10*time.Second))
 	require.NoError(t, l.Lock(), "the dead waiter's ticket is judged through the open directory")
-	require.NotEmpty(t, aside, "the queue was swapped")
+	require.DirExists(t, aside, "the queue was swapped")
 	require.Len(t, listTickets(t, aside), 1, "only the waiter's own ticket is left")
 	require.NoError(t, l.Unlock())
 	untouched()
