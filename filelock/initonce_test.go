@@ -72,11 +72,11 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Fields(string(data))
 }
 
-// TestAtomicInitProcesses: 32 processes released together run the
+// TestAtomicInitProcesses: 16 processes released together run the
 // function exactly once between them; the others report "not mine".
 func TestAtomicInitProcesses(t *testing.T) {
 	t.Parallel() // a slow process test (main_test.go)
-	const procs = 32
+	const procs = 16
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
 		marker, runs := filepath.Join(dir, "done"), filepath.Join(dir, "runs")

@@ -58,11 +58,11 @@ func init() {
 	}
 }
 
-// TestCounterProcesses: 32 processes released together from a barrier
+// TestCounterProcesses: 16 processes released together from a barrier
 // increment a shared counter file under the lock; the count must be exact.
 func TestCounterProcesses(t *testing.T) {
 	t.Parallel() // a slow process test (main_test.go)
-	const procs, rounds = 32, 40
+	const procs, rounds = 16, 40
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
 		lockPath, counter := filepath.Join(dir, "x.lock"), filepath.Join(dir, "counter")

@@ -67,6 +67,7 @@ func TestActionGate(t *testing.T) {
 		{"bad flags", []string{"GATE_PROCS=many"}, exitUsage, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // processes of their own, each in its workspace
 			g := runGate(t, tc.env...)
 			if g.code != tc.code {
 				t.Fatalf("exit status %d, want %d; stderr:\n%s", g.code, tc.code, g.stderr)

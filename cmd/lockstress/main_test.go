@@ -266,6 +266,7 @@ func TestExitCodes(t *testing.T) {
 		{"detectors off, no minimum", []string{"-strategy", "os", "-procs", "2", "-dur", "200ms", "-detectors=false", "-min-checked", "0"}, exitPass, "verdict      PASS\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // processes of their own, each in its directory
 			cmd, stdout, stderr := lockstressProcess(t, append(tc.args, "-dir", t.TempDir())...)
 			if code := processExit(t, cmd); code != tc.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)

@@ -40,6 +40,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 func TestProgressOnlyToATerminal(t *testing.T) {
 	for _, terminal := range []bool{true, false} {
 		t.Run(fmt.Sprintf("terminal=%v", terminal), func(t *testing.T) {
+			t.Parallel() // processes of their own, each in its directory
 			cmd := exec.Command(os.Args[0], "-strategy", "os", "-procs", "2", "-dur", "2500ms", "-dir", t.TempDir())
 			cmd.Env = append(os.Environ(), asMain+"=1")
 			var stdout, stderr bytes.Buffer
