@@ -84,7 +84,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("creating parent directory: %w", err)}
 		}
 	}
-	info, err := l.cfg.fs.Stat(dir)
+	info, link, err := l.statDir(dir)
 	if err == nil && !info.Mode.IsDir() {
 		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
 	}
@@ -96,7 +96,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 				return slotKey{}, pathError(op, l.given, err)
 			}
 		}
-		if err := l.checkParent(dir, info); err != nil {
+		if err := l.checkParent(dir, info, link); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
 	}

@@ -82,16 +82,32 @@ func (l *Lock) checkWay(dir string) error {
 	return nil
 }
 
+// statDir describes the lock's directory dir following symbolic links
+// (info), and as lstat does (link), which checkParent's link rule reads.
+// A dir that is no link costs one lstat, where the link rule applies.
+func (l *Lock) statDir(dir string) (info, link fsys.Info, err error) {
+	if euid < 0 {
+		info, err = l.cfg.fs.Stat(dir)
+		return info, info, err
+	}
+	link, err = l.cfg.fs.Lstat(dir)
+	if err != nil || link.Mode&fs.ModeSymlink == 0 {
+		return link, link, err
+	}
+	info, err = l.cfg.fs.Stat(dir)
+	return info, link, err
+}
+
 // checkParent applies the parent-directory rule (docs/design.md) to the
-// lock's directory dir, which info describes (following links): it refuses
-// a dir that is a symbolic link owned by another user than this one or
-// root, and one that such a user owns and that all users may write
-// without the sticky bit.
-func (l *Lock) checkParent(dir string, info fsys.Info) error {
+// lock's directory dir, which info describes following links and link as
+// lstat does (statDir): it refuses a dir that is a symbolic link owned by
+// another user than this one or root, and one that such a user owns and
+// that all users may write without the sticky bit.
+func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if euid < 0 {
 		return nil
 	}
-	if err := l.checkLink(dir); err != nil {
+	if err := linkRule(dir, link); err != nil {
 		return err
 	}
 	if !trustedUser(info.Uid) && info.Mode.Perm()&0o002 != 0 && info.Mode&fs.ModeSticky == 0 {
@@ -104,7 +120,16 @@ func (l *Lock) checkParent(dir string, info fsys.Info) error {
 // this one or root.
 func (l *Lock) checkLink(p string) error {
 	info, err := l.cfg.fs.Lstat(p)
-	if err != nil || info.Mode&fs.ModeSymlink == 0 || trustedUser(info.Uid) {
+	if err != nil {
+		return nil
+	}
+	return linkRule(p, info)
+}
+
+// linkRule refuses p, which info describes as lstat does, if it is a
+// symbolic link owned by another user than this one or root.
+func linkRule(p string, info fsys.Info) error {
+	if info.Mode&fs.ModeSymlink == 0 || trustedUser(info.Uid) {
 		return nil
 	}
 	return unsafeDir(p, "a symbolic link owned by user %d stands on the way to the lock", info.Uid)

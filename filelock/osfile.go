@@ -225,13 +225,21 @@ func (h *osHeld) release() error {
 }
 
 // lostErr returns ErrLockLost if the locked file has no name left or the
-// lock path names another file.
+// lock path names another file. A path that still names the locked file
+// answers both at once; the file's own link count is asked only when the
+// path cannot be looked at.
 func (h *osHeld) lostErr() error {
-	if info, err := h.f.Stat(); err == nil && info.Nlink == 0 {
+	now, err := (fsys.OS{}).Lstat(h.path)
+	switch {
+	case err == nil:
+		if !sameFile(now.ID, h.id) {
+			return ErrLockLost
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
 		return ErrLockLost
 	}
-	now, err := (fsys.OS{}).Lstat(h.path)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !sameFile(now.ID, h.id)) {
+	if info, err := h.f.Stat(); err == nil && info.Nlink == 0 {
 		return ErrLockLost
 	}
 	return nil
