@@ -49,6 +49,7 @@ func TestParentDirectoryRule(t *testing.T) {
 	}{
 		{"another user's link, created through", link(nobody), true, true, false, false},
 		{"another user's link as the directory", link(nobody), false, false, false, false},
+		{"own link as the directory", link(0), false, false, false, true},
 		{"another user's link, then ..", link(nobody), false, false, true, false},
 		{"own link, then ..", link(0), false, false, true, true},
 		{"another user's link as the directory, creating", link(nobody), true, false, false, false},
