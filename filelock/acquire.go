@@ -80,7 +80,8 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if err := l.checkWay(dir); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
-		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm); err != nil {
+		// Never writable by all: checkParent would refuse the directory.
+		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm&^0o002); err != nil {
 			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("creating parent directory: %w", err)}
 		}
 	}

@@ -101,8 +101,8 @@ func (l *Lock) statDir(dir string) (info, link fsys.Info, err error) {
 // checkParent applies the parent-directory rule (docs/design.md) to the
 // lock's directory dir, which info describes following links and link as
 // lstat does (statDir): it refuses a dir that is a symbolic link owned by
-// another user than this one or root, and one that such a user owns and
-// that all users may write without the sticky bit.
+// another user than this one or root, and one that all users may write
+// without the sticky bit, whoever owns it.
 func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if euid < 0 {
 		return nil
@@ -110,8 +110,8 @@ func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if err := linkRule(dir, link); err != nil {
 		return err
 	}
-	if !trustedUser(info.Uid) && info.Mode.Perm()&0o002 != 0 && info.Mode&fs.ModeSticky == 0 {
-		return unsafeDir(dir, "the lock's directory is owned by user %d and writable by all users without the sticky bit, so anyone may remove or replace the lock file", info.Uid)
+	if info.Mode.Perm()&0o002 != 0 && info.Mode&fs.ModeSticky == 0 {
+		return unsafeDir(dir, "the lock's directory (owner %d, mode %v) is writable by all users without the sticky bit, so anyone may remove or replace the lock file", info.Uid, info.Mode.Perm())
 	}
 	return nil
 }

@@ -214,8 +214,10 @@ func WithPerm(perm fs.FileMode) Option {
 }
 
 // WithCreateDirs makes acquisition create the lock file's missing parent
-// directories with permission perm (before the umask). Without it a missing
-// parent directory is an immediate error matching fs.ErrNotExist.
+// directories with permission perm (before the umask), less write for
+// others: a directory all users may write lets anyone remove the lock file.
+// Without it a missing parent directory is an immediate error matching
+// fs.ErrNotExist.
 func WithCreateDirs(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 || perm&0o700 != 0o700 {

@@ -3,11 +3,13 @@
 package filelock
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/stretchr/testify/require"
 )
 
@@ -93,23 +95,27 @@ func TestParentDirectoryRule(t *testing.T) {
 // TestParentDirectoryOfOtherUser: the attacker (users_test.go) makes what
 // stands for the victim's lock directory: a symbolic link to a directory
 // of the victim's, as the directory or on the way to one to be created,
-// or a directory writable by all without the sticky bit. The victim
-// refuses it with ErrUnsafeDirectory and makes nothing through the link;
-// the attacker's sticky directory is fine.
+// or a directory writable by all without the sticky bit; or the victim
+// makes a directory of its own writable by all, where the attacker could
+// remove its lock file. The victim refuses each with ErrUnsafeDirectory
+// and makes nothing through the link; a sticky directory is fine.
 func TestParentDirectoryOfOtherUser(t *testing.T) {
 	us := multiUser(t)
 	for _, tc := range []struct {
 		name       string
 		team       bool   // in the team directory, else the sticky shared one
-		plant      string // what the attacker makes: "symlink" or "dir"
+		byVictim   bool   // the victim plants, else the attacker
+		plant      string // what is planted: "symlink" or "dir"
 		mode       string // the mode of a directory planted
 		createDirs bool   // the lock is in a directory created below it
 		want       string
 	}{
-		{"attacker's link as the directory", true, "symlink", "", false, "unsafe"},
-		{"attacker's link, created through", false, "symlink", "", true, "unsafe"},
-		{"attacker's directory writable by all", false, "dir", "777", false, "unsafe"},
-		{"attacker's sticky directory writable by all", false, "dir", "1777", false, "taken"},
+		{"attacker's link as the directory", true, false, "symlink", "", false, "unsafe"},
+		{"attacker's link, created through", false, false, "symlink", "", true, "unsafe"},
+		{"attacker's directory writable by all", false, false, "dir", "777", false, "unsafe"},
+		{"attacker's sticky directory writable by all", false, false, "dir", "1777", false, "taken"},
+		{"victim's own directory writable by all", false, true, "dir", "777", false, "unsafe"},
+		{"victim's own sticky directory writable by all", false, true, "dir", "1777", false, "taken"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := us.shared
@@ -119,7 +125,11 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 			name := freshName(t, dir)
 			planted, elsewhere := name+".d", name+".elsewhere"
 			us.victimDir(t, elsewhere)
-			require.Equal(t, "planted", us.run(t, us.attacker, "plant", "FILELOCK_TEST_PLANT="+tc.plant,
+			planter := us.attacker
+			if tc.byVictim {
+				planter = us.victim
+			}
+			require.Equal(t, "planted", us.run(t, planter, "plant", "FILELOCK_TEST_PLANT="+tc.plant,
 				"FILELOCK_TEST_AT="+planted, "FILELOCK_TEST_TO="+elsewhere, "FILELOCK_TEST_MODE="+tc.mode))
 			lockDir, createDirs := planted, ""
 			if tc.createDirs {
@@ -135,4 +145,75 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
 		})
 	}
+}
+
+// TestLockDirectoryWritableByAll: a lock directory that all users may
+// write without the sticky bit is refused whoever owns it (here this
+// user), before anything is made in it; a sticky one, or one only its
+// group may write, is fine.
+func TestLockDirectoryWritableByAll(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode fs.FileMode
+		safe bool
+	}{
+		{"writable by all", 0o777, false},
+		{"writable by all, sticky", 0o777 | fs.ModeSticky, true},
+		{"writable by its group", 0o775, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStrategy(t, func(t *testing.T, s Strategy) {
+				dir := filepath.Join(t.TempDir(), "d")
+				mkdirMode(t, dir, tc.mode)
+				path := filepath.Join(dir, "x.lock")
+				l := newLock(t, path, WithStrategy(s))
+				err := l.TryLock()
+				if tc.safe {
+					require.NoError(t, err)
+					require.NoError(t, l.Unlock())
+					return
+				}
+				require.ErrorIs(t, err, ErrUnsafeDirectory)
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, path, pe.Path)
+				require.Equal(t, "", dirEntries(t, dir), "nothing made in the directory")
+			})
+		})
+	}
+}
+
+// TestCreatedDirectoriesNotWritableByAll: WithCreateDirs asked for
+// directories all users may write, where no umask takes that write away
+// (noUmaskFS), makes them without it, and so takes the lock.
+func TestCreatedDirectoriesNotWritableByAll(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		base := t.TempDir()
+		path := filepath.Join(base, "a", "b", "x.lock")
+		l := newLock(t, path, WithStrategy(s), WithCreateDirs(0o777), withFS(noUmaskFS{}))
+		require.NoError(t, l.TryLock())
+		require.NoError(t, l.Unlock())
+		for _, d := range []string{"a", "a/b"} {
+			info, err := os.Stat(filepath.Join(base, d))
+			require.NoError(t, err)
+			require.Equal(t, fs.FileMode(0o775), info.Mode().Perm(), d)
+		}
+	})
+}
+
+// noUmaskFS makes directories with exactly the permission asked for, as
+// under a umask of 0.
+type noUmaskFS struct{ fsys.OS }
+
+func (noUmaskFS) MkdirAll(name string, perm fs.FileMode) error {
+	if _, err := os.Lstat(name); err == nil {
+		return nil
+	}
+	if err := (noUmaskFS{}).MkdirAll(filepath.Dir(name), perm); err != nil {
+		return err
+	}
+	if err := os.Mkdir(name, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return os.Chmod(name, perm)
 }

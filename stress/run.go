@@ -135,7 +135,9 @@ func (r *runner) setup() error {
 	switch {
 	case r.cfg.Join:
 		r.runDir = filepath.Join(r.cfg.Dir, r.runID)
-		if err := os.MkdirAll(r.runDir, 0o777); err != nil {
+		// Group write at most: filelock refuses a lock directory all
+		// users may write without the sticky bit.
+		if err := os.MkdirAll(r.runDir, 0o775); err != nil {
 			return err
 		}
 		if err := joinRun(r.runDir, r.runID, r.cfg); err != nil {
