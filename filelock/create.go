@@ -27,13 +27,9 @@ func createExcl(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	}
 	// The mode is set before the record is written: a file others could
 	// write never holds one.
-	err = fsys.SetPerm(f, l.cfg.perm)
+	info, err := fsys.SetPerm(f, l.cfg.perm)
 	if err == nil {
 		_, err = f.Write(data)
-	}
-	var info fsys.Info
-	if err == nil {
-		info, err = f.Stat()
 	}
 	if err == nil && createdHook != nil {
 		createdHook(path)

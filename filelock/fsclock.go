@@ -81,7 +81,7 @@ func (l *Lock) probeClock() (fsClockReading, error) {
 	if err != nil {
 		return fsClockReading{}, err
 	}
-	err = fsys.SetPerm(f, l.cfg.perm)
+	_, err = fsys.SetPerm(f, l.cfg.perm)
 	var info fsys.Info
 	if err == nil {
 		info, err = f.Stat()

@@ -138,24 +138,21 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if _, readOnly := f.(readOnlyFile); !h.shared && !readOnly {
-		if err := h.writeRecord(l); err != nil {
+		if err := h.writeRecord(l, now.Size); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
 	return h, nil
 }
 
-// writeRecord writes the holder record into the locked file if it holds
-// nothing or a record of ours; anything else is another program's content,
-// which is locked as it is and never written over. The file is looked at
-// once locked: the previous holder may have written it until then.
-func (h *osHeld) writeRecord(l *Lock) error {
-	info, err := h.f.Stat()
-	if err != nil {
-		return err
-	}
-	if info.Size > 0 {
-		if info.Size > MaxRecordSize {
+// writeRecord writes the holder record into the locked file, of size
+// bytes, if it holds nothing or a record of ours; anything else is another
+// program's content, which is locked as it is and never written over. The
+// size must be looked at once locked: the previous holder may have written
+// the file until then.
+func (h *osHeld) writeRecord(l *Lock, size int64) error {
+	if size > 0 {
+		if size > MaxRecordSize {
 			return nil
 		}
 		old, err := readAtMost(h.f, MaxRecordSize+1)
@@ -173,7 +170,7 @@ func (h *osHeld) writeRecord(l *Lock) error {
 		}
 	}
 	data, err := l.newRecord()
-	if err == nil && info.Size > 0 {
+	if err == nil && size > 0 {
 		// An empty file, as every release of ours leaves it, needs no
 		// truncation: one write of the record is enough.
 		err = h.f.Truncate(0)
@@ -211,12 +208,12 @@ func (h *osHeld) lost() <-chan struct{} { return nil }
 // the lock excluded nobody who came by the path since: it reports
 // ErrLockLost.
 func (h *osHeld) release() error {
-	lost := h.lostErr()
+	size, lost := h.lostErr()
 	var errs []error
 	if lost == nil && h.record != nil {
-		if now, err := readAtMost(h.f, len(h.record)+1); err != nil {
+		if ours, err := h.holdsOwnRecord(size); err != nil {
 			errs = append(errs, err)
-		} else if string(now) == string(h.record) {
+		} else if ours {
 			errs = append(errs, h.f.Truncate(0))
 		}
 	}
@@ -224,23 +221,43 @@ func (h *osHeld) release() error {
 	return errors.Join(append([]error{lost}, errs...)...)
 }
 
+// holdsOwnRecord reports whether the locked file holds this holder's
+// record and nothing else. size is the file's size if known, else -1: a
+// file of the record's size is read in one call, where a read of unknown
+// length needs a second one to find the end.
+func (h *osHeld) holdsOwnRecord(size int64) (bool, error) {
+	if size >= 0 && size != int64(len(h.record)) {
+		return false, nil
+	}
+	n := len(h.record) + 1
+	if size >= 0 {
+		n = len(h.record)
+	}
+	now, err := readAtMost(h.f, n)
+	if err != nil {
+		return false, err
+	}
+	return string(now) == string(h.record), nil
+}
+
 // lostErr returns ErrLockLost if the locked file has no name left or the
-// lock path names another file. A path that still names the locked file
-// answers both at once; the file's own link count is asked only when the
-// path cannot be looked at.
-func (h *osHeld) lostErr() error {
+// lock path names another file, and the file's size where the path still
+// names it (-1 where it could not be looked at). A path that still names
+// the locked file answers both at once; the file's own link count is asked
+// only when the path cannot be looked at.
+func (h *osHeld) lostErr() (int64, error) {
 	now, err := (fsys.OS{}).Lstat(h.path)
 	switch {
 	case err == nil:
 		if !sameFile(now.ID, h.id) {
-			return ErrLockLost
+			return -1, ErrLockLost
 		}
-		return nil
+		return now.Size, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return ErrLockLost
+		return -1, ErrLockLost
 	}
 	if info, err := h.f.Stat(); err == nil && info.Nlink == 0 {
-		return ErrLockLost
+		return -1, ErrLockLost
 	}
-	return nil
+	return -1, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -118,6 +119,38 @@ func TestOSLockFileContent(t *testing.T) {
 				data, err := os.ReadFile(path)
 				require.NoError(t, err)
 				require.Equal(t, tc.after, string(data), "content after Unlock")
+			})
+		}
+	})
+}
+
+// An OS or OFD release empties the lock file only if it still holds this
+// holder's record and nothing more: what another program wrote into it
+// while held, after the record or in its place, is left as it is.
+func TestOSReleaseLeavesOthersWrites(t *testing.T) {
+	cases := []struct {
+		name  string
+		write func(record string) string // the file's content written while held
+	}{
+		{"appended", func(r string) string { return r + "x" }},
+		{"replaced, same size", func(r string) string { return strings.Repeat("y", len(r)) }},
+		{"cut short", func(r string) string { return r[:len(r)-1] }},
+	}
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "x.lock")
+				l := newLock(t, path, WithStrategy(s))
+				require.NoError(t, lockWithin(l))
+				record, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.NotEmpty(t, record, "the holder's record")
+				want := tc.write(string(record))
+				require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
+				require.NoError(t, l.Unlock())
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.Equal(t, want, string(data), "content after Unlock")
 			})
 		}
 	})

@@ -168,20 +168,21 @@ func readUpTo(r io.Reader, size, limit int64) ([]byte, error) {
 // the file cannot change its mode (a filesystem without Unix modes, such
 // as FAT, or an FS whose files have no Chmod) the mode is left as made,
 // unless that lets group or others write what perm does not allow: that
-// is an error.
-func SetPerm(f File, perm fs.FileMode) error {
+// is an error. It returns f's description as made, before any change of
+// its mode, which gives its identity without asking again.
+func SetPerm(f File, perm fs.FileMode) (Info, error) {
 	info, err := f.Stat()
 	if err != nil || info.Mode.Perm() == perm || runtime.GOOS == "windows" {
-		return err
+		return info, err
 	}
 	var cerr error = errors.ErrUnsupported
 	if c, ok := f.(interface{ Chmod(fs.FileMode) error }); ok {
 		cerr = c.Chmod(perm)
 	}
 	if cerr != nil && info.Mode.Perm()&^perm&0o022 != 0 {
-		return cerr
+		return info, cerr
 	}
-	return nil
+	return info, nil
 }
 
 // ErrNotRegular is returned by ReadAll for anything but a regular file.

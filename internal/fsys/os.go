@@ -63,7 +63,7 @@ func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := SetPerm(f, perm); err != nil {
+		if _, err := SetPerm(f, perm); err != nil {
 			f.Close()
 			return nil, err
 		}

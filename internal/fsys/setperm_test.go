@@ -48,7 +48,8 @@ func TestSetPerm(t *testing.T) {
 			if tc.chmod {
 				f = chmodFile{mf}
 			}
-			err := SetPerm(f, tc.perm)
+			info, err := SetPerm(f, tc.perm)
+			require.Equal(t, tc.made, info.Mode.Perm(), "the description as made")
 			require.Equal(t, tc.wantErr, err != nil, "%v", err)
 			if err != nil {
 				require.True(t, errors.Is(err, errors.ErrUnsupported))
