@@ -77,7 +77,7 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 func (l *Lock) prepare(op string) (slotKey, error) {
 	dir := dirOf(l.path)
 	if l.cfg.createDirs {
-		if err := l.checkWay(dir); err != nil {
+		if err := l.checkWay(dir, true); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
 		// Never writable by all: checkParent would refuse the directory.
@@ -93,7 +93,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if dir != filepath.Clean(dir) {
 			// "link/.." is no symbolic link to the kernel, but link is
 			// on the way: look at every directory the path names.
-			if err := l.checkWay(dir); err != nil {
+			if err := l.checkWay(dir, false); err != nil {
 				return slotKey{}, pathError(op, l.given, err)
 			}
 		}

@@ -70,16 +70,37 @@ func unsafeDir(dir, format string, args ...any) error {
 	return &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: "+format, append([]any{ErrUnsafeDirectory}, args...)...)}
 }
 
-// checkWay refuses a directory on the way to dir, which is to be created
-// with WithCreateDirs, that is a symbolic link owned by another user than
-// this one or root: the directories would be made where that user chose.
-func (l *Lock) checkWay(dir string) error {
+// checkWay refuses a directory on the way to dir that is a symbolic link
+// owned by another user than this one or root: with WithCreateDirs the
+// directories would be made where that user chose. With creating, it also
+// refuses one that all users may write without the sticky bit: anyone
+// could move a directory made in it aside and make their own in its place.
+func (l *Lock) checkWay(dir string, creating bool) error {
 	for p := dirOf(dir); p != dirOf(p); p = dirOf(p) {
-		if err := l.checkLink(p); err != nil {
+		info, err := l.cfg.fs.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if err := linkRule(p, info); err != nil {
 			return err
+		}
+		if creating && info.Mode.IsDir() {
+			if err := l.openToAllRule(p, info, "a directory on the way to the lock"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// openToAllRule refuses dir, which info describes, if all users may write
+// it without the sticky bit, unless WithDirectoryWritableByAll. Where
+// there are no user IDs (Windows) modes say nothing of other users.
+func (l *Lock) openToAllRule(dir string, info fsys.Info, what string) error {
+	if euid < 0 || l.cfg.openDir || info.Mode.Perm()&0o002 == 0 || info.Mode&fs.ModeSticky != 0 {
+		return nil
+	}
+	return unsafeDir(dir, "%s (owner %d, mode %v) is writable by all users without the sticky bit, so anyone may remove or replace the lock file (WithDirectoryWritableByAll accepts it)", what, info.Uid, info.Mode.Perm())
 }
 
 // statDir describes the lock's directory dir following symbolic links
@@ -102,7 +123,7 @@ func (l *Lock) statDir(dir string) (info, link fsys.Info, err error) {
 // lock's directory dir, which info describes following links and link as
 // lstat does (statDir): it refuses a dir that is a symbolic link owned by
 // another user than this one or root, and one that all users may write
-// without the sticky bit, whoever owns it.
+// without the sticky bit, whoever owns it (openToAllRule).
 func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if euid < 0 {
 		return nil
@@ -110,20 +131,7 @@ func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if err := linkRule(dir, link); err != nil {
 		return err
 	}
-	if info.Mode.Perm()&0o002 != 0 && info.Mode&fs.ModeSticky == 0 {
-		return unsafeDir(dir, "the lock's directory (owner %d, mode %v) is writable by all users without the sticky bit, so anyone may remove or replace the lock file", info.Uid, info.Mode.Perm())
-	}
-	return nil
-}
-
-// checkLink refuses p if it is a symbolic link owned by another user than
-// this one or root.
-func (l *Lock) checkLink(p string) error {
-	info, err := l.cfg.fs.Lstat(p)
-	if err != nil {
-		return nil
-	}
-	return linkRule(p, info)
+	return l.openToAllRule(dir, info, "the lock's directory")
 }
 
 // linkRule refuses p, which info describes as lstat does, if it is a

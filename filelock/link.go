@@ -36,6 +36,7 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	// file in between: that number is what tells the file linked from one
 	// that replaced it at the path.
 	claimID, claimFile, err := createExcl(l, claim, data, keep)
+	id := claimID
 	if claimFile != nil {
 		defer claimFile.Close() // after the removal of its name: no event
 	}
@@ -57,10 +58,14 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		// The holder's identity is that of the lock path, not of the
 		// claim: on FUSE filesystems such as sshfs each path has an inode
 		// number of its own, even for two links of one file.
-		if claimFile != nil {
-			return keepLinked(fsy, path, claimID)
+		if info, err := fsy.Lstat(path); err == nil {
+			id = info.ID
 		}
-		return linkPathID(fsy, path, claimID), nil, nil
+		var kept io.Closer
+		if claimFile != nil {
+			kept = keepLinked(path, id, claimID)
+		}
+		return id, kept, nil
 	}
 	switch {
 	case errors.Is(lerr, fs.ErrNotExist):
@@ -73,38 +78,29 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 	return fsys.FileID{}, nil, errors.Join(lerr, rerr)
 }
 
-// linkPathID is the identity of the file at path, or def if it cannot be
-// looked at.
-func linkPathID(fsy fsys.FS, path string, def fsys.FileID) fsys.FileID {
-	if info, err := fsy.Lstat(path); err == nil {
-		return info.ID
+// keepLinked returns the lock file at path opened for writing, to be kept
+// open while the lock is held, or nil. It is kept only if it is exactly
+// the file linked: id, the lock path's identity, and the file opened are
+// the claim's own inode (as every link of a file is, where files are kept
+// open), held open since its creation. A holder that keeps its file
+// checks ownership by identity alone (fileHeld.owned), so a file that
+// replaced its own at the path in between must not become its own.
+// Without it, only the event of a death is lost. A path that names
+// another file is never opened: its close would wake the waiters watching
+// it, and what it is, nothing of ours has checked.
+func keepLinked(path string, id, claimID fsys.FileID) io.Closer {
+	if id != claimID {
+		return nil
 	}
-	return def
-}
-
-// keepLinked returns the identity of the lock file at path and, to be
-// kept open while the lock is held, the file opened for writing, or nil.
-// It is kept only if it is exactly the file linked: the claim's own inode
-// (as every link of a file is, where files are kept open), held open since
-// its creation. A holder that keeps its file checks ownership by identity
-// alone (fileHeld.owned), so a file that replaced its own at the path in
-// between must not become its own. Without it, only the event of a death
-// is lost. The file opened describes what the path named, so the path is
-// looked at on its own only if it cannot be opened.
-func keepLinked(fsy fsys.FS, path string, claimID fsys.FileID) (fsys.FileID, io.Closer, error) {
 	f, err := fsys.OpenWriteOnly(path)
 	if err != nil {
-		return linkPathID(fsy, path, claimID), nil, nil
+		return nil
 	}
-	info, err := f.Stat()
-	if err == nil && info.ID == claimID {
-		return claimID, f, nil
+	if info, err := f.Stat(); err == nil && info.ID == claimID {
+		return f
 	}
 	f.Close()
-	if err != nil {
-		return linkPathID(fsy, path, claimID), nil, nil
-	}
-	return info.ID, nil, nil
+	return nil
 }
 
 // linkedAnyway reports whether a link of claim to path that reported an

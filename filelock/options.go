@@ -55,6 +55,7 @@ type config struct {
 	perm       fs.FileMode
 	createDirs bool
 	dirPerm    fs.FileMode
+	openDir    bool // WithDirectoryWritableByAll
 	staleAfter time.Duration
 	heartbeat  time.Duration // 0: staleAfter/3
 	fair       bool          // WithFair
@@ -216,8 +217,10 @@ func WithPerm(perm fs.FileMode) Option {
 // WithCreateDirs makes acquisition create the lock file's missing parent
 // directories with permission perm (before the umask), less write for
 // others: a directory all users may write lets anyone remove the lock file.
-// Without it a missing parent directory is an immediate error matching
-// fs.ErrNotExist.
+// A directory on the way that all users may write without the sticky bit
+// is refused (see WithDirectoryWritableByAll) before anything is made.
+// Without WithCreateDirs a missing parent directory is an immediate error
+// matching fs.ErrNotExist.
 func WithCreateDirs(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 || perm&0o700 != 0o700 {
@@ -226,6 +229,18 @@ func WithCreateDirs(perm fs.FileMode) Option {
 		}
 		c.createDirs, c.dirPerm = true, perm
 	}
+}
+
+// WithDirectoryWritableByAll accepts a lock directory that all users may
+// write without the sticky bit, and with WithCreateDirs such a directory on
+// the way to it, which are otherwise refused with ErrUnsafeDirectory:
+// anyone who may write one may remove or rename the lock file, or the
+// lock's directory, and so let a second process take the lock. It is for
+// directories that show that mode whatever is set (a Kubernetes emptyDir;
+// SMB, FAT or WSL drvfs mounts whose directories all show 0777), where
+// everyone who can write the directory is trusted.
+func WithDirectoryWritableByAll() Option {
+	return func(c *config) { c.openDir = true }
 }
 
 // WithStaleAfter sets the age after which a Soft or Link lock is broken

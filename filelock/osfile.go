@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -138,7 +139,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if _, readOnly := f.(readOnlyFile); !h.shared && !readOnly {
-		if err := h.writeRecord(l, now.Size); err != nil {
+		if err := h.writeRecord(l, lookedSize(now)); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
@@ -146,11 +147,18 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 }
 
 // writeRecord writes the holder record into the locked file, of size
-// bytes, if it holds nothing or a record of ours; anything else is another
-// program's content, which is locked as it is and never written over. The
-// size must be looked at once locked: the previous holder may have written
-// the file until then.
+// bytes (-1: unknown, then asked of the file), if it holds nothing or a
+// record of ours; anything else is another program's content, which is
+// locked as it is and never written over. The size must be looked at once
+// locked: the previous holder may have written the file until then.
 func (h *osHeld) writeRecord(l *Lock, size int64) error {
+	if size < 0 {
+		info, err := h.f.Stat()
+		if err != nil {
+			return err
+		}
+		size = info.Size
+	}
 	if size > 0 {
 		if size > MaxRecordSize {
 			return nil
@@ -240,6 +248,17 @@ func (h *osHeld) holdsOwnRecord(size int64) (bool, error) {
 	return string(now) == string(h.record), nil
 }
 
+// lookedSize is the size of a file that info, a look at its path, gives:
+// as its descriptor would on Unix systems, where both read the one inode;
+// unknown (-1) on Windows, where a look by path may be answered from a
+// network redirector's cache of a few seconds.
+func lookedSize(info fsys.Info) int64 {
+	if runtime.GOOS == "windows" {
+		return -1
+	}
+	return info.Size
+}
+
 // lostErr returns ErrLockLost if the locked file has no name left or the
 // lock path names another file, and the file's size where the path still
 // names it (-1 where it could not be looked at). A path that still names
@@ -252,7 +271,7 @@ func (h *osHeld) lostErr() (int64, error) {
 		if !sameFile(now.ID, h.id) {
 			return -1, ErrLockLost
 		}
-		return now.Size, nil
+		return lookedSize(now), nil
 	case errors.Is(err, fs.ErrNotExist):
 		return -1, ErrLockLost
 	}

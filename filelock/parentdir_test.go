@@ -75,18 +75,10 @@ func TestParentDirectoryRule(t *testing.T) {
 				if tc.createDirs {
 					opts = append(opts, WithCreateDirs(0o755))
 				}
-				l := newLock(t, path, opts...)
-				err := l.TryLock()
-				if tc.safe {
-					require.NoError(t, err)
-					require.NoError(t, l.Unlock())
-					return
+				requireSafe(t, newLock(t, path, opts...), path, tc.safe)
+				if !tc.safe {
+					require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
 				}
-				require.ErrorIs(t, err, ErrUnsafeDirectory)
-				var pe *fs.PathError
-				require.ErrorAs(t, err, &pe)
-				require.Equal(t, path, pe.Path)
-				require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
 			})
 		})
 	}
@@ -149,35 +141,33 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 
 // TestLockDirectoryWritableByAll: a lock directory that all users may
 // write without the sticky bit is refused whoever owns it (here this
-// user), before anything is made in it; a sticky one, or one only its
-// group may write, is fine.
+// user), before anything is made in it, unless WithDirectoryWritableByAll;
+// a sticky one, or one only its group may write, is fine.
 func TestLockDirectoryWritableByAll(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		mode fs.FileMode
-		safe bool
+		name     string
+		mode     fs.FileMode
+		accepted bool // WithDirectoryWritableByAll
+		safe     bool
 	}{
-		{"writable by all", 0o777, false},
-		{"writable by all, sticky", 0o777 | fs.ModeSticky, true},
-		{"writable by its group", 0o775, true},
+		{"writable by all", 0o777, false, false},
+		{"writable by all, accepted", 0o777, true, true},
+		{"writable by all, sticky", 0o777 | fs.ModeSticky, false, true},
+		{"writable by its group", 0o775, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachStrategy(t, func(t *testing.T, s Strategy) {
 				dir := filepath.Join(t.TempDir(), "d")
 				mkdirMode(t, dir, tc.mode)
 				path := filepath.Join(dir, "x.lock")
-				l := newLock(t, path, WithStrategy(s))
-				err := l.TryLock()
-				if tc.safe {
-					require.NoError(t, err)
-					require.NoError(t, l.Unlock())
-					return
+				opts := []Option{WithStrategy(s)}
+				if tc.accepted {
+					opts = append(opts, WithDirectoryWritableByAll())
 				}
-				require.ErrorIs(t, err, ErrUnsafeDirectory)
-				var pe *fs.PathError
-				require.ErrorAs(t, err, &pe)
-				require.Equal(t, path, pe.Path)
-				require.Equal(t, "", dirEntries(t, dir), "nothing made in the directory")
+				requireSafe(t, newLock(t, path, opts...), path, tc.safe)
+				if !tc.safe {
+					require.Equal(t, "", dirEntries(t, dir), "nothing made in the directory")
+				}
 			})
 		})
 	}
@@ -185,20 +175,60 @@ func TestLockDirectoryWritableByAll(t *testing.T) {
 
 // TestCreatedDirectoriesNotWritableByAll: WithCreateDirs asked for
 // directories all users may write, where no umask takes that write away
-// (noUmaskFS), makes them without it, and so takes the lock.
+// (noUmaskFS), makes them without it, and so takes the lock; it refuses to
+// make them in a directory that all users may write without the sticky
+// bit (anyone could move them aside and make their own), unless
+// WithDirectoryWritableByAll, and then makes nothing.
 func TestCreatedDirectoriesNotWritableByAll(t *testing.T) {
-	forEachStrategy(t, func(t *testing.T, s Strategy) {
-		base := t.TempDir()
-		path := filepath.Join(base, "a", "b", "x.lock")
-		l := newLock(t, path, WithStrategy(s), WithCreateDirs(0o777), withFS(noUmaskFS{}))
-		require.NoError(t, l.TryLock())
+	for _, tc := range []struct {
+		name     string
+		baseMode fs.FileMode // the directory in which they are made
+		accepted bool        // WithDirectoryWritableByAll
+		safe     bool
+	}{
+		{"in a private directory", 0o755, false, true},
+		{"in a directory writable by all", 0o777, false, false},
+		{"in a directory writable by all, accepted", 0o777, true, true},
+		{"in a sticky directory writable by all", 0o777 | fs.ModeSticky, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStrategy(t, func(t *testing.T, s Strategy) {
+				base := filepath.Join(t.TempDir(), "base")
+				mkdirMode(t, base, tc.baseMode)
+				path := filepath.Join(base, "a", "b", "x.lock")
+				opts := []Option{WithStrategy(s), WithCreateDirs(0o777), withFS(noUmaskFS{})}
+				if tc.accepted {
+					opts = append(opts, WithDirectoryWritableByAll())
+				}
+				requireSafe(t, newLock(t, path, opts...), path, tc.safe)
+				if !tc.safe {
+					require.Equal(t, "", dirEntries(t, base), "nothing made")
+					return
+				}
+				for _, d := range []string{"a", "a/b"} {
+					info, err := os.Stat(filepath.Join(base, d))
+					require.NoError(t, err)
+					require.Equal(t, fs.FileMode(0o775), info.Mode().Perm(), d)
+				}
+			})
+		})
+	}
+}
+
+// requireSafe takes and releases l, whose lock file is path, if safe, and
+// otherwise requires TryLock to fail with ErrUnsafeDirectory naming path.
+func requireSafe(t *testing.T, l *Lock, path string, safe bool) {
+	t.Helper()
+	err := l.TryLock()
+	if safe {
+		require.NoError(t, err)
 		require.NoError(t, l.Unlock())
-		for _, d := range []string{"a", "a/b"} {
-			info, err := os.Stat(filepath.Join(base, d))
-			require.NoError(t, err)
-			require.Equal(t, fs.FileMode(0o775), info.Mode().Perm(), d)
-		}
-	})
+		return
+	}
+	require.ErrorIs(t, err, ErrUnsafeDirectory)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, path, pe.Path)
 }
 
 // noUmaskFS makes directories with exactly the permission asked for, as

@@ -1,12 +1,18 @@
 package stress
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstress/lockstress/filelock"
 )
 
 func TestParseDist(t *testing.T) {
@@ -308,4 +314,40 @@ func TestSummaryMemory(t *testing.T) {
 	if strings.Contains(b.String(), "memory ") {
 		t.Errorf("an adapter's summary shows memory:\n%s", b.String())
 	}
+}
+
+// TestWorkerLockAcceptsDirectoryWritableByAll: a worker's lock options take
+// the lock in a run directory that shows write for all without the sticky
+// bit (an SMB or FAT mount shows every directory so), which the library
+// refuses by default.
+func TestWorkerLockAcceptsDirectoryWritableByAll(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no permission bits for others")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "lock")
+	if err := tryLockOnce(path); !errors.Is(err, filelock.ErrUnsafeDirectory) {
+		t.Fatalf("default options: %v, want ErrUnsafeDirectory", err)
+	}
+	if err := tryLockOnce(path, workerSpec{}.lockOptions()...); err != nil {
+		t.Fatalf("a worker's options: %v", err)
+	}
+}
+
+// tryLockOnce takes and releases the lock at path with opts.
+func tryLockOnce(path string, opts ...filelock.Option) error {
+	l, err := filelock.New(path, opts...)
+	if err != nil {
+		return err
+	}
+	if err := l.TryLock(); err != nil {
+		return err
+	}
+	return l.Unlock()
 }

@@ -700,7 +700,10 @@ func randomID() string {
 
 // lockOptions returns the filelock options beside the strategy.
 func (s workerSpec) lockOptions() []filelock.Option {
-	var opts []filelock.Option
+	// The run's directory is lockstress's own, made without write for
+	// others; where it shows write for all none the less (SMB, FAT), the
+	// run tests the lock there all the same.
+	opts := []filelock.Option{filelock.WithDirectoryWritableByAll()}
 	switch {
 	case s.StaleAfter < 0:
 		opts = append(opts, filelock.WithStaleAfter(0))
