@@ -135,8 +135,8 @@ func (r *runner) setup() error {
 	switch {
 	case r.cfg.Join:
 		r.runDir = filepath.Join(r.cfg.Dir, r.runID)
-		// Group write at most: filelock refuses a lock directory all
-		// users may write without the sticky bit.
+		// Group write at most: in a run directory all users may write,
+		// anyone could remove the run's lock file.
 		if err := os.MkdirAll(r.runDir, 0o775); err != nil {
 			return err
 		}
