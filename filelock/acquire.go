@@ -77,12 +77,11 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 func (l *Lock) prepare(op string) (slotKey, error) {
 	dir := dirOf(l.path)
 	if l.cfg.createDirs {
-		if err := l.checkWay(dir, true); err != nil {
+		if err := l.checkWay(dir); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
-		// Never writable by all: checkParent would refuse the directory.
-		if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm&^0o002); err != nil {
-			return slotKey{}, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("creating parent directory: %w", err)}
+		if err := l.makeDirs(dir); err != nil {
+			return slotKey{}, pathError(op, l.given, err)
 		}
 	}
 	info, link, err := l.statDir(dir)
@@ -93,7 +92,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if dir != filepath.Clean(dir) {
 			// "link/.." is no symbolic link to the kernel, but link is
 			// on the way: look at every directory the path names.
-			if err := l.checkWay(dir, false); err != nil {
+			if err := l.checkWay(dir); err != nil {
 				return slotKey{}, pathError(op, l.given, err)
 			}
 		}

@@ -38,7 +38,7 @@ func (q *queue) checkQueueDir() error {
 // change: owned by this user, root or the owner of the lock's directory
 // (who could replace anything in it anyway) or, for a lock shared with its
 // group (a permission with group write), by a member, and writable by no
-// one else.
+// one else (unless WithDirectoryWritableByAll).
 func (q *queue) judgeQueueDir(info fsys.Info) error {
 	if !info.Mode.IsDir() {
 		return unsafeDir(q.dir, "the fair queue is not a directory (%v)", info.Mode.Type())
@@ -47,10 +47,12 @@ func (q *queue) judgeQueueDir(info fsys.Info) error {
 		return nil
 	}
 	group := q.l.cfg.perm&0o020 != 0
-	if info.Mode.Perm()&0o002 != 0 {
+	// WithDirectoryWritableByAll accepts write for others here too: where
+	// every directory shows it, so does the queue.
+	if info.Mode.Perm()&0o002 != 0 && !q.l.cfg.openDir {
 		return unsafeDir(q.dir, "the fair queue is writable by all users (mode %v)", info.Mode.Perm())
 	}
-	if info.Mode.Perm()&0o020 != 0 && !group {
+	if info.Mode.Perm()&0o020 != 0 && !group && !q.l.cfg.openDir {
 		return unsafeDir(q.dir, "the fair queue is writable by its group (mode %v), and the lock is not shared with a group (permission %v)", info.Mode.Perm(), q.l.cfg.perm)
 	}
 	if !group {
@@ -72,22 +74,55 @@ func unsafeDir(dir, format string, args ...any) error {
 
 // checkWay refuses a directory on the way to dir that is a symbolic link
 // owned by another user than this one or root: with WithCreateDirs the
-// directories would be made where that user chose. With creating, it also
-// refuses one that all users may write without the sticky bit: anyone
-// could move a directory made in it aside and make their own in its place.
-func (l *Lock) checkWay(dir string, creating bool) error {
+// directories would be made where that user chose.
+func (l *Lock) checkWay(dir string) error {
 	for p := dirOf(dir); p != dirOf(p); p = dirOf(p) {
+		if info, err := l.cfg.fs.Lstat(p); err == nil {
+			if err := linkRule(p, info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// makeDirs makes dir and its missing parents (WithCreateDirs) without write
+// for others, if the directory they are made in, the deepest one on the way
+// that exists (with links followed, as MkdirAll follows them), passes the
+// open-to-all rule: anyone could move a directory made in one aside and
+// make their own in its place. The steps made are judged again once made,
+// since another user may have made one of them first.
+func (l *Lock) makeDirs(dir string) error {
+	base := dir
+	for {
+		info, err := l.cfg.fs.Stat(base)
+		if err == nil {
+			if base == dir {
+				return nil
+			}
+			if err := l.openToAllRule(base, info, "the directory in which the lock's directories are to be made"); err != nil {
+				return err
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || dirOf(base) == base {
+			break // MkdirAll says what is wrong
+		}
+		base = dirOf(base)
+	}
+	if err := l.cfg.fs.MkdirAll(dir, l.cfg.dirPerm&^0o002); err != nil {
+		return fmt.Errorf("creating parent directory: %w", err)
+	}
+	for p := dirOf(dir); len(p) > len(base); p = dirOf(p) {
 		info, err := l.cfg.fs.Lstat(p)
 		if err != nil {
-			continue
+			return err
 		}
 		if err := linkRule(p, info); err != nil {
 			return err
 		}
-		if creating && info.Mode.IsDir() {
-			if err := l.openToAllRule(p, info, "a directory on the way to the lock"); err != nil {
-				return err
-			}
+		if err := l.openToAllRule(p, info, "a directory on the way to the lock"); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -42,9 +42,11 @@ var (
 	ErrHardLinked = errors.New("lock file has more than one link")
 
 	// ErrUnsafeDirectory reports a directory the lock would use (its
-	// parent directory, or the fair queue) that another user could change
-	// under it: a symbolic link in its place, or a directory that another
-	// user owns or that users other than the lock's may write.
+	// parent directory, one WithCreateDirs would make it in, or the fair
+	// queue) that another user could change under it: another user's
+	// symbolic link in its place, a directory that all users may write
+	// without the sticky bit (see WithDirectoryWritableByAll), or a fair
+	// queue that users other than the lock's may write or own.
 	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
 
 	// ErrMixedStrategies reports a lock taken some other way than this

@@ -217,10 +217,11 @@ func WithPerm(perm fs.FileMode) Option {
 // WithCreateDirs makes acquisition create the lock file's missing parent
 // directories with permission perm (before the umask), less write for
 // others: a directory all users may write lets anyone remove the lock file.
-// A directory on the way that all users may write without the sticky bit
-// is refused (see WithDirectoryWritableByAll) before anything is made.
-// Without WithCreateDirs a missing parent directory is an immediate error
-// matching fs.ErrNotExist.
+// The directory in which the missing ones would be made may not be one
+// that all users may write without the sticky bit (see
+// WithDirectoryWritableByAll): nothing is made then. Without
+// WithCreateDirs a missing parent directory is an immediate error matching
+// fs.ErrNotExist.
 func WithCreateDirs(perm fs.FileMode) Option {
 	return func(c *config) {
 		if perm&^fs.ModePerm != 0 || perm&0o700 != 0o700 {
@@ -232,13 +233,15 @@ func WithCreateDirs(perm fs.FileMode) Option {
 }
 
 // WithDirectoryWritableByAll accepts a lock directory that all users may
-// write without the sticky bit, and with WithCreateDirs such a directory on
-// the way to it, which are otherwise refused with ErrUnsafeDirectory:
-// anyone who may write one may remove or rename the lock file, or the
-// lock's directory, and so let a second process take the lock. It is for
+// write without the sticky bit, with WithCreateDirs such a directory in
+// which the missing ones are made, and a fair queue that group or others
+// may write, which are otherwise refused with ErrUnsafeDirectory: anyone
+// who may write one may remove or rename the lock file, or the lock's
+// directory, and so let a second process take the lock. It is for
 // directories that show that mode whatever is set (a Kubernetes emptyDir;
 // SMB, FAT or WSL drvfs mounts whose directories all show 0777), where
-// everyone who can write the directory is trusted.
+// everyone who can write the directory is trusted. Windows has no such
+// rule to relax.
 func WithDirectoryWritableByAll() Option {
 	return func(c *config) { c.openDir = true }
 }

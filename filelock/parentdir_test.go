@@ -4,6 +4,7 @@ package filelock
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ const nobody = 65534
 // directory, and a lock directory that another user owns and everyone may
 // write without the sticky bit, are refused with ErrUnsafeDirectory and
 // nothing is made; this user's links and a sticky directory are fine.
+// (TestLockDirectoryWritableByAll: the same for this user's own.)
 func TestParentDirectoryRule(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("giving files to another user (nobody) needs root")
@@ -177,40 +179,106 @@ func TestLockDirectoryWritableByAll(t *testing.T) {
 // directories all users may write, where no umask takes that write away
 // (noUmaskFS), makes them without it, and so takes the lock; it refuses to
 // make them in a directory that all users may write without the sticky
-// bit (anyone could move them aside and make their own), unless
-// WithDirectoryWritableByAll, and then makes nothing.
+// bit (anyone could move them aside and make their own), reached directly
+// or through this user's own link, unless WithDirectoryWritableByAll, and
+// then makes nothing; and it refuses what another user made writable by
+// all in between (racingFS). With nothing to make it judges only the
+// lock's directory, as without the option.
 func TestCreatedDirectoriesNotWritableByAll(t *testing.T) {
+	open := func(mode fs.FileMode) func(t *testing.T, tmp string) string {
+		return func(t *testing.T, tmp string) string {
+			d := filepath.Join(tmp, "base")
+			mkdirMode(t, d, mode)
+			return d
+		}
+	}
+	linkTo := func(target func(t *testing.T, tmp string) string) func(t *testing.T, tmp string) string {
+		return func(t *testing.T, tmp string) string {
+			l := filepath.Join(tmp, "link")
+			require.NoError(t, os.Symlink(target(t, tmp), l))
+			return l
+		}
+	}
 	for _, tc := range []struct {
 		name     string
-		baseMode fs.FileMode // the directory in which they are made
-		accepted bool        // WithDirectoryWritableByAll
+		base     func(t *testing.T, tmp string) string // the directory in which a/b is made
+		fsy      fsys.FS
+		accepted bool // WithDirectoryWritableByAll
 		safe     bool
 	}{
-		{"in a private directory", 0o755, false, true},
-		{"in a directory writable by all", 0o777, false, false},
-		{"in a directory writable by all, accepted", 0o777, true, true},
-		{"in a sticky directory writable by all", 0o777 | fs.ModeSticky, false, true},
+		{"in a private directory", open(0o755), noUmaskFS{}, false, true},
+		{"in a directory writable by all", open(0o777), noUmaskFS{}, false, false},
+		{"in a directory writable by all, accepted", open(0o777), noUmaskFS{}, true, true},
+		{"in a sticky directory writable by all", open(0o777 | fs.ModeSticky), noUmaskFS{}, false, true},
+		{"through own link to a directory writable by all", linkTo(open(0o777)), noUmaskFS{}, false, false},
+		{"through own link to a private directory", linkTo(open(0o755)), noUmaskFS{}, false, true},
+		{"nothing to make, below a directory writable by all", func(t *testing.T, tmp string) string {
+			d := open(0o777)(t, tmp)
+			require.NoError(t, os.MkdirAll(filepath.Join(d, "a", "b"), 0o755))
+			return d
+		}, noUmaskFS{}, false, true},
+		{"a step made writable by all in between", open(0o755), racingFS{}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachStrategy(t, func(t *testing.T, s Strategy) {
-				base := filepath.Join(t.TempDir(), "base")
-				mkdirMode(t, base, tc.baseMode)
+				base := tc.base(t, t.TempDir())
 				path := filepath.Join(base, "a", "b", "x.lock")
-				opts := []Option{WithStrategy(s), WithCreateDirs(0o777), withFS(noUmaskFS{})}
+				_, err := os.Stat(filepath.Dir(path))
+				existed := err == nil
+				opts := []Option{WithStrategy(s), WithCreateDirs(0o777), withFS(tc.fsy)}
 				if tc.accepted {
 					opts = append(opts, WithDirectoryWritableByAll())
 				}
 				requireSafe(t, newLock(t, path, opts...), path, tc.safe)
 				if !tc.safe {
-					require.Equal(t, "", dirEntries(t, base), "nothing made")
+					if _, racing := tc.fsy.(racingFS); !racing {
+						require.Equal(t, "", dirEntries(t, base), "nothing made")
+					}
 					return
 				}
 				for _, d := range []string{"a", "a/b"} {
 					info, err := os.Stat(filepath.Join(base, d))
 					require.NoError(t, err)
-					require.Equal(t, fs.FileMode(0o775), info.Mode().Perm(), d)
+					if !existed {
+						require.Equal(t, fs.FileMode(0o775), info.Mode().Perm(), d)
+					}
 				}
 			})
+		})
+	}
+}
+
+// racingFS is noUmaskFS where another user makes the first missing
+// directory writable by all just before MkdirAll makes the rest.
+type racingFS struct{ noUmaskFS }
+
+func (r racingFS) MkdirAll(name string, perm fs.FileMode) error {
+	first := name
+	for {
+		if _, err := os.Lstat(filepath.Dir(first)); err == nil {
+			break
+		}
+		first = filepath.Dir(first)
+	}
+	if err := (noUmaskFS{}).MkdirAll(first, 0o777); err != nil {
+		return err
+	}
+	return r.noUmaskFS.MkdirAll(name, perm)
+}
+
+// TestFairQueueWritableByAllAccepted: WithDirectoryWritableByAll accepts a
+// fair queue that shows write for all, as every directory of an SMB or FAT
+// mount does; without it the queue is refused.
+func TestFairQueueWritableByAllAccepted(t *testing.T) {
+	for _, accepted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accepted=%v", accepted), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			mkdirMode(t, path+queueSuffix, 0o777)
+			opts := []Option{WithFair()}
+			if accepted {
+				opts = append(opts, WithDirectoryWritableByAll())
+			}
+			requireSafe(t, newLock(t, path, opts...), path, accepted)
 		})
 	}
 }

@@ -135,9 +135,7 @@ func (r *runner) setup() error {
 	switch {
 	case r.cfg.Join:
 		r.runDir = filepath.Join(r.cfg.Dir, r.runID)
-		// Group write at most: in a run directory all users may write,
-		// anyone could remove the run's lock file.
-		if err := os.MkdirAll(r.runDir, 0o775); err != nil {
+		if err := os.MkdirAll(r.runDir, 0o777); err != nil {
 			return err
 		}
 		if err := joinRun(r.runDir, r.runID, r.cfg); err != nil {
