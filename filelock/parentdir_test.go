@@ -107,6 +107,7 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 		{"attacker's link as the directory", true, false, "symlink", "", false, "unsafe"},
 		{"attacker's link, created through", false, false, "symlink", "", true, "unsafe"},
 		{"attacker's directory writable by all", false, false, "dir", "777", false, "unsafe"},
+		{"attacker's directory writable by all, created through", false, false, "dir", "777", true, "unsafe"},
 		{"attacker's sticky directory writable by all", false, false, "dir", "1777", false, "taken"},
 		{"victim's own directory writable by all", false, true, "dir", "777", false, "unsafe"},
 		{"victim's own sticky directory writable by all", false, true, "dir", "1777", false, "taken"},
