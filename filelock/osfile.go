@@ -237,9 +237,9 @@ func (h *osHeld) holdsOwnRecord(size int64) (bool, error) {
 	if size >= 0 && size != int64(len(h.record)) {
 		return false, nil
 	}
-	n := len(h.record) + 1
-	if size >= 0 {
-		n = len(h.record)
+	n := len(h.record)
+	if size < 0 {
+		n++ // a byte more shows whether anything follows the record
 	}
 	now, err := readAtMost(h.f, n)
 	if err != nil {

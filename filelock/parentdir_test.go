@@ -294,10 +294,7 @@ func requireSafe(t *testing.T, l *Lock, path string, safe bool) {
 		require.NoError(t, l.Unlock())
 		return
 	}
-	require.ErrorIs(t, err, ErrUnsafeDirectory)
-	var pe *fs.PathError
-	require.ErrorAs(t, err, &pe)
-	require.Equal(t, path, pe.Path)
+	requireLockPathError(t, err, path, ErrUnsafeDirectory)
 }
 
 // noUmaskFS makes directories with exactly the permission asked for, as
