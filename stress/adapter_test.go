@@ -5,6 +5,7 @@ package stress
 import (
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,7 @@ func TestBrokenAdapterTripsEveryDetector(t *testing.T) {
 // The shipped adapters exclude: every detector checks every acquisition
 // and sees no violation.
 func TestPeerAdaptersPass(t *testing.T) {
+	goflock := buildGoAdapter(t, "goflock")
 	for _, tc := range []struct {
 		name, command string
 		need          []string // commands, or py:MODULE for /usr/bin/python3
@@ -56,19 +58,11 @@ func TestPeerAdaptersPass(t *testing.T) {
 		{"filelock", "../adapters/pylock.py filelock", []string{"py:filelock"}},
 		{"softfilelock", "../adapters/pylock.py softfilelock", []string{"py:filelock"}},
 		{"flufl", "../adapters/pylock.py flufl", []string{"py:flufl.lock"}},
+		{"kernel flock", goflock + " kernel", nil},
+		{"gofrs", goflock + " gofrs", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, n := range tc.need {
-				if mod, ok := strings.CutPrefix(n, "py:"); ok {
-					// Linux has every peer; scripts/check installs them
-					// (scripts/setup-deps), so a missing one is a failure.
-					if err := exec.Command("/usr/bin/python3", "-I", "-c", "import "+mod).Run(); err != nil {
-						t.Fatalf("python module %s missing: run scripts/setup-deps, which installs it: %v", mod, err)
-					}
-				} else if _, err := exec.LookPath(n); err != nil {
-					t.Fatalf("%s missing: run scripts/setup-deps, which installs it", n)
-				}
-			}
+			requireTools(t, tc.need)
 			rep := runStress(t, Config{Strategy: Exec(tc.command), Procs: 4, Duration: time.Second, Hold: Fixed(100 * time.Microsecond)})
 			if rep.Acquisitions == 0 || rep.Violations != 0 || len(rep.Failures) > 0 || rep.Verdict != VerdictPass {
 				t.Errorf("%d acquisitions, %d violations, failures %+v, verdict %s; want some, 0, none, PASS",
@@ -82,6 +76,37 @@ func TestPeerAdaptersPass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// requireTools fails the test for each command, or py:MODULE for
+// /usr/bin/python3, that is missing.
+func requireTools(t *testing.T, need []string) {
+	t.Helper()
+	for _, n := range need {
+		if mod, ok := strings.CutPrefix(n, "py:"); ok {
+			// Linux has every peer; scripts/check installs them
+			// (scripts/setup-deps), so a missing one is a failure.
+			if err := exec.Command("/usr/bin/python3", "-I", "-c", "import "+mod).Run(); err != nil {
+				t.Fatalf("python module %s missing: run scripts/setup-deps, which installs it: %v", mod, err)
+			}
+		} else if _, err := exec.LookPath(n); err != nil {
+			t.Fatalf("%s missing: run scripts/setup-deps, which installs it", n)
+		}
+	}
+}
+
+// buildGoAdapter builds the Go adapter adapters/name, without the race
+// detector, into a temporary directory of t, and returns the binary's path.
+// (go test puts its own go first in PATH.)
+func buildGoAdapter(t *testing.T, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, "./adapters/"+name)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./adapters/%s: %v\n%s", name, err, out)
+	}
+	return bin
 }
 
 // An adapter that breaks the protocol makes its workers fail with an
