@@ -33,3 +33,13 @@ func TestUnsupportedMatchesStandard(t *testing.T) {
 		})
 	}
 }
+
+// requireLockPathError checks that err is a *fs.PathError naming path and
+// matching target.
+func requireLockPathError(t *testing.T, err error, path string, target error) {
+	t.Helper()
+	require.ErrorIs(t, err, target)
+	var pe *fs.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, path, pe.Path)
+}

@@ -259,24 +259,22 @@ func lookedSize(info fsys.Info) int64 {
 	return info.Size
 }
 
-// lostErr returns ErrLockLost if the locked file has no name left or the
-// lock path names another file, and the file's size where the path still
-// names it (-1 where it could not be looked at). A path that still names
-// the locked file answers both at once; the file's own link count is asked
-// only when the path cannot be looked at.
+// lostErr returns ErrLockLost if the lock path names another file or
+// nothing, or cannot be looked at and the locked file has no name left;
+// otherwise a nil error and the file's size where the path still names it,
+// -1 where it could not be looked at. A path that still names the locked
+// file answers both at once; the file's own link count is asked only when
+// the path cannot be looked at.
 func (h *osHeld) lostErr() (int64, error) {
 	now, err := (fsys.OS{}).Lstat(h.path)
 	switch {
-	case err == nil:
-		if !sameFile(now.ID, h.id) {
-			return -1, ErrLockLost
-		}
+	case err == nil && sameFile(now.ID, h.id):
 		return lookedSize(now), nil
-	case errors.Is(err, fs.ErrNotExist):
-		return -1, ErrLockLost
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		return 0, ErrLockLost
 	}
 	if info, err := h.f.Stat(); err == nil && info.Nlink == 0 {
-		return -1, ErrLockLost
+		return 0, ErrLockLost
 	}
 	return -1, nil
 }

@@ -3,7 +3,6 @@
 package filelock
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,43 +22,73 @@ func forEachKernelStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
 	}
 }
 
-// requireLockPathError checks that err is a *fs.PathError naming path and
-// matching target.
-func requireLockPathError(t *testing.T, err error, path string, target error) {
-	t.Helper()
-	require.ErrorIs(t, err, target)
-	var pe *fs.PathError
-	require.ErrorAs(t, err, &pe)
-	require.Equal(t, path, pe.Path)
-}
-
 // An OS or OFD lock file removed or replaced while held no longer excludes
 // anyone who comes by the path: Unlock says the lock was lost.
 func TestOSLockFileGoneWhileHeld(t *testing.T) {
 	cases := []struct {
 		name string
 		do   func(t *testing.T, path string)
+		undo func(t *testing.T, path string) // before the path is locked again
 	}{
-		{"removed", func(t *testing.T, path string) { require.NoError(t, os.Remove(path)) }},
-		{"renamed away", func(t *testing.T, path string) { require.NoError(t, os.Rename(path, path+".old")) }},
+		{"removed", func(t *testing.T, path string) { require.NoError(t, os.Remove(path)) }, nil},
+		{"renamed away", func(t *testing.T, path string) { require.NoError(t, os.Rename(path, path+".old")) }, nil},
 		{"replaced", func(t *testing.T, path string) {
 			require.NoError(t, os.Remove(path))
 			require.NoError(t, os.WriteFile(path, nil, 0o644))
+		}, nil},
+		{"moved aside, another file in its place", func(t *testing.T, path string) {
+			require.NoError(t, os.Rename(path, path+".old"))
+			require.NoError(t, os.WriteFile(path, nil, 0o644))
+		}, nil},
+		// The path cannot be looked at (ENOTDIR): the file's own link
+		// count tells.
+		{"removed, its directory moved aside and a file in its place", func(t *testing.T, path string) {
+			dir := filepath.Dir(path)
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.Rename(dir, dir+".old"))
+			require.NoError(t, os.WriteFile(dir, nil, 0o644))
+		}, func(t *testing.T, path string) {
+			dir := filepath.Dir(path)
+			require.NoError(t, os.Remove(dir))
+			require.NoError(t, os.Rename(dir+".old", dir))
 		}},
 	}
 	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				path := filepath.Join(t.TempDir(), "x.lock")
+				dir := filepath.Join(t.TempDir(), "d")
+				require.NoError(t, os.Mkdir(dir, 0o755))
+				path := filepath.Join(dir, "x.lock")
 				l := newLock(t, path, WithStrategy(s))
 				require.NoError(t, l.TryLock())
 				tc.do(t, path)
 				requireLockPathError(t, l.Unlock(), path, ErrLockLost)
 				require.Zero(t, l.Depth())
+				if tc.undo != nil {
+					tc.undo(t, path)
+				}
 				require.NoError(t, l.TryLock(), "the handle is released")
 				require.NoError(t, l.Unlock())
 			})
 		}
+	})
+}
+
+// An OS or OFD lock file whose path can no longer be looked at (ENOTDIR),
+// but which still has its name, is not lost: its release takes its record
+// back as usual.
+func TestOSLockFileOutOfSightNotLost(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		dir := filepath.Join(t.TempDir(), "d")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		l := newLock(t, filepath.Join(dir, "x.lock"), WithStrategy(s))
+		require.NoError(t, l.TryLock())
+		require.NoError(t, os.Rename(dir, dir+".old"))
+		require.NoError(t, os.WriteFile(dir, nil, 0o644))
+		require.NoError(t, l.Unlock())
+		data, err := os.ReadFile(filepath.Join(dir+".old", "x.lock"))
+		require.NoError(t, err)
+		require.Empty(t, data, "the holder's record was taken back")
 	})
 }
 
