@@ -52,6 +52,15 @@ func requireImmediateError(t *testing.T, s Strategy, path, dir string, target er
 	require.Zero(t, processLocks.size())
 }
 
+// requireNotRegular checks that acquiring and inspecting path with
+// strategy s fail at once with ErrNotRegular, naming path.
+func requireNotRegular(t *testing.T, s Strategy, path, dir string) {
+	t.Helper()
+	requireImmediateError(t, s, path, dir, ErrNotRegular)
+	_, err := Inspect(path, WithStrategy(s))
+	requireLockPathError(t, err, path, ErrNotRegular)
+}
+
 func TestPathIsNotARegularFile(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
@@ -61,13 +70,13 @@ func TestPathIsNotARegularFile(t *testing.T) {
 		t.Run("directory", func(t *testing.T) {
 			sub := filepath.Join(dir, "sub")
 			require.NoError(t, os.Mkdir(sub, 0o755))
-			requireImmediateError(t, s, sub, dir, ErrNotRegular)
+			requireNotRegular(t, s, sub, dir)
 			require.Contains(t, errString(s, sub), "directory")
 		})
 		t.Run("symlink to a file", func(t *testing.T) {
 			link := filepath.Join(dir, "link")
 			require.NoError(t, os.Symlink(target, link))
-			requireImmediateError(t, s, link, dir, ErrNotRegular)
+			requireNotRegular(t, s, link, dir)
 			data, err := os.ReadFile(target)
 			require.NoError(t, err)
 			require.Equal(t, "precious\n", string(data), "the link was not followed")
@@ -75,7 +84,7 @@ func TestPathIsNotARegularFile(t *testing.T) {
 		t.Run("dangling symlink", func(t *testing.T) {
 			link := filepath.Join(dir, "dangling")
 			require.NoError(t, os.Symlink(filepath.Join(dir, "nowhere"), link))
-			requireImmediateError(t, s, link, dir, ErrNotRegular)
+			requireNotRegular(t, s, link, dir)
 			require.NoFileExists(t, filepath.Join(dir, "nowhere"))
 		})
 		if runtime.GOOS == "windows" {
@@ -84,10 +93,10 @@ func TestPathIsNotARegularFile(t *testing.T) {
 		t.Run("FIFO", func(t *testing.T) {
 			fifo := filepath.Join(dir, "fifo")
 			require.NoError(t, mkfifo(fifo))
-			requireImmediateError(t, s, fifo, dir, ErrNotRegular)
+			requireNotRegular(t, s, fifo, dir)
 		})
 		t.Run("device", func(t *testing.T) {
-			requireImmediateError(t, s, "/dev/null", "/dev", ErrNotRegular)
+			requireNotRegular(t, s, "/dev/null", "/dev")
 		})
 	})
 }
@@ -113,13 +122,13 @@ func TestMissingParentDirectory(t *testing.T) {
 		file := filepath.Join(dir, "file")
 		require.NoError(t, os.WriteFile(file, nil, 0o644))
 		l := newLock(t, filepath.Join(file, "x.lock"), WithStrategy(s))
-		err := l.Lock()
+		err := lockWithin(l)
 		require.Error(t, err)
 		require.True(t, strings.Contains(err.Error(), "not a directory"), err.Error())
 
 		// With WithCreateDirs the parents are made.
 		l = newLock(t, path, WithStrategy(s), WithCreateDirs(0o755))
-		require.NoError(t, l.Lock())
+		require.NoError(t, lockWithin(l))
 		require.FileExists(t, path)
 		require.NoError(t, l.Unlock())
 	})

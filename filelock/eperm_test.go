@@ -47,7 +47,7 @@ func TestEPERMMeansBusyOnlyWhenTheFileExists(t *testing.T) {
 			path := filepath.Join(dir, "x.lock")
 			a := newLock(t, path, WithStrategy(s), withFS(epermFS{}))
 			b := newLock(t, path, WithStrategy(s), withFS(epermFS{}))
-			require.NoError(t, a.Lock())
+			require.NoError(t, lockWithin(a))
 			// Bypass the process-wide table so that b reaches the file.
 			processLocks.release(a.slot, false)
 			require.ErrorIs(t, b.TryLock(), ErrWouldBlock, "EPERM with a lock file there is contention")

@@ -221,7 +221,7 @@ func TestFairServesInArrivalOrder(t *testing.T) {
 		dir := t.TempDir()
 		path, order := filepath.Join(dir, "x.lock"), filepath.Join(dir, "order")
 		l := newLock(t, path, WithStrategy(s), WithFair())
-		require.NoError(t, l.Lock())
+		require.NoError(t, lockWithin(l))
 		var cmds []*exec.Cmd
 		var stderrs []*strings.Builder
 		for i := range waiters {
@@ -280,7 +280,7 @@ func TestFairTicketAge(t *testing.T) {
 
 	old := time.Now().Add(-DefaultStaleAfter - time.Minute)
 	require.NoError(t, os.Chtimes(young, old, old))
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	require.NoFileExists(t, young, "the expired ticket was removed")
 	require.Equal(t, 1, queueLen(t, path), "the holder's ticket stays first while it holds")
 	require.NoError(t, l.Unlock())
@@ -393,7 +393,7 @@ func TestFairCounterProcesses(t *testing.T) {
 			// Dead waiters at the end of the queue had no successor to
 			// remove their tickets; the next fair waiter does.
 			l := newLock(t, path, WithStrategy(s), WithFair())
-			require.NoError(t, l.Lock())
+			require.NoError(t, lockWithin(l))
 			require.NoError(t, l.Unlock())
 			require.NoDirExists(t, path+queueSuffix)
 		}
@@ -412,7 +412,7 @@ func TestFairQueueInTheWay(t *testing.T) {
 			require.NoError(t, os.Symlink(filepath.Join(dir, "missing"), path+queueSuffix))
 		}
 		l := newLock(t, path, WithFair())
-		err := l.Lock()
+		err := lockWithin(l)
 		require.Error(t, err, kind)
 		var pe *fs.PathError
 		require.ErrorAs(t, err, &pe)

@@ -69,7 +69,7 @@ func TestPerPathInodeNumbers(t *testing.T) {
 		t.Run(s.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			l := newLock(t, filepath.Join(dir, "x.lock"), WithStrategy(s), withFS(perPathFS{}))
-			require.NoError(t, l.Lock())
+			require.NoError(t, lockWithin(l))
 			st, err := l.Inspect()
 			require.NoError(t, err)
 			require.True(t, st.Held)

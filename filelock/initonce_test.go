@@ -144,7 +144,7 @@ func TestAtomicInitFailureRetries(t *testing.T) {
 
 		// Hold the lock: a call that finds the marker must not wait for it.
 		l := newLock(t, marker+InitLockSuffix, WithStrategy(s))
-		require.NoError(t, l.Lock())
+		require.NoError(t, lockWithin(l))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		ran, err = AtomicInitContext(ctx, marker, func(context.Context) error { calls++; return nil }, WithStrategy(s))

@@ -214,7 +214,7 @@ func TestExecChildDoesNotInheritLock(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		l := newLock(t, path, WithStrategy(s))
-		require.NoError(t, l.Lock())
+		require.NoError(t, lockWithin(l))
 		child := childCommand(t, "sleep")
 		in, err := child.StdinPipe()
 		require.NoError(t, err)
@@ -249,7 +249,7 @@ func TestNoDescriptorLeaks(t *testing.T) {
 		require.NoError(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
 		isDir := newLock(t, filepath.Join(dir, "d"), WithStrategy(s))
 		for range 50 {
-			require.NoError(t, a.Lock())
+			require.NoError(t, lockWithin(a))
 			require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
 			_, err := a.Inspect()
 			require.NoError(t, err)
@@ -278,7 +278,7 @@ func TestFlockInterop(t *testing.T) {
 	l := newLock(t, path, WithStrategy(OS))
 
 	// We hold: flock -n must fail.
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	err = exec.Command(flockBin, "-n", path, "true").Run()
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "flock -n while we hold: %v", err)

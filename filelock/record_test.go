@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,65 @@ func TestRecordFromTheFutureParses(t *testing.T) {
 	got, err := ParseRecord(data)
 	require.NoError(t, err)
 	require.Equal(t, 9999, got.Acquired.Year())
+}
+
+// recordOfSize returns a record of another host, of exactly size bytes: a
+// valid one up to MaxRecordSize, and beyond it one whose only fault is its
+// size (MarshalText refuses to make it, so its host is lengthened by hand).
+func recordOfSize(t *testing.T, size int) []byte {
+	t.Helper()
+	r := newRecord(proc.Self(), time.Now())
+	r.Host = "h"
+	short, err := r.MarshalText()
+	require.NoError(t, err)
+	r.Host += strings.Repeat("h", min(size, MaxRecordSize)-len(short))
+	data, err := r.MarshalText()
+	require.NoError(t, err)
+	if over := size - len(data); over > 0 {
+		data = []byte(strings.Replace(string(data), "\nhost ", "\nhost "+strings.Repeat("h", over), 1))
+	}
+	require.Len(t, data, size)
+	return data
+}
+
+// TestInspectRecordAtTheLimit shows every strategy's Inspect reading a
+// record of MaxRecordSize bytes whole, and refusing one byte more, even
+// where the first MaxRecordSize bytes alone would be a valid record.
+func TestInspectRecordAtTheLimit(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		for _, tc := range []struct {
+			name  string
+			size  int
+			after string // written after the record
+			ok    bool
+		}{
+			{"largest", MaxRecordSize, "", true},
+			{"one byte over", MaxRecordSize + 1, "", false},
+			{"largest, and a byte after it", MaxRecordSize, "\n", false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				path := t.TempDir() + "/x.lock"
+				if s == OS || s == OFD {
+					require.NoError(t, lockWithin(newLock(t, path, WithStrategy(s))))
+				}
+				data := append(recordOfSize(t, tc.size), tc.after...)
+				require.NoError(t, os.WriteFile(path, data, 0o644))
+				st, err := Inspect(path, WithStrategy(s))
+				require.NoError(t, err)
+				require.True(t, st.Held)
+				if !tc.ok {
+					require.ErrorIs(t, st.RecordErr, ErrBadRecord)
+					require.Nil(t, st.Holder)
+					return
+				}
+				require.NoError(t, st.RecordErr)
+				require.NotNil(t, st.Holder)
+				got, err := st.Holder.MarshalText()
+				require.NoError(t, err)
+				require.Equal(t, string(data), string(got))
+			})
+		}
+	})
 }
 
 func TestInspectBadRecord(t *testing.T) {

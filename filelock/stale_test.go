@@ -425,7 +425,7 @@ func TestCrashedRemoteBreakerCostsNoLiveHolder(t *testing.T) {
 	path := filepath.Join(dir, "x.lock")
 	const stale = 2 * time.Second
 	h := newLock(t, path, WithStaleAfter(stale))
-	require.NoError(t, h.Lock())
+	require.NoError(t, lockWithin(h))
 	require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
 	w := newLock(t, path, WithStaleAfter(stale), withFS(otherFS{}), WithTimeout(3*stale))
 	err := w.Lock()

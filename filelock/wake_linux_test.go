@@ -320,7 +320,7 @@ func TestLinkKeepsOnlyItsOwnFile(t *testing.T) {
 	defer func() { linkedHook = nil }()
 	l := newLock(t, path, WithStrategy(Link))
 	require.True(t, l.keepsOpen(), "a filesystem where holders keep their files open")
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	linkedHook = nil
 	require.ErrorIs(t, l.Unlock(), ErrLockLost)
 	got, err := os.ReadFile(path)
