@@ -147,8 +147,13 @@ func processGone(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
+	return statGone(os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"))
+}
+
+// statGone is processGone's verdict on a read of /proc/PID/stat.
+func statGone(b []byte, err error) bool {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		// ESRCH: the process was reaped between the open and the read.
 		return true
 	}
 	if err != nil {

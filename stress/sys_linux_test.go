@@ -3,6 +3,12 @@
 package stress
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -27,5 +33,31 @@ func TestProcessGone(t *testing.T) {
 	}
 	if !processGone(1 << 30) {
 		t.Error("a pid that cannot exist is not gone")
+	}
+}
+
+// TestReapedBetweenOpenAndReadIsGone: a worker reaped between the open of
+// its /proc/PID/stat and the read reads as ESRCH, which is gone, not alive
+// (an occupancy violation was reported for a killed worker that way).
+func TestReapedBetweenOpenAndReadIsGone(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait() // reaped
+	b, err := io.ReadAll(f)
+	if !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("read of a reaped process's stat: %q, %v; want ESRCH", b, err)
+	}
+	if !statGone(b, err) {
+		t.Error("a process reaped between the open and the read is not gone")
 	}
 }
