@@ -247,6 +247,7 @@ func TestOptionsRejected(t *testing.T) {
 		{"perm with type bits", WithPerm(fs.ModeDir | 0o644)},
 		{"dir perm without owner rwx", WithCreateDirs(0o600)},
 		{"unknown strategy", WithStrategy(Strategy(99))},
+		{"heartbeat under the least", WithHeartbeat(MinHeartbeat - 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := New(path, tc.opt)
@@ -258,6 +259,22 @@ func TestOptionsRejected(t *testing.T) {
 		})
 	}
 	require.NoFileExists(t, path)
+}
+
+// TestOptionsAtTheirBounds: each option's documented bound is itself
+// accepted.
+func TestOptionsAtTheirBounds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	for name, opts := range map[string][]Option{
+		"least heartbeat":       {WithStaleAfter(time.Hour), WithHeartbeat(MinHeartbeat)},
+		"longest heartbeat":     {WithStaleAfter(time.Hour), WithHeartbeat(30 * time.Minute)},
+		"backoff min equal max": {WithBackoff(time.Millisecond, time.Millisecond)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := New(path, opts...)
+			require.NoError(t, err)
+		})
+	}
 }
 
 func TestParseStrategy(t *testing.T) {
