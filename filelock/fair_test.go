@@ -421,3 +421,27 @@ func TestFairQueueInTheWay(t *testing.T) {
 		require.Equal(t, "x.lock.queue", dirEntries(t, dir), kind)
 	}
 }
+
+// TestFairTicketKeptFresh: a fair acquisition's ticket is refreshed while
+// it holds (and, by the same timer, while it waits), so that no other
+// waiter ever judges it expired by age. With a 1 s stale-after age it is
+// touched every third of a second; the test waits for its change time to
+// move, with a deadline far beyond that.
+func TestFairTicketKeptFresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l := newLock(t, path, WithFair(), WithStaleAfter(MinStaleAfter))
+	require.NoError(t, lockWithin(l))
+	ents, err := os.ReadDir(path + queueSuffix)
+	require.NoError(t, err)
+	require.Len(t, ents, 1, "the holder's ticket")
+	ticket := filepath.Join(path+queueSuffix, ents[0].Name())
+	changed := func() time.Time {
+		info, err := (fsys.OS{}).Lstat(ticket)
+		require.NoError(t, err)
+		return info.Changed()
+	}
+	first := changed()
+	require.Eventually(t, func() bool { return changed().After(first) }, 10*time.Second, 20*time.Millisecond,
+		"the ticket was never refreshed")
+	require.NoError(t, l.Unlock())
+}
