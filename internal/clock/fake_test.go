@@ -11,7 +11,7 @@ func TestFakeTimersFireInOrderOnlyWhenAdvanced(t *testing.T) {
 	start := time.Unix(1000, 0)
 	f := NewFake(start)
 	a, b, c := f.NewTimer(10*time.Millisecond), f.NewTimer(5*time.Millisecond), f.NewTimer(time.Hour)
-	<-f.TimerAdded()
+	receive(t, f.TimerAdded())
 	require.Equal(t, 3, f.Pending())
 	select {
 	case <-a.C():
@@ -19,8 +19,8 @@ func TestFakeTimersFireInOrderOnlyWhenAdvanced(t *testing.T) {
 	default:
 	}
 	f.Advance(10 * time.Millisecond)
-	require.Equal(t, start.Add(5*time.Millisecond), <-b.C())
-	require.Equal(t, start.Add(10*time.Millisecond), <-a.C())
+	require.Equal(t, start.Add(5*time.Millisecond), receive(t, b.C()))
+	require.Equal(t, start.Add(10*time.Millisecond), receive(t, a.C()))
 	require.Equal(t, start.Add(10*time.Millisecond), f.Now())
 	require.True(t, c.Stop())
 	require.False(t, c.Stop())
@@ -31,7 +31,21 @@ func TestFakeTimersFireInOrderOnlyWhenAdvanced(t *testing.T) {
 		t.Fatal("a stopped timer fired")
 	default:
 	}
-	<-f.NewTimer(0).C() // a zero timer fires at once
+	receive(t, f.NewTimer(0).C()) // a zero timer fires at once
+}
+
+// receive returns what c delivers, failing the test if nothing comes
+// within a minute: a broken fake fails its test rather than hanging the
+// package.
+func receive[T any](t *testing.T, c <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatal("nothing received in a minute")
+		panic("unreachable")
+	}
 }
 
 func TestRealClock(t *testing.T) {
