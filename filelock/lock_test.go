@@ -247,6 +247,8 @@ func TestOptionsRejected(t *testing.T) {
 		{"perm with type bits", WithPerm(fs.ModeDir | 0o644)},
 		{"dir perm without owner rwx", WithCreateDirs(0o600)},
 		{"unknown strategy", WithStrategy(Strategy(99))},
+		{"the number after the last strategy", WithStrategy(Strategy(len(strategyNames)))},
+		{"negative strategy", WithStrategy(Strategy(-1))},
 		{"heartbeat under the least", WithHeartbeat(MinHeartbeat - 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

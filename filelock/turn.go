@@ -52,7 +52,8 @@ func (l *Lock) bargeBound() time.Duration { return l.cfg.maxWait }
 func (q *queue) turnPath() string { return besideDir(q.dir, turnName) }
 
 // tidyEvery is how often, at most, a handle that finds the queue directory
-// there looks in it for debris (see queue.look).
+// there looks in it for debris (see queue.look), and how often a waiter
+// touches its turn marker.
 const tidyEvery = time.Second
 
 // barge is a default handle's acquisition before it queues: none if a
@@ -167,16 +168,26 @@ func (q *queue) tidy() error {
 	})
 }
 
-// askTurn creates the turn marker after d, and then every tidyEvery
-// touches it, or creates it again if it is missing (a tidy that found no
-// live waiter may remove it just after this waiter queued), until the
-// returned function is called; that function also removes the marker,
-// whoever made it.
+// minMarkerCheck is the shortest time between two looks of a waiter for
+// its turn marker, whatever the turn's length (a backoff of nanoseconds).
+const minMarkerCheck = time.Millisecond
+
+// askTurn creates the turn marker after d (at once if d <= 0, in a
+// goroutine of its own), and then, every turn's length,
+// creates it again if it is missing, touching it every tidyEvery, until
+// the returned function is called; that function also removes the marker,
+// whoever made it. A marker may go while its waiter waits: a tidy that
+// listed the queue just before this waiter's ticket was made finds no live
+// waiter, and two waiters that listed the queue at once may both take
+// themselves for first (queue.awaitTurn) and both ask, the first to take
+// the lock removing the marker the other still needs. Without it, a holder
+// that takes the lock again at once keeps it until the marker is back.
 func (q *queue) askTurn(d time.Duration) (done func()) {
 	dir := q.d // open until leave, which comes after done
 	var mu sync.Mutex
 	stopped := false
 	var t clock.Timer
+	var touched time.Time
 	var ask func()
 	ask = func() {
 		mu.Lock()
@@ -184,20 +195,12 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		if stopped {
 			return
 		}
-		if err := dir.Touch(turnName); err != nil {
-			if f, err := dir.CreateExcl(turnName, q.l.cfg.perm); err == nil {
-				f.Close()
-			}
-		}
-		t = q.l.cfg.clock.AfterFunc(tidyEvery, ask)
+		touched = q.keepMarker(dir, touched)
+		t = q.l.cfg.clock.AfterFunc(max(q.l.turnLength(), minMarkerCheck), ask)
 	}
-	if d <= 0 {
-		ask()
-	} else {
-		mu.Lock()
-		t = q.l.cfg.clock.AfterFunc(d, ask)
-		mu.Unlock()
-	}
+	mu.Lock()
+	t = q.l.cfg.clock.AfterFunc(d, ask)
+	mu.Unlock()
 	return func() {
 		mu.Lock()
 		stopped = true
@@ -207,4 +210,23 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		// next waiter first in the queue, or by a tidy.
 		_ = dir.Remove(turnName)
 	}
+}
+
+// keepMarker makes sure the turn marker is in dir: it touches it if it was
+// last touched (at touched) tidyEvery ago or more, and otherwise only looks
+// for it; it creates it if it is missing. It returns when the marker was
+// last touched or made.
+func (q *queue) keepMarker(dir fsys.Dir, touched time.Time) time.Time {
+	now := q.l.cfg.clock.Now()
+	if !touched.IsZero() && now.Sub(touched) < tidyEvery {
+		if _, err := dir.Lstat(turnName); !vanished(err) {
+			return touched
+		}
+	} else if err := dir.Touch(turnName); err == nil {
+		return now
+	}
+	if f, err := dir.CreateExcl(turnName, q.l.cfg.perm); err == nil {
+		f.Close()
+	}
+	return now
 }

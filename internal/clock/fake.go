@@ -9,15 +9,21 @@ import (
 // Fake is a clock that moves only when Advance is called. Timers fire when
 // the fake time reaches their deadline. It is safe for concurrent use.
 type Fake struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-	added  chan struct{}
+	mu      sync.Mutex
+	now     time.Time
+	timers  []*fakeTimer
+	added   chan struct{}
+	// running counts the AfterFunc functions called and not yet
+	// returned; settled is signalled when it falls to 0.
+	running int
+	settled *sync.Cond
 }
 
 // NewFake returns a fake clock set to start.
 func NewFake(start time.Time) *Fake {
-	return &Fake{now: start, added: make(chan struct{}, 1)}
+	f := &Fake{now: start, added: make(chan struct{}, 1)}
+	f.settled = sync.NewCond(&f.mu)
+	return f
 }
 
 // Now returns the fake time.
@@ -51,7 +57,7 @@ func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
 	defer f.mu.Unlock()
 	t := &fakeTimer{f: f, at: f.now.Add(d), fn: fn}
 	if d <= 0 {
-		go fn()
+		f.call(fn)
 		return t
 	}
 	f.timers = append(f.timers, t)
@@ -73,7 +79,7 @@ func (f *Fake) Advance(d time.Duration) {
 	for _, t := range f.timers {
 		if !t.at.After(f.now) {
 			if t.fn != nil {
-				go t.fn()
+				f.call(t.fn)
 			} else {
 				t.c <- t.at
 			}
@@ -82,6 +88,31 @@ func (f *Fake) Advance(d time.Duration) {
 		kept = append(kept, t)
 	}
 	f.timers = kept
+}
+
+// call calls fn in its own goroutine, counted in f.running; f.mu is held.
+func (f *Fake) call(fn func()) {
+	f.running++
+	go func() {
+		defer func() {
+			f.mu.Lock()
+			if f.running--; f.running == 0 {
+				f.settled.Broadcast()
+			}
+			f.mu.Unlock()
+		}()
+		fn()
+	}()
+}
+
+// Settle waits until no function that an AfterFunc timer called is still
+// running, so that a test sees what they did.
+func (f *Fake) Settle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.running > 0 {
+		f.settled.Wait()
+	}
 }
 
 // Pending returns the number of timers that have not fired or been stopped.

@@ -73,11 +73,7 @@ func TestFakeAfterFunc(t *testing.T) {
 	case <-time.After(10 * time.Millisecond):
 	}
 	f.Advance(time.Millisecond)
-	select {
-	case <-fired:
-	case <-time.After(5 * time.Second):
-		t.Fatal("did not fire")
-	}
+	receive(t, fired)
 	select {
 	case <-fired:
 		t.Fatal("a stopped timer fired")
@@ -86,4 +82,24 @@ func TestFakeAfterFunc(t *testing.T) {
 	if f.Pending() != 0 {
 		t.Errorf("%d timers pending", f.Pending())
 	}
+}
+
+// TestFakeSettle: Settle returns once every function called so far has
+// returned, and at once when none is running.
+func TestFakeSettle(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	f.Settle()
+	release, done := make(chan struct{}), make(chan struct{})
+	ran := false
+	f.AfterFunc(time.Second, func() { <-release; ran = true })
+	f.Advance(time.Second)
+	go func() { f.Settle(); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("settled while a function was running")
+	case <-time.After(10 * time.Millisecond):
+	}
+	close(release)
+	receive(t, done)
+	require.True(t, ran)
 }
