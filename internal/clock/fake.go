@@ -9,10 +9,10 @@ import (
 // Fake is a clock that moves only when Advance is called. Timers fire when
 // the fake time reaches their deadline. It is safe for concurrent use.
 type Fake struct {
-	mu      sync.Mutex
-	now     time.Time
-	timers  []*fakeTimer
-	added   chan struct{}
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+	added  chan struct{}
 	// running counts the AfterFunc functions called and not yet
 	// returned; settled is signalled when it falls to 0.
 	running int
