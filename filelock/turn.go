@@ -173,21 +173,28 @@ func (q *queue) tidy() error {
 const minMarkerCheck = time.Millisecond
 
 // askTurn creates the turn marker after d (at once if d <= 0, in a
-// goroutine of its own), and then, every turn's length,
-// creates it again if it is missing, touching it every tidyEvery, until
-// the returned function is called; that function also removes the marker,
-// whoever made it. A marker may go while its waiter waits: a tidy that
-// listed the queue just before this waiter's ticket was made finds no live
-// waiter, and two waiters that listed the queue at once may both take
-// themselves for first (queue.awaitTurn) and both ask, the first to take
-// the lock removing the marker the other still needs. Without it, a holder
-// that takes the lock again at once keeps it until the marker is back.
+// goroutine of its own), and then keeps it until the returned function is
+// called, which also removes the marker, whoever made it: it touches it
+// every tidyEvery, and between the touches looks for it, a turn's length
+// after making it and then at doubling steps, making it again if it is
+// gone. A marker may go while its waiter waits: a tidy that listed the
+// queue just before this waiter's ticket was made finds no live waiter,
+// and two waiters that listed the queue at once may both take themselves
+// for first (queue.awaitTurn) and both ask, the first to take the lock
+// removing the marker the other still needs. Until it is back, a holder
+// that takes the lock again at once keeps it. Either removal comes soon
+// after the marker is made, or with an acquisition, which a holder's
+// release must follow before it can take the lock again: the doubling
+// steps find it by then, and cost a waiter that waits for a long hold
+// no more than the touches.
 func (q *queue) askTurn(d time.Duration) (done func()) {
 	dir := q.d // open until leave, which comes after done
 	var mu sync.Mutex
 	stopped := false
 	var t clock.Timer
 	var touched time.Time
+	first := max(q.l.turnLength(), minMarkerCheck)
+	every := first
 	var ask func()
 	ask = func() {
 		mu.Lock()
@@ -195,8 +202,12 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		if stopped {
 			return
 		}
-		touched = q.keepMarker(dir, touched)
-		t = q.l.cfg.clock.AfterFunc(max(q.l.turnLength(), minMarkerCheck), ask)
+		var made bool
+		if touched, made = q.keepMarker(dir, touched); made {
+			every = first
+		}
+		t = q.l.cfg.clock.AfterFunc(every, ask)
+		every = min(2*every, tidyEvery)
 	}
 	mu.Lock()
 	t = q.l.cfg.clock.AfterFunc(d, ask)
@@ -215,18 +226,19 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 // keepMarker makes sure the turn marker is in dir: it touches it if it was
 // last touched (at touched) tidyEvery ago or more, and otherwise only looks
 // for it; it creates it if it is missing. It returns when the marker was
-// last touched or made.
-func (q *queue) keepMarker(dir fsys.Dir, touched time.Time) time.Time {
+// last touched or made, and whether it made it.
+func (q *queue) keepMarker(dir fsys.Dir, touched time.Time) (time.Time, bool) {
 	now := q.l.cfg.clock.Now()
 	if !touched.IsZero() && now.Sub(touched) < tidyEvery {
 		if _, err := dir.Lstat(turnName); !vanished(err) {
-			return touched
+			return touched, false
 		}
 	} else if err := dir.Touch(turnName); err == nil {
-		return now
+		return now, false
 	}
-	if f, err := dir.CreateExcl(turnName, q.l.cfg.perm); err == nil {
+	f, err := dir.CreateExcl(turnName, q.l.cfg.perm)
+	if err == nil {
 		f.Close()
 	}
-	return now
+	return now, err == nil
 }

@@ -177,8 +177,7 @@ func TestBargerQueuesPastItsBound(t *testing.T) {
 }
 
 // TestTurnMarkerMadeAgain: a waiter that has asked for its turn touches
-// its marker, and makes it again within a turn's length when something
-// else removed it: a
+// its marker, and makes it again soon when something else removed it: a
 // tidy that found no live waiter, or another waiter that also took itself
 // for first and took the lock before it. (It used to wait a second, in
 // which a holder that takes the lock again at once kept it: one process
@@ -196,7 +195,10 @@ func TestTurnMarkerMadeAgain(t *testing.T) {
 			settle(t, fake) // the waiter has made its marker and set its next look
 			require.NoError(t, os.Remove(marker))
 			waited := advanceUntil(t, fake, "made the marker again", func() bool { return fileThere(marker) })
-			require.LessOrEqual(t, waited, l.turnLength(), "the marker was missing for longer than a turn")
+			// A turn's length after it was made, and at doubling steps
+			// since: the test sees the marker within a step of the clock
+			// of its making, at most after the first look.
+			require.LessOrEqual(t, waited, 2*l.turnLength(), "the marker was missing for longer than two turns")
 		}
 		// And it keeps it fresh, so that it counts for its life.
 		old := time.Now().Add(-time.Hour)
