@@ -207,7 +207,9 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 			every = first
 		}
 		t = q.l.cfg.clock.AfterFunc(every, ask)
-		every = min(2*every, tidyEvery)
+		// Half of tidyEvery at most: touched within one and a half, well
+		// inside the marker's life.
+		every = min(2*every, tidyEvery/2)
 	}
 	mu.Lock()
 	t = q.l.cfg.clock.AfterFunc(d, ask)
