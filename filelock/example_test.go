@@ -16,7 +16,9 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 
-	l, err := filelock.New(filepath.Join(dir, "state.lock"))
+	// A minute at most: a lock that is never released fails the wait
+	// instead of hanging the program.
+	l, err := filelock.New(filepath.Join(dir, "state.lock"), filelock.WithTimeout(time.Minute))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func ExampleLock_TryLock() {
 	path := filepath.Join(dir, "job.lock")
 
 	holder, _ := filelock.New(path)
-	_ = holder.Lock()
+	_ = holder.TryLock()
 	defer holder.Unlock()
 
 	other, _ := filelock.New(path)
@@ -53,7 +55,7 @@ func ExampleLock_LockContext() {
 	path := filepath.Join(dir, "db.lock")
 
 	holder, _ := filelock.New(path, filelock.WithStrategy(filelock.OS))
-	_ = holder.Lock()
+	_ = holder.TryLock()
 	defer holder.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -70,7 +72,7 @@ func ExampleInspect() {
 	path := filepath.Join(dir, "x.lock")
 
 	l, _ := filelock.New(path)
-	_ = l.Lock()
+	_ = l.TryLock()
 	defer l.Unlock()
 
 	st, err := filelock.Inspect(path)
@@ -99,7 +101,7 @@ func ExampleAtomicInit() {
 		ran, err := filelock.AtomicInit(marker, func() error {
 			fmt.Println("creating the schema")
 			return nil
-		})
+		}, filelock.WithTimeout(time.Minute))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -116,7 +118,7 @@ func ExampleLock_Lost() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 
-	l, _ := filelock.New(filepath.Join(dir, "job.lock"), filelock.WithStaleAfter(time.Minute))
+	l, _ := filelock.New(filepath.Join(dir, "job.lock"), filelock.WithStaleAfter(time.Minute), filelock.WithTimeout(time.Minute))
 	if err := l.Lock(); err != nil {
 		log.Fatal(err)
 	}
