@@ -451,3 +451,50 @@ func countOpens(t *testing.T, path string) func() int {
 		}
 	}
 }
+
+// TestWatchingKernelLockWaiterKeepsItsDescriptor: an os or ofd waiter that
+// watches the lock file rather than waiting in the kernel (as on a
+// filesystem whose changes not every process sees at once, which the test
+// makes it take tmpfs for) tries with the descriptor it keeps open. One
+// that opened and closed the file at each attempt would wake itself with
+// its own close, take that for a lost race and go over to polling; its
+// clock never moves, so only the event of the release can wake it.
+func TestWatchingKernelLockWaiterKeepsItsDescriptor(t *testing.T) {
+	for _, s := range Strategies() {
+		if s.fileBased() {
+			continue
+		}
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			release := startReleasingHolder(t, s, path)
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(s), withClock(fake), WithBackoff(time.Hour, time.Hour))
+			l.local = 2 // not a filesystem whose every change raises an event
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := lockAsync(ctx, l)
+			receiveWithin(t, fake.TimerAdded(), "the waiter did not begin to wait")
+			opens := countOpens(t, path)
+			time.Sleep(100 * time.Millisecond) // a waiter that wakes itself does so at once
+			require.Zero(t, opens(), "the waiter opened the lock file again without an event")
+			release()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("the waiter was not woken by the release")
+			}
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// receiveWithin waits a minute at most for c to receive.
+func receiveWithin[T any](t *testing.T, c <-chan T, failure string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(time.Minute):
+		t.Fatal(failure)
+	}
+}
