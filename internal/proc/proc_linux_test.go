@@ -47,6 +47,8 @@ func TestParseStat(t *testing.T) {
 		{"too short", "42 (x) S 1 2 3", 0, 0, false},
 		{"state not a letter", "42 (x) SS 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 55", 0, 0, false},
 		{"start not a number", "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 5x5", 0, 0, false},
+		{"start of the most digits", "42 (x) S 1 2 3 4 5 0 7 8 9 10 11 12 13 14 15 16 17 18 9999999999999999999", 'S', 9999999999999999999, true},
+		{"start a digit too long", "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 12345678901234567890", 0, 0, false},
 		{"start too long", "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 123456789012345678901", 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
