@@ -52,8 +52,8 @@ func (l *Lock) bargeBound() time.Duration { return l.cfg.maxWait }
 func (q *queue) turnPath() string { return besideDir(q.dir, turnName) }
 
 // tidyEvery is how often, at most, a handle that finds the queue directory
-// there looks in it for debris (see queue.look), and how often a waiter
-// touches its turn marker.
+// there looks in it for debris (see queue.look), and about how often a
+// waiter touches its turn marker.
 const tidyEvery = time.Second
 
 // barge is a default handle's acquisition before it queues: none if a
@@ -88,7 +88,7 @@ func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) 
 		if err == nil {
 			// A marker left by a waiter that died first in the queue is
 			// this turn's now: it ends with it.
-			_ = q.d.Remove(turnName)
+			q.endTurn(q.d)
 		}
 		if !errors.Is(err, ErrWouldBlock) {
 			return h, err
@@ -139,7 +139,8 @@ func (q *queue) look() (queued, wanted bool) {
 }
 
 // turnMarkerLife is how long a turn marker counts after its last change:
-// its waiter touches it every tidyEvery while it waits.
+// its waiter touches it every tidyEvery, or at most half as long again
+// (askTurn), while it waits.
 const turnMarkerLife = 3 * tidyEvery
 
 // markerAge is the age of the turn marker that info describes, by the
@@ -173,27 +174,18 @@ func (q *queue) tidy() error {
 const minMarkerCheck = time.Millisecond
 
 // askTurn creates the turn marker after d (at once if d <= 0, in a
-// goroutine of its own), and then keeps it until the returned function is
-// called, which also removes the marker, whoever made it: it touches it
-// every tidyEvery, and between the touches looks for it, a turn's length
-// after making it and then at doubling steps, making it again if it is
-// gone. A marker may go while its waiter waits: a tidy that listed the
-// queue just before this waiter's ticket was made finds no live waiter,
-// and two waiters that listed the queue at once may both take themselves
-// for first (queue.awaitTurn) and both ask, the first to take the lock
-// removing the marker the other still needs. Until it is back, a holder
-// that takes the lock again at once keeps it. Either removal comes soon
-// after the marker is made, or with an acquisition, which a holder's
-// release must follow before it can take the lock again: the doubling
-// steps find it by then, and cost a waiter that waits for a long hold
-// no more than the touches.
+// goroutine of its own) and keeps it until the returned function is
+// called, which ends the turn (endTurn). Keeping it is touching it every
+// tidyEvery and, between the touches, looking for it a turn's length
+// after making it and then at doubling steps, to make it again if a tidy
+// or another waiter removed it (docs/design.md, "Turns").
 func (q *queue) askTurn(d time.Duration) (done func()) {
 	dir := q.d // open until leave, which comes after done
 	var mu sync.Mutex
 	stopped := false
 	var t clock.Timer
 	var touched time.Time
-	first := max(q.l.turnLength(), minMarkerCheck)
+	first := min(max(q.l.turnLength(), minMarkerCheck), tidyEvery/2)
 	every := first
 	var ask func()
 	ask = func() {
@@ -219,10 +211,37 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		stopped = true
 		t.Stop()
 		mu.Unlock()
-		// Only orders: a marker that cannot be removed is removed by the
-		// next waiter first in the queue, or by a tidy.
-		_ = dir.Remove(turnName)
+		q.endTurn(dir)
 	}
+}
+
+// endTurn removes the turn marker at the end of a turn, unless another
+// waiter may take itself for first too: then the marker may be its, and
+// is left for it. (The marker only orders: one that cannot be removed, or
+// is left, is removed by the next waiter first in the queue, or by a
+// tidy.)
+func (q *queue) endTurn(dir fsys.Dir) {
+	if !q.l.cfg.fair && q.sharesFirst() {
+		return
+	}
+	_ = dir.Remove(turnName)
+}
+
+// sharesFirst reports whether the queue holds another ticket with a number
+// no higher than this acquisition's: one that sorts before it, or that
+// was made from a listing that did not yet show it (see awaitTurn), whose
+// waiter may also take itself for first. Fair handles need not ask: none
+// of them takes the lock again before the other has had it.
+func (q *queue) sharesFirst() bool {
+	q.mu.Lock()
+	mine := q.mine
+	q.mu.Unlock()
+	shared := false
+	err := q.scan(func(name []byte) {
+		num, ok := parseTicketName(name)
+		shared = shared || ok && mine != nil && num <= mine.num && string(name) != mine.name
+	})
+	return err == nil && shared
 }
 
 // keepMarker makes sure the turn marker is in dir: it touches it if it was

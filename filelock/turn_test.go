@@ -216,12 +216,88 @@ func TestTurnMarkerMadeAgain(t *testing.T) {
 	})
 }
 
-// lockInBackground starts l.LockContext, with a minute's deadline, and
-// returns the channel of its result.
+// TestMarkerLooksDouble: a waiter that has asked for its turn looks for
+// its marker a turn's length after making it (half a second at most,
+// whatever the backoff: the marker must outlive the looks), and then at
+// doubling steps, so that a waiter that waits out a long hold looks
+// seldom.
+func TestMarkerLooksDouble(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxWait time.Duration
+		first   time.Duration // the first look, after the making
+	}{
+		{"short turns", 8 * time.Millisecond, time.Millisecond},
+		{"default", DefaultMaxWait, DefaultMaxWait / 8},
+		{"long backoff", 30 * time.Second, tidyEvery / 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, withClock(fake), WithBackoff(time.Millisecond, tc.maxWait))
+			q := newQueue(l)
+			require.NoError(t, q.enqueue())
+			done := q.askTurn(0)
+			t.Cleanup(func() {
+				done()
+				require.NoError(t, q.leave())
+			})
+			marker := filepath.Join(path+queueSuffix, turnName)
+			settle(t, fake)
+			require.FileExists(t, marker)
+
+			require.NoError(t, os.Remove(marker))
+			waited := advanceUntil(t, fake, "made again", func() bool { return fileThere(marker) })
+			require.GreaterOrEqual(t, waited, tc.first, "looked before the first step")
+			require.LessOrEqual(t, waited, tc.first+time.Millisecond, "not made again at the first look")
+			if 40*tc.first > tidyEvery/2 {
+				return // the steps reach their cap at once
+			}
+			// Twenty first steps after the making, the looks have spread.
+			made := fake.Now()
+			advanceUntil(t, fake, "twenty steps", func() bool { return fake.Now().Sub(made) >= 20*tc.first })
+			require.NoError(t, os.Remove(marker))
+			waited = advanceUntil(t, fake, "made again", func() bool { return fileThere(marker) })
+			require.Greater(t, waited, tc.first+time.Millisecond, "the looks did not spread out")
+			require.LessOrEqual(t, waited, 20*tc.first, "the looks spread too far")
+		})
+	}
+}
+
+// TestTurnMarkerLeftForATie: a default waiter that takes its turn leaves
+// the marker when another ticket of its number is queued, whose waiter may
+// also take itself for first and have asked; with none it removes it
+// (TestBargerQueuesPastItsBound).
+func TestTurnMarkerLeftForATie(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	_, release := startHolder(t, Soft, path)
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
+	done := lockInBackground(t, l)
+	marker := filepath.Join(path+queueSuffix, turnName)
+	advanceUntil(t, fake, "asked for its turn", func() bool { return fileThere(marker) })
+	tie := writeTicket(t, path, 1, time.Now())
+	t.Cleanup(func() { os.Remove(tie) })
+
+	release()
+	advanceUntil(t, fake, "acquired", func() bool { return l.Depth() == 1 })
+	require.NoError(t, <-done)
+	require.FileExists(t, marker, "the turn removed the marker of a waiter of the same number")
+	require.NoError(t, l.Unlock())
+}
+
+// lockInBackground starts l.LockContext, with a deadline of testLockWait,
+// and returns the channel of its result.
 func lockInBackground(t *testing.T, l *Lock) <-chan error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
 	t.Cleanup(cancel)
+	return lockAsync(ctx, l)
+}
+
+// lockAsync starts l.LockContext in a goroutine and returns the channel of
+// its result.
+func lockAsync(ctx context.Context, l *Lock) <-chan error {
 	done := make(chan error, 1)
 	go func() { done <- l.LockContext(ctx) }()
 	return done

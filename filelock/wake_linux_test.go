@@ -68,14 +68,6 @@ func startReleasingHolder(t *testing.T, s Strategy, path string, env ...string) 
 	return release
 }
 
-// lockAsync starts l.LockContext in a goroutine and returns the channel of
-// its result.
-func lockAsync(ctx context.Context, l *Lock) <-chan error {
-	done := make(chan error, 1)
-	go func() { done <- l.LockContext(ctx) }()
-	return done
-}
-
 // startFakeClockWaiter starts the acquisition of a new handle on path
 // whose clock is fake and whose backoff is an hour, so that only an event,
 // or the test moving the clock, ends its waits; with WithPolling if
@@ -473,7 +465,11 @@ func TestWatchingKernelLockWaiterKeepsItsDescriptor(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := lockAsync(ctx, l)
-			receiveWithin(t, fake.TimerAdded(), "the waiter did not begin to wait")
+			select {
+			case <-fake.TimerAdded():
+			case <-time.After(testLockWait):
+				t.Fatal("the waiter did not begin to wait")
+			}
 			opens := countOpens(t, path)
 			time.Sleep(100 * time.Millisecond) // a waiter that wakes itself does so at once
 			require.Zero(t, opens(), "the waiter opened the lock file again without an event")
@@ -486,15 +482,5 @@ func TestWatchingKernelLockWaiterKeepsItsDescriptor(t *testing.T) {
 			}
 			require.NoError(t, l.Unlock())
 		})
-	}
-}
-
-// receiveWithin waits a minute at most for c to receive.
-func receiveWithin[T any](t *testing.T, c <-chan T, failure string) {
-	t.Helper()
-	select {
-	case <-c:
-	case <-time.After(time.Minute):
-		t.Fatal(failure)
 	}
 }
