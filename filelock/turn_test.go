@@ -150,6 +150,35 @@ func TestDefaultHandleThatCannotQueueBarges(t *testing.T) {
 	}
 }
 
+// turnWaiter is a default waiter on a lock that another process holds,
+// whose clock moves only when the test moves it, and which polls (no
+// event, no wait in the kernel).
+type turnWaiter struct {
+	l       *Lock
+	fake    *clock.Fake
+	done    <-chan error // the result of its acquisition
+	release func()       // the holder's release
+	marker  string       // the path of the turn marker
+}
+
+// startTurnWaiter starts a turnWaiter of strategy s on path.
+func startTurnWaiter(t *testing.T, s Strategy, path string) turnWaiter {
+	t.Helper()
+	_, release := startHolder(t, s, path)
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
+	return turnWaiter{l: l, fake: fake, done: lockInBackground(t, l), release: release, marker: filepath.Join(path+queueSuffix, turnName)}
+}
+
+// acquire has the holder release the lock and waits for the waiter to
+// take it.
+func (w turnWaiter) acquire(t *testing.T) {
+	t.Helper()
+	w.release()
+	advanceUntil(t, w.fake, "acquired", func() bool { return w.l.Depth() == 1 })
+	require.NoError(t, <-w.done)
+}
+
 // TestBargerQueuesPastItsBound: a default waiter that has tried the lock
 // for its bound joins the queue; first in it, it asks for its turn once it
 // has waited a turn's length there, and takes the lock at the release,
@@ -158,20 +187,14 @@ func TestDefaultHandleThatCannotQueueBarges(t *testing.T) {
 func TestBargerQueuesPastItsBound(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
-		_, release := startHolder(t, s, path)
-		fake := clock.NewFake(time.Now())
-		l := newLock(t, path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
-		done := lockInBackground(t, l)
-		waited := advanceUntil(t, fake, "queued", func() bool { return queueLen(t, path) == 1 })
-		require.GreaterOrEqual(t, waited, l.bargeBound(), "queued before its bound")
-		marker := filepath.Join(path+queueSuffix, turnName)
-		advanceUntil(t, fake, "asked for its turn", func() bool { return fileThere(marker) })
+		w := startTurnWaiter(t, s, path)
+		waited := advanceUntil(t, w.fake, "queued", func() bool { return queueLen(t, path) == 1 })
+		require.GreaterOrEqual(t, waited, w.l.bargeBound(), "queued before its bound")
+		advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
 
-		release()
-		advanceUntil(t, fake, "acquired", func() bool { return l.Depth() == 1 })
-		require.NoError(t, <-done)
-		require.NoFileExists(t, marker)
-		require.NoError(t, l.Unlock())
+		w.acquire(t)
+		require.NoFileExists(t, w.marker)
+		require.NoError(t, w.l.Unlock())
 		require.NoDirExists(t, path+queueSuffix)
 	})
 }
@@ -184,35 +207,28 @@ func TestBargerQueuesPastItsBound(t *testing.T) {
 // took 263 of 327 acquisitions in TestNoStarvationProcesses.)
 func TestTurnMarkerMadeAgain(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
-		path := filepath.Join(t.TempDir(), "x.lock")
-		_, release := startHolder(t, s, path)
-		fake := clock.NewFake(time.Now())
-		l := newLock(t, path, WithStrategy(s), WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
-		done := lockInBackground(t, l)
-		marker := filepath.Join(path+queueSuffix, turnName)
-		advanceUntil(t, fake, "asked for its turn", func() bool { return fileThere(marker) })
+		w := startTurnWaiter(t, s, filepath.Join(t.TempDir(), "x.lock"))
+		advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
 		for range 3 {
-			settle(t, fake) // the waiter has made its marker and set its next look
-			require.NoError(t, os.Remove(marker))
-			waited := advanceUntil(t, fake, "made the marker again", func() bool { return fileThere(marker) })
+			settle(t, w.fake) // the waiter has made its marker and set its next look
+			require.NoError(t, os.Remove(w.marker))
+			waited := advanceUntil(t, w.fake, "made the marker again", func() bool { return fileThere(w.marker) })
 			// A turn's length after it was made, and at doubling steps
 			// since: the test sees the marker within a step of the clock
 			// of its making, at most after the first look.
-			require.LessOrEqual(t, waited, 2*l.turnLength(), "the marker was missing for longer than two turns")
+			require.LessOrEqual(t, waited, 2*w.l.turnLength(), "the marker was missing for longer than two turns")
 		}
 		// And it keeps it fresh, so that it counts for its life.
 		old := time.Now().Add(-time.Hour)
-		require.NoError(t, os.Chtimes(marker, old, old))
-		advanceUntil(t, fake, "touched the marker", func() bool {
-			info, err := os.Lstat(marker)
+		require.NoError(t, os.Chtimes(w.marker, old, old))
+		advanceUntil(t, w.fake, "touched the marker", func() bool {
+			info, err := os.Lstat(w.marker)
 			require.NoError(t, err)
 			return info.ModTime().After(old.Add(time.Minute))
 		})
-		release()
-		advanceUntil(t, fake, "acquired", func() bool { return l.Depth() == 1 })
-		require.NoError(t, <-done)
-		require.NoFileExists(t, marker)
-		require.NoError(t, l.Unlock())
+		w.acquire(t)
+		require.NoFileExists(t, w.marker)
+		require.NoError(t, w.l.Unlock())
 	})
 }
 
@@ -270,20 +286,14 @@ func TestMarkerLooksDouble(t *testing.T) {
 // (TestBargerQueuesPastItsBound).
 func TestTurnMarkerLeftForATie(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
-	_, release := startHolder(t, Soft, path)
-	fake := clock.NewFake(time.Now())
-	l := newLock(t, path, WithPolling(), withClock(fake), WithBackoff(time.Millisecond, 8*time.Millisecond))
-	done := lockInBackground(t, l)
-	marker := filepath.Join(path+queueSuffix, turnName)
-	advanceUntil(t, fake, "asked for its turn", func() bool { return fileThere(marker) })
+	w := startTurnWaiter(t, Soft, path)
+	advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
 	tie := writeTicket(t, path, 1, time.Now())
 	t.Cleanup(func() { os.Remove(tie) })
 
-	release()
-	advanceUntil(t, fake, "acquired", func() bool { return l.Depth() == 1 })
-	require.NoError(t, <-done)
-	require.FileExists(t, marker, "the turn removed the marker of a waiter of the same number")
-	require.NoError(t, l.Unlock())
+	w.acquire(t)
+	require.FileExists(t, w.marker, "the turn removed the marker of a waiter of the same number")
+	require.NoError(t, w.l.Unlock())
 }
 
 // lockInBackground starts l.LockContext, with a deadline of testLockWait,

@@ -113,12 +113,7 @@ func TestEventWakesWaiter(t *testing.T) {
 					}
 					fake.Advance(time.Hour)
 				}
-				select {
-				case err := <-done:
-					require.NoError(t, err)
-				case <-time.After(20 * time.Second):
-					t.Fatal("the waiter was not woken by the release")
-				}
+				requireAcquired(t, done, "the waiter was not woken by the release")
 				require.NoError(t, l.Unlock())
 			})
 		}
@@ -253,12 +248,7 @@ func TestOSWaitsInKernel(t *testing.T) {
 				done := lockAsync(ctx, l)
 				waitForLockSyscall(t, s)
 				release()
-				select {
-				case err := <-done:
-					require.NoError(t, err)
-				case <-time.After(10 * time.Second):
-					t.Fatal("the waiter was not handed the lock")
-				}
+				requireAcquired(t, done, "the waiter was not handed the lock")
 				require.Zero(t, kernelWaits.pending(), "the wait passed to the holder")
 				require.NoError(t, l.Unlock())
 			})
@@ -373,12 +363,7 @@ func TestForeignFlockReleaseSeen(t *testing.T) {
 			line, err := out.ReadString('\n')
 			require.NoError(t, err)
 			require.Equal(t, "done\n", line)
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("the waiter did not see the release")
-			}
+			requireAcquired(t, done, "the waiter did not see the release")
 			require.NoError(t, l.Unlock())
 		})
 	}
@@ -474,13 +459,20 @@ func TestWatchingKernelLockWaiterKeepsItsDescriptor(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // a waiter that wakes itself does so at once
 			require.Zero(t, opens(), "the waiter opened the lock file again without an event")
 			release()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(20 * time.Second):
-				t.Fatal("the waiter was not woken by the release")
-			}
+			requireAcquired(t, done, "the waiter was not woken by the release")
 			require.NoError(t, l.Unlock())
 		})
+	}
+}
+
+// requireAcquired waits 20 seconds at most for the acquisition whose
+// result done carries to succeed; failure says what did not happen.
+func requireAcquired(t *testing.T, done <-chan error, failure string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal(failure)
 	}
 }
