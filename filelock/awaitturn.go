@@ -67,6 +67,13 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			return err
 		}
 		if !v.has {
+			// Removed as expired (this process was stopped, or a clock
+			// stepped), or missed by a listing that lags behind (NFS):
+			// queue again, the missed ticket gone first, so that the
+			// new one neither waits behind it nor leaves it behind.
+			if err := q.forgetMine(); err != nil {
+				return err
+			}
 			if err := q.enqueue(); err != nil {
 				return err
 			}

@@ -68,9 +68,6 @@ func (q *queue) enqueueOnce(made *bool) error {
 			return err
 		}
 		q.mu.Lock()
-		if q.open != nil {
-			q.open.Close() // the ticket it was kept for is gone
-		}
 		q.mine, q.open = &t, f
 		q.mu.Unlock()
 		// Every ticket listed is before the new one.
@@ -99,6 +96,27 @@ func (q *queue) fillTicket(t ticket, f fsys.File, data []byte) (fsys.File, error
 		return nil, errors.Join(fmt.Errorf("fair queue: %w", err), q.d.Remove(t.name))
 	}
 	return nil, nil
+}
+
+// forgetMine removes this acquisition's ticket, if it is there, and lets
+// it go, leaving the queue directory open.
+func (q *queue) forgetMine() error {
+	q.mu.Lock()
+	t, f := q.mine, q.open
+	q.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	if err := q.d.Remove(t.name); err != nil && !vanished(err) {
+		return fmt.Errorf("fair queue: %w", err)
+	}
+	q.mu.Lock()
+	q.mine, q.open = nil, nil
+	q.mu.Unlock()
+	if f != nil {
+		f.Close()
+	}
+	return nil
 }
 
 // leave removes this acquisition's ticket, closes the queue directory, and

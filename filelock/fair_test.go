@@ -402,6 +402,52 @@ func TestFairCounterProcesses(t *testing.T) {
 
 // TestFairQueueInTheWay: something that is not a directory where the queue
 // belongs is a clear error naming the lock, and nothing is left behind.
+// ticketName is the name of a ticket numbered num.
+func ticketName(num uint64) string {
+	return fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, newToken())
+}
+
+// TestTicketMissedByAListing: a fair waiter whose listing misses its own
+// ticket, as a listing that lags behind can (NFS), queues again, and the
+// ticket missed, still there, goes first: the waiter neither waits behind
+// its own ticket nor leaves it behind.
+func TestTicketMissedByAListing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
+	// A dead waiter's ticket ahead, so that the waiter lists the queue
+	// again once it has judged it.
+	dead := ticketName(1)
+	require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, dead), forgedRecord(t, otherHost()), 0o644))
+	var missed []string
+	ffs := &faultFS{list: func(string) func(string) bool {
+		if len(missed) > 0 {
+			return nil
+		}
+		// The first listing that has the waiter's ticket misses it.
+		return func(name string) bool {
+			if _, ok := parseTicketName([]byte(name)); ok && name != dead {
+				missed = append(missed, name)
+				return true
+			}
+			return false
+		}
+	}}
+	otherHostDead := withProcess(proc.Self(), func(id proc.Identity) proc.State {
+		if id == otherHost() {
+			return proc.Dead
+		}
+		return proc.Alive
+	})
+	l := newLock(t, path, WithFair(), withFS(ffs), otherHostDead, WithBackoff(time.Millisecond, 10*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, l.LockContext(ctx), "not kept waiting behind its own ticket")
+	require.Len(t, missed, 1, "a listing missed the waiter's ticket")
+	require.NoFileExists(t, filepath.Join(path+queueSuffix, missed[0]), "the ticket missed is gone")
+	require.NoError(t, l.Unlock())
+	require.NoDirExists(t, path+queueSuffix, "nothing is left in the queue")
+}
+
 func TestFairQueueInTheWay(t *testing.T) {
 	for _, kind := range []string{"file", "dangling symlink"} {
 		dir := t.TempDir()

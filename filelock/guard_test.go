@@ -23,6 +23,10 @@ type faultFS struct {
 	remove func(name string) error
 	create func(name string) error
 	rename func(oldname, newname string) error
+	// list, if set, is called at each listing of a directory opened by
+	// the faultFS, and returns which entries that listing leaves out
+	// (nil: none).
+	list func(dir string) (hide func(name string) bool)
 }
 
 func (f *faultFS) Rename(oldname, newname string) error {
@@ -104,6 +108,18 @@ func (d faultDir) Remove(name string) error {
 		return err
 	}
 	return d.Dir.Remove(name)
+}
+
+func (d faultDir) Scan(fn func(name []byte)) error {
+	if d.f.list == nil {
+		return d.Dir.Scan(fn)
+	}
+	hide := d.f.list(d.Name())
+	return d.Dir.Scan(func(name []byte) {
+		if hide == nil || !hide(string(name)) {
+			fn(name)
+		}
+	})
 }
 
 func eio(op, name string) error { return &fs.PathError{Op: op, Path: name, Err: syscall.EIO} }

@@ -3,7 +3,6 @@
 package filelock
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -73,11 +72,6 @@ func attackerDir(t *testing.T, names ...string) (dir string, untouched func()) {
 		require.NoError(t, err)
 		require.True(t, info.ModTime().Equal(old), "the attacker's directory changed at %v", info.ModTime())
 	}
-}
-
-// ticketName is the name of a ticket numbered num.
-func ticketName(num uint64) string {
-	return fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, newToken())
 }
 
 // TestFairQueueSwappedBeforeTicket: the queue swapped right after the
