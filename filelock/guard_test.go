@@ -177,39 +177,74 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 }
 
 // TestFailedUnlockKeepsTheHold: an Unlock whose removal of the lock file
-// fails (EIO) leaves the handle holding the lock, so that it can be
-// retried, and the retry releases it.
+// fails (EIO) leaves the handle holding the lock while the file is, or may
+// still be, its own, so that it can be retried, and the retry releases
+// it; once the file is found to be another's, the hold is let go.
 func TestFailedUnlockKeepsTheHold(t *testing.T) {
-	for _, s := range []Strategy{Soft, Link} {
-		t.Run(s.String(), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "x.lock")
-			failing := true
-			ffs := &faultFS{remove: func(name string) error {
-				if failing && name == path {
-					return eio("unlink", name)
+	for _, tc := range []struct {
+		name string
+		// fail is done, at the failing removal of the lock file at path,
+		// before the EIO; it returns what undoes it.
+		fail func(t *testing.T, path string) (undo func())
+		kept bool
+	}{
+		{"file still there", func(*testing.T, string) func() { return func() {} }, true},
+		{"cannot tell", func(t *testing.T, path string) func() {
+			// The lock's directory moved aside, a file in its place:
+			// the path cannot be looked at (ENOTDIR).
+			dir := filepath.Dir(path)
+			require.NoError(t, os.Rename(dir, dir+".aside"))
+			require.NoError(t, os.WriteFile(dir, nil, 0o644))
+			return func() {
+				require.NoError(t, os.Remove(dir))
+				require.NoError(t, os.Rename(dir+".aside", dir))
+			}
+		}, true},
+		{"another's file", func(t *testing.T, path string) func() {
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+			return func() { require.NoError(t, os.Remove(path)) }
+		}, false},
+	} {
+		for _, s := range []Strategy{Soft, Link} {
+			t.Run(tc.name+"/"+s.String(), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "lockdir", "x.lock")
+				require.NoError(t, os.Mkdir(filepath.Dir(path), 0o755))
+				failing := true
+				undo := func() {}
+				ffs := &faultFS{remove: func(name string) error {
+					if failing && name == path {
+						failing = false
+						undo = tc.fail(t, path)
+						return eio("unlink", name)
+					}
+					return nil
+				}}
+				l := newLock(t, path, WithStrategy(s), withFS(ffs))
+				require.NoError(t, lockWithin(l))
+				err := l.Unlock()
+				undo()
+				require.ErrorIs(t, err, syscall.EIO)
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, path, pe.Path)
+				if !tc.kept {
+					require.Zero(t, l.Depth(), "the hold is let go: the file is another's")
+					require.ErrorIs(t, l.Unlock(), ErrNotLocked)
+					return
 				}
-				return nil
-			}}
-			l := newLock(t, path, WithStrategy(s), withFS(ffs))
-			require.NoError(t, lockWithin(l))
-			err := l.Unlock()
-			require.ErrorIs(t, err, syscall.EIO)
-			var pe *fs.PathError
-			require.ErrorAs(t, err, &pe)
-			require.Equal(t, path, pe.Path)
-			require.Equal(t, 1, l.Depth(), "still held")
-			require.FileExists(t, path)
+				require.Equal(t, 1, l.Depth(), "still held")
+				require.FileExists(t, path)
+				other := newLock(t, path, WithStrategy(s))
+				require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
 
-			other := newLock(t, path, WithStrategy(s))
-			require.ErrorIs(t, other.TryLock(), ErrWouldBlock)
-
-			failing = false
-			require.NoError(t, l.Unlock())
-			require.Zero(t, l.Depth())
-			require.NoFileExists(t, path)
-			require.NoError(t, other.TryLock())
-			require.NoError(t, other.Unlock())
-		})
+				require.NoError(t, l.Unlock())
+				require.Zero(t, l.Depth())
+				require.NoFileExists(t, path)
+				require.NoError(t, other.TryLock())
+				require.NoError(t, other.Unlock())
+			})
+		}
 	}
 }
 
