@@ -106,6 +106,15 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 			// order is first come, first served.)
 			return nil
 		}
+		if state == proc.Unknown && v.before == 1 && !q.l.cfg.fair && !q.turnAsked() {
+			// The waiter first in the queue can be judged by age alone
+			// (another host, another PID namespace), and it does not ask
+			// for its turn: it may have died minutes before its ticket
+			// expires. A default waiter takes the turn as if it were
+			// first, rather than let a free lock wait for that age: the
+			// queue orders, and never excludes (docs/design.md, "Turns").
+			return nil
+		}
 	}
 }
 

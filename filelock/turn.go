@@ -138,6 +138,13 @@ func (q *queue) look() (queued, wanted bool) {
 	return err == nil, err == nil
 }
 
+// turnAsked reports whether the turn marker is in the open queue directory
+// and still kept: whether a waiter first in the queue asks for its turn.
+func (q *queue) turnAsked() bool {
+	info, err := q.d.Lstat(turnName)
+	return err == nil && q.markerAge(info) <= turnMarkerLife
+}
+
 // turnMarkerLife is how long a turn marker counts after its last change:
 // its waiter touches it every tidyEvery, or at most half as long again
 // (askTurn), while it waits.

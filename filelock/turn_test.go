@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -346,4 +347,53 @@ func settle(t *testing.T, fake *clock.Fake) {
 func fileThere(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
+}
+
+// TestDeadRemoteWaiterHoldsUpNoDefaultWaiter: the waiter first in the
+// queue is another host's, which only the age of its ticket can show dead.
+// If it died there, a default waiter queued behind it takes the lock as
+// soon as it is free, not minutes later when that ticket expires; while
+// it asks for its turn (its marker is kept), the default waiter waits;
+// a fair waiter always keeps its place behind it.
+func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
+	for _, s := range Strategies() {
+		for _, asking := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/asking=%v", s, asking), func(t *testing.T) {
+				t.Parallel()
+				path := filepath.Join(t.TempDir(), "x.lock")
+				h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
+				require.NoError(t, lockWithin(h))
+				remote := writeTicket(t, path, 1, time.Now())
+				w := newLock(t, path, WithStrategy(s))
+				got := lockInBackground(t, w)
+				require.Eventually(t, func() bool {
+					entries, err := os.ReadDir(path + queueSuffix)
+					return err == nil && len(entries) >= 2
+				}, testLockWait, time.Millisecond, "the waiter queued behind the other host's")
+				if asking {
+					// Made now: it counts for turnMarkerLife unless kept.
+					require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, turnName), nil, 0o644))
+				}
+				require.NoError(t, h.Unlock())
+				if asking {
+					select {
+					case err := <-got:
+						t.Fatalf("took the turn of a waiter that asks for it (%v)", err)
+					case <-time.After(turnMarkerLife / 3):
+					}
+				}
+				select {
+				case err := <-got:
+					require.NoError(t, err)
+				case <-time.After(10 * time.Second):
+					t.Fatal("the free lock waits for the other host's ticket to expire")
+				}
+				require.FileExists(t, remote, "another host's ticket stays until it expires")
+				require.NoError(t, w.Unlock())
+
+				fair := newLock(t, path, WithStrategy(s), WithFair(), WithTimeout(200*time.Millisecond))
+				require.ErrorIs(t, fair.Lock(), ErrTimeout, "a fair waiter is served in order")
+			})
+		}
+	}
 }
