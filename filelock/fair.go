@@ -52,10 +52,17 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 
 // cannotQueue reports whether err says that this user cannot take part in
 // the queue: it is not safe, or cannot be written here (another user's
-// directory, a read-only filesystem, something else in its place).
+// directory, a read-only filesystem, something else in its place, a full
+// disk or quota).
 func cannotQueue(err error) bool {
 	return errors.Is(err, ErrUnsafeDirectory) || errors.Is(err, fs.ErrPermission) ||
-		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR) || noSpace(err)
+}
+
+// noSpace reports whether err says that the filesystem is full, or the
+// user's quota used up.
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // acquireQueued takes the file lock in turn: it queues, waits until no

@@ -149,7 +149,8 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 // writeRecord writes the holder record into the locked file, of size
 // bytes (-1: unknown, then asked of the file), if it holds nothing or a
 // record of ours; anything else is another program's content, which is
-// locked as it is and never written over. The size must be looked at once
+// locked as it is and never written over. On a full disk the file is left
+// empty, and the lock is held without a record. The size must be looked at once
 // locked: the previous holder may have written the file until then.
 func (h *osHeld) writeRecord(l *Lock, size int64) error {
 	if size < 0 {
@@ -185,6 +186,11 @@ func (h *osHeld) writeRecord(l *Lock, size int64) error {
 	}
 	if err == nil {
 		_, err = h.f.WriteAt(data, 0)
+	}
+	if noSpace(err) {
+		// The kernel's lock needs no space: hold it without a record, as
+		// a read-only holder does, leaving the file empty.
+		return h.f.Truncate(0)
 	}
 	if err == nil {
 		h.record = data

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -84,4 +85,67 @@ func TestReadOnlyFilesystem(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s Strategy) {
 		requireImmediateError(t, s, filepath.Join(dir, "x.lock"), dir, syscall.EROFS)
 	})
+}
+
+// TestFullDiskKernelLock: on a full filesystem, where no holder record can
+// be written, an os or ofd lock is still taken, since the kernel's lock
+// needs no space: it is held without a record, and the file stays empty.
+// A default waiter whose ticket cannot be written waits without the queue
+// instead of failing. (A soft or link lock is a file with its record, and
+// needs the space.)
+func TestFullDiskKernelLock(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root (CI runs the suite as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatalf("mounting a tmpfs as root: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	kernel := []Strategy{OS, OFD}
+	for _, s := range kernel {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, s.String()+".lock"), nil, 0o644))
+	}
+	fillDisk(t, filepath.Join(dir, "filler"))
+	for _, s := range kernel {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(dir, s.String()+".lock")
+			h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
+			require.NoError(t, h.TryLock(), "the kernel's lock needs no space")
+			st, err := h.Inspect()
+			require.NoError(t, err)
+			require.True(t, st.Held)
+			require.Nil(t, st.Holder, "held without a record")
+
+			w := newLock(t, path, WithStrategy(s))
+			got := lockInBackground(t, w)
+			select {
+			case err := <-got:
+				t.Fatalf("the waiter did not wait: %v", err)
+			case <-time.After(10 * w.bargeBound()): // past its bound: it tried to queue
+			}
+			require.NoError(t, h.Unlock())
+			require.NoError(t, <-got)
+			require.NoError(t, w.Unlock())
+			info, err := os.Stat(path)
+			require.NoError(t, err)
+			require.Zero(t, info.Size(), "the lock file stays empty")
+		})
+	}
+	require.Equal(t, "filler,ofd.lock,os.lock", dirEntries(t, dir), "no queue or ticket left behind")
+}
+
+// fillDisk writes path until its filesystem is full.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := f.Write(block); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			return
+		}
+	}
 }
