@@ -82,7 +82,7 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	if errors.Is(err, ErrNotRegular) {
 		return false, err
 	}
-	if err != nil || !v.stale {
+	if err != nil || !v.breakable() {
 		return false, nil // unreadable or live: it is busy
 	}
 	g, err := m.takeGuard(ctx, l, wait, time.Time{})
@@ -97,7 +97,7 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}
-	if err != nil || !v.stale {
+	if err != nil || !v.breakable() {
 		return false, nil
 	}
 	if err := m.kernelLocked(l, l.path); err != nil {

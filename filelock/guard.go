@@ -76,7 +76,7 @@ func (m fileMechanism) takeGuard(ctx context.Context, l *Lock, wait bool, until 
 		case errors.Is(err, fs.ErrNotExist): // released in between
 		case err != nil:
 			return nil, err
-		case v.stale:
+		case v.breakable():
 			if _, err := m.removeAside(l, path, v); err != nil {
 				return nil, err
 			}

@@ -33,8 +33,11 @@ type Status struct {
 	// package — another program's lock — states of its holder; nil when
 	// the lock is free or holds a record.
 	Foreign *ForeignHolder
-	// Stale reports that the stale rule of WithStaleAfter allows the lock
-	// to be broken (Soft and Link only); StaleReason says why.
+	// Stale reports that the lock is stale by the rule of WithStaleAfter
+	// (Soft and Link only); StaleReason says why. A lock stale by its age
+	// alone is broken only by a handle that has seen it unchanged for
+	// half the stale-after age; StaleReason then says how much longer
+	// this handle must see it so.
 	Stale       bool
 	StaleReason string
 	// Age is the time since the lock file last changed (it was made, or

@@ -24,8 +24,11 @@ import (
 // it), Kill (the holder's process dies on this host), TryLock by B (which
 // releases at once if it gets the lock), and Unlock by H. The model says
 // when the lock is stale — its holder is dead, or it was last refreshed
-// more than the stale-after age ago — and B must break it exactly then:
-// never earlier, never later.
+// more than the stale-after age ago — and when B may break it: at once if
+// its holder is dead, and if stale by age, once B has seen it unchanged for
+// half the stale-after age. B must break it exactly then: never earlier,
+// never later. B is one handle throughout, so that what it has seen
+// counts.
 
 const modelStaleAfter = 10 * time.Second
 
@@ -40,10 +43,13 @@ func TestStaleExpiryModel(t *testing.T) {
 
 // TestStaleExpiryModelCatchesWrongBreakers: a contender that breaks at
 // half the stale-after age, or never by age, disagrees with the model.
+// (The first is caught where it breaks early, or where its Inspect already
+// calls the lock stale, which comes first when it has not watched long
+// enough to break it.)
 func TestStaleExpiryModelCatchesWrongBreakers(t *testing.T) {
-	expectModelFails(t, staleModel(Soft, modelStaleAfter/2), seededParams(t, 200, 60), "early")
+	expectModelFails(t, staleModel(Soft, modelStaleAfter/2), seededParams(t, 200, 60), "early", "inspect: stale=true")
 	require.Zero(t, processLocks.size())
-	expectModelFails(t, staleModel(Soft, 0), seededParams(t, 200, 60), "late")
+	expectModelFails(t, staleModel(Soft, 0), seededParams(t, 200, 60), "late", "inspect: stale=false")
 	require.Zero(t, processLocks.size())
 }
 
@@ -57,10 +63,22 @@ type stState struct {
 	hLost     bool          // H's lock was broken while H held it
 	wasStale  bool          // TryLock(B): the lock was stale before it
 	want      error         // what the last command must return: nil or ErrWouldBlock / ErrLockLost
+	made      int           // lock files made so far: the latest's number
+	// B's sighting of the lock file: which one, as refreshed when, first
+	// seen so when.
+	seenMade      int
+	seenRefreshed time.Duration
+	seenAt        time.Duration
 }
 
 func (st stState) stale() bool {
 	return st.held && (st.dead || st.now-st.refreshed > modelStaleAfter)
+}
+
+// breakable reports whether B may break the lock: stale, and if by age
+// alone, seen unchanged by B for half the stale-after age.
+func (st stState) breakable() bool {
+	return st.held && (st.dead || st.stale() && st.now-st.seenAt >= modelStaleAfter/2)
 }
 
 // stSUT is the real lock: H's handle (if any), the shared filesystem and
@@ -71,6 +89,7 @@ type stSUT struct {
 	clock    *clock.Fake
 	fs       *memfs.FS
 	bView    *stView // B's view: another key in the process-wide table
+	b        *Lock   // B's handle, made at its first TryLock
 	h        *Lock
 	hFrozen  *clock.Fake // H's own clock: never moved, so its heartbeat goroutine never fires
 	dead     map[int]bool
@@ -149,6 +168,7 @@ func (c stCmd) NextState(s commands.State) commands.State {
 	switch c.op {
 	case stAcquire:
 		st.held, st.refreshed, st.dead, st.hHolds, st.hLost = true, st.now, false, true, false
+		st.made++
 	case stAdvance:
 		st.now += c.d
 	case stHeartbeat:
@@ -161,7 +181,13 @@ func (c stCmd) NextState(s commands.State) commands.State {
 		st.dead, st.hHolds = true, false
 	case stTryB:
 		st.wasStale = st.stale()
-		if st.held && !st.wasStale {
+		if !st.held {
+			break
+		}
+		if st.seenMade != st.made || st.seenRefreshed != st.refreshed {
+			st.seenMade, st.seenRefreshed, st.seenAt = st.made, st.refreshed, st.now
+		}
+		if !st.breakable() {
 			st.want = ErrWouldBlock
 			break
 		}
@@ -216,13 +242,16 @@ func (c stCmd) Run(sut commands.SystemUnderTest) commands.Result {
 		}
 		s.abandon()
 	case stTryB:
-		b, err := New("/locks/x.lock", s.options(s.bView, s.clock, 1, s.bStale)...)
+		var err error
+		if s.b == nil {
+			s.b, err = New("/locks/x.lock", s.options(s.bView, s.clock, 1, s.bStale)...)
+		}
 		if err == nil {
-			st, ierr := b.Inspect()
+			st, ierr := s.b.Inspect()
 			r.stale = ierr == nil && st.Stale
-			err = b.TryLock()
+			err = s.b.TryLock()
 			if err == nil {
-				err = b.Unlock()
+				err = s.b.Unlock()
 			}
 		}
 		r.err = err

@@ -21,7 +21,8 @@ import (
 //     names a PID of this host (foreign.go) which is provably dead: no such
 //     process, or a zombie; or
 //   - it has not changed for longer than the stale-after age (when that is
-//     not 0), whoever made it.
+//     not 0), whoever made it; it is broken for that only once the judging
+//     handle has itself seen it unchanged for half that age (sighting.go).
 //
 // What a file says of its holder counts only if no one but its owner may
 // write it: a record in a file that group or others may write may have been
@@ -51,11 +52,19 @@ type verdict struct {
 	age       time.Duration
 	ageKnown  bool
 	// staleIn is how much longer the file must stay unchanged to be
-	// stale by age; 0 when that is unknown or not the reason to wait.
+	// stale by age, or to be broken for it (watchLeft); 0 when that is
+	// unknown or not the reason to wait.
 	staleIn time.Duration
 	stale   bool
 	reason  string
+	// watchLeft is how much longer the judging handle must see a file
+	// stale by age unchanged before it may break it (Lock.watchLeft).
+	watchLeft time.Duration
 }
+
+// breakable reports whether the verdict allows the file to be broken: it
+// is stale, and if by age, it has been seen so for long enough.
+func (v verdict) breakable() bool { return v.stale && v.watchLeft == 0 }
 
 // sameAs reports whether the file described by info and data is the one
 // the verdict was about, unchanged: same identity, same contents, and not
@@ -89,7 +98,8 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
-	v.age, v.ageKnown = l.age(path, info, now), true
+	seen := l.seen.unchangedFor(path, info, l.cfg.clock.Now())
+	v.age, v.ageKnown = age(info, now, seen), true
 	limit := staleAfter
 	if coarse && limit > 0 {
 		limit += coarseSlack
@@ -104,6 +114,10 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 	v.reason = fmt.Sprintf("not changed for %v (stale after %v)", v.age.Round(time.Millisecond), limit)
 	if v.foreign != nil {
 		v.reason += "; " + v.foreign.String()
+	}
+	if v.watchLeft = watchLeft(seen, staleAfter); v.watchLeft > 0 {
+		v.staleIn = v.watchLeft
+		v.reason += fmt.Sprintf("; broken once seen unchanged for %v more", v.watchLeft.Round(time.Millisecond))
 	}
 	return v, nil
 }

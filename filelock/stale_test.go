@@ -223,8 +223,15 @@ func TestStaleRule(t *testing.T) {
 				require.Equal(t, c.stale, st.Stale, "Inspect: %s", st.StaleReason)
 				require.InDelta(t, c.age.Seconds(), st.Age.Seconds(), 5, "Inspect's age by the filesystem clock")
 
-				l := newLock(t, path, opts...)
-				err = l.TryLock()
+				fake := clock.NewFake(time.Now())
+				l := newLock(t, path, append(opts, withClock(fake))...)
+				if strings.Contains(st.StaleReason, "not changed for") {
+					require.Contains(t, st.StaleReason, "broken once seen unchanged for")
+					tryLockWatched(t, l, fake)
+					err = nil
+				} else {
+					err = l.TryLock()
+				}
 				if !c.stale {
 					require.ErrorIs(t, err, ErrWouldBlock)
 					got, rerr := os.ReadFile(path)
@@ -281,8 +288,9 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l := newLock(t, path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
-	require.NoError(t, l.TryLock())
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}), withClock(fake))
+	tryLockWatched(t, l, fake)
 	require.NoError(t, l.Unlock())
 	require.Equal(t, "x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
 }
@@ -350,10 +358,23 @@ func TestGuardDebrisSwept(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	l := newLock(t, path, WithStrategy(Link), WithStaleAfter(time.Minute), withFS(noCtimeFS{}))
-	require.NoError(t, l.TryLock())
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithStrategy(Link), WithStaleAfter(time.Minute), withFS(noCtimeFS{}), withClock(fake))
+	tryLockWatched(t, l, fake)
 	require.NoError(t, l.Unlock())
 	require.Empty(t, dirEntries(t, dir))
+}
+
+// tryLockWatched takes the lock with l, whose clock is fake, by breaking a
+// lock file stale by age: the first TryLock only begins to watch it; the
+// one after half the stale-after age, the file seen unchanged, breaks it.
+func tryLockWatched(t *testing.T, l *Lock, fake *clock.Fake) {
+	t.Helper()
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "stale by age, not yet seen so for half the age")
+	fake.Advance(l.cfg.staleAfter/2 - judgeEvery)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "seen unchanged for less than half the age")
+	fake.Advance(judgeEvery)
+	require.NoError(t, l.TryLock(), "seen unchanged for half the stale-after age: broken")
 }
 
 // raceFS runs functions around the renames of the guard file, as other
@@ -499,4 +520,65 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
 	require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
+}
+
+// TestClockStepBreaksNoLiveLock: the filesystem's clock (the wall clock
+// that stamps change times on a local filesystem, or a file server's)
+// steps four minutes forward while a holder is alive and refreshing its
+// lock on time: by that clock the lock has not changed for longer than the
+// stale-after age at once. A contender does not break it: it has not seen
+// it unchanged for half that age, and before it has, the holder's
+// heartbeat changes it. Once the heartbeat stops, the contender breaks it
+// after half the age of watching.
+func TestClockStepBreaksNoLiveLock(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC)
+			wall := clock.NewFake(start) // the filesystem's time stamps
+			m := memfs.New(wall)
+			require.NoError(t, m.MkdirAll("/locks", 0o755))
+			hk, bk := clock.NewFake(start), clock.NewFake(start) // each process's own clock
+			alive := func(proc.Identity) proc.State { return proc.Alive }
+			newHandle := func(k clock.Clock, pid int) *Lock {
+				l, err := New("/locks/x.lock", WithStrategy(s), withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
+					withProcess(proc.Identity{PID: pid, Host: "h", BootID: "b", PIDNS: "n", Start: 1}, alive))
+				require.NoError(t, err)
+				return l
+			}
+			h, b := newHandle(hk, 10), newHandle(bk, 20)
+			require.NoError(t, h.TryLock())
+			t.Cleanup(func() { h.Unlock() })
+			pass := func(d time.Duration) {
+				wall.Advance(d)
+				bk.Advance(d)
+				hk.Advance(d)
+				hk.Settle() // the heartbeat, if due
+			}
+			pass(time.Minute)
+			require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
+			wall.Advance(4 * time.Minute) // the step
+			for range 30 {                // five minutes, in steps of ten seconds
+				pass(10 * time.Second)
+				st, err := b.Inspect()
+				require.NoError(t, err)
+				require.ErrorIs(t, b.TryLock(), ErrWouldBlock, "a live lock broken after a clock step (%s)", st.StaleReason)
+			}
+			select {
+			case <-h.Lost():
+				t.Fatal("the holder lost its lock")
+			default:
+			}
+
+			h.held.(*fileHeld).stopHeartbeat() // the holder stops
+			broken := time.Duration(0)
+			for ; b.TryLock() != nil; broken += 10 * time.Second {
+				require.Less(t, broken, staleAfter, "a lock that stopped changing is never broken")
+				pass(10 * time.Second)
+			}
+			require.GreaterOrEqual(t, broken, staleAfter/2-10*time.Second, "broken before it was seen unchanged for half the age")
+			require.NoError(t, b.Unlock())
+			require.ErrorIs(t, h.Unlock(), ErrLockLost)
+		})
+	}
 }
