@@ -491,3 +491,54 @@ func TestFairTicketKeptFresh(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "the ticket was never refreshed")
 	require.NoError(t, l.Unlock())
 }
+
+// TestFairCancelInTheMiddleKeepsOrder: in a fair queue A (holding), B, C,
+// D, C gives up. D, woken by the removal of C's ticket just ahead of it,
+// is not first: it waits behind B, and neither asks for its turn nor tries
+// the lock before B has had it.
+func TestFairCancelInTheMiddleKeepsOrder(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "x.lock")
+		// Each handle its own key of the process-wide table, as other
+		// processes would be; D, on the real filesystem, watches the
+		// ticket ahead of it.
+		a := newLock(t, path, WithStrategy(s), WithFair(), withFS(&faultFS{}))
+		b := newLock(t, path, WithStrategy(s), WithFair(), withFS(otherFS{}))
+		c := newLock(t, path, WithStrategy(s), WithFair(), withFS(&faultFS{}))
+		d := newLock(t, path, WithStrategy(s), WithFair())
+		require.NoError(t, lockWithin(a))
+		queued := func(n int) {
+			t.Helper()
+			require.Eventually(t, func() bool { return queueLen(t, path) == n }, testLockWait, time.Millisecond)
+		}
+		gotB := lockInBackground(t, b)
+		queued(2)
+		ctxC, cancelC := context.WithCancel(context.Background())
+		gotC := lockAsync(ctxC, c)
+		queued(3)
+		gotD := lockInBackground(t, d)
+		queued(4)
+		cancelC()
+		require.ErrorIs(t, <-gotC, context.Canceled)
+		queued(3)
+
+		// A broken waiter would ask for its turn a turn's length after it
+		// was woken, far within this.
+		marker := filepath.Join(path+queueSuffix, turnName)
+		for range 50 {
+			require.False(t, fileThere(marker), "a waiter that is not first asked for its turn")
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.NoError(t, a.Unlock())
+		require.NoError(t, <-gotB, "B, next in the queue")
+		select {
+		case err := <-gotD:
+			t.Fatalf("D acquired while B held the lock (%v)", err)
+		default:
+		}
+		require.NoError(t, b.Unlock())
+		require.NoError(t, <-gotD)
+		require.NoError(t, d.Unlock())
+	})
+}
