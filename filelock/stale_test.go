@@ -1,11 +1,13 @@
 package filelock
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -579,6 +581,57 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 			require.GreaterOrEqual(t, broken, staleAfter/2-10*time.Second, "broken before it was seen unchanged for half the age")
 			require.NoError(t, b.Unlock())
 			require.ErrorIs(t, h.Unlock(), ErrLockLost)
+		})
+	}
+}
+
+// readCountFS is the real filesystem, counting the opens for reading of
+// one path.
+type readCountFS struct {
+	fsys.OS
+	path  string
+	reads atomic.Int64
+}
+
+func (c *readCountFS) OpenRead(name string) (fsys.File, error) {
+	if name == c.path {
+		c.reads.Add(1)
+	}
+	return c.OS.OpenRead(name)
+}
+
+// TestWaiterJudgesAtMostEveryJudgeEvery: a waiter that tries a busy lock
+// every millisecond reads the lock file to judge it at most once every
+// judgeEvery, not at every attempt.
+func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
+			require.NoError(t, lockWithin(h))
+			fake := clock.NewFake(time.Now())
+			cfs := &readCountFS{path: path}
+			w := newLock(t, path, WithStrategy(s), WithBarging(), WithPolling(),
+				WithBackoff(time.Millisecond, time.Millisecond), withClock(fake), withFS(cfs))
+			ctx, cancel := context.WithCancel(context.Background())
+			done := lockAsync(ctx, w)
+			const waited = time.Second
+			for moved := time.Duration(0); moved < waited; moved += time.Millisecond {
+				select {
+				case <-fake.TimerAdded():
+					fake.Advance(time.Millisecond)
+				case err := <-done:
+					t.Fatalf("the waiter returned: %v", err)
+				case <-time.After(testLockWait):
+					t.Fatal("the waiter set no timer")
+				}
+			}
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			reads := cfs.reads.Load()
+			require.Positive(t, reads, "the waiter judged the lock")
+			require.LessOrEqual(t, reads, int64(waited/judgeEvery)+2, "judged at every attempt")
+			require.NoError(t, h.Unlock())
 		})
 	}
 }
