@@ -23,7 +23,12 @@ const InitLockSuffix = ".lock"
 // The marker is a permanent file that records that fn has succeeded: it
 // holds a holder record. If it exists, AtomicInit returns (false, nil) at
 // once without taking any lock; a file at the marker path without a
-// record is not a marker (fn runs, and the marker replaces it).
+// record is not a marker (fn runs, and the marker replaces it). In a
+// directory that all users may write (with the sticky bit, as /tmp), only
+// a marker of this user or root counts: another user's file at the marker
+// path there, which that user could have forged, fails with
+// ErrUnsafeDirectory before fn runs, since it can neither be trusted nor
+// replaced. The marker's directory must pass the lock's directory rules.
 // Otherwise it takes the lock marker+InitLockSuffix (configured by opts,
 // default Soft), looks for the marker again, and if it is still missing
 // runs fn and then writes the marker atomically: a temporary file with the
@@ -88,8 +93,21 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 // a holder record, which only writeMarker puts there, after fn succeeded.
 // Anything at the path that is not a regular file is an error; a regular
 // file without a record (empty, or anyone's) is not a marker, and is
-// replaced when fn has run.
+// replaced when fn has run. The marker's directory is judged first by the
+// lock's directory rules, and in one writable by all, another user's file
+// is an error (see AtomicInit).
 func markerExists(l *Lock, marker string) (bool, error) {
+	dir := dirOf(marker)
+	dinfo, link, err := l.statDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil // made with the lock, if WithCreateDirs
+	}
+	if err == nil {
+		err = l.checkParent(dir, dinfo, link)
+	}
+	if err != nil {
+		return false, pathError("init", marker, err)
+	}
 	info, err := l.cfg.fs.Lstat(marker)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -98,6 +116,9 @@ func markerExists(l *Lock, marker string) (bool, error) {
 		return false, pathError("init", marker, err)
 	case !info.Mode.IsRegular():
 		return false, &fs.PathError{Op: "init", Path: marker, Err: notRegular(info.Mode)}
+	case euid >= 0 && dinfo.Mode.Perm()&0o002 != 0 && !trustedUser(info.Uid):
+		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf(
+			"%w: the marker path holds a file of user %d in a directory that all users may write, which may be forged and cannot be replaced", ErrUnsafeDirectory, info.Uid)}
 	}
 	data, _, err := readRecordFile(l.cfg.fs, marker)
 	switch {

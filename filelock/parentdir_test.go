@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
 	"github.com/stretchr/testify/require"
 )
 
@@ -312,4 +313,54 @@ func (noUmaskFS) MkdirAll(name string, perm fs.FileMode) error {
 		return err
 	}
 	return os.Chmod(name, perm)
+}
+
+// TestAtomicInitMarkerOfAnotherUser: in a directory all users may write
+// (sticky, as /tmp), another user's file at the marker path, a record or
+// not, could be forged and cannot be replaced: AtomicInit fails with
+// ErrUnsafeDirectory before fn runs, and leaves it. This user's marker
+// counts there, and so does another user's in a directory that only its
+// users may write (a team's). A directory that the lock's rules refuse
+// (writable by all without the sticky bit) is refused before the marker
+// is looked at.
+func TestAtomicInitMarkerOfAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving files to another user (nobody) needs root")
+	}
+	for _, tc := range []struct {
+		name    string
+		dirMode fs.FileMode
+		owner   int
+		data    func(t *testing.T) []byte
+		want    error // nil: the marker counts
+	}{
+		{"forged marker, sticky directory", 0o777 | fs.ModeSticky, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory},
+		{"another user's file, sticky directory", 0o777 | fs.ModeSticky, nobody, func(*testing.T) []byte { return []byte("12345\n") }, ErrUnsafeDirectory},
+		{"this user's marker, sticky directory", 0o777 | fs.ModeSticky, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil},
+		{"another user's marker, a team's directory", 0o775, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil},
+		{"this user's marker, writable by all without the sticky bit", 0o777, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "shared")
+			mkdirMode(t, dir, tc.dirMode)
+			marker := filepath.Join(dir, "app.initdone")
+			data := tc.data(t)
+			require.NoError(t, os.WriteFile(marker, data, 0o644))
+			require.NoError(t, os.Chown(marker, tc.owner, tc.owner))
+			ran, err := AtomicInit(marker, func() error { t.Error("fn ran"); return nil })
+			require.False(t, ran)
+			if tc.want == nil {
+				require.NoError(t, err, "the marker counts")
+			} else {
+				require.ErrorIs(t, err, tc.want)
+				var pe *fs.PathError
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, marker, pe.Path)
+			}
+			got, rerr := os.ReadFile(marker)
+			require.NoError(t, rerr)
+			require.Equal(t, data, got, "the file at the marker path is left as it was")
+			require.Equal(t, "app.initdone", dirEntries(t, dir), "nothing else is left")
+		})
+	}
 }
