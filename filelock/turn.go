@@ -152,11 +152,16 @@ const turnMarkerLife = 3 * tidyEvery
 
 // markerAge is the age of the turn marker that info describes, by the
 // filesystem's clock (an NFS server's may be seconds off this host's), or
-// by this host's where the filesystem's cannot be read.
+// by this host's where the filesystem's cannot be read; one changed in the
+// future of that clock (a clock stepped back since) is as old as this
+// handle has seen it unchanged, as a lock file would be.
 func (q *queue) markerAge(info fsys.Info) time.Duration {
 	now, _, err := q.l.fsNow()
 	if err != nil {
 		now = q.l.cfg.clock.Now()
+	}
+	if info.Changed().After(now.Add(futureSlack)) {
+		return q.l.seen.unchangedFor(q.turnPath(), info, q.l.cfg.clock.Now())
 	}
 	return now.Sub(info.Changed())
 }

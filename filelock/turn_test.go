@@ -397,3 +397,22 @@ func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
 		}
 	}
 }
+
+// TestFutureMarkerCountsForItsLife: a turn marker changed in the future of
+// the filesystem's clock (the clock stepped back while its waiter was
+// stopped) stops acquisitions of a free lock for the marker's life, as
+// this handle sees it unchanged, not until that future comes.
+func TestFutureMarkerCountsForItsLife(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	_, marker := plantTurn(t, path, turnAlivePID)
+	future := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(marker, future, future))
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, turnOptions(Soft, withClock(fake), withFS(noCtimeFS{}))...)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a waiter asks for its turn")
+	fake.Advance(turnMarkerLife)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "seen unchanged for no longer than its life")
+	fake.Advance(tidyEvery)
+	require.NoError(t, l.TryLock(), "a marker unchanged for longer than its life is ignored")
+	require.NoError(t, l.Unlock())
+}
