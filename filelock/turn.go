@@ -258,7 +258,8 @@ func (q *queue) sharesFirst() bool {
 
 // keepMarker makes sure the turn marker is in dir: it touches it if it was
 // last touched (at touched) tidyEvery ago or more, and otherwise only looks
-// for it; it creates it if it is missing. It returns when the marker was
+// for it; it creates it if it is missing, or in place of one it cannot
+// touch. It returns when the marker was
 // last touched or made, and whether it made it.
 func (q *queue) keepMarker(dir fsys.Dir, touched time.Time) (time.Time, bool) {
 	now := q.l.cfg.clock.Now()
@@ -268,6 +269,11 @@ func (q *queue) keepMarker(dir fsys.Dir, touched time.Time) (time.Time, bool) {
 		}
 	} else if err := dir.Touch(turnName); err == nil {
 		return now, false
+	} else if !vanished(err) {
+		// There, but not this waiter's to touch (another user's, made
+		// in a tie): it would age out while this waiter waits. Make its
+		// own in its place.
+		_ = dir.Remove(turnName)
 	}
 	f, err := dir.CreateExcl(turnName, q.l.cfg.perm)
 	if err == nil {

@@ -416,3 +416,30 @@ func TestFutureMarkerCountsForItsLife(t *testing.T) {
 	require.NoError(t, l.TryLock(), "a marker unchanged for longer than its life is ignored")
 	require.NoError(t, l.Unlock())
 }
+
+// TestUntouchableMarkerReplaced: a waiter whose turn marker cannot be
+// touched (another user's, made in a tie, without write for this one)
+// makes its own in its place, rather than let it age out while it waits.
+func TestUntouchableMarkerReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	marker := filepath.Join(path+queueSuffix, turnName)
+	_, release := startHolder(t, Soft, path)
+	ffs := &faultFS{touch: func(name string) error {
+		if name == marker {
+			return &fs.PathError{Op: "utimensat", Path: name, Err: syscall.EPERM}
+		}
+		return nil
+	}}
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithPolling(), withClock(fake), withFS(ffs), WithBackoff(time.Millisecond, 8*time.Millisecond))
+	w := turnWaiter{l: l, fake: fake, done: lockInBackground(t, l), release: release, marker: marker}
+	advanceUntil(t, fake, "asked for its turn", func() bool { return fileThere(marker) })
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(marker, old, old))
+	advanceUntil(t, fake, "made its own marker", func() bool {
+		info, err := os.Lstat(marker)
+		return err == nil && info.ModTime().After(old.Add(time.Minute))
+	})
+	w.acquire(t)
+	require.NoError(t, l.Unlock())
+}
