@@ -86,9 +86,12 @@ func (l *Lock) takeTurn(ctx context.Context, q *queue, op string) (held, error) 
 	if !l.cfg.fair {
 		h, err := l.acquireFile(ctx, op, false, 0, false)
 		if err == nil {
-			// A marker left by a waiter that died first in the queue is
-			// this turn's now: it ends with it.
-			q.endTurn(q.d)
+			// A marker there was made by another waiter: one that died
+			// first in the queue, whose marker ends with this turn; or
+			// one that takes itself for first as well, having seen its
+			// ticket ahead leave before this one's was made, whose
+			// marker is left while it waits (see endTurn).
+			q.endTurn(q.d, false)
 		}
 		if !errors.Is(err, ErrWouldBlock) {
 			return h, err
@@ -223,35 +226,39 @@ func (q *queue) askTurn(d time.Duration) (done func()) {
 		stopped = true
 		t.Stop()
 		mu.Unlock()
-		q.endTurn(dir)
+		q.endTurn(dir, true)
 	}
 }
 
 // endTurn removes the turn marker at the end of a turn, unless another
 // waiter may take itself for first too: then the marker may be its, and
-// is left for it. (The marker only orders: one that cannot be removed, or
-// is left, is removed by the next waiter first in the queue, or by a
-// tidy.)
-func (q *queue) endTurn(dir fsys.Dir) {
-	if !q.l.cfg.fair && q.sharesFirst() {
+// is left for it. A turn that asked for itself (asked) made or kept the
+// marker, which another waiter shares only if its ticket's number is no
+// higher (sharesFirst); a turn that took the lock at its first try did
+// not, and any other waiter queued may have made it. (The marker only
+// orders: one that cannot be removed, or is left, is removed by the next
+// waiter first in the queue, or by a tidy.)
+func (q *queue) endTurn(dir fsys.Dir, asked bool) {
+	if !q.l.cfg.fair && q.sharesFirst(asked) {
 		return
 	}
 	_ = dir.Remove(turnName)
 }
 
-// sharesFirst reports whether the queue holds another ticket with a number
-// no higher than this acquisition's: one that sorts before it, or that
-// was made from a listing that did not yet show it (see awaitTurn), whose
-// waiter may also take itself for first. Fair handles need not ask: none
-// of them takes the lock again before the other has had it.
-func (q *queue) sharesFirst() bool {
+// sharesFirst reports whether the queue holds another ticket whose waiter
+// may also take itself for first: with numbered set, one with a number no
+// higher than this acquisition's (one that sorts before it, or that was
+// made from a listing that did not yet show it, see awaitTurn); without,
+// any other. Fair handles need not ask: none of them takes the lock again
+// before the other has had it.
+func (q *queue) sharesFirst(numbered bool) bool {
 	q.mu.Lock()
 	mine := q.mine
 	q.mu.Unlock()
 	shared := false
 	err := q.scan(func(name []byte) {
 		num, ok := parseTicketName(name)
-		shared = shared || ok && mine != nil && num <= mine.num && string(name) != mine.name
+		shared = shared || ok && mine != nil && string(name) != mine.name && (!numbered || num <= mine.num)
 	})
 	return err == nil && shared
 }

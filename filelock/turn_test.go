@@ -297,6 +297,32 @@ func TestTurnMarkerLeftForATie(t *testing.T) {
 	require.NoError(t, w.l.Unlock())
 }
 
+// TestMarkerLeftByAFirstTry: a default waiter that, first in the queue,
+// takes the lock at its first try, without asking for its turn, leaves a
+// marker there while another waiter is queued, whatever its number: that
+// waiter may take itself for first too (its ticket ahead left before this
+// one's ticket was made, from a listing older than its own, with a lower
+// number) and have asked. Alone, it removes it (TestBargerQueuesPastItsBound).
+func TestMarkerLeftByAFirstTry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	w := startTurnWaiter(t, Soft, path)
+	advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
+	settle(t, w.fake)
+
+	x := newQueue(newLock(t, path))
+	require.NoError(t, x.openDir(false, nil))
+	defer x.closeDir()
+	made := writeTicket(t, path, 0, time.Now()) // below the waiter's number
+	mine := x.ticket(0, []byte(filepath.Base(made)))
+	x.mine = &mine
+	x.endTurn(x.d, false)
+	require.FileExists(t, w.marker, "a first try removed the marker of a waiter that asked for its turn")
+
+	require.NoError(t, os.Remove(made))
+	w.acquire(t)
+	require.NoError(t, w.l.Unlock())
+}
+
 // lockInBackground starts l.LockContext, with a deadline of testLockWait,
 // and returns the channel of its result.
 func lockInBackground(t *testing.T, l *Lock) <-chan error {
