@@ -24,7 +24,8 @@ type Identity struct {
 	// unknown.
 	PIDNS string
 	// Start is the process start time in an OS-specific unit (Linux: clock
-	// ticks since boot). Zero where unknown.
+	// ticks since boot, as the first time namespace sees it, whichever
+	// namespace reads it). Zero where unknown.
 	Start uint64
 }
 

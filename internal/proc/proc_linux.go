@@ -97,7 +97,44 @@ func stat(pid int) (byte, uint64, error) {
 		return 0, 0, err
 	}
 	*bp = b[:0] // it may have grown
-	return parseStat(b)
+	state, start, err := parseStat(b)
+	return state, uint64(int64(start) - bootOffset()), err
+}
+
+// userHZ is the unit of the times in /proc/PID/stat: clock ticks of a
+// hundredth of a second on every port Go supports.
+const userHZ = 100
+
+// bootOffset is the offset of CLOCK_BOOTTIME in this process's time
+// namespace, in clock ticks (0 outside any). The start times /proc shows a
+// process are shifted by the reader's offset, so a process of another
+// time namespace would record another start time for the same process;
+// stat takes it off, so that every start time is the first namespace's.
+var bootOffset = sync.OnceValue(func() int64 {
+	b, err := os.ReadFile("/proc/self/timens_offsets")
+	if err != nil {
+		return 0 // a kernel without time namespaces
+	}
+	return parseBootOffset(b)
+})
+
+// parseBootOffset returns the boottime offset, in clock ticks, of the
+// contents of a /proc/PID/timens_offsets file: lines of a clock's name (or
+// number), seconds and nanoseconds; 0 if there is none.
+func parseBootOffset(b []byte) int64 {
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "boottime" && f[0] != strconv.Itoa(unix.CLOCK_BOOTTIME) {
+			continue
+		}
+		sec, err1 := strconv.ParseInt(f[1], 10, 64)
+		nsec, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0
+		}
+		return sec*userHZ + nsec/(int64(time.Second)/userHZ)
+	}
+	return 0
 }
 
 // pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the

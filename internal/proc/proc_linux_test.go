@@ -149,3 +149,28 @@ func TestParseBootTime(t *testing.T) {
 	require.False(t, booted.IsZero(), "this host's boot time")
 	require.True(t, booted.Before(time.Now()), "booted %v, after now", booted)
 }
+
+// TestParseBootOffset: the boot-time offset of a time namespace, in clock
+// ticks, from /proc/PID/timens_offsets, whose clocks are named (or, on
+// some kernels, numbered) and whose negative offsets have seconds below
+// zero and nanoseconds above.
+func TestParseBootOffset(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want int64
+	}{
+		{"none", "monotonic           0         0\nboottime            0         0\n", 0},
+		{"a day and more", "monotonic           0         0\nboottime       100000         0\n", 100000 * userHZ},
+		{"fraction", "boottime 2 250000000\n", 2*userHZ + 25},
+		{"negative", "boottime -5 500000000\n", -450},
+		{"numbered", "1 0 0\n7 3 0\n", 3 * userHZ},
+		{"monotonic only", "monotonic 7 0\n", 0},
+		{"empty", "", 0},
+		{"malformed", "boottime x 0\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, parseBootOffset([]byte(tc.in)))
+		})
+	}
+}

@@ -1,0 +1,90 @@
+package filelock
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	// try: make one attempt at the lock, say "taken" (and release) or
+	// "busy", and exit.
+	childRoles["try"] = func() error {
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), childOptions()...)
+		if err != nil {
+			return err
+		}
+		switch err := l.TryLock(); {
+		case err == nil:
+			fmt.Println("taken")
+			return l.Unlock()
+		case errors.Is(err, ErrWouldBlock):
+			fmt.Println("busy")
+			return nil
+		default:
+			return err
+		}
+	}
+}
+
+// inTimeNamespace makes cmd run in a new time namespace whose boot-time
+// clock is a day and more ahead, where /proc shows every process's start
+// time that much later.
+func inTimeNamespace(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a new time namespace needs root (CI runs the suite as root)")
+	}
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) runs a child in a new time namespace")
+	if out, err := exec.Command(unshare, "-f", "-T", "--boottime", "1", "true").CombinedOutput(); err != nil {
+		t.Skipf("no time namespaces here (Linux 5.6 and later): %v: %s", err, out)
+	}
+	cmd.Args = append([]string{unshare, "-f", "-T", "--boottime", "100000"}, cmd.Args...)
+	cmd.Path = unshare
+}
+
+// TestOtherTimeNamespace: a holder and a contender in different time
+// namespaces, which see each other's start time in /proc shifted by their
+// boot-time offsets, still take each other for alive: the lock of a live
+// holder is not broken, whichever side is in the new namespace.
+func TestOtherTimeNamespace(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String()+"/holder in it", func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			cmd := childCommand(t, "hold", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String())
+			inTimeNamespace(t, cmd)
+			in, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			out, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			cmd.Stderr = os.Stderr
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { in.Close(); cmd.Wait() })
+			line, err := bufio.NewReader(out).ReadString('\n')
+			require.NoError(t, err)
+			require.Equal(t, "locked", strings.TrimSpace(line))
+
+			l := newLock(t, path, WithStrategy(s))
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a live holder of another time namespace taken for dead")
+		})
+		t.Run(s.String()+"/contender in it", func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			l := newLock(t, path, WithStrategy(s))
+			require.NoError(t, l.TryLock())
+			cmd := childCommand(t, "try", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String())
+			inTimeNamespace(t, cmd)
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			require.Equal(t, "busy", strings.TrimSpace(string(out)), "a live holder taken for dead from another time namespace")
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
