@@ -17,7 +17,8 @@ import (
 // whatever is at path to a private name, atomically, and then looks at what
 // it moved. If that is not the judged file as judged (another file, other
 // contents, or refreshed since), it is put back with link, which never
-// replaces anything. It reports whether the judged file was removed.
+// replaces anything, or where link fails, a rename that never replaces.
+// It reports whether the judged file was removed.
 func (m fileMechanism) removeAside(l *Lock, path string, v verdict) (bool, error) {
 	return m.removeIf(l, path, v.sameAs)
 }
@@ -54,7 +55,14 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 	// (ErrLockLost); this takes a process stopped inside the guard for
 	// longer than the stale-after age (docs/design.md).
 	if lerr := fsy.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) && !errors.Is(lerr, fs.ErrNotExist) {
-		return false, lerr
+		// No hard links here (FAT, SMB), or not this user's file to link
+		// (protected_hardlinks, another member's file in a team's
+		// directory): a rename that never replaces puts it back, where
+		// the system has one; else it stays aside, and its owner learns
+		// of the loss as above.
+		if rerr := fsys.RenameNoReplace(fsy, aside, path); rerr != nil && !errors.Is(rerr, fs.ErrExist) {
+			return false, lerr
+		}
 	}
 	if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err

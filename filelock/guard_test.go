@@ -23,6 +23,7 @@ type faultFS struct {
 	remove func(name string) error
 	create func(name string) error
 	rename func(oldname, newname string) error
+	link   func(oldname, newname string) error
 	// list, if set, is called at each listing of a directory opened by
 	// the faultFS, and returns which entries that listing leaves out
 	// (nil: none).
@@ -36,6 +37,15 @@ func (f *faultFS) Rename(oldname, newname string) error {
 		}
 	}
 	return f.OS.Rename(oldname, newname)
+}
+
+func (f *faultFS) Link(oldname, newname string) error {
+	if f.link != nil {
+		if err := f.link(oldname, newname); err != nil {
+			return err
+		}
+	}
+	return f.OS.Link(oldname, newname)
 }
 
 func (f *faultFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {

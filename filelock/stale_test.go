@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -496,32 +497,49 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 // between the breaker's last look and its move aside (a live holder's new
 // lock file) is not the judged file: the breaker looks again at what it
 // moved, puts it back, and removes nothing. The swap is forced inside the
-// breaker's rename.
+// breaker's rename. Where the put-back's link is refused (no hard links,
+// or another user's file under protected_hardlinks), a rename that never
+// replaces puts it back.
 func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "x.lock")
-	require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
-	info, err := (fsys.OS{}).Lstat(path)
-	require.NoError(t, err)
-	judged := info.ID
-	swapped := false
-	ffs := &faultFS{rename: func(oldname, _ string) error {
-		if oldname == path && !swapped {
-			swapped = true
-			require.NoError(t, os.Remove(path))
-			require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
-		}
-		return nil
-	}}
-	l := newLock(t, path, withFS(ffs))
-	removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
-	require.NoError(t, err)
-	require.True(t, swapped, "the breaker moved nothing aside")
-	require.False(t, removed)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
-	require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
+	for _, tc := range []struct {
+		name string
+		link func(oldname, newname string) error
+	}{
+		{"link", nil},
+		{"no link", func(oldname, newname string) error {
+			return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.link != nil && !fsys.CanRenameNoReplace(fsys.OS{}) {
+				t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
+			info, err := (fsys.OS{}).Lstat(path)
+			require.NoError(t, err)
+			judged := info.ID
+			swapped := false
+			ffs := &faultFS{link: tc.link, rename: func(oldname, _ string) error {
+				if oldname == path && !swapped {
+					swapped = true
+					require.NoError(t, os.Remove(path))
+					require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
+				}
+				return nil
+			}}
+			l := newLock(t, path, withFS(ffs))
+			removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
+			require.NoError(t, err)
+			require.True(t, swapped, "the breaker moved nothing aside")
+			require.False(t, removed)
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
+			require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
+		})
+	}
 }
 
 // TestClockStepBreaksNoLiveLock: the filesystem's clock (the wall clock
