@@ -25,12 +25,17 @@ func (m fileMechanism) removeAside(l *Lock, path string, v verdict) (bool, error
 
 // removeIf removes the file at path if it is, when moved aside, the file
 // that is recognises; otherwise it puts it back. It reports whether it
-// removed it.
+// removed it; a file that could not be read (but for one that is gone) is
+// an error, not a file that is not recognised.
 func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) bool) (bool, error) {
 	fsy := l.cfg.fs
 	// Look once more first, so that the window in which a live file may
 	// be moved (and must be put back) is as short as it can be.
-	if data, info, err := readRecordFile(fsy, path); err != nil || !is(info, data) {
+	data, info, err := readRecordFile(fsy, path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	if err != nil || !is(info, data) {
 		return false, nil
 	}
 	// The name carries the time of the move (a moved file keeps its old
@@ -42,14 +47,15 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 		}
 		return false, err
 	}
-	data, info, err := readRecordFile(fsy, aside)
+	data, info, err = readRecordFile(fsy, aside)
 	if err == nil && is(info, data) {
 		if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return true, err
 		}
 		return true, nil
 	}
-	// Not what was judged: its owner is alive. Put it back. If another
+	// Not what was judged: its owner is alive; or it could not be read,
+	// and may have been. Put it back. If another
 	// file was made at path meanwhile, link fails and the moved file is
 	// lost to its owner, who learns it from its heartbeat or Unlock
 	// (ErrLockLost); this takes a process stopped inside the guard for
@@ -64,8 +70,12 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 			return false, lerr
 		}
 	}
+	readErr := err
 	if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
+	}
+	if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
+		return false, readErr
 	}
 	return false, nil
 }

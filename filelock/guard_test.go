@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type faultFS struct {
 	create func(name string) error
 	rename func(oldname, newname string) error
 	link   func(oldname, newname string) error
+	read   func(name string) error
 	// list, if set, is called at each listing of a directory opened by
 	// the faultFS, and returns which entries that listing leaves out
 	// (nil: none).
@@ -37,6 +39,15 @@ func (f *faultFS) Rename(oldname, newname string) error {
 		}
 	}
 	return f.OS.Rename(oldname, newname)
+}
+
+func (f *faultFS) OpenRead(name string) (fsys.File, error) {
+	if f.read != nil {
+		if err := f.read(name); err != nil {
+			return nil, err
+		}
+	}
+	return f.OS.OpenRead(name)
 }
 
 func (f *faultFS) Link(oldname, newname string) error {
@@ -183,6 +194,51 @@ func TestUnlockDoesNotWaitForAPlantedGuard(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, rec, got, "the planted guard is not the releaser's to remove")
 		})
+	}
+}
+
+// TestUnguardedUnlockReadFailureKeepsTheHold: an Unlock that releases
+// without the guard (it cannot be made), and cannot read the lock file
+// (EMFILE) at its look before the move aside or at its look at what it
+// moved, keeps the hold, with the file at the lock path, and its retry
+// releases it: a file it could not read is not another's.
+func TestUnguardedUnlockReadFailureKeepsTheHold(t *testing.T) {
+	for _, at := range []string{"before the move", "the moved file"} {
+		for _, s := range []Strategy{Soft, Link} {
+			t.Run(at+"/"+s.String(), func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "x.lock")
+				failing := false
+				ffs := &faultFS{
+					touch: func(name string) error { return eio("utimensat", name) }, // never young
+					create: func(name string) error {
+						if strings.HasPrefix(name, path+guardSuffix) { // the guard, or its claim
+							return eio("open", name)
+						}
+						return nil
+					},
+					read: func(name string) error {
+						aside := strings.HasPrefix(filepath.Base(name), "x.lock."+kindAside+".")
+						if failing && (at == "before the move" && name == path || at == "the moved file" && aside) {
+							failing = false
+							return &fs.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
+						}
+						return nil
+					},
+				}
+				fake := clock.NewFake(time.Now())
+				l := newLock(t, path, WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour))
+				require.NoError(t, lockWithin(l))
+				fake.Advance(31 * time.Minute)
+				failing = true
+				require.ErrorIs(t, l.Unlock(), syscall.EMFILE)
+				require.False(t, failing, "the read did not fail")
+				require.Equal(t, 1, l.Depth(), "the hold is kept")
+				require.Equal(t, "x.lock", dirEntries(t, dir), "the lock file is at its path, nothing aside")
+				require.NoError(t, l.Unlock())
+				require.Empty(t, dirEntries(t, dir))
+			})
+		}
 	}
 }
 
