@@ -25,14 +25,15 @@ func (m fileMechanism) removeAside(l *Lock, path string, v verdict) (bool, error
 
 // removeIf removes the file at path if it is, when moved aside, the file
 // that is recognises; otherwise it puts it back. It reports whether it
-// removed it; a file that could not be read (but for one that is gone) is
-// an error, not a file that is not recognised.
+// removed it; a file that could not be read (but for one that is gone,
+// here or, on NFS, by another host: vanished) is an error, not a file that
+// is not recognised.
 func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) bool) (bool, error) {
 	fsy := l.cfg.fs
 	// Look once more first, so that the window in which a live file may
 	// be moved (and must be put back) is as short as it can be.
 	data, info, err := readRecordFile(fsy, path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil && !vanished(err) {
 		return false, err
 	}
 	if err != nil || !is(info, data) {
@@ -74,7 +75,7 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 	if err := fsy.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
-	if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
+	if readErr != nil && !vanished(readErr) {
 		return false, readErr
 	}
 	return false, nil

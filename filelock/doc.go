@@ -54,8 +54,8 @@
 // a holder on this host that is provably dead (or one of an earlier boot
 // of this machine, by its machine id), and otherwise once the file
 // has not changed for the stale-after age, DefaultStaleAfter (5 minutes)
-// unless set, and the waiter has itself seen it unchanged for half that
-// age. A live holder refreshes its lock file (WithHeartbeat), so age
+// unless set, and the waiter's process has itself seen it unchanged for
+// three fifths of that age. A live holder refreshes its lock file (WithHeartbeat), so age
 // breaks only the lock of a holder that died, or was stopped for that
 // long (see Lock.Lost), even when a clock steps forward. A lock file without a record of this package is
 // another program's, and is broken only by age, never for that alone. The

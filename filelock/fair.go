@@ -62,7 +62,7 @@ func cannotQueue(err error) bool {
 // noSpace reports whether err says that the filesystem is full, or the
 // user's quota used up.
 func noSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || diskFull(err)
 }
 
 // acquireQueued takes the file lock in turn: it queues, waits until no

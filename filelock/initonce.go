@@ -24,11 +24,12 @@ const InitLockSuffix = ".lock"
 // holds a holder record. If it exists, AtomicInit returns (false, nil) at
 // once without taking any lock; a file at the marker path without a
 // record is not a marker (fn runs, and the marker replaces it). In a
-// directory that all users may write (with the sticky bit, as /tmp), only
-// a marker of this user or root counts: another user's file at the marker
-// path there, which that user could have forged, fails with
-// ErrUnsafeDirectory before fn runs, since it can neither be trusted nor
-// replaced. The marker's directory must pass the lock's directory rules.
+// directory that all users may write with the sticky bit (as /tmp), only a
+// marker of this user or root counts (unless WithDirectoryWritableByAll
+// trusts everyone who may write there): another user's file at the marker
+// path, which that user could have forged, fails with ErrUnsafeDirectory
+// before fn runs, since it can neither be trusted nor replaced. The
+// marker's directory must pass the lock's directory rules.
 // Otherwise it takes the lock marker+InitLockSuffix (configured by opts,
 // default Soft), looks for the marker again, and if it is still missing
 // runs fn and then writes the marker atomically: a temporary file with the
@@ -40,7 +41,8 @@ const InitLockSuffix = ".lock"
 // matches ErrInitFailed and fn's error; the next caller runs fn again. If
 // the process running fn is killed, the next caller takes the lock over by
 // the stale rule (at once on the same Linux host, where a dead holder can
-// be recognised; otherwise after the stale-after age) and runs fn. fn
+// be recognised; otherwise after the stale-after age, once a waiting
+// caller has watched it for three fifths of that age) and runs fn. fn
 // should therefore be safe to run again after a partial run. The lock file
 // is removed when released (Soft and Link) and the marker is never removed.
 //
@@ -94,8 +96,9 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 // Anything at the path that is not a regular file is an error; a regular
 // file without a record (empty, or anyone's) is not a marker, and is
 // replaced when fn has run. The marker's directory is judged first by the
-// lock's directory rules, and in one writable by all, another user's file
-// is an error (see AtomicInit).
+// lock's directory rules, and in a sticky one writable by all (unless
+// WithDirectoryWritableByAll trusts everyone who may write it), another
+// user's file is an error (see AtomicInit).
 func markerExists(l *Lock, marker string) (bool, error) {
 	dir := dirOf(marker)
 	dinfo, link, err := l.statDir(dir)
@@ -116,7 +119,7 @@ func markerExists(l *Lock, marker string) (bool, error) {
 		return false, pathError("init", marker, err)
 	case !info.Mode.IsRegular():
 		return false, &fs.PathError{Op: "init", Path: marker, Err: notRegular(info.Mode)}
-	case euid >= 0 && dinfo.Mode.Perm()&0o002 != 0 && !trustedUser(info.Uid):
+	case euid >= 0 && dinfo.Mode&fs.ModeSticky != 0 && dinfo.Mode.Perm()&0o002 != 0 && !l.cfg.openDir && !trustedUser(info.Uid):
 		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf(
 			"%w: the marker path holds a file of user %d in a directory that all users may write, which may be forged and cannot be replaced", ErrUnsafeDirectory, info.Uid)}
 	}

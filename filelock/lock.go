@@ -53,9 +53,6 @@ type Lock struct {
 	// make a guard while an acquisition is in progress.
 	noRename atomic.Bool
 
-	// seen remembers files dated in the future, to age them.
-	seen sightings
-
 	mu    sync.Mutex
 	depth int
 	held  held

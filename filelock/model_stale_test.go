@@ -26,7 +26,7 @@ import (
 // when the lock is stale — its holder is dead, or it was last refreshed
 // more than the stale-after age ago — and when B may break it: at once if
 // its holder is dead, and if stale by age, once B has seen it unchanged for
-// half the stale-after age. B must break it exactly then: never earlier,
+// three fifths of the stale-after age. B must break it exactly then: never earlier,
 // never later. B is one handle throughout, so that what it has seen
 // counts.
 
@@ -76,9 +76,9 @@ func (st stState) stale() bool {
 }
 
 // breakable reports whether B may break the lock: stale, and if by age
-// alone, seen unchanged by B for half the stale-after age.
+// alone, seen unchanged by B for three fifths of the stale-after age.
 func (st stState) breakable() bool {
-	return st.held && (st.dead || st.stale() && st.now-st.seenAt >= modelStaleAfter/2)
+	return st.held && (st.dead || st.stale() && st.now-st.seenAt >= modelStaleAfter*3/5)
 }
 
 // stSUT is the real lock: H's handle (if any), the shared filesystem and

@@ -253,12 +253,13 @@ func WithDirectoryWritableByAll() Option {
 // holder may suffer (see Lost). The age is the time since the lock file
 // last changed — it was made, or refreshed by its holder's heartbeat —
 // measured by the filesystem's own clock, never by comparing this host's
-// clock with a server's. A lock is broken for its age only by a handle that
-// has itself seen it unchanged for d/2, on this host's monotonic clock, so
-// that a step of the wall clock (this host's, or a file server's), which
-// ages every lock at once, never breaks a holder whose heartbeat runs: a
-// handle that finds an abandoned lock already older than d waits d/2
-// before it breaks it.
+// clock with a server's. A lock is broken for its age only by a process
+// that has itself seen it unchanged for three fifths of d, on this host's
+// monotonic clock, so that a step of the wall clock (this host's, or a
+// file server's), which ages every lock at once, never breaks a holder
+// whose heartbeat runs: a process that finds an abandoned lock already
+// older than d waits that long before it breaks it, and one that makes a
+// single TryLock and exits never does.
 //
 // Whatever d is, a lock whose holder is provably dead — recorded on this
 // host, and its process gone or its PID now naming another process; or

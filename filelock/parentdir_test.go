@@ -333,12 +333,14 @@ func TestAtomicInitMarkerOfAnotherUser(t *testing.T) {
 		owner   int
 		data    func(t *testing.T) []byte
 		want    error // nil: the marker counts
+		opts    []Option
 	}{
-		{"forged marker, sticky directory", 0o777 | fs.ModeSticky, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory},
-		{"another user's file, sticky directory", 0o777 | fs.ModeSticky, nobody, func(*testing.T) []byte { return []byte("12345\n") }, ErrUnsafeDirectory},
-		{"this user's marker, sticky directory", 0o777 | fs.ModeSticky, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil},
-		{"another user's marker, a team's directory", 0o775, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil},
-		{"this user's marker, writable by all without the sticky bit", 0o777, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory},
+		{"forged marker, sticky directory", 0o777 | fs.ModeSticky, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory, nil},
+		{"another user's file, sticky directory", 0o777 | fs.ModeSticky, nobody, func(*testing.T) []byte { return []byte("12345\n") }, ErrUnsafeDirectory, nil},
+		{"this user's marker, sticky directory", 0o777 | fs.ModeSticky, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil, nil},
+		{"another user's marker, a team's directory", 0o775, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil, nil},
+		{"this user's marker, writable by all without the sticky bit", 0o777, os.Geteuid(), func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, ErrUnsafeDirectory, nil},
+		{"another user's marker, sticky, everyone trusted", 0o777 | fs.ModeSticky, nobody, func(t *testing.T) []byte { return forgedRecord(t, proc.Self()) }, nil, []Option{WithDirectoryWritableByAll()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "shared")
@@ -347,7 +349,7 @@ func TestAtomicInitMarkerOfAnotherUser(t *testing.T) {
 			data := tc.data(t)
 			require.NoError(t, os.WriteFile(marker, data, 0o644))
 			require.NoError(t, os.Chown(marker, tc.owner, tc.owner))
-			ran, err := AtomicInit(marker, func() error { t.Error("fn ran"); return nil })
+			ran, err := AtomicInit(marker, func() error { t.Error("fn ran"); return nil }, tc.opts...)
 			require.False(t, ran)
 			if tc.want == nil {
 				require.NoError(t, err, "the marker counts")

@@ -22,7 +22,8 @@ import (
 //     process, or a zombie; or
 //   - it has not changed for longer than the stale-after age (when that is
 //     not 0), whoever made it; it is broken for that only once the judging
-//     handle has itself seen it unchanged for half that age (sighting.go).
+//     process has itself seen it unchanged for three fifths of that age
+//     (sighting.go).
 //
 // What a file says of its holder counts only if no one but its owner may
 // write it: a record in a file that group or others may write may have been
@@ -98,7 +99,7 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 		// is never broken for an age that is unknown.
 		return v, nil
 	}
-	seen := l.seen.unchangedFor(path, info, l.cfg.clock.Now())
+	seen := seenFiles.unchangedFor(l, path, info)
 	v.age, v.ageKnown = age(info, now, seen), true
 	limit := staleAfter
 	if coarse && limit > 0 {

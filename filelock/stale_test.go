@@ -370,14 +370,15 @@ func TestGuardDebrisSwept(t *testing.T) {
 
 // tryLockWatched takes the lock with l, whose clock is fake, by breaking a
 // lock file stale by age: the first TryLock only begins to watch it; the
-// one after half the stale-after age, the file seen unchanged, breaks it.
+// one after three fifths of the stale-after age, the file seen unchanged,
+// breaks it.
 func tryLockWatched(t *testing.T, l *Lock, fake *clock.Fake) {
 	t.Helper()
-	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "stale by age, not yet seen so for half the age")
-	fake.Advance(l.cfg.staleAfter/2 - judgeEvery)
-	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "seen unchanged for less than half the age")
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "stale by age, not yet seen so for long enough")
+	fake.Advance(watchNeed(l.cfg.staleAfter) - judgeEvery)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "seen unchanged for less than three fifths of the age")
 	fake.Advance(judgeEvery)
-	require.NoError(t, l.TryLock(), "seen unchanged for half the stale-after age: broken")
+	require.NoError(t, l.TryLock(), "seen unchanged for three fifths of the stale-after age: broken")
 }
 
 // raceFS runs functions around the renames of the guard file, as other
@@ -547,9 +548,9 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 // steps four minutes forward while a holder is alive and refreshing its
 // lock on time: by that clock the lock has not changed for longer than the
 // stale-after age at once. A contender does not break it: it has not seen
-// it unchanged for half that age, and before it has, the holder's
-// heartbeat changes it. Once the heartbeat stops, the contender breaks it
-// after half the age of watching.
+// it unchanged for three fifths of that age, and before it has, the
+// holder's heartbeat changes it. Once the heartbeat stops, the contender
+// breaks it after three fifths of the age of watching.
 func TestClockStepBreaksNoLiveLock(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	for _, s := range []Strategy{Soft, Link} {
@@ -596,7 +597,7 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 				require.Less(t, broken, staleAfter, "a lock that stopped changing is never broken")
 				pass(10 * time.Second)
 			}
-			require.GreaterOrEqual(t, broken, staleAfter/2-10*time.Second, "broken before it was seen unchanged for half the age")
+			require.GreaterOrEqual(t, broken, watchNeed(staleAfter)-10*time.Second, "broken before it was seen unchanged for long enough")
 			require.NoError(t, b.Unlock())
 			require.ErrorIs(t, h.Unlock(), ErrLockLost)
 		})
@@ -650,6 +651,28 @@ func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 			require.Positive(t, reads, "the waiter judged the lock")
 			require.LessOrEqual(t, reads, int64(waited/judgeEvery)+2, "judged at every attempt")
 			require.NoError(t, h.Unlock())
+		})
+	}
+}
+
+// TestWatchSharedByTheProcess: what one handle has seen of a lock stale by
+// age counts for the next handle of the same lock in this process, so that
+// a handle made for each attempt (a request, an AtomicInit call) breaks it
+// once the process has watched it for long enough.
+func TestWatchSharedByTheProcess(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+			old := time.Now().Add(-time.Hour)
+			require.NoError(t, os.Chtimes(path, old, old))
+			fake := clock.NewFake(time.Now())
+			opts := []Option{WithStrategy(s), WithStaleAfter(time.Minute), withFS(noCtimeFS{}), withClock(fake)}
+			require.ErrorIs(t, newLock(t, path, opts...).TryLock(), ErrWouldBlock, "seen for the first time")
+			fake.Advance(watchNeed(time.Minute))
+			l := newLock(t, path, opts...)
+			require.NoError(t, l.TryLock(), "another handle of this process has seen it unchanged for long enough")
+			require.NoError(t, l.Unlock())
 		})
 	}
 }

@@ -152,7 +152,7 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 		}
 		if info.Changed().After(probe.Changed().Add(futureSlack)) {
 			// Dated in the future: as old as it was seen unchanged.
-			return expiredAt(q.l.seen.unchangedFor(path, info, q.l.cfg.clock.Now()), limit)
+			return expiredAt(seenFiles.unchangedFor(q.l, path, info), limit)
 		}
 	}
 	if left := limit - probe.Changed().Sub(info.Changed()) - q.refreshEvery(); left >= aliveRecheck {

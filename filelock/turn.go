@@ -164,7 +164,7 @@ func (q *queue) markerAge(info fsys.Info) time.Duration {
 		now = q.l.cfg.clock.Now()
 	}
 	if info.Changed().After(now.Add(futureSlack)) {
-		return q.l.seen.unchangedFor(q.turnPath(), info, q.l.cfg.clock.Now())
+		return seenFiles.unchangedFor(q.l, q.turnPath(), info)
 	}
 	return now.Sub(info.Changed())
 }

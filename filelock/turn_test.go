@@ -390,16 +390,13 @@ func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
 				h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
 				require.NoError(t, lockWithin(h))
 				remote := writeTicket(t, path, 1, time.Now())
-				w := newLock(t, path, WithStrategy(s))
-				got := lockInBackground(t, w)
-				require.Eventually(t, func() bool {
-					entries, err := os.ReadDir(path + queueSuffix)
-					return err == nil && len(entries) >= 2
-				}, testLockWait, time.Millisecond, "the waiter queued behind the other host's")
 				if asking {
 					// Made now: it counts for turnMarkerLife unless kept.
 					require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, turnName), nil, 0o644))
 				}
+				w := newLock(t, path, WithStrategy(s))
+				got := lockInBackground(t, w)
+				require.Eventually(t, func() bool { return queueLen(t, path) == 2 }, testLockWait, time.Millisecond, "the waiter queued behind the other host's")
 				require.NoError(t, h.Unlock())
 				if asking {
 					select {

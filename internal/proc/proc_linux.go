@@ -98,7 +98,10 @@ func stat(pid int) (byte, uint64, error) {
 	}
 	*bp = b[:0] // it may have grown
 	state, start, err := parseStat(b)
-	return state, uint64(int64(start) - bootOffset()), err
+	if err != nil {
+		return 0, 0, err
+	}
+	return state, uint64(int64(start) - bootOffset()), nil
 }
 
 // userHZ is the unit of the times in /proc/PID/stat: clock ticks of a
