@@ -55,10 +55,11 @@
 // of this machine, by its machine id), and otherwise once the file
 // has not changed for the stale-after age, DefaultStaleAfter (5 minutes)
 // unless set, and the waiter's process has itself seen it unchanged for
-// three fifths of that age. A live holder refreshes its lock file (WithHeartbeat), so age
-// breaks only the lock of a holder that died, or was stopped for that
-// long (see Lock.Lost), even when a clock steps forward. A lock file without a record of this package is
-// another program's, and is broken only by age, never for that alone. The
+// three fifths of that age. A live holder refreshes its lock file
+// (WithHeartbeat), so age breaks only the lock of a holder that died, or
+// was stopped for that long (see Lock.Lost), even when a clock steps
+// forward. A lock file without a record of this package is another
+// program's, and is broken only by age, never for that alone. The
 // OS and OFD strategies need no stale rule: the kernel releases their
 // locks when the holder dies.
 //

@@ -150,8 +150,9 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 // bytes (-1: unknown, then asked of the file), if it holds nothing or a
 // record of ours; anything else is another program's content, which is
 // locked as it is and never written over. On a full disk the file is left
-// empty, and the lock is held without a record. The size must be looked at once
-// locked: the previous holder may have written the file until then.
+// empty, and the lock is held without a record. The size must be looked
+// at once locked: the previous holder may have written the file until
+// then.
 func (h *osHeld) writeRecord(l *Lock, size int64) error {
 	if size < 0 {
 		info, err := h.f.Stat()

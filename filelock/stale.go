@@ -58,8 +58,8 @@ type verdict struct {
 	staleIn time.Duration
 	stale   bool
 	reason  string
-	// watchLeft is how much longer the judging handle must see a file
-	// stale by age unchanged before it may break it (Lock.watchLeft).
+	// watchLeft is how much longer the judging process must see a file
+	// stale by age unchanged before it may break it (see watchLeft).
 	watchLeft time.Duration
 }
 

@@ -157,7 +157,7 @@ const turnMarkerLife = 3 * tidyEvery
 // filesystem's clock (an NFS server's may be seconds off this host's), or
 // by this host's where the filesystem's cannot be read; one changed in the
 // future of that clock (a clock stepped back since) is as old as this
-// handle has seen it unchanged, as a lock file would be.
+// process has seen it unchanged, as a lock file would be.
 func (q *queue) markerAge(info fsys.Info) time.Duration {
 	now, _, err := q.l.fsNow()
 	if err != nil {
