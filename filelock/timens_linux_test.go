@@ -47,7 +47,7 @@ func inTimeNamespace(t *testing.T, cmd *exec.Cmd) {
 	if out, err := exec.Command(unshare, "-f", "-T", "--boottime", "1", "true").CombinedOutput(); err != nil {
 		t.Skipf("no time namespaces here (Linux 5.6 and later): %v: %s", err, out)
 	}
-	cmd.Args = append([]string{unshare, "-f", "-T", "--boottime", "100000"}, cmd.Args...)
+	cmd.Args = append([]string{unshare, "-f", "--kill-child", "-T", "--boottime", "100000"}, cmd.Args...)
 	cmd.Path = unshare
 }
 
