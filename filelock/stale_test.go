@@ -488,8 +488,13 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 
 	l := newLock(t, "/d/x.lock", WithStrategy(Soft), withFS(m), withClock(host), WithStaleAfter(staleAfter))
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "fresh by the filesystem's clock")
-	host.Advance(staleAfter + time.Minute)
-	server.Advance(staleAfter + time.Minute)
+	// Watched for long enough to be broken if it were stale: still fresh
+	// by the filesystem's clock, though 13 minutes old by this host's.
+	host.Advance(watchNeed(staleAfter))
+	server.Advance(watchNeed(staleAfter))
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "fresh by the filesystem's clock")
+	host.Advance(staleAfter - watchNeed(staleAfter) + time.Minute)
+	server.Advance(staleAfter - watchNeed(staleAfter) + time.Minute)
 	require.NoError(t, l.TryLock(), "stale by the filesystem's clock")
 	require.NoError(t, l.Unlock())
 }
