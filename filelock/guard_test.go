@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -208,7 +209,7 @@ func TestUnguardedUnlockReadFailureKeepsTheHold(t *testing.T) {
 			t.Run(at+"/"+s.String(), func(t *testing.T) {
 				dir := t.TempDir()
 				path := filepath.Join(dir, "x.lock")
-				failing := false
+				var failing atomic.Bool
 				ffs := &faultFS{
 					touch: func(name string) error { return eio("utimensat", name) }, // never young
 					create: func(name string) error {
@@ -219,8 +220,7 @@ func TestUnguardedUnlockReadFailureKeepsTheHold(t *testing.T) {
 					},
 					read: func(name string) error {
 						aside := strings.HasPrefix(filepath.Base(name), "x.lock."+kindAside+".")
-						if failing && (at == "before the move" && name == path || at == "the moved file" && aside) {
-							failing = false
+						if (at == "before the move" && name == path || at == "the moved file" && aside) && failing.CompareAndSwap(true, false) {
 							return &fs.PathError{Op: "open", Path: name, Err: syscall.EMFILE}
 						}
 						return nil
@@ -230,9 +230,10 @@ func TestUnguardedUnlockReadFailureKeepsTheHold(t *testing.T) {
 				l := newLock(t, path, WithStrategy(s), withClock(fake), withFS(ffs), WithStaleAfter(time.Hour))
 				require.NoError(t, lockWithin(l))
 				fake.Advance(31 * time.Minute)
-				failing = true
+				fake.Settle() // the heartbeats it fired (which fail) are over
+				failing.Store(true)
 				require.ErrorIs(t, l.Unlock(), syscall.EMFILE)
-				require.False(t, failing, "the read did not fail")
+				require.False(t, failing.Load(), "the read did not fail")
 				require.Equal(t, 1, l.Depth(), "the hold is kept")
 				require.Equal(t, "x.lock", dirEntries(t, dir), "the lock file is at its path, nothing aside")
 				require.NoError(t, l.Unlock())
