@@ -139,7 +139,19 @@ func awaitBarrier() error {
 // function is called (which closes its stdin and waits for it to exit).
 func startHolder(t *testing.T, s Strategy, lockPath string) (*exec.Cmd, func()) {
 	t.Helper()
-	cmd := childCommand(t, "hold", "FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_STRATEGY="+s.String())
+	return startHolding(t, holdCommand(t, s, lockPath))
+}
+
+// holdCommand is the command of a child that holds the lock at lockPath
+// (startHolder), to be started by startHolding.
+func holdCommand(t *testing.T, s Strategy, lockPath string) *exec.Cmd {
+	t.Helper()
+	return childCommand(t, "hold", "FILELOCK_TEST_LOCK="+lockPath, "FILELOCK_TEST_STRATEGY="+s.String())
+}
+
+// startHolding is startHolder of cmd, a holdCommand.
+func startHolding(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, func()) {
+	t.Helper()
 	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	out, err := cmd.StdoutPipe()

@@ -1,7 +1,6 @@
 package filelock
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -59,18 +58,9 @@ func TestOtherTimeNamespace(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String()+"/holder in it", func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
-			cmd := childCommand(t, "hold", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String())
+			cmd := holdCommand(t, s, path)
 			inTimeNamespace(t, cmd)
-			in, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			out, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = os.Stderr
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { in.Close(); cmd.Wait() })
-			line, err := bufio.NewReader(out).ReadString('\n')
-			require.NoError(t, err)
-			require.Equal(t, "locked", strings.TrimSpace(line))
+			startHolding(t, cmd)
 
 			l := newLock(t, path, WithStrategy(s))
 			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a live holder of another time namespace taken for dead")

@@ -131,20 +131,22 @@ func (q *queue) look() (queued, wanted bool) {
 			return false, false // not a queue to take part in
 		}
 	}
-	info, err := q.fs.Lstat(q.turnPath())
-	if err != nil || q.markerAge(info) > turnMarkerLife {
+	if !q.markerKept(q.fs.Lstat(q.turnPath())) {
 		// None, or one its waiter stopped keeping: a waiter that was
 		// stopped (SIGSTOP) must not hold up those that take a free lock.
 		return true, false
 	}
-	err = q.checkQueueDir()
+	err := q.checkQueueDir()
 	return err == nil, err == nil
 }
 
 // turnAsked reports whether the turn marker is in the open queue directory
 // and still kept: whether a waiter first in the queue asks for its turn.
-func (q *queue) turnAsked() bool {
-	info, err := q.d.Lstat(turnName)
+func (q *queue) turnAsked() bool { return q.markerKept(q.d.Lstat(turnName)) }
+
+// markerKept reports whether a look at the turn marker, which gave info
+// or err, found it there and kept: changed within turnMarkerLife.
+func (q *queue) markerKept(info fsys.Info, err error) bool {
 	return err == nil && q.markerAge(info) <= turnMarkerLife
 }
 

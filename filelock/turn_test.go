@@ -414,8 +414,10 @@ func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
 				require.FileExists(t, remote, "another host's ticket stays until it expires")
 				require.NoError(t, w.Unlock())
 
-				fair := newLock(t, path, WithStrategy(s), WithFair(), WithTimeout(200*time.Millisecond))
-				require.ErrorIs(t, fair.Lock(), ErrTimeout, "a fair waiter is served in order")
+				fair := newLock(t, path, WithStrategy(s), WithFair())
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				require.ErrorIs(t, fair.LockContext(ctx), ErrTimeout, "a fair waiter is served in order")
 			})
 		}
 	}
