@@ -54,8 +54,9 @@
 // a holder on this host that is provably dead (or one of an earlier boot
 // of this machine, by its machine id), and otherwise once the file
 // has not changed for the stale-after age, DefaultStaleAfter (5 minutes)
-// unless set, and the waiter's process has itself seen it unchanged for
-// three fifths of that age. A live holder refreshes its lock file
+// unless set, and this host has seen it unchanged for three fifths of
+// that age: the waiter's process itself, or on Linux an earlier process,
+// whose sighting is kept in a file beside the lock. A live holder refreshes its lock file
 // (WithHeartbeat), so age breaks only the lock of a holder that died, or
 // was stopped for that long (see Lock.Lost), even when a clock steps
 // forward. A lock file without a record of this package is another

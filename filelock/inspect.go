@@ -35,9 +35,9 @@ type Status struct {
 	Foreign *ForeignHolder
 	// Stale reports that the lock is stale by the rule of WithStaleAfter
 	// (Soft and Link only); StaleReason says why. A lock stale by its age
-	// alone is broken only by a process that has seen it unchanged for
-	// three fifths of the stale-after age; StaleReason then says how much
-	// longer this process must see it so.
+	// alone is broken only once this host has seen it unchanged for three
+	// fifths of the stale-after age; StaleReason then says how much longer
+	// it must be seen so.
 	Stale       bool
 	StaleReason string
 	// Age is the time since the lock file last changed (it was made, or

@@ -96,7 +96,8 @@ func childStrategy() Strategy {
 
 // childOptions returns the options of a child's lock: the strategy of
 // FILELOCK_TEST_STRATEGY, WithFair if FILELOCK_TEST_FAIR is set,
-// WithPolling if FILELOCK_TEST_POLLING is, then extra.
+// WithPolling if FILELOCK_TEST_POLLING is, WithStaleAfter of
+// FILELOCK_TEST_STALE_AFTER if that is set, then extra.
 func childOptions(extra ...Option) []Option {
 	opts := []Option{WithStrategy(childStrategy())}
 	if os.Getenv("FILELOCK_TEST_FAIR") != "" {
@@ -104,6 +105,13 @@ func childOptions(extra ...Option) []Option {
 	}
 	if os.Getenv("FILELOCK_TEST_POLLING") != "" {
 		opts = append(opts, WithPolling())
+	}
+	if d := os.Getenv("FILELOCK_TEST_STALE_AFTER"); d != "" {
+		staleAfter, err := time.ParseDuration(d)
+		if err != nil {
+			panic(err)
+		}
+		opts = append(opts, WithStaleAfter(staleAfter))
 	}
 	return append(opts, extra...)
 }

@@ -19,8 +19,9 @@ const nameMax = 255
 const pidWidth = 10
 
 // longestSuffix returns the length of the longest name the lock makes
-// beside its lock file, less the lock file's own name: the guard's claims
-// and moved-aside files for Soft and Link, the queue for a fair lock.
+// beside its lock file, less the lock file's own name: the guard's claims,
+// moved-aside and sighting files for Soft and Link, the queue for a fair
+// lock.
 func longestSuffix(c *config) int {
 	n := 0
 	if c.queues() {
@@ -34,7 +35,8 @@ func longestSuffix(c *config) int {
 	claim := len("."+kindClaim+".") + host + 1 + pidWidth + rand
 	aside := len("."+kindAside+".") + 11 + rand
 	probe := len("."+kindProbe) + rand
-	return max(n, len(guardSuffix)+max(claim, aside, probe))
+	seen := len("."+kindSeen+".") + host + len("."+kindTemp) + rand
+	return max(n, len(guardSuffix)+max(claim, aside, probe, seen))
 }
 
 // checkNameLength rejects a lock file name too long for the names the lock
@@ -62,6 +64,12 @@ const (
 // parts name the maker (host, PID) where that helps a person reading the
 // directory; they are sanitised to stay one file name.
 func tempName(path, kind string, parts ...string) string {
+	return besideName(path, kind, parts...) + "." + newToken()[:16]
+}
+
+// besideName returns the name "<path>.<kind>.<part>..." of a file the lock
+// makes beside path, its parts sanitised to stay one file name.
+func besideName(path, kind string, parts ...string) string {
 	var b strings.Builder
 	b.WriteString(path)
 	b.WriteString(".")
@@ -75,17 +83,21 @@ func tempName(path, kind string, parts ...string) string {
 			return r
 		}, p))
 	}
-	b.WriteString(".")
-	b.WriteString(newToken()[:16])
 	return b.String()
+}
+
+// shortHost is this host's name as the names the lock makes carry it: its
+// first 32 bytes.
+func shortHost(l *Lock) string {
+	host := l.cfg.self.Host
+	if len(host) > 32 {
+		host = host[:32]
+	}
+	return host
 }
 
 // claimName returns a fresh claim name beside path that says which process
 // made it.
 func claimName(l *Lock, path string) string {
-	host := l.cfg.self.Host
-	if len(host) > 32 {
-		host = host[:32]
-	}
-	return tempName(path, kindClaim, host, strconv.Itoa(l.cfg.self.PID))
+	return tempName(path, kindClaim, shortHost(l), strconv.Itoa(l.cfg.self.PID))
 }

@@ -70,6 +70,9 @@ type config struct {
 	// asked through holderState, never liveness alone.
 	self     proc.Identity
 	liveness func(proc.Identity) proc.State
+	// monotonic reads the host's monotonic clock, which sighting files
+	// (sightfile.go) are kept by.
+	monotonic func() (time.Duration, bool)
 	// mech, if set, replaces the strategy's mechanism (tests: deliberately
 	// broken variants that the proofs must catch).
 	mech func(mechanism) mechanism
@@ -88,6 +91,7 @@ func defaultConfig() config {
 		clock:      clock.Real{},
 		self:       proc.Self(),
 		liveness:   hostLiveness,
+		monotonic:  proc.Monotonic,
 	}
 }
 
@@ -253,13 +257,15 @@ func WithDirectoryWritableByAll() Option {
 // holder may suffer (see Lost). The age is the time since the lock file
 // last changed — it was made, or refreshed by its holder's heartbeat —
 // measured by the filesystem's own clock, never by comparing this host's
-// clock with a server's. A lock is broken for its age only by a process
-// that has itself seen it unchanged for three fifths of d, on this host's
-// monotonic clock, so that a step of the wall clock (this host's, or a
-// file server's), which ages every lock at once, never breaks a holder
-// whose heartbeat runs: a process that finds an abandoned lock already
-// older than d waits that long before it breaks it, and one that makes a
-// single TryLock and exits never does.
+// clock with a server's. A lock is broken for its age only once this
+// host has seen it unchanged for three fifths of d, on its monotonic
+// clock, so that a step of the wall clock (this host's, or a file
+// server's), which ages every lock at once, never breaks a holder whose
+// heartbeat runs: a process that finds an abandoned lock already older
+// than d breaks it that long after it, or, on Linux, an earlier process of
+// this host, first saw it so (the earlier sighting is kept in a file
+// beside the lock, so that processes making one TryLock each, such as
+// cron jobs, break it too).
 //
 // Whatever d is, a lock whose holder is provably dead — recorded on this
 // host, and its process gone or its PID now naming another process; or

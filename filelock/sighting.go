@@ -54,6 +54,12 @@ type sighting struct {
 	changed time.Time
 	size    int64
 	first   time.Time // when first seen so, by the monotonic clock
+	asked   bool      // whether the sighting file was asked (withEarlier)
+}
+
+// same reports whether info describes the file as it was seen.
+func (w sighting) same(info fsys.Info) bool {
+	return w.id == info.ID && w.changed.Equal(info.Changed()) && w.size == info.Size
 }
 
 // seenFiles is this process's sightings.
@@ -67,15 +73,45 @@ func (s *sightings) unchangedFor(l *Lock, path string, info fsys.Info) time.Dura
 	key := sightingKey{fs: l.cfg.fs, clock: l.cfg.clock, path: path}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := sighting{id: info.ID, changed: info.Changed(), size: info.Size, first: now}
-	if old, ok := s.m[key]; ok && old.id == w.id && old.changed.Equal(w.changed) && old.size == w.size {
+	if old, ok := s.m[key]; ok && old.same(info) {
 		return max(now.Sub(old.first), 0)
 	}
 	if s.m == nil || len(s.m) >= maxSightings {
 		s.m = map[sightingKey]sighting{}
 	}
-	s.m[key] = w
+	s.m[key] = sighting{id: info.ID, changed: info.Changed(), size: info.Size, first: now}
 	return 0
+}
+
+// withEarlier returns seen, how long this process has seen the file at
+// path unchanged as info describes it, plus how long this host saw it so
+// before that (seenBefore, from the sighting file), which it asks once per
+// sighting; later calls count it through the sighting's first time, moved
+// back.
+func (s *sightings) withEarlier(l *Lock, path string, info fsys.Info, seen time.Duration) time.Duration {
+	key := sightingKey{fs: l.cfg.fs, clock: l.cfg.clock, path: path}
+	s.mu.Lock()
+	w, ok := s.m[key]
+	if !ok || w.asked || !w.same(info) {
+		s.mu.Unlock()
+		return seen
+	}
+	w.asked = true
+	s.m[key] = w
+	s.mu.Unlock()
+	// The sighting file is read and written without the table's mutex;
+	// a sighting that changed meanwhile is left as it is.
+	before := seenBefore(l, path, info, seen)
+	if before == 0 {
+		return seen
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now, ok := s.m[key]; ok && now.same(info) && now.first.Equal(w.first) {
+		now.first = now.first.Add(-before)
+		s.m[key] = now
+	}
+	return seen + before
 }
 
 // age returns the age of the file that info describes, fsNow being the

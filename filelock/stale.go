@@ -21,9 +21,10 @@ import (
 //     names a PID of this host (foreign.go) which is provably dead: no such
 //     process, or a zombie; or
 //   - it has not changed for longer than the stale-after age (when that is
-//     not 0), whoever made it; it is broken for that only once the judging
-//     process has itself seen it unchanged for three fifths of that age
-//     (sighting.go).
+//     not 0), whoever made it; it is broken for that only once this host
+//     has seen it unchanged for three fifths of that age: the judging
+//     process itself (sighting.go), or, before it, another process of the
+//     same boot (sightfile.go).
 //
 // What a file says of its holder counts only if no one but its owner may
 // write it: a record in a file that group or others may write may have been
@@ -115,6 +116,9 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 	v.reason = fmt.Sprintf("not changed for %v (stale after %v)", v.age.Round(time.Millisecond), limit)
 	if v.foreign != nil {
 		v.reason += "; " + v.foreign.String()
+	}
+	if watchLeft(seen, staleAfter) > 0 {
+		seen = seenFiles.withEarlier(l, path, info, seen)
 	}
 	if v.watchLeft = watchLeft(seen, staleAfter); v.watchLeft > 0 {
 		v.staleIn = v.watchLeft

@@ -1,8 +1,8 @@
 package filelock
 
 // The debris sweep: temporary files (claims, probes, files moved aside)
-// left by processes killed between making and removing them, removed by
-// the next process that breaks the lock.
+// left by processes killed between making and removing them, and sighting
+// files (sightfile.go), removed by the next process that breaks the lock.
 
 import (
 	"path/filepath"
@@ -18,7 +18,8 @@ const debrisAge = time.Minute
 
 // sweep removes the lock's temporary files (claims, probes, files moved
 // aside) older than debrisAge: debris of processes killed between making
-// and removing them. It is called with the guard held, after a break.
+// and removing them; and its sighting files, which tell of the file just
+// broken. It is called with the guard held, after a break.
 func (fileMechanism) sweep(l *Lock) {
 	fsy := l.cfg.fs
 	dir, base := dirOf(l.path), filepath.Base(l.path)
@@ -33,6 +34,11 @@ func (fileMechanism) sweep(l *Lock) {
 			continue
 		}
 		p := besideDir(dir, name)
+		if kind == kindSeen {
+			// A sighting file tells of the file just broken.
+			fsy.Remove(p)
+			continue
+		}
 		if kind == kindAside {
 			// A moved file keeps its mtime: its name says when it moved.
 			secs, _, _ := strings.Cut(rest, ".")
@@ -67,5 +73,5 @@ func debrisKind(base, name string) (kind, rest string, ok bool) {
 	// The guard's own temporary files: <lock>.guard.<kind>.*
 	rest = strings.TrimPrefix(rest, guardSuffix[1:]+".")
 	kind, rest, _ = strings.Cut(rest, ".")
-	return kind, rest, kind == kindClaim || kind == kindProbe || kind == kindAside
+	return kind, rest, kind == kindClaim || kind == kindProbe || kind == kindAside || kind == kindSeen
 }

@@ -34,8 +34,8 @@ func init() {
 }
 
 // inTimeNamespace makes cmd run in a new time namespace whose boot-time
-// clock is a day and more ahead, where /proc shows every process's start
-// time that much later.
+// and monotonic clocks are a day and more ahead, where /proc shows every
+// process's start time that much later.
 func inTimeNamespace(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -46,7 +46,7 @@ func inTimeNamespace(t *testing.T, cmd *exec.Cmd) {
 	if out, err := exec.Command(unshare, "-f", "-T", "--boottime", "1", "true").CombinedOutput(); err != nil {
 		t.Skipf("no time namespaces here (Linux 5.6 and later): %v: %s", err, out)
 	}
-	cmd.Args = append([]string{unshare, "-f", "--kill-child", "-T", "--boottime", "100000"}, cmd.Args...)
+	cmd.Args = append([]string{unshare, "-f", "--kill-child", "-T", "--boottime", "100000", "--monotonic", "100000"}, cmd.Args...)
 	cmd.Path = unshare
 }
 

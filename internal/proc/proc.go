@@ -105,6 +105,13 @@ var (
 	booted   time.Time
 )
 
+// Monotonic returns the time since this host booted by its monotonic
+// clock, which no one can step and which stops while the host sleeps, as
+// the first time namespace counts it, so that every process of this boot
+// reads the same clock; ok is false where it is unknown (every system but
+// Linux, for now).
+func Monotonic() (d time.Duration, ok bool) { return monotonic() }
+
 // bootSlack is how long before the boot a record must have been written to
 // be of an earlier boot: a boot's time is known to the second, and the wall
 // clock may have been set since.

@@ -73,3 +73,6 @@ func check(id Identity) State {
 	}
 	return Unknown
 }
+
+// monotonic is unknown here for now.
+func monotonic() (time.Duration, bool) { return 0, false }

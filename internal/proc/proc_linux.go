@@ -113,21 +113,39 @@ const userHZ = 100
 // process are shifted by the reader's offset, so a process of another
 // time namespace would record another start time for the same process;
 // stat takes it off, so that every start time is the first namespace's.
-var bootOffset = sync.OnceValue(func() int64 {
+func bootOffset() int64 {
+	return int64(clockOffsets().boot / (time.Second / userHZ))
+}
+
+// offsets are the offsets of this process's time namespace.
+type offsets struct{ mono, boot time.Duration }
+
+// clockOffsets returns the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME in
+// this process's time namespace (0 outside any), read once.
+var clockOffsets = sync.OnceValue(func() offsets {
 	b, err := os.ReadFile("/proc/self/timens_offsets")
 	if err != nil {
-		return 0 // a kernel without time namespaces
+		return offsets{} // a kernel without time namespaces
 	}
-	return parseBootOffset(b)
+	return offsets{
+		mono: parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC),
+		boot: parseOffset(b, "boottime", unix.CLOCK_BOOTTIME),
+	}
 })
 
 // parseBootOffset returns the boottime offset, in clock ticks, of the
-// contents of a /proc/PID/timens_offsets file: lines of a clock's name (or
-// number), seconds and nanoseconds; 0 if there is none.
+// contents of a /proc/PID/timens_offsets file.
 func parseBootOffset(b []byte) int64 {
+	return int64(parseOffset(b, "boottime", unix.CLOCK_BOOTTIME) / (time.Second / userHZ))
+}
+
+// parseOffset returns the offset of the clock named name (or numbered
+// number) in the contents of a /proc/PID/timens_offsets file: lines of a
+// clock's name (or number), seconds and nanoseconds; 0 if there is none.
+func parseOffset(b []byte, name string, number int) time.Duration {
 	for line := range strings.Lines(string(b)) {
 		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "boottime" && f[0] != strconv.Itoa(unix.CLOCK_BOOTTIME) {
+		if len(f) != 3 || f[0] != name && f[0] != strconv.Itoa(number) {
 			continue
 		}
 		sec, err1 := strconv.ParseInt(f[1], 10, 64)
@@ -135,9 +153,18 @@ func parseBootOffset(b []byte) int64 {
 		if err1 != nil || err2 != nil {
 			return 0
 		}
-		return sec*userHZ + nsec/(int64(time.Second)/userHZ)
+		return time.Duration(sec)*time.Second + time.Duration(nsec)
 	}
 	return 0
+}
+
+// monotonic reads CLOCK_MONOTONIC, less this time namespace's offset.
+func monotonic() (time.Duration, bool) {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()) - clockOffsets().mono, true
 }
 
 // pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the

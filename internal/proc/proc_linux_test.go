@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestZombieIsDead(t *testing.T) {
@@ -173,4 +174,21 @@ func TestParseBootOffset(t *testing.T) {
 			require.Equal(t, tc.want, parseBootOffset([]byte(tc.in)))
 		})
 	}
+}
+
+// TestMonotonicOffset: the monotonic clock's offset is read from its own
+// line, and Monotonic reads the clock less it: outside any time namespace,
+// CLOCK_MONOTONIC itself.
+func TestMonotonicOffset(t *testing.T) {
+	in := []byte("monotonic      -3 250000000\nboottime       100000         0\n")
+	require.Equal(t, -3*time.Second+250*time.Millisecond, parseOffset(in, "monotonic", unix.CLOCK_MONOTONIC))
+	require.Equal(t, 5*time.Second, parseOffset([]byte("1 5 0\n"), "monotonic", unix.CLOCK_MONOTONIC), "numbered")
+
+	var ts unix.Timespec
+	require.NoError(t, unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts))
+	got, ok := Monotonic()
+	require.True(t, ok)
+	want := time.Duration(ts.Nano()) - clockOffsets().mono
+	require.GreaterOrEqual(t, got, want)
+	require.Less(t, got, want+time.Minute, "Monotonic is not the monotonic clock less the offset")
 }

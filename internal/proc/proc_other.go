@@ -25,3 +25,6 @@ func bootTime() time.Time { return time.Time{} }
 func startTime(int) (uint64, error) { return 0, errors.ErrUnsupported }
 
 func check(Identity) State { return Unknown }
+
+// monotonic is unknown here for now.
+func monotonic() (time.Duration, bool) { return 0, false }

@@ -85,3 +85,6 @@ func check(id Identity) State {
 	}
 	return Alive
 }
+
+// monotonic is unknown here for now.
+func monotonic() (time.Duration, bool) { return 0, false }

@@ -1,0 +1,148 @@
+package filelock
+
+// The sighting file: since when this host has seen a lock file stale by
+// age unchanged, kept beside it for the processes of this host that come
+// after the one that saw it.
+//
+// A file stale by age is broken only once it has been seen unchanged for
+// three fifths of the age limit (sighting.go). A process that judges a lock
+// once and exits, a cron job's TryLock, would never see that much alone;
+// the sighting file lets the next process of the same boot count from the
+// first sighting. A process reads it, and writes it if it says nothing of
+// the file as it is now, once per state of the file it judges, and only
+// when it finds the file stale by age but not yet breakable: never on the
+// path of an acquisition that finds the lock free or its holder alive.
+//
+// What it holds is measured on the host's monotonic clock (proc.Monotonic),
+// which no one can step and which every process of one boot reads alike,
+// so it counts only for processes of the boot it names. It counts only if
+// this user or root owns it and no one else may write it: another user who
+// could forge it could make a live lock look watched long enough for a
+// clock step to break it. The breaker's sweep removes it with the file it
+// was about (sweep.go); one about a file that its holder refreshed or
+// released stays until the next break of that lock, out of date and
+// ignored. It is named after the host, so that hosts sharing a directory
+// do not overwrite each other's.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
+
+// kindSeen names a sighting file: "<lock>.seen.<host>".
+const kindSeen = "seen"
+
+// seenMagic opens a sighting file's one line.
+const seenMagic = "filelock-seen v1 "
+
+// seenMaxSize bounds what is read of a sighting file.
+const seenMaxSize = 512
+
+// seenPerm is a sighting file's permission: no one but its owner may
+// write it, or it would not count.
+const seenPerm = 0o644
+
+// seenFile is what a sighting file says: the state of the file seen, and
+// since when it has been seen so, by the monotonic clock of the boot
+// named.
+type seenFile struct {
+	boot    string
+	id      fsys.FileID
+	changed int64 // the file's last change, Unix nanoseconds
+	size    int64
+	since   time.Duration
+}
+
+// marshal returns the file's one line.
+func (s seenFile) marshal() []byte {
+	return fmt.Appendf(nil, "%s%s %d %d %d %d %d\n", seenMagic, s.boot, s.id.Dev, s.id.Ino, s.changed, s.size, s.since)
+}
+
+// parseSeen decodes a sighting file; ok is false unless data is exactly
+// what marshal writes.
+func parseSeen(data []byte) (s seenFile, ok bool) {
+	rest, found := strings.CutPrefix(string(data), seenMagic)
+	f := strings.Fields(rest)
+	if !found || len(f) != 6 || !validValue(f[0]) {
+		return s, false
+	}
+	dev, err1 := strconv.ParseUint(f[1], 10, 64)
+	ino, err2 := strconv.ParseUint(f[2], 10, 64)
+	changed, err3 := strconv.ParseInt(f[3], 10, 64)
+	size, err4 := strconv.ParseInt(f[4], 10, 64)
+	since, err5 := strconv.ParseInt(f[5], 10, 64)
+	if errors.Join(err1, err2, err3, err4, err5) != nil {
+		return s, false
+	}
+	s = seenFile{boot: f[0], id: fsys.FileID{Dev: dev, Ino: ino}, changed: changed, size: size, since: time.Duration(since)}
+	return s, bytes.Equal(s.marshal(), data)
+}
+
+// seenOf describes the file that info describes, seen since since by the
+// monotonic clock of this boot.
+func seenOf(l *Lock, info fsys.Info, since time.Duration) seenFile {
+	return seenFile{boot: l.cfg.self.BootID, id: info.ID, changed: info.Changed().UnixNano(), size: info.Size, since: since}
+}
+
+// seenPath returns the path of this host's sighting file of the file at
+// path.
+func seenPath(l *Lock, path string) string { return besideName(path, kindSeen, shortHost(l)) }
+
+// seenBefore returns how long this host has seen the file at path, which
+// info describes, unchanged before this process first saw it, seen ago:
+// by its sighting file if that tells of this very state of the file, in
+// this boot; 0 otherwise, after writing one that does. It is 0 too where
+// the host's monotonic clock or boot is unknown.
+func seenBefore(l *Lock, path string, info fsys.Info, seen time.Duration) time.Duration {
+	now, ok := l.cfg.monotonic()
+	if !ok || l.cfg.self.BootID == "" {
+		return 0
+	}
+	sp := seenPath(l, path)
+	data, sinfo, err := fsys.ReadAll(l.cfg.fs, sp, seenMaxSize)
+	want := seenOf(l, info, now-seen)
+	if s, ok := parseSeen(data); err == nil && ok && trustedSighting(sinfo) &&
+		s.boot == want.boot && s.id == want.id && s.changed == want.changed && s.size == want.size {
+		return max(now-s.since-seen, 0)
+	}
+	writeSeen(l, sp, want.marshal())
+	return 0
+}
+
+// trustedSighting reports whether a sighting file that info describes
+// counts: this user's or root's, and no one else's to write.
+func trustedSighting(info fsys.Info) bool {
+	return trustedUser(info.Uid) && !othersMayWrite(info)
+}
+
+// writeSeen puts data in place as the sighting file sp, by a rename that
+// a reader never sees half done; a failure (a full disk, a read-only
+// filesystem, another user's file in a sticky directory) only leaves the
+// next process to watch on its own.
+func writeSeen(l *Lock, sp string, data []byte) {
+	fsy := l.cfg.fs
+	tmp := tempName(sp, kindTemp)
+	f, err := fsy.CreateExcl(tmp, seenPerm)
+	if err != nil {
+		return
+	}
+	_, err = fsys.SetPerm(f, seenPerm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsy.Rename(tmp, sp)
+	}
+	if err != nil {
+		fsy.Remove(tmp)
+	}
+}
