@@ -15,8 +15,12 @@ import (
 // UTF-16 units on Windows, never fewer bytes).
 const nameMax = 255
 
-// pidWidth is the widest process ID written into a temporary name.
-const pidWidth = 10
+// pidWidth is the widest process ID written into a temporary name, and
+// uidWidth the widest user ID written into a sighting file's.
+const (
+	pidWidth = 10
+	uidWidth = 10
+)
 
 // longestSuffix returns the length of the longest name the lock makes
 // beside its lock file, less the lock file's own name: the guard's claims,
@@ -35,7 +39,7 @@ func longestSuffix(c *config) int {
 	claim := len("."+kindClaim+".") + host + 1 + pidWidth + rand
 	aside := len("."+kindAside+".") + 11 + rand
 	probe := len("."+kindProbe) + rand
-	seen := len("."+kindSeen+".") + host + len("."+kindTemp) + rand
+	seen := len("."+kindSeen+".") + bootPrefix + 1 + uidWidth + len("."+kindTemp) + rand
 	return max(n, len(guardSuffix)+max(claim, aside, probe, seen))
 }
 

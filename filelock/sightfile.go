@@ -21,13 +21,15 @@ package filelock
 // clock step to break it. The breaker's sweep removes it with the file it
 // was about (sweep.go); one about a file that its holder refreshed or
 // released stays until the next break of that lock, out of date and
-// ignored. It is named after the host, so that hosts sharing a directory
-// do not overwrite each other's.
+// ignored. It is named after the boot and the user, so that hosts, and
+// users, sharing a directory keep one each, and the containers of one
+// host, which share its boot and its clocks, share one.
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -35,11 +37,16 @@ import (
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
-// kindSeen names a sighting file: "<lock>.seen.<host>".
+// kindSeen names a sighting file: "<lock>.seen.<boot>.<uid>", where boot
+// is the first bootPrefix bytes of the boot id.
 const kindSeen = "seen"
 
 // seenMagic opens a sighting file's one line.
 const seenMagic = "filelock-seen v1 "
+
+// bootPrefix is how much of the boot id a sighting file's name carries:
+// enough to tell boots apart, the whole being in the file.
+const bootPrefix = 8
 
 // seenMaxSize bounds what is read of a sighting file.
 const seenMaxSize = 512
@@ -56,12 +63,13 @@ type seenFile struct {
 	id      fsys.FileID
 	changed int64 // the file's last change, Unix nanoseconds
 	size    int64
+	sum     uint64 // its contents' FNV-1a hash
 	since   time.Duration
 }
 
 // marshal returns the file's one line.
 func (s seenFile) marshal() []byte {
-	return fmt.Appendf(nil, "%s%s %d %d %d %d %d\n", seenMagic, s.boot, s.id.Dev, s.id.Ino, s.changed, s.size, s.since)
+	return fmt.Appendf(nil, "%s%s %d %d %d %d %x %d\n", seenMagic, s.boot, s.id.Dev, s.id.Ino, s.changed, s.size, s.sum, s.since)
 }
 
 // parseSeen decodes a sighting file; ok is false unless data is exactly
@@ -69,46 +77,59 @@ func (s seenFile) marshal() []byte {
 func parseSeen(data []byte) (s seenFile, ok bool) {
 	rest, found := strings.CutPrefix(string(data), seenMagic)
 	f := strings.Fields(rest)
-	if !found || len(f) != 6 || !validValue(f[0]) {
+	if !found || len(f) != 7 || !validValue(f[0]) {
 		return s, false
 	}
 	dev, err1 := strconv.ParseUint(f[1], 10, 64)
 	ino, err2 := strconv.ParseUint(f[2], 10, 64)
 	changed, err3 := strconv.ParseInt(f[3], 10, 64)
 	size, err4 := strconv.ParseInt(f[4], 10, 64)
-	since, err5 := strconv.ParseInt(f[5], 10, 64)
-	if errors.Join(err1, err2, err3, err4, err5) != nil {
+	sum, err5 := strconv.ParseUint(f[5], 16, 64)
+	since, err6 := strconv.ParseInt(f[6], 10, 64)
+	if errors.Join(err1, err2, err3, err4, err5, err6) != nil {
 		return s, false
 	}
-	s = seenFile{boot: f[0], id: fsys.FileID{Dev: dev, Ino: ino}, changed: changed, size: size, since: time.Duration(since)}
+	s = seenFile{boot: f[0], id: fsys.FileID{Dev: dev, Ino: ino}, changed: changed, size: size, sum: sum, since: time.Duration(since)}
 	return s, bytes.Equal(s.marshal(), data)
 }
 
-// seenOf describes the file that info describes, seen since since by the
-// monotonic clock of this boot.
-func seenOf(l *Lock, info fsys.Info, since time.Duration) seenFile {
-	return seenFile{boot: l.cfg.self.BootID, id: info.ID, changed: info.Changed().UnixNano(), size: info.Size, since: since}
+// seenOf describes the file that info describes, holding data, seen since
+// since by the monotonic clock of this boot.
+func seenOf(l *Lock, info fsys.Info, data []byte, since time.Duration) seenFile {
+	h := fnv.New64a()
+	h.Write(data)
+	return seenFile{boot: l.cfg.self.BootID, id: info.ID, changed: info.Changed().UnixNano(), size: info.Size, sum: h.Sum64(), since: since}
 }
 
-// seenPath returns the path of this host's sighting file of the file at
-// path.
-func seenPath(l *Lock, path string) string { return besideName(path, kindSeen, shortHost(l)) }
+// sameState reports whether s and o tell of the same file in the same
+// state, in the same boot.
+func (s seenFile) sameState(o seenFile) bool {
+	return s.boot == o.boot && s.id == o.id && s.changed == o.changed && s.size == o.size && s.sum == o.sum
+}
+
+// seenPath returns the path of this user's sighting file, in this boot, of
+// the file at path.
+func seenPath(l *Lock, path string) string {
+	boot := l.cfg.self.BootID
+	return besideName(path, kindSeen, boot[:min(len(boot), bootPrefix)], strconv.Itoa(euid))
+}
 
 // seenBefore returns how long this host has seen the file at path, which
-// info describes, unchanged before this process first saw it, seen ago:
-// by its sighting file if that tells of this very state of the file, in
-// this boot; 0 otherwise, after writing one that does. It is 0 too where
-// the host's monotonic clock or boot is unknown.
-func seenBefore(l *Lock, path string, info fsys.Info, seen time.Duration) time.Duration {
+// info describes and which holds data, unchanged before this process first
+// saw it, seen ago: by its sighting file if that tells of this very state
+// of the file, in this boot; 0 otherwise, after writing one that does. It
+// is 0 too where the host's monotonic clock or boot is unknown.
+func seenBefore(l *Lock, path string, info fsys.Info, data []byte, seen time.Duration) time.Duration {
 	now, ok := l.cfg.monotonic()
 	if !ok || l.cfg.self.BootID == "" {
 		return 0
 	}
 	sp := seenPath(l, path)
-	data, sinfo, err := fsys.ReadAll(l.cfg.fs, sp, seenMaxSize)
-	want := seenOf(l, info, now-seen)
-	if s, ok := parseSeen(data); err == nil && ok && trustedSighting(sinfo) &&
-		s.boot == want.boot && s.id == want.id && s.changed == want.changed && s.size == want.size {
+	got, sinfo, err := fsys.ReadAll(l.cfg.fs, sp, seenMaxSize)
+	want := seenOf(l, info, data, now-seen)
+	if s, ok := parseSeen(got); err == nil && ok && trustedSighting(sinfo) && s.sameState(want) {
+		// The sighting and this process's overlap: count the time
+		// before this process's own once only.
 		return max(now-s.since-seen, 0)
 	}
 	writeSeen(l, sp, want.marshal())

@@ -21,11 +21,10 @@ import (
 // process is a handle with a fake clock of its own (the sightings a
 // process keeps in memory are per clock); all of them read the same
 // monotonic clock. A sighting file of another boot, of another state of
-// the file, dated in the future, malformed, or that others may write
-// counts for nothing.
+// the file (its change time, or its contents), dated in the future,
+// malformed, or that others may write counts for nothing.
 func TestSightingFileCarriesTheWatch(t *testing.T) {
 	const staleAfter = 5 * time.Minute
-	start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC) // not whole seconds: no coarse filesystem
 	for _, s := range []Strategy{Soft, Link} {
 		for _, c := range []struct {
 			name  string
@@ -35,7 +34,16 @@ func TestSightingFileCarriesTheWatch(t *testing.T) {
 		}{
 			{name: "carried", taken: true},
 			{name: "none", spoil: func(t *testing.T, m *memfs.FS, p string) { require.NoError(t, m.Remove(p)) }},
-			{name: "another boot", boot: "boot-2"},
+			{name: "another boot", spoil: func(t *testing.T, m *memfs.FS, p string) {
+				s := readSeen(t, m, p)
+				s.boot = "boot-2"
+				putSeen(t, m, p, s.marshal(), seenPerm)
+			}},
+			{name: "other contents", spoil: func(t *testing.T, m *memfs.FS, p string) {
+				s := readSeen(t, m, p)
+				s.sum++
+				putSeen(t, m, p, s.marshal(), seenPerm)
+			}},
 			{name: "another state of the file", spoil: func(t *testing.T, m *memfs.FS, p string) {
 				s := readSeen(t, m, p)
 				s.changed++
@@ -55,52 +63,149 @@ func TestSightingFileCarriesTheWatch(t *testing.T) {
 			}},
 		} {
 			t.Run(s.String()+"/"+c.name, func(t *testing.T) {
-				wall := clock.NewFake(start)
-				m := memfs.New(wall)
-				require.NoError(t, m.MkdirAll("/locks", 0o755))
-				clocks := []*clock.Fake{clock.NewFake(start), clock.NewFake(start), clock.NewFake(start)}
-				pass := func(d time.Duration) {
-					wall.Advance(d)
-					for _, k := range clocks {
-						k.Advance(d)
-					}
-				}
-				handle := func(k *clock.Fake, pid int, boot string) *Lock {
-					return newLock(t, "/locks/x.lock", WithStrategy(s), withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
-						withProcess(proc.Identity{PID: pid, Host: "h", BootID: boot, PIDNS: "n", Start: 1},
-							func(proc.Identity) proc.State { return proc.Unknown }))
-				}
-				holder := handle(clocks[0], 10, "boot-0")
+				w := newSightWorld(t, s, staleAfter)
+				holder := w.process(10, "boot-0")
 				require.NoError(t, holder.TryLock())
 				holder.held.(*fileHeld).stopHeartbeat() // and then dies, out of sight
-				pass(staleAfter + time.Second)
+				w.pass(staleAfter + time.Second)
 
-				first := handle(clocks[1], 20, "boot-1")
+				first := w.process(20, "boot-1")
 				require.ErrorIs(t, first.TryLock(), ErrWouldBlock, "broken at its first sighting")
-				seen := "/locks/x.lock.seen.h"
-				readSeen(t, m, seen)
+				seen := seenPath(first, w.path)
+				readSeen(t, w.m, seen)
 				if c.spoil != nil {
-					c.spoil(t, m, seen)
+					c.spoil(t, w.m, seen)
 				}
-				pass(watchNeed(staleAfter))
+				w.pass(watchNeed(staleAfter))
 
-				boot := c.boot
-				if boot == "" {
-					boot = "boot-1"
-				}
-				next := handle(clocks[2], 30, boot)
+				next := w.process(30, "boot-1")
 				err := next.TryLock()
 				if !c.taken {
 					require.ErrorIs(t, err, ErrWouldBlock, "broken on the word of a sighting file that does not count")
 					return
 				}
 				require.NoError(t, err, "the first process's sighting not counted")
-				names, err := m.ReadDirNames("/locks")
+				names, err := w.m.ReadDirNames("/locks")
 				require.NoError(t, err)
 				require.Equal(t, []string{"x.lock"}, names, "the sighting file outlived the file it was about")
 				require.NoError(t, next.Unlock())
 			})
 		}
+	}
+}
+
+// sightWorld is a memfs directory whose times come from a fake wall
+// clock, and processes that share it: handles with fake clocks of their
+// own, started at the wall clock's time, which judge other processes'
+// holders Unknown (as of another PID namespace), so that only age breaks
+// their locks.
+type sightWorld struct {
+	t          *testing.T
+	s          Strategy
+	staleAfter time.Duration
+	wall       *clock.Fake
+	m          *memfs.FS
+	path       string
+	clocks     []*clock.Fake
+}
+
+func newSightWorld(t *testing.T, s Strategy, staleAfter time.Duration) *sightWorld {
+	t.Helper()
+	// Not whole seconds: no coarse filesystem's slack.
+	wall := clock.NewFake(time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC))
+	w := &sightWorld{t: t, s: s, staleAfter: staleAfter, wall: wall, m: memfs.New(wall), path: "/locks/x.lock"}
+	require.NoError(t, w.m.MkdirAll("/locks", 0o755))
+	return w
+}
+
+// process returns a handle of a new process of the given PID and boot.
+func (w *sightWorld) process(pid int, boot string) *Lock {
+	w.t.Helper()
+	k := clock.NewFake(w.wall.Now())
+	w.clocks = append(w.clocks, k)
+	return newLock(w.t, w.path, WithStrategy(w.s), withFS(&stView{w.m}), withClock(k), WithStaleAfter(w.staleAfter),
+		withProcess(proc.Identity{PID: pid, Host: "h", BootID: boot, PIDNS: "n", Start: 1},
+			func(proc.Identity) proc.State { return proc.Unknown }))
+}
+
+// pass lets d go by for the filesystem and every process, whose timers
+// (heartbeats) run.
+func (w *sightWorld) pass(d time.Duration) {
+	w.wall.Advance(d)
+	for _, k := range w.clocks {
+		k.Advance(d)
+		k.Settle()
+	}
+}
+
+// TestSightingCountsTheOverlapOnce: a process that has seen a lock file
+// for a while before it grew stale, and then finds another process's
+// sighting of it, counts the time both saw it once: it breaks the lock
+// once the earlier of the two sightings is three fifths of the age old,
+// not when the two add up to that.
+func TestSightingCountsTheOverlapOnce(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			w := newSightWorld(t, s, staleAfter)
+			holder := w.process(10, "boot-0")
+			require.NoError(t, holder.TryLock())
+			holder.held.(*fileHeld).stopHeartbeat()
+
+			w.pass(3 * time.Minute)
+			long := w.process(20, "boot-1")
+			require.ErrorIs(t, long.TryLock(), ErrWouldBlock) // not stale yet: seen from now
+			w.pass(2*time.Minute + time.Second)
+			require.ErrorIs(t, w.process(30, "boot-1").TryLock(), ErrWouldBlock) // stale: its sighting
+			w.pass(30 * time.Second)
+			// long has seen it for 2m31s, the sighting is 30 s old: the
+			// two overlap, and the earlier is short of three minutes.
+			require.ErrorIs(t, long.TryLock(), ErrWouldBlock, "the overlap of two sightings counted twice")
+			w.pass(30 * time.Second)
+			require.NoError(t, long.TryLock(), "seen for three fifths of the age and more")
+			require.NoError(t, long.Unlock())
+		})
+	}
+}
+
+// TestClockStepBreaksNoLiveLockForOneShots: while the filesystem's clock
+// steps four minutes forward every 150 s under a live, refreshing holder,
+// a new process every ten seconds making one TryLock, each counting its
+// predecessors' sightings, never breaks the lock in ten minutes: the
+// holder's heartbeat changes the file before any sighting of one state of
+// it is three fifths of the age old, and a sighting of an earlier state
+// counts for nothing. Once the holder dies, the one-shots break it after
+// that long.
+func TestClockStepBreaksNoLiveLockForOneShots(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			w := newSightWorld(t, s, staleAfter)
+			holder := w.process(10, "boot-1")
+			require.NoError(t, holder.TryLock())
+			w.pass(time.Minute)
+			oneShot := func() error { return w.process(20, "boot-1").TryLock() }
+			for i := range 60 {
+				if i%15 == 0 {
+					w.wall.Advance(4 * time.Minute) // a step, every 150 s
+				}
+				require.ErrorIs(t, oneShot(), ErrWouldBlock, "a live lock broken by one-shots after a clock step")
+				w.pass(10 * time.Second)
+			}
+			select {
+			case <-holder.Lost():
+				t.Fatal("the holder lost its lock")
+			default:
+			}
+
+			holder.held.(*fileHeld).stopHeartbeat() // the holder dies
+			var waited time.Duration
+			for ; oneShot() != nil; waited += 10 * time.Second {
+				require.Less(t, waited, staleAfter+watchNeed(staleAfter), "a lock that stopped changing is never broken")
+				w.pass(10 * time.Second)
+			}
+			require.GreaterOrEqual(t, waited, watchNeed(staleAfter), "broken before it was seen stale for long enough")
+		})
 	}
 }
 
@@ -130,19 +235,48 @@ func putSeen(t *testing.T, m *memfs.FS, p string, data []byte, perm fs.FileMode)
 
 // TestParseSeen: only the exact line marshal writes is a sighting.
 func TestParseSeen(t *testing.T) {
-	s := seenFile{boot: "b", id: fsys.FileID{Dev: 1, Ino: 2}, changed: -3, size: 4, since: 5}
+	s := seenFile{boot: "b", id: fsys.FileID{Dev: 1, Ino: 2}, changed: -3, size: 4, sum: 0xab, since: 5}
 	good := string(s.marshal())
-	require.Equal(t, "filelock-seen v1 b 1 2 -3 4 5\n", good)
+	require.Equal(t, "filelock-seen v1 b 1 2 -3 4 ab 5\n", good)
 	got, ok := parseSeen([]byte(good))
 	require.True(t, ok)
 	require.Equal(t, s, got)
 	for _, bad := range []string{
-		"", good[:len(good)-1], "filelock-seen v2 b 1 2 -3 4 5\n", "filelock-seen v1 b 1 2 -3 4\n",
-		"filelock-seen v1 b 1 2 -3 4 5 6\n", "filelock-seen v1 b 1 2 -3 4 x\n", "filelock-seen v1  b 1 2 -3 4 5\n",
-		"filelock-seen v1 b 01 2 -3 4 5\n", "filelock-seen v1 b -1 2 -3 4 5\n", "filelock-seen v1 b\x01 1 2 -3 4 5\n",
+		"", good[:len(good)-1], "filelock-seen v2 b 1 2 -3 4 ab 5\n", "filelock-seen v1 b 1 2 -3 4 ab\n",
+		"filelock-seen v1 b 1 2 -3 4 ab 5 6\n", "filelock-seen v1 b 1 2 -3 4 ab x\n", "filelock-seen v1  b 1 2 -3 4 ab 5\n",
+		"filelock-seen v1 b 01 2 -3 4 ab 5\n", "filelock-seen v1 b -1 2 -3 4 ab 5\n", "filelock-seen v1 b\x01 1 2 -3 4 ab 5\n",
+		"filelock-seen v1 b 1 2 -3 4 AB 5\n", "filelock-seen v1 b 1 2 -3 4 xy 5\n",
 		fmt.Sprintf("%s\n%s", good, good),
 	} {
 		_, ok := parseSeen([]byte(bad))
 		require.False(t, ok, "%q taken for a sighting", bad)
+	}
+}
+
+// TestSweepLeavesWhatIsNoSighting: the sweep after a break removes the
+// sighting files of the broken lock, and leaves a file whose name looks
+// like one but which holds something else (here another lock's record).
+func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			w := newSightWorld(t, s, staleAfter)
+			other := newLock(t, w.path+".seen.q", WithStrategy(s), withFS(&stView{w.m}))
+			require.NoError(t, other.TryLock())
+			holder := w.process(10, "boot-0")
+			require.NoError(t, holder.TryLock())
+			holder.held.(*fileHeld).stopHeartbeat()
+			w.pass(staleAfter + time.Second)
+
+			p := w.process(20, "boot-1")
+			require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
+			w.pass(watchNeed(staleAfter))
+			require.NoError(t, p.TryLock())
+			names, err := w.m.ReadDirNames("/locks")
+			require.NoError(t, err)
+			require.ElementsMatch(t, []string{"x.lock", "x.lock.seen.q"}, names, "the sweep removed another lock, or left a sighting")
+			require.NoError(t, other.Unlock(), "another lock's file removed while held")
+			require.NoError(t, p.Unlock())
+		})
 	}
 }

@@ -84,11 +84,11 @@ func (s *sightings) unchangedFor(l *Lock, path string, info fsys.Info) time.Dura
 }
 
 // withEarlier returns seen, how long this process has seen the file at
-// path unchanged as info describes it, plus how long this host saw it so
+// path unchanged as info describes it (holding data), plus how long this host saw it so
 // before that (seenBefore, from the sighting file), which it asks once per
 // sighting; later calls count it through the sighting's first time, moved
 // back.
-func (s *sightings) withEarlier(l *Lock, path string, info fsys.Info, seen time.Duration) time.Duration {
+func (s *sightings) withEarlier(l *Lock, path string, info fsys.Info, data []byte, seen time.Duration) time.Duration {
 	key := sightingKey{fs: l.cfg.fs, clock: l.cfg.clock, path: path}
 	s.mu.Lock()
 	w, ok := s.m[key]
@@ -101,7 +101,7 @@ func (s *sightings) withEarlier(l *Lock, path string, info fsys.Info, seen time.
 	s.mu.Unlock()
 	// The sighting file is read and written without the table's mutex;
 	// a sighting that changed meanwhile is left as it is.
-	before := seenBefore(l, path, info, seen)
+	before := seenBefore(l, path, info, data, seen)
 	if before == 0 {
 		return seen
 	}

@@ -118,7 +118,7 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 		v.reason += "; " + v.foreign.String()
 	}
 	if watchLeft(seen, staleAfter) > 0 {
-		seen = seenFiles.withEarlier(l, path, info, seen)
+		seen = seenFiles.withEarlier(l, path, info, data, seen)
 	}
 	if v.watchLeft = watchLeft(seen, staleAfter); v.watchLeft > 0 {
 		v.staleIn = v.watchLeft

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // debrisAge is the age after which a temporary file of a lock (a claim,
@@ -18,8 +20,9 @@ const debrisAge = time.Minute
 
 // sweep removes the lock's temporary files (claims, probes, files moved
 // aside) older than debrisAge: debris of processes killed between making
-// and removing them; and its sighting files, which tell of the file just
-// broken. It is called with the guard held, after a break.
+// and removing them (a sighting file's temporary name among them); and its
+// sighting files, which tell of the file just broken. It is called with
+// the guard held, after a break.
 func (fileMechanism) sweep(l *Lock) {
 	fsy := l.cfg.fs
 	dir, base := dirOf(l.path), filepath.Base(l.path)
@@ -34,9 +37,14 @@ func (fileMechanism) sweep(l *Lock) {
 			continue
 		}
 		p := besideDir(dir, name)
-		if kind == kindSeen {
-			// A sighting file tells of the file just broken.
-			fsy.Remove(p)
+		if kind == kindSeen && !strings.Contains(rest, "."+kindTemp+".") {
+			// A sighting file tells of the file just broken; a file of
+			// that name that is not one (another lock's, say) is left.
+			if data, _, err := fsys.ReadAll(fsy, p, seenMaxSize); err == nil {
+				if _, ok := parseSeen(data); ok {
+					fsy.Remove(p)
+				}
+			}
 			continue
 		}
 		if kind == kindAside {

@@ -101,8 +101,18 @@ func stat(pid int) (byte, uint64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return state, uint64(int64(start) - bootOffset()), nil
+	offset, ok := bootOffset()
+	if !ok {
+		return 0, 0, errOffsetUnknown
+	}
+	return state, uint64(int64(start) - offset), nil
 }
+
+// errOffsetUnknown is stat's error where this process's time namespace's
+// offset is unknown: a start time read then could be another process's
+// reading shifted, which would make a live process look like one that
+// reused its PID.
+var errOffsetUnknown = errors.New("this process's time namespace offsets are unknown")
 
 // userHZ is the unit of the times in /proc/PID/stat: clock ticks of a
 // hundredth of a second on every port Go supports.
@@ -113,23 +123,37 @@ const userHZ = 100
 // process are shifted by the reader's offset, so a process of another
 // time namespace would record another start time for the same process;
 // stat takes it off, so that every start time is the first namespace's.
-func bootOffset() int64 {
-	return int64(clockOffsets().boot / (time.Second / userHZ))
+// ok is false where the offset is unknown.
+func bootOffset() (ticks int64, ok bool) {
+	o := clockOffsets()
+	return int64(o.boot / (time.Second / userHZ)), o.known
 }
 
 // offsets are the offsets of this process's time namespace.
-type offsets struct{ mono, boot time.Duration }
+type offsets struct {
+	mono, boot time.Duration
+	known      bool
+}
 
 // clockOffsets returns the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME in
-// this process's time namespace (0 outside any), read once.
+// this process's time namespace (0 outside any), read once. They are
+// unknown in a process that made a time namespace for its children and
+// has not entered it: /proc/self/timens_offsets shows the children's
+// offsets, not its own.
 var clockOffsets = sync.OnceValue(func() offsets {
+	own, err1 := os.Readlink("/proc/self/ns/time")
+	children, err2 := os.Readlink("/proc/self/ns/time_for_children")
 	b, err := os.ReadFile("/proc/self/timens_offsets")
-	if err != nil {
-		return offsets{} // a kernel without time namespaces
+	switch {
+	case errors.Is(err1, fs.ErrNotExist) && errors.Is(err, fs.ErrNotExist):
+		return offsets{known: true} // a kernel without time namespaces
+	case err1 != nil || err2 != nil || err != nil || own != children:
+		return offsets{}
 	}
 	return offsets{
-		mono: parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC),
-		boot: parseOffset(b, "boottime", unix.CLOCK_BOOTTIME),
+		mono:  parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC),
+		boot:  parseOffset(b, "boottime", unix.CLOCK_BOOTTIME),
+		known: true,
 	}
 })
 
@@ -164,7 +188,8 @@ func monotonic() (time.Duration, bool) {
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
 		return 0, false
 	}
-	return time.Duration(ts.Nano()) - clockOffsets().mono, true
+	o := clockOffsets()
+	return time.Duration(ts.Nano()) - o.mono, o.known
 }
 
 // pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the

@@ -192,3 +192,34 @@ func TestMonotonicOffset(t *testing.T) {
 	require.GreaterOrEqual(t, got, want)
 	require.Less(t, got, want+time.Minute, "Monotonic is not the monotonic clock less the offset")
 }
+
+// TestOffsetsOfAProcessThatUnsharedTime: a process that made a time
+// namespace for its children stays in its own, while
+// /proc/self/timens_offsets shows the children's offsets; its own are
+// then unknown, so it reads neither the monotonic clock nor start times,
+// rather than reading them shifted by offsets that are not its own.
+// (Run in a child process, as root: the namespace stays the process's.)
+func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
+	if os.Getenv("PROC_TEST_UNSHARED") != "" {
+		require.NoError(t, unix.Unshare(unix.CLONE_NEWTIME))
+		require.NoError(t, os.WriteFile("/proc/self/timens_offsets", []byte("monotonic 100000 0\nboottime 100000 0\n"), 0))
+		_, ok := Monotonic()
+		require.False(t, ok, "the monotonic clock read with the children's offset")
+		_, err := startTime(os.Getpid())
+		require.ErrorIs(t, err, errOffsetUnknown)
+		require.Equal(t, Unknown, check(Self()), "a start time read with the children's offset")
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a new time namespace needs root (CI runs the suite as root)")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
+	}
+	cmd := child()
+	cmd.Args = []string{os.Args[0], "-test.run=^TestOffsetsOfAProcessThatUnsharedTime$", "-test.count=1"}
+	cmd.Env = append(cmd.Env, "PROC_TEST_UNSHARED=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "PASS")
+}
