@@ -64,9 +64,7 @@ func TestSightingFileCarriesTheWatch(t *testing.T) {
 		} {
 			t.Run(s.String()+"/"+c.name, func(t *testing.T) {
 				w := newSightWorld(t, s, staleAfter)
-				holder := w.process(10, "boot-0")
-				require.NoError(t, holder.TryLock())
-				holder.held.(*fileHeld).stopHeartbeat() // and then dies, out of sight
+				w.holderDies()
 				w.pass(staleAfter + time.Second)
 
 				first := w.process(20, "boot-1")
@@ -128,6 +126,15 @@ func (w *sightWorld) process(pid int, boot string) *Lock {
 			func(proc.Identity) proc.State { return proc.Unknown }))
 }
 
+// holderDies makes a process of another boot take the lock and die,
+// out of sight: its lock file stops changing.
+func (w *sightWorld) holderDies() {
+	w.t.Helper()
+	holder := w.process(10, "boot-0")
+	require.NoError(w.t, holder.TryLock())
+	holder.held.(*fileHeld).stopHeartbeat()
+}
+
 // pass lets d go by for the filesystem and every process, whose timers
 // (heartbeats) run.
 func (w *sightWorld) pass(d time.Duration) {
@@ -148,10 +155,7 @@ func TestSightingCountsTheOverlapOnce(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			w := newSightWorld(t, s, staleAfter)
-			holder := w.process(10, "boot-0")
-			require.NoError(t, holder.TryLock())
-			holder.held.(*fileHeld).stopHeartbeat()
-
+			w.holderDies()
 			w.pass(3 * time.Minute)
 			long := w.process(20, "boot-1")
 			require.ErrorIs(t, long.TryLock(), ErrWouldBlock) // not stale yet: seen from now
@@ -263,9 +267,7 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 			w := newSightWorld(t, s, staleAfter)
 			other := newLock(t, w.path+".seen.q", WithStrategy(s), withFS(&stView{w.m}))
 			require.NoError(t, other.TryLock())
-			holder := w.process(10, "boot-0")
-			require.NoError(t, holder.TryLock())
-			holder.held.(*fileHeld).stopHeartbeat()
+			w.holderDies()
 			w.pass(staleAfter + time.Second)
 
 			p := w.process(20, "boot-1")
