@@ -6,6 +6,7 @@ package filelock
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"strconv"
 
@@ -45,6 +46,10 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 	if err := fsy.Rename(path, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
+		}
+		if errors.Is(err, fs.ErrPermission) && !trustedUser(info.Uid) {
+			// A sticky directory lets only a file's owner move it.
+			return false, fmt.Errorf("stale, but user %d's, whom alone this directory lets remove it: %w", info.Uid, err)
 		}
 		return false, err
 	}

@@ -104,6 +104,6 @@ func (m fileMechanism) breakStale(ctx context.Context, l *Lock, wait bool) (bool
 		return false, err
 	}
 	removed, err := m.removeAside(l, l.path, v)
-	m.sweep(l)
+	m.sweep(l, removed)
 	return removed, err
 }

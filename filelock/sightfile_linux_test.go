@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,4 +86,36 @@ func seenPathIn(t *testing.T, path string) string {
 	t.Helper()
 	l := newLock(t, path)
 	return seenPath(l, path)
+}
+
+// TestStaleLockOfAnotherUserInAStickyDirectory (as root): in a sticky
+// directory all users may write, a lock file another user left, stale by
+// age, cannot be moved aside by this user. The attempt fails at once
+// with an error that says whose file it is, matching fs.ErrPermission,
+// and the sighting it was about is kept: only a break sweeps it away.
+func TestStaleLockOfAnotherUserInAStickyDirectory(t *testing.T) {
+	us := multiUser(t)
+	t.Parallel()
+	victim := testUser{name: "victim", cred: &syscall.Credential{Uid: 65533, Gid: 65533}}
+	const staleAfter = time.Second
+	path := freshName(t, us.shared)
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+	require.NoError(t, os.Chown(path, 65534, 65534))
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	time.Sleep(time.Until(info.ModTime().Add(staleAfter + 100*time.Millisecond)))
+
+	env := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=soft", "FILELOCK_TEST_STALE_AFTER=" + staleAfter.String()}
+	require.Equal(t, "busy", us.run(t, victim, "try", env...), "broken at the first sighting")
+	time.Sleep(watchNeed(staleAfter) + 50*time.Millisecond)
+	_, err = us.command(t, victim, "try", env...).Output()
+	require.Error(t, err, "another user's file in a sticky directory broken")
+	stderr := exitStderr(err)
+	require.Contains(t, stderr, "stale, but user 65534's")
+	require.Contains(t, stderr, "operation not permitted")
+
+	seen, err := filepath.Glob(path + "." + kindSeen + ".*.65533")
+	require.NoError(t, err)
+	require.Len(t, seen, 1, "the sighting of a lock that was not broken swept away")
+	require.FileExists(t, path)
 }

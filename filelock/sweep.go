@@ -20,10 +20,10 @@ const debrisAge = time.Minute
 
 // sweep removes the lock's temporary files (claims, probes, files moved
 // aside) older than debrisAge: debris of processes killed between making
-// and removing them (a sighting file's temporary name among them); and its
-// sighting files, which tell of the file just broken. It is called with
-// the guard held, after a break.
-func (fileMechanism) sweep(l *Lock) {
+// and removing them (a sighting file's temporary name among them); and, if
+// broke, its sighting files, which tell of the file just broken. It is
+// called with the guard held, after an attempt to break the lock.
+func (fileMechanism) sweep(l *Lock, broke bool) {
 	fsy := l.cfg.fs
 	dir, base := dirOf(l.path), filepath.Base(l.path)
 	names, err := fsy.ReadDirNames(dir)
@@ -40,6 +40,9 @@ func (fileMechanism) sweep(l *Lock) {
 		if kind == kindSeen && !strings.Contains(rest, "."+kindTemp+".") {
 			// A sighting file tells of the file just broken; a file of
 			// that name that is not one (another lock's, say) is left.
+			if !broke {
+				continue
+			}
 			if data, _, err := fsys.ReadAll(fsy, p, seenMaxSize); err == nil {
 				if _, ok := parseSeen(data); ok {
 					fsy.Remove(p)
