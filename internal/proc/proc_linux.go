@@ -138,8 +138,10 @@ type offsets struct {
 // clockOffsets returns the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME in
 // this process's time namespace (0 outside any), read once. They are
 // unknown in a process that made a time namespace for its children and
-// has not entered it: /proc/self/timens_offsets shows the children's
-// offsets, not its own.
+// has not entered it: /proc/self/timens_offsets then shows the children's
+// offsets, not its own. (/proc/self is the main thread's view, and
+// every thread of a process stays in one time namespace; only a thread
+// that unshared one for its children sees another in time_for_children.)
 var clockOffsets = sync.OnceValue(func() offsets {
 	own, err1 := os.Readlink("/proc/self/ns/time")
 	children, err2 := os.Readlink("/proc/self/ns/time_for_children")

@@ -5,6 +5,7 @@ package proc
 import (
 	"io/fs"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -193,6 +194,21 @@ func TestMonotonicOffset(t *testing.T) {
 	require.Less(t, got, want+time.Minute, "Monotonic is not the monotonic clock less the offset")
 }
 
+// unshared is what making a time namespace for the children, a day and
+// more ahead, did to a child of TestOffsetsOfAProcessThatUnsharedTime:
+// made in init, which runs on the main thread, whose view /proc/self is
+// (the namespace for children is a thread's).
+var unshared = func() error {
+	if os.Getenv("PROC_TEST_UNSHARED") == "" {
+		return nil
+	}
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		return err
+	}
+	return os.WriteFile("/proc/self/timens_offsets", []byte("monotonic 100000 0\nboottime 100000 0\n"), 0)
+}()
+
 // TestOffsetsOfAProcessThatUnsharedTime: a process that made a time
 // namespace for its children stays in its own, while
 // /proc/self/timens_offsets shows the children's offsets; its own are
@@ -201,8 +217,7 @@ func TestMonotonicOffset(t *testing.T) {
 // (Run in a child process, as root: the namespace stays the process's.)
 func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
 	if os.Getenv("PROC_TEST_UNSHARED") != "" {
-		require.NoError(t, unix.Unshare(unix.CLONE_NEWTIME))
-		require.NoError(t, os.WriteFile("/proc/self/timens_offsets", []byte("monotonic 100000 0\nboottime 100000 0\n"), 0))
+		require.NoError(t, unshared, "unshare on the main thread")
 		_, ok := Monotonic()
 		require.False(t, ok, "the monotonic clock read with the children's offset")
 		_, err := startTime(os.Getpid())
