@@ -47,7 +47,9 @@ type Status struct {
 }
 
 // Inspect reports whether the lock at path is held and by whom, without
-// acquiring it and without changing it. The options select the strategy
+// acquiring it and without changing it (but for the sighting file that a
+// judgement of a Soft or Link lock stale by age leaves beside it, as an
+// acquisition's does; see WithStaleAfter). The options select the strategy
 // that is inspected; other options are ignored. It is a snapshot: the
 // answer may be out of date when it returns.
 //

@@ -39,7 +39,10 @@ func longestSuffix(c *config) int {
 	claim := len("."+kindClaim+".") + host + 1 + pidWidth + rand
 	aside := len("."+kindAside+".") + 11 + rand
 	probe := len("."+kindProbe) + rand
-	seen := len("."+kindSeen+".") + bootPrefix + 1 + uidWidth + len("."+kindTemp) + rand
+	seen := 0
+	if _, ok := c.monotonic(); ok && c.self.BootID != "" { // sighting files are kept
+		seen = len("."+kindSeen+".") + bootPrefix + 1 + uidWidth + len("."+kindTemp) + rand
+	}
 	return max(n, len(guardSuffix)+max(claim, aside, probe, seen))
 }
 

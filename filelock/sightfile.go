@@ -30,8 +30,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
@@ -93,6 +95,28 @@ func parseSeen(data []byte) (s seenFile, ok bool) {
 	return s, bytes.Equal(s.marshal(), data)
 }
 
+// seenTemp reports whether rest, what follows "<lock>.seen." in a name,
+// is that of a sighting file's temporary name: "<boot>.<uid>.tmp.<hex>".
+func seenTemp(rest string) bool {
+	f := strings.Split(rest, ".")
+	return len(f) == 4 && len(f[0]) <= bootPrefix && digits(f[1]) && f[2] == kindTemp && len(f[3]) == 16 && hexDigits(f[3])
+}
+
+// seenLike reports whether data may be what the writer of a sighting file
+// wrote, or began to: nothing, the start of its line, or more.
+func seenLike(data []byte) bool {
+	n := min(len(data), len(seenMagic))
+	return string(data[:n]) == seenMagic[:n]
+}
+
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func hexDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdef") == ""
+}
+
 // seenOf describes the file that info describes, holding data, seen since
 // since by the monotonic clock of this boot.
 func seenOf(l *Lock, info fsys.Info, data []byte, since time.Duration) seenFile {
@@ -118,10 +142,11 @@ func seenPath(l *Lock, path string) string {
 // info describes and which holds data, unchanged before this process first
 // saw it, seen ago: by its sighting file if that tells of this very state
 // of the file, in this boot; 0 otherwise, after writing one that does. It
-// is 0 too where the host's monotonic clock or boot is unknown.
+// is 0 too where the host's monotonic clock or boot is unknown, and for a
+// process of the overflow user ID.
 func seenBefore(l *Lock, path string, info fsys.Info, data []byte, seen time.Duration) time.Duration {
 	now, ok := l.cfg.monotonic()
-	if !ok || l.cfg.self.BootID == "" {
+	if !ok || l.cfg.self.BootID == "" || euid == overflowUID() {
 		return 0
 	}
 	sp := seenPath(l, path)
@@ -135,6 +160,18 @@ func seenBefore(l *Lock, path string, info fsys.Info, data []byte, seen time.Dur
 	writeSeen(l, sp, want.marshal())
 	return 0
 }
+
+// overflowUID is the user ID that files of users not mapped into a user
+// namespace show there (Linux's overflowuid, 65534 unless set): a process
+// of that ID would take every such file for its own, so it keeps no
+// sightings.
+var overflowUID = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/kernel/overflowuid")
+	if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil {
+		return n
+	}
+	return 65534
+})
 
 // trustedSighting reports whether a sighting file that info describes
 // counts: this user's or root's, and no one else's to write.

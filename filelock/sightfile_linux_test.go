@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -42,9 +43,7 @@ func TestOneShotTryLocksBreakAnAbandonedLock(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "x.lock")
 			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
-			info, err := os.Stat(path)
-			require.NoError(t, err)
-			time.Sleep(time.Until(info.ModTime().Add(staleAfter + 100*time.Millisecond))) // stale by age
+			waitStale(t, path, staleAfter)
 
 			require.Equal(t, "busy", tryOnce(t, path, staleAfter, c.inNS), "broken at the first sighting")
 			seen := seenPathIn(t, path)
@@ -101,14 +100,12 @@ func TestStaleLockOfAnotherUserInAStickyDirectory(t *testing.T) {
 	path := freshName(t, us.shared)
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chown(path, 65534, 65534))
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	time.Sleep(time.Until(info.ModTime().Add(staleAfter + 100*time.Millisecond)))
+	waitStale(t, path, staleAfter)
 
 	env := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=soft", "FILELOCK_TEST_STALE_AFTER=" + staleAfter.String()}
 	require.Equal(t, "busy", us.run(t, victim, "try", env...), "broken at the first sighting")
 	time.Sleep(watchNeed(staleAfter) + 50*time.Millisecond)
-	_, err = us.command(t, victim, "try", env...).Output()
+	_, err := us.command(t, victim, "try", env...).Output()
 	require.Error(t, err, "another user's file in a sticky directory broken")
 	stderr := exitStderr(err)
 	require.Contains(t, stderr, "stale, but user 65534's")
@@ -118,4 +115,54 @@ func TestStaleLockOfAnotherUserInAStickyDirectory(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, seen, 1, "the sighting of a lock that was not broken swept away")
 	require.FileExists(t, path)
+}
+
+// waitStale waits until the file at path has not changed (its change
+// time, which the age is read from) for longer than staleAfter.
+func waitStale(t *testing.T, path string, staleAfter time.Duration) {
+	t.Helper()
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(path, &st))
+	changed := time.Unix(st.Ctim.Unix())
+	time.Sleep(time.Until(changed.Add(staleAfter + 100*time.Millisecond)))
+}
+
+// TestSightingsOfTheOverflowUser: a process of the overflow user ID (a
+// user namespace's nobody), which sees every file of a user not mapped
+// into its namespace as its own, keeps no sightings: a sighting file
+// another user of the host made, saying the lock was seen for an hour,
+// does not make it break the lock at its first look.
+func TestSightingsOfTheOverflowUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give a file to another user and make a user namespace (CI runs the suite as root)")
+	}
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) runs a child in a new user namespace")
+	asNobody := []string{unshare, "--user", "--map-user=65534", "--map-group=65534", "--"}
+	if out, err := exec.Command(asNobody[0], append(asNobody[1:], "true")...).CombinedOutput(); err != nil {
+		t.Skipf("no user namespaces mapped to the overflow user here: %v: %s", err, out)
+	}
+	t.Parallel()
+	const staleAfter = time.Second
+	path := filepath.Join(t.TempDir(), "x.lock")
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+	waitStale(t, path, staleAfter)
+
+	l := newLock(t, path)
+	data, info, err := readRecordFile(l.cfg.fs, path)
+	require.NoError(t, err)
+	now, ok := l.cfg.monotonic()
+	require.True(t, ok)
+	forged := besideName(path, kindSeen, l.cfg.self.BootID[:bootPrefix], "65534")
+	require.NoError(t, os.WriteFile(forged, seenOf(l, info, data, now-time.Hour).marshal(), seenPerm))
+	require.NoError(t, os.Chown(forged, 1000, 1000))
+
+	cmd := childCommand(t, "try", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY=soft",
+		"FILELOCK_TEST_STALE_AFTER="+staleAfter.String())
+	cmd.Args = append(asNobody, cmd.Args...)
+	cmd.Path = unshare
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	require.Equal(t, "busy", strings.TrimSpace(string(out)), "broken at the first look on the word of another user's sighting")
 }

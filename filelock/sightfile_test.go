@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"testing"
@@ -109,6 +110,7 @@ type sightWorld struct {
 
 func newSightWorld(t *testing.T, s Strategy, staleAfter time.Duration) *sightWorld {
 	t.Helper()
+	forgetSightings(t)
 	// Not whole seconds: no coarse filesystem's slack.
 	wall := clock.NewFake(time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC))
 	w := &sightWorld{t: t, s: s, staleAfter: staleAfter, wall: wall, m: memfs.New(wall), path: "/locks/x.lock"}
@@ -124,6 +126,16 @@ func (w *sightWorld) process(pid int, boot string) *Lock {
 	return newLock(w.t, w.path, WithStrategy(w.s), withFS(&stView{w.m}), withClock(k), WithStaleAfter(w.staleAfter),
 		withProcess(proc.Identity{PID: pid, Host: "h", BootID: boot, PIDNS: "n", Start: 1},
 			func(proc.Identity) proc.State { return proc.Unknown }))
+}
+
+// forgetSightings empties this process's table of sightings, so that a
+// test that counts on its own entries never meets the table's reset when
+// it is full (maxSightings).
+func forgetSightings(t *testing.T) {
+	t.Helper()
+	seenFiles.mu.Lock()
+	defer seenFiles.mu.Unlock()
+	seenFiles.m = nil
 }
 
 // holderDies makes a process of another boot take the lock and die,
@@ -223,11 +235,13 @@ func readSeen(t *testing.T, m *memfs.FS, p string) seenFile {
 	return s
 }
 
-// putSeen replaces the file p by one holding data, with the permission
+// putSeen replaces the file p (if any) by one holding data, with the permission
 // perm.
 func putSeen(t *testing.T, m *memfs.FS, p string, data []byte, perm fs.FileMode) {
 	t.Helper()
-	require.NoError(t, m.Remove(p))
+	if err := m.Remove(p); !errors.Is(err, fs.ErrNotExist) {
+		require.NoError(t, err)
+	}
 	f, err := m.CreateExcl(p, perm)
 	require.NoError(t, err)
 	_, err = fsys.SetPerm(f, perm)
@@ -258,26 +272,33 @@ func TestParseSeen(t *testing.T) {
 }
 
 // TestSweepLeavesWhatIsNoSighting: the sweep after a break removes the
-// sighting files of the broken lock, and leaves a file whose name looks
-// like one but which holds something else (here another lock's record).
+// sighting files of the broken lock and an old temporary one, and leaves
+// files whose names look like either but which hold something else (here
+// other locks, held).
 func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			w := newSightWorld(t, s, staleAfter)
-			other := newLock(t, w.path+".seen.q", WithStrategy(s), withFS(&stView{w.m}))
-			require.NoError(t, other.TryLock())
+			others := []string{"x.lock.seen.q", "x.lock.seen.q.tmp.r", "x.lock.seen.abcdefgh.0.tmp.0123456789abcdef"}
+			for _, name := range others {
+				other := newLock(t, "/locks/"+name, WithStrategy(s), withFS(&stView{w.m}))
+				require.NoError(t, other.TryLock())
+				t.Cleanup(func() { require.NoError(t, other.Unlock(), "another lock's file removed while held") })
+			}
+			debris := "/locks/x.lock.seen.abcdefgh.0.tmp.fedcba9876543210" // a writer killed half-way
+			putSeen(t, w.m, debris, []byte("filelock-se"), seenPerm)
 			w.holderDies()
 			w.pass(staleAfter + time.Second)
 
 			p := w.process(20, "boot-1")
 			require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
+			readSeen(t, w.m, seenPath(p, w.path))
 			w.pass(watchNeed(staleAfter))
 			require.NoError(t, p.TryLock())
 			names, err := w.m.ReadDirNames("/locks")
 			require.NoError(t, err)
-			require.ElementsMatch(t, []string{"x.lock", "x.lock.seen.q"}, names, "the sweep removed another lock, or left a sighting")
-			require.NoError(t, other.Unlock(), "another lock's file removed while held")
+			require.ElementsMatch(t, append(others, "x.lock"), names, "the sweep removed another lock, or left a sighting or debris")
 			require.NoError(t, p.Unlock())
 		})
 	}

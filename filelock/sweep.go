@@ -37,18 +37,21 @@ func (fileMechanism) sweep(l *Lock, broke bool) {
 			continue
 		}
 		p := besideDir(dir, name)
-		if kind == kindSeen && !strings.Contains(rest, "."+kindTemp+".") {
-			// A sighting file tells of the file just broken; a file of
-			// that name that is not one (another lock's, say) is left.
-			if !broke {
-				continue
-			}
-			if data, _, err := fsys.ReadAll(fsy, p, seenMaxSize); err == nil {
-				if _, ok := parseSeen(data); ok {
+		if kind == kindSeen {
+			// A sighting file tells of the file just broken, and its
+			// temporary name is debris as any other; a file of either
+			// name that holds something else (another lock's, say) is
+			// left.
+			data, _, err := fsys.ReadAll(fsy, p, seenMaxSize)
+			if !seenTemp(rest) {
+				if _, ok := parseSeen(data); broke && err == nil && ok {
 					fsy.Remove(p)
 				}
+				continue
 			}
-			continue
+			if err != nil || !seenLike(data) {
+				continue
+			}
 		}
 		if kind == kindAside {
 			// A moved file keeps its mtime: its name says when it moved.

@@ -103,13 +103,13 @@ func stat(pid int) (byte, uint64, error) {
 	}
 	offset, ok := bootOffset()
 	if !ok {
-		return 0, 0, errOffsetUnknown
+		return state, 0, errOffsetUnknown
 	}
 	return state, uint64(int64(start) - offset), nil
 }
 
-// errOffsetUnknown is stat's error where this process's time namespace's
-// offset is unknown: a start time read then could be another process's
+// errOffsetUnknown is stat's error, with the state, where this process's
+// time namespace's offset is unknown: a start time read then could be another process's
 // reading shifted, which would make a live process look like one that
 // reused its PID.
 var errOffsetUnknown = errors.New("this process's time namespace offsets are unknown")
@@ -148,27 +148,32 @@ var clockOffsets = sync.OnceValue(func() offsets {
 	b, err := os.ReadFile("/proc/self/timens_offsets")
 	switch {
 	case errors.Is(err1, fs.ErrNotExist) && errors.Is(err, fs.ErrNotExist):
-		return offsets{known: true} // a kernel without time namespaces
+		// A kernel without time namespaces, if /proc shows this process
+		// at all: not a missing /proc, nor one of a PID namespace this
+		// process is not in, where /proc/self names no one (nsenter
+		// --mount into a container).
+		_, err := os.Readlink("/proc/self")
+		return offsets{known: err == nil}
 	case err1 != nil || err2 != nil || err != nil || own != children:
 		return offsets{}
 	}
-	return offsets{
-		mono:  parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC),
-		boot:  parseOffset(b, "boottime", unix.CLOCK_BOOTTIME),
-		known: true,
-	}
+	mono, ok1 := parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC)
+	boot, ok2 := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
+	return offsets{mono: mono, boot: boot, known: ok1 && ok2}
 })
 
 // parseBootOffset returns the boottime offset, in clock ticks, of the
 // contents of a /proc/PID/timens_offsets file.
 func parseBootOffset(b []byte) int64 {
-	return int64(parseOffset(b, "boottime", unix.CLOCK_BOOTTIME) / (time.Second / userHZ))
+	d, _ := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
+	return int64(d / (time.Second / userHZ))
 }
 
 // parseOffset returns the offset of the clock named name (or numbered
 // number) in the contents of a /proc/PID/timens_offsets file: lines of a
-// clock's name (or number), seconds and nanoseconds; 0 if there is none.
-func parseOffset(b []byte, name string, number int) time.Duration {
+// clock's name (or number), seconds and nanoseconds; ok is false if there
+// is no such line, or it is malformed.
+func parseOffset(b []byte, name string, number int) (d time.Duration, ok bool) {
 	for line := range strings.Lines(string(b)) {
 		f := strings.Fields(line)
 		if len(f) != 3 || f[0] != name && f[0] != strconv.Itoa(number) {
@@ -177,11 +182,11 @@ func parseOffset(b []byte, name string, number int) time.Duration {
 		sec, err1 := strconv.ParseInt(f[1], 10, 64)
 		nsec, err2 := strconv.ParseInt(f[2], 10, 64)
 		if err1 != nil || err2 != nil {
-			return 0
+			return 0, false
 		}
-		return time.Duration(sec)*time.Second + time.Duration(nsec)
+		return time.Duration(sec)*time.Second + time.Duration(nsec), true
 	}
-	return 0
+	return 0, false
 }
 
 // monotonic reads CLOCK_MONOTONIC, less this time namespace's offset.
@@ -287,6 +292,13 @@ func check(id Identity) State {
 			return Dead
 		}
 		return Alive
+	case errors.Is(err, errOffsetUnknown):
+		// The state is known, the start time not: a zombie is no
+		// holder, and any other process may be.
+		if state == 'Z' || state == 'X' {
+			return Dead
+		}
+		return Unknown
 	case errors.Is(err, fs.ErrNotExist):
 		// /proc may hide other users' processes (hidepid): ask the kernel.
 		if errors.Is(signal(id.PID, 0), unix.ESRCH) {

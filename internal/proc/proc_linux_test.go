@@ -5,6 +5,7 @@ package proc
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"runtime"
 	"syscall"
 	"testing"
@@ -182,8 +183,20 @@ func TestParseBootOffset(t *testing.T) {
 // CLOCK_MONOTONIC itself.
 func TestMonotonicOffset(t *testing.T) {
 	in := []byte("monotonic      -3 250000000\nboottime       100000         0\n")
-	require.Equal(t, -3*time.Second+250*time.Millisecond, parseOffset(in, "monotonic", unix.CLOCK_MONOTONIC))
-	require.Equal(t, 5*time.Second, parseOffset([]byte("1 5 0\n"), "monotonic", unix.CLOCK_MONOTONIC), "numbered")
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{string(in), -3*time.Second + 250*time.Millisecond, true},
+		{"1 5 0\n", 5 * time.Second, true}, // numbered
+		{"boottime 7 0\n", 0, false},       // no monotonic line
+		{"monotonic x 0\n", 0, false},
+	} {
+		d, ok := parseOffset([]byte(c.in), "monotonic", unix.CLOCK_MONOTONIC)
+		require.Equal(t, c.want, d, "%q", c.in)
+		require.Equal(t, c.ok, ok, "%q", c.in)
+	}
 
 	var ts unix.Timespec
 	require.NoError(t, unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts))
@@ -213,7 +226,8 @@ var unshared = func() error {
 // namespace for its children stays in its own, while
 // /proc/self/timens_offsets shows the children's offsets; its own are
 // then unknown, so it reads neither the monotonic clock nor start times,
-// rather than reading them shifted by offsets that are not its own.
+// rather than reading them shifted by offsets that are not its own (a
+// zombie, whose state needs no start time, is still dead).
 // (Run in a child process, as root: the namespace stays the process's.)
 func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
 	if os.Getenv("PROC_TEST_UNSHARED") != "" {
@@ -223,6 +237,11 @@ func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
 		_, err := startTime(os.Getpid())
 		require.ErrorIs(t, err, errOffsetUnknown)
 		require.Equal(t, Unknown, check(Self()), "a start time read with the children's offset")
+		zombie := exec.Command("true")
+		require.NoError(t, zombie.Start())
+		defer zombie.Wait()
+		require.Eventually(t, func() bool { return check(Identity{PID: zombie.Process.Pid}) == Dead }, time.Minute, time.Millisecond,
+			"a zombie not taken for dead without the start time")
 		return
 	}
 	if os.Geteuid() != 0 {
