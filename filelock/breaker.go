@@ -49,7 +49,7 @@ func (fileMechanism) removeIf(l *Lock, path string, is func(fsys.Info, []byte) b
 		}
 		if errors.Is(err, fs.ErrPermission) && !trustedUser(info.Uid) {
 			// A sticky directory lets only a file's owner move it.
-			return false, fmt.Errorf("stale, but user %d's, whom alone this directory lets remove it: %w", info.Uid, err)
+			return false, fmt.Errorf("stale, but user %d's, which this user may not move: %w", info.Uid, err)
 		}
 		return false, err
 	}

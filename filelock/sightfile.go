@@ -103,10 +103,12 @@ func seenTemp(rest string) bool {
 }
 
 // seenLike reports whether data may be what the writer of a sighting file
-// wrote, or began to: nothing, the start of its line, or more.
+// wrote, or began to: the start of its line, or more. An empty file is
+// not: it may be another lock's (an OS lock file holds nothing once
+// released), so a writer killed before it wrote leaves one for good.
 func seenLike(data []byte) bool {
 	n := min(len(data), len(seenMagic))
-	return string(data[:n]) == seenMagic[:n]
+	return n > 0 && string(data[:n]) == seenMagic[:n]
 }
 
 func digits(s string) bool {

@@ -108,7 +108,7 @@ func TestStaleLockOfAnotherUserInAStickyDirectory(t *testing.T) {
 	_, err := us.command(t, victim, "try", env...).Output()
 	require.Error(t, err, "another user's file in a sticky directory broken")
 	stderr := exitStderr(err)
-	require.Contains(t, stderr, "stale, but user 65534's")
+	require.Contains(t, stderr, "stale, but user 65534's, which this user may not move")
 	require.Contains(t, stderr, "operation not permitted")
 
 	seen, err := filepath.Glob(path + "." + kindSeen + ".*.65533")

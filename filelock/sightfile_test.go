@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -274,7 +276,7 @@ func TestParseSeen(t *testing.T) {
 // TestSweepLeavesWhatIsNoSighting: the sweep after a break removes the
 // sighting files of the broken lock and an old temporary one, and leaves
 // files whose names look like either but which hold something else (here
-// other locks, held).
+// other locks, held, and an empty file).
 func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	for _, s := range []Strategy{Soft, Link} {
@@ -288,6 +290,9 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 			}
 			debris := "/locks/x.lock.seen.abcdefgh.0.tmp.fedcba9876543210" // a writer killed half-way
 			putSeen(t, w.m, debris, []byte("filelock-se"), seenPerm)
+			// Empty, as a released OS lock file of that name would be.
+			others = append(others, "x.lock.seen.abcdefgh.0.tmp.00000000000000ee")
+			putSeen(t, w.m, "/locks/"+others[len(others)-1], nil, 0o644)
 			w.holderDies()
 			w.pass(staleAfter + time.Second)
 
@@ -301,5 +306,32 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 			require.ElementsMatch(t, append(others, "x.lock"), names, "the sweep removed another lock, or left a sighting or debris")
 			require.NoError(t, p.Unlock())
 		})
+	}
+}
+
+// TestSightingNamesFit: the longest name a lock makes beside it, the
+// temporary name of its guard's sighting file for a user ID of ten
+// digits, fits in a file name for the longest lock name accepted, and the
+// sweep knows it for what it is.
+func TestSightingNamesFit(t *testing.T) {
+	self := proc.Self()
+	self.Host = "h" // a short host name: the claims' names are shorter
+	opts := []Option{withProcess(self, hostLiveness)}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if _, ok := cfg.monotonic(); !ok || self.BootID == "" {
+		t.Skip("no sighting files on this system (they need Linux's monotonic clock and boot id)")
+	}
+	dir := t.TempDir()
+	for _, s := range []Strategy{Soft, Link} {
+		cfg.strategy = s
+		base := strings.Repeat("a", nameMax-longestSuffix(&cfg))
+		l := newLock(t, filepath.Join(dir, base), append(opts, WithStrategy(s))...)
+		longest := besideName(l.path+guardSuffix, kindSeen, self.BootID[:bootPrefix], "4294967295") + "." + kindTemp + "." + strings.Repeat("f", 16)
+		require.LessOrEqual(t, len(filepath.Base(longest)), nameMax, "a sighting's temporary name too long for the longest lock name")
+		kind, rest, ok := debrisKind(base, filepath.Base(longest))
+		require.True(t, ok && kind == kindSeen && seenTemp(rest), "the sweep does not know %q", longest)
 	}
 }

@@ -90,6 +90,9 @@ func pidNamespace() string {
 // name and its copy for the system call: a fair waiter checks the waiter
 // ahead at every turn.
 func stat(pid int) (byte, uint64, error) {
+	if !procShowsSelf() {
+		return 0, 0, errForeignProc
+	}
 	bp := statBufs.Get().(*[]byte)
 	defer statBufs.Put(bp)
 	b, err := readProcFile("/proc/"+strconv.Itoa(pid)+"/stat", (*bp)[:0])
@@ -114,6 +117,21 @@ func stat(pid int) (byte, uint64, error) {
 // reused its PID.
 var errOffsetUnknown = errors.New("this process's time namespace offsets are unknown")
 
+// errForeignProc is stat's error where the /proc mounted here is not of
+// this process's PID namespace: what it shows of a PID is another
+// process's.
+var errForeignProc = errors.New("/proc is not of this process's PID namespace")
+
+// procShowsSelf reports whether the /proc mounted here is of this process's
+// PID namespace: /proc/self names this process's PID. It is not in a
+// container that kept the host's /proc (unshare --pid without
+// --mount-proc), nor after nsenter --mount into a container's, nor
+// without /proc.
+var procShowsSelf = sync.OnceValue(func() bool {
+	self, err := os.Readlink("/proc/self")
+	return err == nil && self == strconv.Itoa(os.Getpid())
+})
+
 // userHZ is the unit of the times in /proc/PID/stat: clock ticks of a
 // hundredth of a second on every port Go supports.
 const userHZ = 100
@@ -137,23 +155,22 @@ type offsets struct {
 
 // clockOffsets returns the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME in
 // this process's time namespace (0 outside any), read once. They are
-// unknown in a process that made a time namespace for its children and
-// has not entered it: /proc/self/timens_offsets then shows the children's
-// offsets, not its own. (/proc/self is the main thread's view, and
+// unknown where /proc does not show this process (procShowsSelf), and in
+// a process that made a time namespace for its children and has not
+// entered it: /proc/self/timens_offsets then shows the children's offsets,
+// not its own. (/proc/self is the main thread's view, and
 // every thread of a process stays in one time namespace; only a thread
 // that unshared one for its children sees another in time_for_children.)
 var clockOffsets = sync.OnceValue(func() offsets {
+	if !procShowsSelf() {
+		return offsets{}
+	}
 	own, err1 := os.Readlink("/proc/self/ns/time")
 	children, err2 := os.Readlink("/proc/self/ns/time_for_children")
 	b, err := os.ReadFile("/proc/self/timens_offsets")
 	switch {
 	case errors.Is(err1, fs.ErrNotExist) && errors.Is(err, fs.ErrNotExist):
-		// A kernel without time namespaces, if /proc shows this process
-		// at all: not a missing /proc, nor one of a PID namespace this
-		// process is not in, where /proc/self names no one (nsenter
-		// --mount into a container).
-		_, err := os.Readlink("/proc/self")
-		return offsets{known: err == nil}
+		return offsets{known: true} // a kernel without time namespaces
 	case err1 != nil || err2 != nil || err != nil || own != children:
 		return offsets{}
 	}

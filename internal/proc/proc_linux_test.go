@@ -257,3 +257,33 @@ func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "PASS")
 }
+
+// TestProcOfAnotherPIDNamespace: a process in a PID namespace of its own
+// that kept the host's /proc (unshare --pid without --mount-proc) would
+// read another process wherever it looks up a PID; it reads no start
+// times, states or monotonic clock there, so that a live holder of its
+// namespace is never judged by a stranger's start time. (Run in a child,
+// as root.)
+func TestProcOfAnotherPIDNamespace(t *testing.T) {
+	if os.Getenv("PROC_TEST_FOREIGN_PROC") != "" {
+		require.Equal(t, 1, os.Getpid(), "not the first process of a new PID namespace")
+		require.False(t, procShowsSelf())
+		_, ok := Monotonic()
+		require.False(t, ok, "the monotonic clock read through another namespace's /proc")
+		require.Zero(t, Self().Start, "a start time read through another namespace's /proc")
+		require.Equal(t, Unknown, check(Identity{PID: 1, Start: 12345}), "this process judged by another's start time")
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a new PID namespace needs root (CI runs the suite as root)")
+	}
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) runs a child in a new PID namespace")
+	cmd := child()
+	cmd.Args = []string{unshare, "--pid", "--fork", "--kill-child", os.Args[0], "-test.run=^TestProcOfAnotherPIDNamespace$", "-test.count=1"}
+	cmd.Path = unshare
+	cmd.Env = append(cmd.Env, "PROC_TEST_FOREIGN_PROC=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "PASS")
+}
