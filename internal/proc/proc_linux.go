@@ -112,9 +112,9 @@ func stat(pid int) (byte, uint64, error) {
 }
 
 // errOffsetUnknown is stat's error, with the state, where this process's
-// time namespace's offset is unknown: a start time read then could be another process's
-// reading shifted, which would make a live process look like one that
-// reused its PID.
+// time namespace's offset is unknown: a start time read then could be
+// shifted from another process's reading of it, which would make a live
+// process look like one that reused its PID.
 var errOffsetUnknown = errors.New("this process's time namespace offsets are unknown")
 
 // errForeignProc is stat's error where the /proc mounted here is not of
@@ -158,9 +158,9 @@ type offsets struct {
 // unknown where /proc does not show this process (procShowsSelf), and in
 // a process that made a time namespace for its children and has not
 // entered it: /proc/self/timens_offsets then shows the children's offsets,
-// not its own. (/proc/self is the main thread's view, and
-// every thread of a process stays in one time namespace; only a thread
-// that unshared one for its children sees another in time_for_children.)
+// not its own. (/proc/self is the main thread's view, and every thread of
+// a process stays in one time namespace; only a thread that unshared one
+// for its children sees another in time_for_children.)
 var clockOffsets = sync.OnceValue(func() offsets {
 	if !procShowsSelf() {
 		return offsets{}
