@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -68,15 +67,11 @@ func TestOneShotTryLocksBreakAnAbandonedLock(t *testing.T) {
 // returns what it says: "taken" or "busy".
 func tryOnce(t *testing.T, path string, staleAfter time.Duration, inNS bool) string {
 	t.Helper()
-	cmd := childCommand(t, "try", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY=soft",
-		"FILELOCK_TEST_STALE_AFTER="+staleAfter.String())
+	cmd := tryCommand(t, path, Soft, "FILELOCK_TEST_STALE_AFTER="+staleAfter.String())
 	if inNS {
 		inTimeNamespace(t, cmd)
 	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "%s", exitStderr(err))
-	return strings.TrimSpace(string(out))
+	return said(t, cmd)
 }
 
 // seenPathIn returns the path of this host's sighting file of the lock
@@ -139,7 +134,9 @@ func TestSightingsOfTheOverflowUser(t *testing.T) {
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) runs a child in a new user namespace")
 	asNobody := []string{unshare, "--user", "--map-user=65534", "--map-group=65534", "--"}
-	if out, err := exec.Command(asNobody[0], append(asNobody[1:], "true")...).CombinedOutput(); err != nil {
+	probe := exec.Command("true")
+	runUnder(probe, asNobody...)
+	if out, err := probe.CombinedOutput(); err != nil {
 		t.Skipf("no user namespaces mapped to the overflow user here: %v: %s", err, out)
 	}
 	t.Parallel()
@@ -157,12 +154,7 @@ func TestSightingsOfTheOverflowUser(t *testing.T) {
 	require.NoError(t, os.WriteFile(forged, seenOf(l, info, data, now-time.Hour).marshal(), seenPerm))
 	require.NoError(t, os.Chown(forged, 1000, 1000))
 
-	cmd := childCommand(t, "try", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY=soft",
-		"FILELOCK_TEST_STALE_AFTER="+staleAfter.String())
-	cmd.Args = append(asNobody, cmd.Args...)
-	cmd.Path = unshare
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	require.Equal(t, "busy", strings.TrimSpace(string(out)), "broken at the first look on the word of another user's sighting")
+	cmd := tryCommand(t, path, Soft, "FILELOCK_TEST_STALE_AFTER="+staleAfter.String())
+	runUnder(cmd, asNobody...)
+	require.Equal(t, "busy", said(t, cmd), "broken at the first look on the word of another user's sighting")
 }

@@ -46,8 +46,29 @@ func inTimeNamespace(t *testing.T, cmd *exec.Cmd) {
 	if out, err := exec.Command(unshare, "-f", "-T", "--boottime", "1", "true").CombinedOutput(); err != nil {
 		t.Skipf("no time namespaces here (Linux 5.6 and later): %v: %s", err, out)
 	}
-	cmd.Args = append([]string{unshare, "-f", "--kill-child", "-T", "--boottime", "100000", "--monotonic", "100000"}, cmd.Args...)
-	cmd.Path = unshare
+	runUnder(cmd, unshare, "-f", "--kill-child", "-T", "--boottime", "100000", "--monotonic", "100000")
+}
+
+// runUnder makes cmd run as the last argument of the command wrapper.
+func runUnder(cmd *exec.Cmd, wrapper ...string) {
+	cmd.Args = append(append([]string{}, wrapper...), cmd.Args...)
+	cmd.Path = wrapper[0]
+}
+
+// tryCommand returns a child that makes one TryLock of the lock at path
+// with strategy s (childRoles["try"]); env adds to its environment.
+func tryCommand(t *testing.T, path string, s Strategy, env ...string) *exec.Cmd {
+	t.Helper()
+	return childCommand(t, "try", append([]string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=" + s.String()}, env...)...)
+}
+
+// said runs cmd, which must succeed, and returns what it said.
+func said(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	cmd.Stderr = nil // kept in the error
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s", exitStderr(err))
+	return strings.TrimSpace(string(out))
 }
 
 // TestOtherTimeNamespace: a holder and a contender in different time
@@ -69,11 +90,9 @@ func TestOtherTimeNamespace(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			l := newLock(t, path, WithStrategy(s))
 			require.NoError(t, l.TryLock())
-			cmd := childCommand(t, "try", "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String())
+			cmd := tryCommand(t, path, s)
 			inTimeNamespace(t, cmd)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			require.Equal(t, "busy", strings.TrimSpace(string(out)), "a live holder taken for dead from another time namespace")
+			require.Equal(t, "busy", said(t, cmd), "a live holder taken for dead from another time namespace")
 			require.NoError(t, l.Unlock())
 		})
 	}

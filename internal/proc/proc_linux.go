@@ -144,8 +144,11 @@ const userHZ = 100
 // ok is false where the offset is unknown.
 func bootOffset() (ticks int64, ok bool) {
 	o := clockOffsets()
-	return int64(o.boot / (time.Second / userHZ)), o.known
+	return toTicks(o.boot), o.known
 }
+
+// toTicks returns d in clock ticks, the unit of /proc/PID/stat's times.
+func toTicks(d time.Duration) int64 { return int64(d / (time.Second / userHZ)) }
 
 // offsets are the offsets of this process's time namespace.
 type offsets struct {
@@ -178,13 +181,6 @@ var clockOffsets = sync.OnceValue(func() offsets {
 	boot, ok2 := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
 	return offsets{mono: mono, boot: boot, known: ok1 && ok2}
 })
-
-// parseBootOffset returns the boottime offset, in clock ticks, of the
-// contents of a /proc/PID/timens_offsets file.
-func parseBootOffset(b []byte) int64 {
-	d, _ := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
-	return int64(d / (time.Second / userHZ))
-}
 
 // parseOffset returns the offset of the clock named name (or numbered
 // number) in the contents of a /proc/PID/timens_offsets file: lines of a

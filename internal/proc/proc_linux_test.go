@@ -162,18 +162,21 @@ func TestParseBootOffset(t *testing.T) {
 		name string
 		in   string
 		want int64
+		ok   bool
 	}{
-		{"none", "monotonic           0         0\nboottime            0         0\n", 0},
-		{"a day and more", "monotonic           0         0\nboottime       100000         0\n", 100000 * userHZ},
-		{"fraction", "boottime 2 250000000\n", 2*userHZ + 25},
-		{"negative", "boottime -5 500000000\n", -450},
-		{"numbered", "1 0 0\n7 3 0\n", 3 * userHZ},
-		{"monotonic only", "monotonic 7 0\n", 0},
-		{"empty", "", 0},
-		{"malformed", "boottime x 0\n", 0},
+		{"none", "monotonic           0         0\nboottime            0         0\n", 0, true},
+		{"a day and more", "monotonic           0         0\nboottime       100000         0\n", 100000 * userHZ, true},
+		{"fraction", "boottime 2 250000000\n", 2*userHZ + 25, true},
+		{"negative", "boottime -5 500000000\n", -450, true},
+		{"numbered", "1 0 0\n7 3 0\n", 3 * userHZ, true},
+		{"monotonic only", "monotonic 7 0\n", 0, false},
+		{"empty", "", 0, false},
+		{"malformed", "boottime x 0\n", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, parseBootOffset([]byte(tc.in)))
+			d, ok := parseOffset([]byte(tc.in), "boottime", unix.CLOCK_BOOTTIME)
+			require.Equal(t, tc.want, toTicks(d))
+			require.Equal(t, tc.ok, ok)
 		})
 	}
 }
