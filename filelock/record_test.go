@@ -222,3 +222,54 @@ func TestInspectBadRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalTextRejects: a record that could not be read back is refused
+// when it is written, each field at the edge of what it may hold.
+func TestMarshalTextRejects(t *testing.T) {
+	good := Record{
+		PID: 42, Host: "h", BootID: "b", PIDNS: "pid:[1]",
+		Acquired: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Token:    "0123456789abcdef0123456789abcdef",
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Record)
+		ok     bool
+	}{
+		{"as it is", func(*Record) {}, true},
+		{"pid 1", func(r *Record) { r.PID = 1 }, true},
+		{"pid 0", func(r *Record) { r.PID = 0 }, false},
+		{"negative pid", func(r *Record) { r.PID = -1 }, false},
+		{"largest pid", func(r *Record) { r.PID = 1<<31 - 1 }, true},
+		{"pid past 31 bits", func(r *Record) { r.PID = 1 << 31 }, false},
+		{"empty host", func(r *Record) { r.Host = "" }, false},
+		{"host with a newline", func(r *Record) { r.Host = "h\nx" }, false},
+		{"host not UTF-8", func(r *Record) { r.Host = "h\xff" }, false},
+		{"boot id with a control character", func(r *Record) { r.BootID = "b\x01" }, false},
+		{"pid namespace with a newline", func(r *Record) { r.PIDNS = "p\n" }, false},
+		{"short token", func(r *Record) { r.Token = r.Token[1:] }, false},
+		{"upper-case token", func(r *Record) { r.Token = strings.ToUpper(r.Token) }, false},
+		{"token not hex", func(r *Record) { r.Token = strings.Replace(r.Token, "0", "g", 1) }, false},
+		{"zero time", func(r *Record) { r.Acquired = time.Time{} }, false},
+		{"year 1", func(r *Record) { r.Acquired = time.Date(1, 2, 1, 0, 0, 0, 0, time.UTC) }, true},
+		{"year 0", func(r *Record) { r.Acquired = time.Date(0, 2, 1, 0, 0, 0, 0, time.UTC) }, false},
+		{"year 9999", func(r *Record) { r.Acquired = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }, true},
+		{"year 10000", func(r *Record) { r.Acquired = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good
+			tc.change(&r)
+			data, err := r.MarshalText()
+			if !tc.ok {
+				require.ErrorIs(t, err, ErrBadRecord)
+				require.Nil(t, data)
+				return
+			}
+			require.NoError(t, err)
+			back, err := ParseRecord(data)
+			require.NoError(t, err, "what is written reads back")
+			require.Equal(t, r.PID, back.PID)
+			require.True(t, r.Acquired.Equal(back.Acquired))
+		})
+	}
+}

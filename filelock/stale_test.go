@@ -3,6 +3,7 @@ package filelock
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -497,6 +498,89 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 	server.Advance(staleAfter - watchNeed(staleAfter) + time.Minute)
 	require.NoError(t, l.TryLock(), "stale by the filesystem's clock")
 	require.NoError(t, l.Unlock())
+}
+
+// TestClockProbeReadAtItsMiddle: a probe of the filesystem's clock that
+// takes time by this host's clock (a slow file server) is taken to have
+// been stamped halfway through, where the error is at most half its
+// length either way. Here the stamp falls exactly halfway, so the lock
+// file's age comes out exact.
+func TestClockProbeReadAtItsMiddle(t *testing.T) {
+	host := clock.NewFake(time.Unix(2e9, 0))
+	server := clock.NewFake(host.Now().Add(-10 * time.Minute))
+	both := func(d time.Duration) { host.Advance(d); server.Advance(d) }
+	m := memfs.New(server)
+	require.NoError(t, m.MkdirAll("/d", 0o755))
+	f, err := m.CreateExcl("/d/x.lock", 0o644)
+	require.NoError(t, err)
+	_, err = f.Write(forgedRecord(t, otherHost()))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	both(time.Minute)
+
+	slow := &probeFS{FS: m, half: func() { both(2 * time.Second) }}
+	l := newLock(t, "/d/x.lock", withFS(slow), withClock(host))
+	st, err := l.Inspect()
+	require.NoError(t, err)
+	require.Equal(t, time.Minute+4*time.Second, st.Age, "the probe took 4 s: made 1 min before it began, the file is 1 min 4 s old when it ends")
+}
+
+// TestClockProbeNotRemovedGivesNoAge: a probe of the filesystem's clock
+// that cannot be removed gives no reading: the age of a lock file ten
+// minutes old is then unknown, and the lock is not stale by age.
+func TestClockProbeNotRemovedGivesNoAge(t *testing.T) {
+	host := clock.NewFake(time.Unix(2e9, 0))
+	m := memfs.New(host)
+	require.NoError(t, m.MkdirAll("/d", 0o755))
+	f, err := m.CreateExcl("/d/x.lock", 0o644)
+	require.NoError(t, err)
+	_, err = f.Write(forgedRecord(t, otherHost()))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	host.Advance(10 * time.Minute)
+
+	for _, tc := range []struct {
+		name    string
+		fs      *probeFS
+		age     time.Duration
+		isStale bool
+	}{
+		{"removed", &probeFS{FS: m}, 10 * time.Minute, true},
+		{"not removed", &probeFS{FS: m, removeErr: syscall.EIO}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := newLock(t, "/d/x.lock", withFS(tc.fs), withClock(host)).Inspect()
+			require.NoError(t, err)
+			require.Equal(t, tc.age, st.Age)
+			require.Equal(t, tc.isStale, st.Stale, st.StaleReason)
+		})
+	}
+}
+
+// probeFS is a filesystem whose clock probes take time (half, if set, is
+// called before a probe file is made and again after) or cannot be
+// removed (removeErr).
+type probeFS struct {
+	*memfs.FS
+	half      func()
+	removeErr error
+}
+
+func isProbe(name string) bool { return strings.Contains(filepath.Base(name), "."+kindProbe) }
+
+func (p *probeFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	if p.half != nil && isProbe(name) {
+		p.half()
+		defer p.half()
+	}
+	return p.FS.CreateExcl(name, perm)
+}
+
+func (p *probeFS) Remove(name string) error {
+	if p.removeErr != nil && isProbe(name) {
+		return &fs.PathError{Op: "remove", Path: name, Err: p.removeErr}
+	}
+	return p.FS.Remove(name)
 }
 
 // TestBreakerPutsBackAFileSwappedIn: a file replaced at the lock path

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -120,6 +121,19 @@ func (f *Fake) Pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.timers)
+}
+
+// Deadlines returns how long from the fake time each timer that has not
+// fired or been stopped has to run, shortest first.
+func (f *Fake) Deadlines() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := make([]time.Duration, len(f.timers))
+	for i, t := range f.timers {
+		d[i] = t.at.Sub(f.now)
+	}
+	slices.Sort(d)
+	return d
 }
 
 // TimerAdded returns a channel that receives after a timer was created, so a

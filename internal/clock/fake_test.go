@@ -103,3 +103,19 @@ func TestFakeSettle(t *testing.T) {
 	receive(t, done)
 	require.True(t, ran)
 }
+
+// TestFakeDeadlines: Deadlines lists the timers still to fire, by the time
+// each has left, shortest first; fired and stopped ones are not listed.
+func TestFakeDeadlines(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	require.Empty(t, f.Deadlines())
+	f.NewTimer(3 * time.Second)
+	stopped := f.NewTimer(2 * time.Second)
+	f.AfterFunc(time.Second, func() {})
+	f.NewTimer(5 * time.Second)
+	require.Equal(t, []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second}, f.Deadlines())
+	stopped.Stop()
+	f.Advance(1500 * time.Millisecond)
+	f.Settle()
+	require.Equal(t, []time.Duration{1500 * time.Millisecond, 3500 * time.Millisecond}, f.Deadlines())
+}

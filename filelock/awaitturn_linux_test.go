@@ -1,0 +1,108 @@
+package filelock
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/proc"
+)
+
+// TestDeadTicketsAfterAWaitGoAtOnce: a fair waiter that has waited for the
+// live waiter just ahead, and finds the dead tickets of immediateRetries
+// waiters ahead once that one has left, removes them one round after
+// another and takes its turn with no backoff pause: the pause is for a
+// queue that keeps finding dead tickets without ever waiting (a listing
+// that lags behind), and a round that waited starts the count again. The
+// clock is a fake that never moves, so a pause would never end; the
+// waiter watches the ticket ahead (inotify), so its removal wakes it.
+func TestDeadTicketsAfterAWaitGoAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	queue := path + queueSuffix
+	require.NoError(t, os.Mkdir(queue, 0o755))
+	var dead []string
+	for n := range uint64(immediateRetries) {
+		name := filepath.Join(queue, ticketName(n+1))
+		require.NoError(t, os.WriteFile(name, forgedRecord(t, otherHost()), 0o644))
+		dead = append(dead, name)
+	}
+	live := otherHost()
+	live.PID++
+	ahead := filepath.Join(queue, ticketName(immediateRetries+1))
+	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, live), 0o644))
+
+	judgedAhead := make(chan struct{})
+	liveness := func(id proc.Identity) proc.State {
+		switch id {
+		case otherHost():
+			return proc.Dead
+		case live:
+			select {
+			case <-judgedAhead:
+			default:
+				close(judgedAhead)
+			}
+		}
+		return proc.Alive
+	}
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), withClock(fake), withProcess(proc.Self(), liveness))
+	got := lockInBackground(t, l)
+	select {
+	case <-judgedAhead:
+	case err := <-got:
+		t.Fatalf("acquired (%v) before judging the live waiter ahead", err)
+	case <-time.After(testLockWait):
+		t.Fatal("the live waiter ahead was never judged")
+	}
+	// Left after its judgement: the watch set before it sees the removal.
+	require.NoError(t, os.Remove(ahead))
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+	case <-time.After(testLockWait):
+		t.Fatalf("the waiter paused (%d timers of the clock pending) before the dead tickets were all removed", fake.Pending())
+	}
+	for _, name := range dead {
+		require.NoFileExists(t, name)
+	}
+	require.NoError(t, l.Unlock())
+}
+
+// TestLiveWaiterAheadRecheckedSeldom: a fair waiter behind a live waiter of
+// this host whose ticket never expires (age-based breaking off) learns of
+// that waiter's leaving or death from an event, and rechecks it only every
+// aliveRecheck, as a safety net: not every judgeEvery, which is for a
+// ticket about to expire by age. Then the ticket ahead leaves, and the
+// event alone, with a clock that never moves, lets the waiter in.
+func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	queue := path + queueSuffix
+	require.NoError(t, os.Mkdir(queue, 0o755))
+	ahead := filepath.Join(queue, ticketName(1))
+	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
+
+	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive)
+	got := lockInBackground(t, l)
+	var pending []time.Duration
+	require.Eventually(t, func() bool {
+		pending = fake.Deadlines()
+		return slices.Contains(pending, aliveRecheck)
+	}, testLockWait, time.Millisecond, "the waiter's next recheck is never due in aliveRecheck")
+	require.Less(t, judgeEvery, pending[0], "nothing is due sooner (timers pending: %v)", pending)
+	require.NoError(t, os.Remove(ahead))
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+	case <-time.After(testLockWait):
+		t.Fatal("the removal of the ticket ahead did not let the waiter in")
+	}
+	require.NoError(t, l.Unlock())
+}
