@@ -709,8 +709,8 @@ func (c *readCountFS) OpenRead(name string) (fsys.File, error) {
 }
 
 // TestWaiterJudgesAtMostEveryJudgeEvery: a waiter that tries a busy lock
-// every millisecond reads the lock file to judge it at most once every
-// judgeEvery, not at every attempt.
+// every millisecond reads the lock file to judge it once every judgeEvery
+// exactly: not at every attempt, and not a millisecond later.
 func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
@@ -734,11 +734,16 @@ func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 					t.Fatal("the waiter set no timer")
 				}
 			}
+			select {
+			case <-fake.TimerAdded(): // the attempt at the last millisecond is made
+			case <-time.After(testLockWait):
+				t.Fatal("the waiter set no timer")
+			}
 			cancel()
 			require.ErrorIs(t, <-done, context.Canceled)
-			reads := cfs.reads.Load()
-			require.Positive(t, reads, "the waiter judged the lock")
-			require.LessOrEqual(t, reads, int64(waited/judgeEvery)+2, "judged at every attempt")
+			// At the first attempt and each judgeEvery since, the last
+			// included: once at most every judgeEvery, and no less often.
+			require.Equal(t, int64(waited/judgeEvery)+1, cfs.reads.Load(), "reads of the lock file")
 			require.NoError(t, h.Unlock())
 		})
 	}
