@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -446,6 +447,55 @@ func TestTicketMissedByAListing(t *testing.T) {
 	require.NoFileExists(t, filepath.Join(path+queueSuffix, missed[0]), "the ticket missed is gone")
 	require.NoError(t, l.Unlock())
 	require.NoDirExists(t, path+queueSuffix, "nothing is left in the queue")
+}
+
+// TestTicketMissedByAListingBehindALiveWaiter: a fair waiter whose listing
+// misses its own ticket queues again and waits behind the live waiter
+// ahead of it, as before: queueing again is no turn.
+func TestTicketMissedByAListingBehindALiveWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
+	live := ticketName(1)
+	require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, live), forgedRecord(t, otherHost()), 0o644))
+	missed := 0
+	ffs := &faultFS{list: func(string) func(string) bool {
+		if missed > 0 {
+			return nil
+		}
+		return func(name string) bool {
+			if _, ok := parseTicketName([]byte(name)); ok && name != live {
+				missed++
+				return true
+			}
+			return false
+		}
+	}}
+	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
+	const step = 10 * time.Millisecond
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), withFS(ffs), alive, withClock(fake), WithBackoff(step, step))
+	got := lockInBackground(t, l)
+	// waitsBehind returns once the waiter sleeps before it looks again.
+	waitsBehind := func() {
+		t.Helper()
+		for deadline := time.Now().Add(testLockWait); !slices.Contains(fake.Deadlines(), step); {
+			select {
+			case err := <-got:
+				t.Fatalf("took its turn ahead of a live waiter (%v)", err)
+			case <-time.After(time.Millisecond):
+			}
+			require.True(t, time.Now().Before(deadline), "the waiter never waited behind the live one")
+		}
+	}
+	waitsBehind()
+	fake.Advance(step) // it lists the queue again, and misses its ticket
+	waitsBehind()
+	require.Equal(t, 1, missed, "a listing missed the waiter's ticket")
+	require.Len(t, listTickets(t, path+queueSuffix), 2, "the live waiter's ticket and the one made again")
+	require.NoError(t, os.Remove(filepath.Join(path+queueSuffix, live)))
+	fake.Advance(step)
+	require.NoError(t, <-got, "first once the live waiter has left")
+	require.NoError(t, l.Unlock())
 }
 
 func TestFairQueueInTheWay(t *testing.T) {
