@@ -749,6 +749,39 @@ func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 	}
 }
 
+// TestOneBreakPerAttempt: an attempt that broke a stale lock and then
+// lost the path to another file (another contender's, or one as dead)
+// breaks nothing more: it reports the lock busy, and a later attempt
+// judges the new file afresh. Here a dead holder's file is planted right
+// before each create of the lock path that follows a break, with the
+// clock moved by judgeEvery, so that only the one break an attempt may
+// make keeps it from breaking again and again.
+func TestOneBreakPerAttempt(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+			fake := clock.NewFake(time.Now())
+			planted := 0
+			// Planted as the attempt makes the lock file or its claim,
+			// once the path is free.
+			ffs := &faultFS{create: func(name string) error {
+				if !strings.HasPrefix(name, path) || planted == 3 || fileThere(path) {
+					return nil
+				}
+				planted++
+				fake.Advance(judgeEvery)
+				return os.WriteFile(path, forgedRecord(t, otherHost()), 0o644)
+			}}
+			dead := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Dead })
+			l := newLock(t, path, WithStrategy(s), withFS(ffs), withClock(fake), dead)
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock)
+			require.Equal(t, 1, planted, "the lock path created again after more than one break")
+			require.FileExists(t, path, "the file planted after the break stays")
+		})
+	}
+}
+
 // TestWatchSharedByTheProcess: what one handle has seen of a lock stale by
 // age counts for the next handle of the same lock in this process, so that
 // a handle made for each attempt (a request, an AtomicInit call) breaks it
