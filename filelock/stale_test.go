@@ -479,14 +479,7 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	host := clock.NewFake(time.Unix(2e9, 0))
 	server := clock.NewFake(host.Now().Add(-10 * time.Minute))
-	m := memfs.New(server)
-	require.NoError(t, m.MkdirAll("/d", 0o755))
-	f, err := m.CreateExcl("/d/x.lock", 0o644)
-	require.NoError(t, err)
-	_, err = f.Write(forgedRecord(t, otherHost()))
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-
+	m := memfsWithLockFile(t, server)
 	l := newLock(t, "/d/x.lock", WithStrategy(Soft), withFS(m), withClock(host), WithStaleAfter(staleAfter))
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "fresh by the filesystem's clock")
 	// Watched for long enough to be broken if it were stale: still fresh
@@ -500,6 +493,20 @@ func TestAgeByTheFilesystemsClock(t *testing.T) {
 	require.NoError(t, l.Unlock())
 }
 
+// memfsWithLockFile returns a memfs on clock c holding the lock file
+// /d/x.lock, made now by c, with the record of a process of another host.
+func memfsWithLockFile(t *testing.T, c memfs.Clock) *memfs.FS {
+	t.Helper()
+	m := memfs.New(c)
+	require.NoError(t, m.MkdirAll("/d", 0o755))
+	f, err := m.CreateExcl("/d/x.lock", 0o644)
+	require.NoError(t, err)
+	_, err = f.Write(forgedRecord(t, otherHost()))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	return m
+}
+
 // TestClockProbeReadAtItsMiddle: a probe of the filesystem's clock that
 // takes time by this host's clock (a slow file server) is taken to have
 // been stamped halfway through, where the error is at most half its
@@ -509,13 +516,7 @@ func TestClockProbeReadAtItsMiddle(t *testing.T) {
 	host := clock.NewFake(time.Unix(2e9, 0))
 	server := clock.NewFake(host.Now().Add(-10 * time.Minute))
 	both := func(d time.Duration) { host.Advance(d); server.Advance(d) }
-	m := memfs.New(server)
-	require.NoError(t, m.MkdirAll("/d", 0o755))
-	f, err := m.CreateExcl("/d/x.lock", 0o644)
-	require.NoError(t, err)
-	_, err = f.Write(forgedRecord(t, otherHost()))
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	m := memfsWithLockFile(t, server)
 	both(time.Minute)
 
 	slow := &probeFS{FS: m, half: func() { both(2 * time.Second) }}
@@ -530,13 +531,7 @@ func TestClockProbeReadAtItsMiddle(t *testing.T) {
 // minutes old is then unknown, and the lock is not stale by age.
 func TestClockProbeNotRemovedGivesNoAge(t *testing.T) {
 	host := clock.NewFake(time.Unix(2e9, 0))
-	m := memfs.New(host)
-	require.NoError(t, m.MkdirAll("/d", 0o755))
-	f, err := m.CreateExcl("/d/x.lock", 0o644)
-	require.NoError(t, err)
-	_, err = f.Write(forgedRecord(t, otherHost()))
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	m := memfsWithLockFile(t, host)
 	host.Advance(10 * time.Minute)
 
 	for _, tc := range []struct {
