@@ -192,6 +192,10 @@ func TestDocumentedDefaults(t *testing.T) {
 			func(*testing.T) []time.Duration { return []time.Duration{dyingRecheck, maxDyingRecheck} }},
 		{"recheck of a live waiter ahead", "docs/design.md", "otherwise rechecked only every (\\d+ s), as a safety net", "",
 			func(*testing.T) []time.Duration { return []time.Duration{aliveRecheck} }},
+		{"watch of a lock stale by age alone", "docs/design.md", "only after three fifths of the age \\((\\d+ minutes) by default\\)", "",
+			func(*testing.T) []time.Duration { return []time.Duration{watchNeed(DefaultStaleAfter)} }},
+		{"look again at a record's live process (os)", "docs/design.md", "looks alive is looked at again for up to (\\d+ ms)", "",
+			func(*testing.T) []time.Duration { return []time.Duration{dyingRecheckTotal} }},
 		{"recheck of a live waiter ahead, polled", "docs/design.md", "rechecks it every (\\d+ ms) instead of every (\\d+ s)", "",
 			func(*testing.T) []time.Duration { return []time.Duration{aliveRecheckPolled, aliveRecheck} }},
 	} {

@@ -627,6 +627,24 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 	}
 }
 
+// TestWatchOutlastsTheLongestHeartbeat: a lock stale by age alone is
+// broken only once seen unchanged for longer than the longest heartbeat
+// interval WithHeartbeat accepts, by a tenth of the age at least (for the
+// lateness of the heartbeat's timer and write), at every age: so a live
+// holder, however its clock or the filesystem's steps, refreshes its lock
+// before a watcher may break it.
+func TestWatchOutlastsTheLongestHeartbeat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	for _, staleAfter := range []time.Duration{MinStaleAfter, 10 * time.Second, DefaultStaleAfter, 24 * time.Hour} {
+		longest := staleAfter / 2
+		_, err := New(path, WithStaleAfter(staleAfter), WithHeartbeat(longest))
+		require.NoError(t, err, "stale after %v: a heartbeat of half the age", staleAfter)
+		_, err = New(path, WithStaleAfter(staleAfter), WithHeartbeat(longest+time.Millisecond))
+		require.ErrorIs(t, err, ErrInvalidOption, "stale after %v: a heartbeat longer than half the age", staleAfter)
+		require.GreaterOrEqual(t, watchNeed(staleAfter), longest+staleAfter/10, "stale after %v", staleAfter)
+	}
+}
+
 // TestClockStepBreaksNoLiveLock: the filesystem's clock (the wall clock
 // that stamps change times on a local filesystem, or a file server's)
 // steps four minutes forward while a holder is alive and refreshing its
