@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,16 +38,13 @@ func TestDeadTicketsAfterAWaitGoAtOnce(t *testing.T) {
 	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, live), 0o644))
 
 	judgedAhead := make(chan struct{})
+	judged := sync.OnceFunc(func() { close(judgedAhead) })
 	liveness := func(id proc.Identity) proc.State {
 		switch id {
 		case otherHost():
 			return proc.Dead
 		case live:
-			select {
-			case <-judgedAhead:
-			default:
-				close(judgedAhead)
-			}
+			judged()
 		}
 		return proc.Alive
 	}
