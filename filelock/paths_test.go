@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // TestRelativePathSurvivesChdir: a handle made with a relative path keeps
@@ -62,16 +64,30 @@ func TestDotDotAfterALinkMeansTheKernelsFile(t *testing.T) {
 }
 
 // TestNameTooLongRejectedByNew: a name that leaves no room for the names
-// made beside the lock file is refused at New, with the limit.
+// made beside the lock file is refused at New, with the limit; the longest
+// name accepted serves, a break of a stale lock included, whose guard's
+// claim is the longest name made beside it (with its host name at the
+// longest kept, and a PID of ten digits).
 func TestNameTooLongRejectedByNew(t *testing.T) {
 	dir := t.TempDir()
+	self := proc.Self()
+	self.Host, self.PID = strings.Repeat("h", 64), 1<<31-1 // the widest claim name
+	deadOthers := withProcess(self, func(id proc.Identity) proc.State {
+		if id == otherHost() {
+			return proc.Dead
+		}
+		return proc.Alive
+	})
 	for _, tc := range []struct {
-		name string
-		opts []Option
+		name  string
+		opts  []Option
+		stale bool // a stale lock is there, to break
 	}{
-		{"soft", []Option{WithStrategy(Soft)}},
-		{"link", []Option{WithStrategy(Link)}},
-		{"os fair", []Option{WithStrategy(OS), WithFair()}},
+		{"soft", []Option{WithStrategy(Soft)}, false},
+		{"link", []Option{WithStrategy(Link)}, false},
+		{"os fair", []Option{WithStrategy(OS), WithFair()}, false},
+		{"soft, long host, break", []Option{WithStrategy(Soft), deadOthers}, true},
+		{"link, long host, break", []Option{WithStrategy(Link), deadOthers}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := defaultConfig()
@@ -80,6 +96,9 @@ func TestNameTooLongRejectedByNew(t *testing.T) {
 			}
 			limit := nameMax - longestSuffix(&cfg)
 			ok := filepath.Join(dir, strings.Repeat("a", limit))
+			if tc.stale {
+				require.NoError(t, os.WriteFile(ok, forgedRecord(t, otherHost()), 0o644))
+			}
 			l := newLock(t, ok, tc.opts...)
 			require.NoError(t, l.TryLock())
 			require.NoError(t, l.Unlock())
