@@ -167,6 +167,20 @@ func TestStaleRule(t *testing.T) {
 			}},
 		{name: "dead holder on this host, fresh, age rule off", linuxOnly: true, stale: true,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(deadPID(t))) }},
+		// A container with this host's name shares its boot id: a PID of
+		// another PID namespace names another process here.
+		{name: "dead PID of another PID namespace, this boot and host name", linuxOnly: true, staleAfter: time.Hour,
+			data: func(t *testing.T) []byte {
+				id := proc.Of(deadPID(t))
+				id.PIDNS = "pid:[1]"
+				return forgedRecord(t, id)
+			}},
+		{name: "dead PID of this boot, another host name", linuxOnly: true, staleAfter: time.Hour,
+			data: func(t *testing.T) []byte {
+				id := proc.Of(deadPID(t))
+				id.Host = "elsewhere"
+				return forgedRecord(t, id)
+			}},
 		{name: "live holder on this host, old, age rule off", linuxOnly: true, age: time.Hour,
 			data: func(t *testing.T) []byte { return forgedRecord(t, proc.Of(liveChild(t))) }},
 		{name: "live PID with another start time (PID reuse)", linuxOnly: true, stale: true, staleAfter: time.Hour,

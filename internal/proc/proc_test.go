@@ -44,9 +44,18 @@ func TestCheck(t *testing.T) {
 	reused.Start++ // the same PID with another start time: a later process
 	require.Equal(t, Dead, Check(reused))
 
-	other := Self()
-	other.BootID = "another-boot"
-	require.False(t, SameHost(other))
+	// A process of another boot, another PID namespace (a container that
+	// shares the boot id and host name) or another host name is not one
+	// whose PID Check may judge here.
+	for name, change := range map[string]func(*Identity){
+		"boot":          func(o *Identity) { o.BootID = "another-boot" },
+		"PID namespace": func(o *Identity) { o.PIDNS = "pid:[1]" },
+		"host name":     func(o *Identity) { o.Host = "elsewhere" },
+	} {
+		other := id
+		change(&other)
+		require.False(t, SameHost(other), "another %s", name)
+	}
 	require.Equal(t, Unknown, Check(Identity{PID: 0}))
 }
 
