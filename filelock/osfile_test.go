@@ -194,3 +194,37 @@ func mustRecord(t *testing.T) string {
 	require.NoError(t, err)
 	return string(data)
 }
+
+// TestOSLockOnAReplacedFileGivenUp: a kernel lock taken on a file that the
+// lock path no longer names (removed or replaced between the open and the
+// lock, as a waiter blocked in the kernel finds it when the file it waits
+// on was replaced) excludes nobody who comes by the path: it is given up
+// at once, the lock reported busy, and the replaced file left unlocked.
+func TestOSLockOnAReplacedFileGivenUp(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		for _, replace := range []bool{false, true} {
+			dir := t.TempDir()
+			path, aside := filepath.Join(dir, "x.lock"), filepath.Join(dir, "aside")
+			l := newLock(t, path, WithStrategy(s))
+			m := l.mech.(osMechanism)
+			f, err := m.openLockFile(l)
+			require.NoError(t, err)
+			require.NoError(t, os.Rename(path, aside))
+			if replace {
+				require.NoError(t, os.WriteFile(path, nil, 0o644))
+			}
+			h, err := m.lockOpen(l, f)
+			require.ErrorIs(t, err, errBusy, "replaced=%v: the lock on a file out of the path was kept", replace)
+			require.Nil(t, h)
+			// Asked while the descriptor is still open, whose close
+			// would release the lock anyway.
+			other, err := os.OpenFile(aside, os.O_RDWR, 0)
+			require.NoError(t, err)
+			held, err := m.locker.probe(other.Fd())
+			require.NoError(t, err)
+			require.False(t, held, "replaced=%v: the file out of the path is still locked", replace)
+			require.NoError(t, other.Close())
+			require.NoError(t, f.Close())
+		}
+	})
+}
