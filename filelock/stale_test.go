@@ -659,6 +659,64 @@ func TestWatchOutlastsTheLongestHeartbeat(t *testing.T) {
 	}
 }
 
+// TestBreakerPutsBackAChangedFile: the file judged stale is changed in
+// place between the verdict and the breaker's move aside, as a holder
+// that resumes changes it: refreshed by its heartbeat (same inode and
+// contents, a new mtime), or written again (same inode and mtime, new
+// contents). It is not the file judged: the breaker puts it back and
+// removes nothing. The change is forced inside the breaker's rename.
+func TestBreakerPutsBackAChangedFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, path string)
+	}{
+		{"refreshed", func(t *testing.T, path string) {
+			later := time.Now().Add(time.Second)
+			require.NoError(t, os.Chtimes(path, later, later))
+		}},
+		{"written again", func(t *testing.T, path string) {
+			info, err := os.Stat(path)
+			require.NoError(t, err)
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = f.WriteAt([]byte("X"), 0)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			require.NoError(t, os.Chtimes(path, info.ModTime(), info.ModTime()))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+			changed := false
+			ffs := &faultFS{rename: func(oldname, _ string) error {
+				if oldname == path && !changed {
+					changed = true
+					tc.change(t, path)
+				}
+				return nil
+			}}
+			dead := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Dead })
+			l := newLock(t, path, withFS(ffs), dead)
+			m := l.mech.(fileMechanism)
+			v, err := m.judge(l, path, l.cfg.staleAfter, false)
+			require.NoError(t, err)
+			require.True(t, v.breakable(), "the file is judged stale: %s", v.reason)
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+			removed, err := m.removeAside(l, path, v)
+			require.NoError(t, err)
+			require.True(t, changed, "the breaker moved nothing aside")
+			require.False(t, removed, "the changed file was removed")
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, len(before), len(after), "the changed file is back at the lock path")
+			require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
+		})
+	}
+}
+
 // TestClockStepBreaksNoLiveLock: the filesystem's clock (the wall clock
 // that stamps change times on a local filesystem, or a file server's)
 // steps four minutes forward while a holder is alive and refreshing its
