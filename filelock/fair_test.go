@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -496,6 +497,38 @@ func TestTicketMissedByAListingBehindALiveWaiter(t *testing.T) {
 	fake.Advance(step)
 	require.NoError(t, <-got, "first once the live waiter has left")
 	require.NoError(t, l.Unlock())
+}
+
+// TestTicketInAVanishingQueueGivesUp: a fair acquisition whose queue
+// directory is found gone at every ticket it makes (removed each time
+// between its opening and the ticket) opens it again and tries anew, but
+// gives up after maxEnqueueAttempts, with the cause, rather than loop for
+// as long as that goes on; and leaves nothing behind.
+func TestTicketInAVanishingQueueGivesUp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	var attempts atomic.Int64
+	ffs := &faultFS{create: func(name string) error {
+		if filepath.Dir(name) != path+queueSuffix {
+			return nil
+		}
+		attempts.Add(1)
+		return &fs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}
+	}}
+	holder := newLock(t, path, withFS(otherFS{}))
+	require.NoError(t, lockWithin(holder))
+	var err error
+	select { // a loop that never gave up would not see a deadline either
+	case err = <-lockInBackground(t, newLock(t, path, WithFair(), withFS(ffs))):
+	case <-time.After(testLockWait):
+		t.Fatalf("the acquisition did not give up (%d tickets tried)", attempts.Load())
+	}
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	require.NotErrorIs(t, err, ErrTimeout)
+	require.Contains(t, err.Error(), "fair queue")
+	require.Equal(t, int64(maxEnqueueAttempts), attempts.Load(), "tickets tried")
+	require.NoError(t, holder.Unlock())
+	require.Equal(t, "", dirEntries(t, dir), "nothing left behind")
 }
 
 func TestFairQueueInTheWay(t *testing.T) {
