@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"runtime"
@@ -287,6 +288,10 @@ func TestParseStrategy(t *testing.T) {
 	}
 	_, err := ParseStrategy("nope")
 	require.ErrorIs(t, err, ErrInvalidOption)
+	// A number that names no strategy says so, on either side.
+	require.Equal(t, "link", Strategy(len(strategyNames)-1).String())
+	require.Equal(t, fmt.Sprintf("Strategy(%d)", len(strategyNames)), Strategy(len(strategyNames)).String())
+	require.Equal(t, "Strategy(-1)", Strategy(-1).String())
 }
 
 func TestErrorsCarryThePath(t *testing.T) {
