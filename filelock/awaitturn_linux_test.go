@@ -104,3 +104,39 @@ func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
 	}
 	require.NoError(t, l.Unlock())
 }
+
+// TestWaiterRechecksATicketWhenItExpires: a fair waiter behind a ticket
+// that only its age can judge (another host's), close to expiring, looks
+// at it again when it expires: its next wait ends then, not later. The
+// ticket is made two seconds before the waiter comes (at least: a loaded
+// machine only makes it older), so with a 10 s stale-after age it has at
+// most 8 s left; its clock never moves, so the wait shows in its timers.
+func TestWaiterRechecksATicketWhenItExpires(t *testing.T) {
+	const staleAfter = 10 * time.Second
+	path := filepath.Join(t.TempDir(), "x.lock")
+	queue := path + queueSuffix
+	require.NoError(t, os.Mkdir(queue, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(queue, ticketName(1)), forgedRecord(t, otherHost()), 0o644))
+	time.Sleep(2 * time.Second)
+
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), WithStaleAfter(staleAfter), WithBackoff(time.Hour, time.Hour), withClock(fake))
+	got := lockInBackground(t, l)
+	var pending []time.Duration
+	require.Eventually(t, func() bool {
+		pending = fake.Deadlines()
+		return len(pending) == 2 // its ticket's refresh and its wait
+	}, testLockWait, time.Millisecond, "the waiter never waited behind the ticket")
+	refresh := staleAfter / 3
+	wait := pending[0]
+	if wait == refresh {
+		wait = pending[1]
+	}
+	require.Less(t, wait, staleAfter-2*time.Second+time.Millisecond, "the wait ends after the ticket expires (timers pending: %v)", pending)
+	require.GreaterOrEqual(t, wait, judgeEvery, "timers pending: %v", pending)
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter did not wait (%v)", err)
+	default:
+	}
+}
