@@ -140,3 +140,39 @@ func TestWaiterRechecksATicketWhenItExpires(t *testing.T) {
 	default:
 	}
 }
+
+// TestDeadTicketsPauseTheWaiter: a fair waiter that finds dead tickets
+// ahead, round after round, removes immediateRetries+1 of them at once and
+// then pauses a backoff step before the next round, so that a listing
+// that lags behind (NFS) cannot make it spin; its clock, which never moves
+// unless the test moves it, shows the pause.
+func TestDeadTicketsPauseTheWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	queue := path + queueSuffix
+	require.NoError(t, os.Mkdir(queue, 0o755))
+	for n := range uint64(immediateRetries + 2) {
+		require.NoError(t, os.WriteFile(filepath.Join(queue, ticketName(n+1)), forgedRecord(t, otherHost()), 0o644))
+	}
+	dead := withProcess(proc.Self(), func(id proc.Identity) proc.State {
+		if id == otherHost() {
+			return proc.Dead
+		}
+		return proc.Alive
+	})
+	const step = 10 * time.Millisecond
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), withClock(fake), dead, WithBackoff(step, step))
+	got := lockInBackground(t, l)
+	for deadline := time.Now().Add(testLockWait); !slices.Contains(fake.Deadlines(), step); {
+		select {
+		case err := <-got:
+			t.Fatalf("took its turn (%v) without a pause, past %d dead tickets", err, immediateRetries+2)
+		case <-time.After(time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "the waiter never paused")
+	}
+	require.Len(t, listTickets(t, queue), 2, "one dead ticket left at the pause, and the waiter's own")
+	fake.Advance(step)
+	require.NoError(t, <-got, "first once the last dead ticket is gone")
+	require.NoError(t, l.Unlock())
+}
