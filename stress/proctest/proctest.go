@@ -39,21 +39,30 @@ func Children(ppid int) []int {
 }
 
 // SignalChild waits up to timeout for a child of ppid to appear, lets it run
-// for settle, and sends it sig. It reports whether it did; otherwise the
-// test has failed.
+// for settle, and sends sig to a child of ppid then alive: one that is gone
+// by then (a short-lived helper, say) is passed over for another. It
+// reports whether it did; otherwise the test has failed.
 func SignalChild(t testing.TB, ppid int, sig syscall.Signal, settle, timeout time.Duration) bool {
 	t.Helper()
+	settled := false
 	for give := time.Now().Add(timeout); time.Now().Before(give); time.Sleep(20 * time.Millisecond) {
-		children := Children(ppid)
-		if len(children) == 0 {
+		if len(Children(ppid)) == 0 {
 			continue
 		}
-		time.Sleep(settle)
-		if err := syscall.Kill(children[0], sig); err != nil {
-			t.Errorf("kill %d: %v", children[0], err)
-			return false
+		if !settled {
+			time.Sleep(settle)
+			settled = true
 		}
-		return true
+		for _, pid := range Children(ppid) {
+			err := syscall.Kill(pid, sig)
+			if err == nil {
+				return true
+			}
+			if err != syscall.ESRCH {
+				t.Errorf("kill %d: %v", pid, err)
+				return false
+			}
+		}
 	}
 	t.Errorf("no child of process %d appeared within %v", ppid, timeout)
 	return false
