@@ -268,6 +268,58 @@ func (r racingFS) MkdirAll(name string, perm fs.FileMode) error {
 	return r.noUmaskFS.MkdirAll(name, perm)
 }
 
+// TestCreatedDirectoryLinkedInBetween: another user who puts a symbolic
+// link of theirs where WithCreateDirs is about to make a directory (which
+// MkdirAll then follows, making the rest in the link's target) is caught
+// by the judgement of the steps made, at the first acquisition, also where
+// WithDirectoryWritableByAll leaves the link rule alone to catch it. As
+// root, to give the link to another user.
+func TestCreatedDirectoryLinkedInBetween(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give the link to another user")
+	}
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		for _, accepted := range []bool{false, true} {
+			tmp := t.TempDir()
+			base, target := filepath.Join(tmp, "base"), filepath.Join(tmp, "target")
+			mkdirMode(t, base, 0o755)
+			mkdirMode(t, target, 0o755)
+			require.NoError(t, os.Chown(target, nobody, nobody))
+			path := filepath.Join(base, "a", "b", "x.lock")
+			opts := []Option{WithStrategy(s), WithCreateDirs(0o755), withFS(linkingFS{target: target})}
+			if accepted {
+				opts = append(opts, WithDirectoryWritableByAll())
+			}
+			requireSafe(t, newLock(t, path, opts...), path, false)
+		}
+	})
+}
+
+// linkingFS is fsys.OS where another user puts a symbolic link of theirs
+// to target in place of the first missing directory, just before
+// MkdirAll makes the rest.
+type linkingFS struct {
+	fsys.OS
+	target string
+}
+
+func (f linkingFS) MkdirAll(name string, perm fs.FileMode) error {
+	first := name
+	for {
+		if _, err := os.Lstat(filepath.Dir(first)); err == nil {
+			break
+		}
+		first = filepath.Dir(first)
+	}
+	if err := os.Symlink(f.target, first); err != nil {
+		return err
+	}
+	if err := os.Lchown(first, nobody, nobody); err != nil {
+		return err
+	}
+	return f.OS.MkdirAll(name, perm)
+}
+
 // TestFairQueueWritableByAllAccepted: WithDirectoryWritableByAll accepts a
 // fair queue that shows write for all, as every directory of an SMB or FAT
 // mount does; without it the queue is refused.
