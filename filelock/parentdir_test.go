@@ -255,13 +255,7 @@ func TestCreatedDirectoriesNotWritableByAll(t *testing.T) {
 type racingFS struct{ noUmaskFS }
 
 func (r racingFS) MkdirAll(name string, perm fs.FileMode) error {
-	first := name
-	for {
-		if _, err := os.Lstat(filepath.Dir(first)); err == nil {
-			break
-		}
-		first = filepath.Dir(first)
-	}
+	first := firstMissing(name)
 	if err := (noUmaskFS{}).MkdirAll(first, 0o777); err != nil {
 		return err
 	}
@@ -295,6 +289,17 @@ func TestCreatedDirectoryLinkedInBetween(t *testing.T) {
 	})
 }
 
+// firstMissing returns the first directory of name's way that does not
+// exist, name itself if its parent does.
+func firstMissing(name string) string {
+	for {
+		if _, err := os.Lstat(filepath.Dir(name)); err == nil {
+			return name
+		}
+		name = filepath.Dir(name)
+	}
+}
+
 // linkingFS is fsys.OS where another user puts a symbolic link of theirs
 // to target in place of the first missing directory, just before
 // MkdirAll makes the rest.
@@ -304,13 +309,7 @@ type linkingFS struct {
 }
 
 func (f linkingFS) MkdirAll(name string, perm fs.FileMode) error {
-	first := name
-	for {
-		if _, err := os.Lstat(filepath.Dir(first)); err == nil {
-			break
-		}
-		first = filepath.Dir(first)
-	}
+	first := firstMissing(name)
 	if err := os.Symlink(f.target, first); err != nil {
 		return err
 	}
