@@ -176,3 +176,44 @@ func TestDeadTicketsPauseTheWaiter(t *testing.T) {
 	require.NoError(t, <-got, "first once the last dead ticket is gone")
 	require.NoError(t, l.Unlock())
 }
+
+// TestDyingWaiterAheadRecheckedAtGrowingSteps: a fair waiter woken by an
+// event of the live waiter ahead (the close of its ticket, as its death
+// raises) that finds it still alive (dying: its files are closed before
+// it is gone) looks again after 1, 2, 4 … up to 64 ms, and only then goes
+// back to the safety net's recheck, every aliveRecheck. Its clock moves
+// only to the end of each wait it sets.
+func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	queue := path + queueSuffix
+	require.NoError(t, os.Mkdir(queue, 0o755))
+	ahead := filepath.Join(queue, ticketName(1))
+	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
+	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive)
+	got := lockInBackground(t, l)
+	waitsFor := func(d time.Duration) {
+		t.Helper()
+		var pending []time.Duration
+		require.Eventually(t, func() bool {
+			pending = fake.Deadlines()
+			return slices.Contains(pending, d)
+		}, testLockWait, time.Millisecond, "the waiter never waited %v", d)
+		require.Equal(t, d, pending[0], "the waiter's shortest timer (timers pending: %v)", pending)
+	}
+	waitsFor(aliveRecheck)
+	f, err := os.OpenFile(ahead, os.O_WRONLY, 0) // closed as its waiter's death closes it
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	for step := dyingRecheck; step <= maxDyingRecheck; step *= 2 {
+		waitsFor(step)
+		fake.Advance(step)
+	}
+	waitsFor(aliveRecheck)
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter did not wait (%v)", err)
+	default:
+	}
+}
