@@ -226,6 +226,7 @@ func TestInspectBadRecord(t *testing.T) {
 // TestMarshalTextRejects: a record that could not be read back is refused
 // when it is written, each field at the edge of what it may hold.
 func TestMarshalTextRejects(t *testing.T) {
+	pidPast31Bits := int64(1) << 31
 	good := Record{
 		PID: 42, Host: "h", BootID: "b", PIDNS: "pid:[1]",
 		Acquired: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
@@ -241,7 +242,7 @@ func TestMarshalTextRejects(t *testing.T) {
 		{"pid 0", func(r *Record) { r.PID = 0 }, false},
 		{"negative pid", func(r *Record) { r.PID = -1 }, false},
 		{"largest pid", func(r *Record) { r.PID = 1<<31 - 1 }, true},
-		{"pid past 31 bits", func(r *Record) { r.PID = 1 << 31 }, false},
+		{"pid past 31 bits", func(r *Record) { r.PID = int(pidPast31Bits) }, false}, // negative where int has 32 bits
 		{"empty host", func(r *Record) { r.Host = "" }, false},
 		{"host with a newline", func(r *Record) { r.Host = "h\nx" }, false},
 		{"host not UTF-8", func(r *Record) { r.Host = "h\xff" }, false},
