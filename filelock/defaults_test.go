@@ -188,6 +188,12 @@ func TestDocumentedDefaults(t *testing.T) {
 			func(*testing.T) []time.Duration { return []time.Duration{RecordGrace} }},
 		{"ticket refresh", "docs/design.md", "every waiter touches its ticket (once a minute)", "",
 			func(*testing.T) []time.Duration { return []time.Duration{ticketRefresh} }},
+		{"ticket refresh, short stale-after ages", "docs/design.md", "once a minute, or every (third) of the stale-after age if that is shorter", "",
+			func(t *testing.T) []time.Duration {
+				// A minute's third is shorter than a minute.
+				l := newLock(t, filepath.Join(t.TempDir(), "lock"), WithStaleAfter(time.Minute))
+				return []time.Duration{time.Minute / newQueue(l).refreshEvery()}
+			}},
 		{"rechecks of a dying waiter ahead", "docs/design.md", "rechecked after (\\d+), 2, 4 … (\\d+) ms", "ms",
 			func(*testing.T) []time.Duration { return []time.Duration{dyingRecheck, maxDyingRecheck} }},
 		{"recheck of a live waiter ahead", "docs/design.md", "otherwise rechecked only every (\\d+ s), as a safety net", "",
