@@ -201,3 +201,26 @@ func TestAtomicInitKilledInitializer(t *testing.T) {
 		})
 	}
 }
+
+// TestAtomicInitRemovesDeadTemporaryMarkers: an initializer killed after
+// writing its temporary marker and before renaming it into place leaves
+// it behind; the next caller, which holds the lock, removes it (and any
+// other of that name) before it runs the function, and leaves the files
+// of other names alone.
+func TestAtomicInitRemovesDeadTemporaryMarkers(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "done")
+		left := []string{tempName(marker, kindTemp), tempName(marker, kindTemp)}
+		for _, name := range append(left, marker+".other") {
+			require.NoError(t, os.WriteFile(name, forgedRecord(t, otherHost()), 0o644))
+		}
+		ran, err := AtomicInit(marker, func() error { return nil }, WithStrategy(s))
+		require.NoError(t, err)
+		require.True(t, ran)
+		for _, name := range left {
+			require.NoFileExists(t, name)
+		}
+		require.FileExists(t, marker+".other")
+	})
+}
