@@ -228,3 +228,42 @@ func TestOSLockOnAReplacedFileGivenUp(t *testing.T) {
 		}
 	})
 }
+
+// TestOSRecordNotWrittenOverWhatCameBeforeTheLock: content another program
+// wrote into the lock file after it was opened, up to the moment the lock
+// was taken (its last holder, say), is never written over: the record's
+// writer asks the file's size once locked. The write is forced between
+// the open and the lock.
+func TestOSRecordNotWrittenOverWhatCameBeforeTheLock(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		const theirs = "another program's data\n"
+		l := newLock(t, path, WithStrategy(s))
+		m := l.mech.(osMechanism)
+		f, err := m.openLockFile(l)
+		require.NoError(t, err)
+		late := osMechanism{locker: writeBeforeLock{osLocker: m.locker, write: func() {
+			require.NoError(t, os.WriteFile(path, []byte(theirs), 0o644))
+		}}}
+		h, err := late.lockOpen(l, f)
+		require.NoError(t, err)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, theirs, string(data), "written over while held")
+		require.NoError(t, h.release())
+		data, err = os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, theirs, string(data), "written over at the release")
+	})
+}
+
+// writeBeforeLock is an osLocker that calls write just before it locks.
+type writeBeforeLock struct {
+	osLocker
+	write func()
+}
+
+func (w writeBeforeLock) lock(fd uintptr, shared bool) error {
+	w.write()
+	return w.osLocker.lock(fd, shared)
+}
