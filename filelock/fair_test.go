@@ -295,12 +295,14 @@ func TestFairTicketAge(t *testing.T) {
 // emptyTicketGrace, a damaged one for RecordGrace.
 func TestFairRecordlessTicketGrace(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		content []byte
-		grace   time.Duration
+		name     string
+		content  []byte
+		grace    time.Duration
+		notLocal bool // a directory whose changes not every host sees at once (NFS)
 	}{
-		{"empty", nil, emptyTicketGrace}, // RecordGrace where the directory is not local
-		{"damaged", []byte("pid 12\n"), RecordGrace},
+		{"empty", nil, emptyTicketGrace, false}, // RecordGrace where the directory is not local
+		{"empty, not local", nil, RecordGrace, true},
+		{"damaged", []byte("pid 12\n"), RecordGrace, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
@@ -308,22 +310,36 @@ func TestFairRecordlessTicketGrace(t *testing.T) {
 			ticket := filepath.Join(path+queueSuffix, fmt.Sprintf("%0*d-%s", ticketNumberDigits, 1, newToken()))
 			require.NoError(t, os.WriteFile(ticket, tc.content, 0o644))
 			l := newLock(t, path, WithFair(), WithStaleAfter(time.Hour), withFS(noCtimeFS{}))
+			if tc.notLocal {
+				l.local = 2
+			}
 			if !l.localDir() {
 				tc.grace = RecordGrace
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			err := l.LockContext(ctx)
-			cancel()
-			require.ErrorIs(t, err, ErrTimeout, "a young record-less ticket is respected")
-			require.FileExists(t, ticket)
+			respected := func(age time.Duration) {
+				t.Helper()
+				old := time.Now().Add(-age)
+				require.NoError(t, os.Chtimes(ticket, old, old))
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				err := l.LockContext(ctx)
+				cancel()
+				require.ErrorIs(t, err, ErrTimeout, "a record-less ticket %v old is respected", age)
+				require.FileExists(t, ticket)
+			}
+			respected(0)
+			if tc.grace > emptyTicketGrace {
+				// Past the grace of an empty ticket where tickets are
+				// kept open: not this one's.
+				respected(emptyTicketGrace * 3 / 2)
+			}
 
 			// Past its grace by half of it: the empty ticket is still
 			// younger than RecordGrace, and a longer grace would keep it
 			// past the deadline.
 			old := time.Now().Add(-tc.grace * 3 / 2)
 			require.NoError(t, os.Chtimes(ticket, old, old))
-			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			require.NoError(t, l.LockContext(ctx), "an old record-less ticket is removed, well before the stale-after age")
 			require.NoFileExists(t, ticket)
