@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,7 @@ func TestWaiterRechecksATicketWhenItExpires(t *testing.T) {
 
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, WithFair(), WithStaleAfter(staleAfter), WithBackoff(time.Hour, time.Hour), withClock(fake))
-	got := lockInBackground(t, l)
+	stop := waitInBackground(t, l)
 	var pending []time.Duration
 	require.Eventually(t, func() bool {
 		pending = fake.Deadlines()
@@ -134,11 +135,7 @@ func TestWaiterRechecksATicketWhenItExpires(t *testing.T) {
 	}
 	require.Less(t, wait, staleAfter-2*time.Second+time.Millisecond, "the wait ends after the ticket expires (timers pending: %v)", pending)
 	require.GreaterOrEqual(t, wait, judgeEvery, "timers pending: %v", pending)
-	select {
-	case err := <-got:
-		t.Fatalf("the waiter did not wait (%v)", err)
-	default:
-	}
+	stop()
 }
 
 // TestDeadTicketsPauseTheWaiter: a fair waiter that finds dead tickets
@@ -192,7 +189,7 @@ func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
 	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive)
-	got := lockInBackground(t, l)
+	stop := waitInBackground(t, l)
 	waitsFor := func(d time.Duration) {
 		t.Helper()
 		var pending []time.Duration
@@ -211,9 +208,21 @@ func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
 		fake.Advance(step)
 	}
 	waitsFor(aliveRecheck)
-	select {
-	case err := <-got:
-		t.Fatalf("the waiter did not wait (%v)", err)
-	default:
+	stop()
+}
+
+// waitInBackground starts l.LockContext, with a deadline of testLockWait,
+// for a test that ends while it waits: stop cancels it and requires that
+// it was still waiting, and has returned, so that it holds no slot of the
+// process-wide table into the next test.
+func waitInBackground(t *testing.T, l *Lock) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+	t.Cleanup(cancel)
+	got := lockAsync(ctx, l)
+	return func() {
+		t.Helper()
+		cancel()
+		require.ErrorIs(t, <-got, context.Canceled, "the waiter stopped waiting before it was cancelled")
 	}
 }

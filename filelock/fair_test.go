@@ -534,8 +534,10 @@ func TestTicketInAVanishingQueueGivesUp(t *testing.T) {
 	holder := newLock(t, path, withFS(otherFS{}))
 	require.NoError(t, lockWithin(holder))
 	var err error
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+	defer cancel()
 	select { // a loop that never gave up would not see a deadline either
-	case err = <-lockInBackground(t, newLock(t, path, WithFair(), withFS(ffs))):
+	case err = <-lockAsync(ctx, newLock(t, path, WithFair(), withFS(ffs))):
 	case <-time.After(testLockWait):
 		t.Fatalf("the acquisition did not give up (%d tickets tried)", attempts.Load())
 	}

@@ -324,12 +324,26 @@ func TestMarkerLeftByAFirstTry(t *testing.T) {
 }
 
 // lockInBackground starts l.LockContext, with a deadline of testLockWait,
-// and returns the channel of its result.
+// and returns the channel of its result. When the test ends, an
+// acquisition still waiting is cancelled and waited for, so that it holds
+// no slot of the process-wide table into the next test.
 func lockInBackground(t *testing.T, l *Lock) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
-	t.Cleanup(cancel)
-	return lockAsync(ctx, l)
+	done, returned := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(returned)
+		done <- l.LockContext(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-returned:
+		case <-time.After(testLockWait):
+			t.Errorf("an acquisition did not return within %v of its cancel", testLockWait)
+		}
+	})
+	return done
 }
 
 // lockAsync starts l.LockContext in a goroutine and returns the channel of
