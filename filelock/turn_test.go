@@ -456,6 +456,38 @@ func TestFutureMarkerCountsForItsLife(t *testing.T) {
 	require.NoError(t, l.Unlock())
 }
 
+// TestMarkerAgedByTheFilesystemsClock: a turn marker's age is read by the
+// clock of the filesystem that holds it, not this host's, which may be
+// far off it (an NFS client's): a marker just made counts though this
+// host's clock is an hour ahead, and one unchanged for an hour by the
+// filesystem's clock is ignored though this host's clock is an hour
+// behind, by which it was just made.
+func TestMarkerAgedByTheFilesystemsClock(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		made   time.Duration // before now, by the filesystem's clock
+		host   time.Duration // this host's clock, off the filesystem's
+		counts bool
+	}{
+		{"fresh, host ahead", 0, time.Hour, true},
+		{"an hour old, host behind", time.Hour, -time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			_, marker := plantTurn(t, path, turnAlivePID)
+			made := time.Now().Add(-tc.made)
+			require.NoError(t, os.Chtimes(marker, made, made))
+			l := newLock(t, path, turnOptions(Soft, withClock(clock.NewFake(time.Now().Add(tc.host))), withFS(noCtimeFS{}))...)
+			if tc.counts {
+				require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a fresh marker of a live waiter counts")
+				return
+			}
+			require.NoError(t, l.TryLock(), "a marker unchanged for longer than its life is ignored")
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
 // TestUntouchableMarkerReplaced: a waiter whose turn marker cannot be
 // touched (another user's, made in a tie, without write for this one)
 // makes its own in its place, rather than let it age out while it waits.
