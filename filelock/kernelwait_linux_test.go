@@ -150,7 +150,7 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done = lockAsync(ctx, shared)
-	<-fake.TimerAdded() // it watches and polls
+	waitForTimer(t, fake, done, "watched and polled")
 	require.Equal(t, int32(1), calls.Load(), "only the exclusive acquisition waited in the kernel")
 	require.Equal(t, 1, kernelWaits.pending(), "one wait, the abandoned one")
 	release()

@@ -151,7 +151,7 @@ func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
 		ctx, cancel = context.WithCancel(context.Background())
 		go func() { done <- waiter.LockContext(ctx) }()
 		if s.fileBased() || runtime.GOOS != "linux" {
-			<-fake.TimerAdded() // the waiter is sleeping in its backoff
+			waitForTimer(t, fake, done, "slept in its backoff")
 		} else {
 			waitForLockSyscall(t, s) // the waiter waits in the kernel
 		}

@@ -346,6 +346,21 @@ func lockInBackground(t *testing.T, l *Lock) <-chan error {
 	return done
 }
 
+// waitForTimer returns once the code under test has set a timer of fake,
+// as an acquisition does when it begins to wait (what); it fails the test
+// if that acquisition, whose result done carries, returns first, and
+// after testLockWait if neither happens.
+func waitForTimer(t *testing.T, fake *clock.Fake, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case <-fake.TimerAdded():
+	case err := <-done:
+		t.Fatalf("the acquisition returned (%v) before %s", err, what)
+	case <-time.After(testLockWait):
+		t.Fatalf("no timer set within %v: the acquisition never %s", testLockWait, what)
+	}
+}
+
 // lockAsync starts l.LockContext in a goroutine and returns the channel of
 // its result.
 func lockAsync(ctx context.Context, l *Lock) <-chan error {

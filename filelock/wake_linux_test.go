@@ -100,7 +100,7 @@ func TestEventWakesWaiter(t *testing.T) {
 				l, fake, done, cancel := startFakeClockWaiter(t, path, polling, WithStrategy(s))
 				defer cancel()
 				if polling || s.fileBased() {
-					<-fake.TimerAdded() // it found the lock busy and waits
+					waitForTimer(t, fake, done, "found the lock busy and waited")
 				} else {
 					waitForLockSyscall(t, s) // it waits in the kernel
 				}
