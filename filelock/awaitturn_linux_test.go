@@ -73,6 +73,20 @@ func TestDeadTicketsAfterAWaitGoAtOnce(t *testing.T) {
 	require.NoError(t, l.Unlock())
 }
 
+// behindALiveWaiter returns a fair handle, on a fake clock that never
+// moves and with age-based breaking off, of a lock whose queue holds the
+// ticket (ahead) of a waiter that is alive, always.
+func behindALiveWaiter(t *testing.T) (l *Lock, fake *clock.Fake, ahead string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "x.lock")
+	require.NoError(t, os.Mkdir(path+queueSuffix, 0o755))
+	ahead = filepath.Join(path+queueSuffix, ticketName(1))
+	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
+	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
+	fake = clock.NewFake(time.Now())
+	return newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive), fake, ahead
+}
+
 // TestLiveWaiterAheadRecheckedSeldom: a fair waiter behind a live waiter of
 // this host whose ticket never expires (age-based breaking off) learns of
 // that waiter's leaving or death from an event, and rechecks it only every
@@ -80,15 +94,7 @@ func TestDeadTicketsAfterAWaitGoAtOnce(t *testing.T) {
 // ticket about to expire by age. Then the ticket ahead leaves, and the
 // event alone, with a clock that never moves, lets the waiter in.
 func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
-	queue := path + queueSuffix
-	require.NoError(t, os.Mkdir(queue, 0o755))
-	ahead := filepath.Join(queue, ticketName(1))
-	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
-
-	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
-	fake := clock.NewFake(time.Now())
-	l := newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive)
+	l, fake, ahead := behindALiveWaiter(t)
 	got := lockInBackground(t, l)
 	var pending []time.Duration
 	require.Eventually(t, func() bool {
@@ -181,14 +187,7 @@ func TestDeadTicketsPauseTheWaiter(t *testing.T) {
 // back to the safety net's recheck, every aliveRecheck. Its clock moves
 // only to the end of each wait it sets.
 func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
-	queue := path + queueSuffix
-	require.NoError(t, os.Mkdir(queue, 0o755))
-	ahead := filepath.Join(queue, ticketName(1))
-	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
-	alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
-	fake := clock.NewFake(time.Now())
-	l := newLock(t, path, WithFair(), WithStaleAfter(0), withClock(fake), alive)
+	l, fake, ahead := behindALiveWaiter(t)
 	stop := waitInBackground(t, l)
 	waitsFor := func(d time.Duration) {
 		t.Helper()
