@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -96,11 +95,7 @@ func behindALiveWaiter(t *testing.T) (l *Lock, fake *clock.Fake, ahead string) {
 func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
 	l, fake, ahead := behindALiveWaiter(t)
 	got := lockInBackground(t, l)
-	var pending []time.Duration
-	require.Eventually(t, func() bool {
-		pending = fake.Deadlines()
-		return slices.Contains(pending, aliveRecheck)
-	}, testLockWait, time.Millisecond, "the waiter's next recheck is never due in aliveRecheck")
+	pending := waitForTimerOf(t, fake, got, aliveRecheck)
 	require.Less(t, judgeEvery, pending[0], "nothing is due sooner (timers pending: %v)", pending)
 	require.NoError(t, os.Remove(ahead))
 	select {
@@ -166,14 +161,7 @@ func TestDeadTicketsPauseTheWaiter(t *testing.T) {
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, WithFair(), withClock(fake), dead, WithBackoff(step, step))
 	got := lockInBackground(t, l)
-	for deadline := time.Now().Add(testLockWait); !slices.Contains(fake.Deadlines(), step); {
-		select {
-		case err := <-got:
-			t.Fatalf("took its turn (%v) without a pause, past %d dead tickets", err, immediateRetries+2)
-		case <-time.After(time.Millisecond):
-		}
-		require.True(t, time.Now().Before(deadline), "the waiter never paused")
-	}
+	waitForTimerOf(t, fake, got, step) // the pause
 	require.Len(t, listTickets(t, queue), 2, "one dead ticket left at the pause, and the waiter's own")
 	fake.Advance(step)
 	require.NoError(t, <-got, "first once the last dead ticket is gone")
@@ -191,11 +179,7 @@ func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
 	stop := waitInBackground(t, l)
 	waitsFor := func(d time.Duration) {
 		t.Helper()
-		var pending []time.Duration
-		require.Eventually(t, func() bool {
-			pending = fake.Deadlines()
-			return slices.Contains(pending, d)
-		}, testLockWait, time.Millisecond, "the waiter never waited %v", d)
+		pending := waitForTimerOf(t, fake, nil, d)
 		require.Equal(t, d, pending[0], "the waiter's shortest timer (timers pending: %v)", pending)
 	}
 	waitsFor(aliveRecheck)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -492,21 +491,10 @@ func TestTicketMissedByAListingBehindALiveWaiter(t *testing.T) {
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, WithFair(), withFS(ffs), alive, withClock(fake), WithBackoff(step, step))
 	got := lockInBackground(t, l)
-	// waitsBehind returns once the waiter sleeps before it looks again.
-	waitsBehind := func() {
-		t.Helper()
-		for deadline := time.Now().Add(testLockWait); !slices.Contains(fake.Deadlines(), step); {
-			select {
-			case err := <-got:
-				t.Fatalf("took its turn ahead of a live waiter (%v)", err)
-			case <-time.After(time.Millisecond):
-			}
-			require.True(t, time.Now().Before(deadline), "the waiter never waited behind the live one")
-		}
-	}
-	waitsBehind()
+	// Taking its turn ahead of the live waiter, it would not wait.
+	waitForTimerOf(t, fake, got, step)
 	fake.Advance(step) // it lists the queue again, and misses its ticket
-	waitsBehind()
+	waitForTimerOf(t, fake, got, step)
 	require.Equal(t, 1, missed, "a listing missed the waiter's ticket")
 	require.Equal(t, 2, queueLen(t, path), "the live waiter's ticket and the one made again")
 	require.NoError(t, os.Remove(filepath.Join(path+queueSuffix, live)))

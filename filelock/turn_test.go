@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -358,6 +359,27 @@ func waitForTimer(t *testing.T, fake *clock.Fake, done <-chan error, what string
 		t.Fatalf("the acquisition returned (%v) before %s", err, what)
 	case <-time.After(testLockWait):
 		t.Fatalf("no timer set within %v: the acquisition never %s", testLockWait, what)
+	}
+}
+
+// waitForTimerOf returns the timers of fake pending once one of them has
+// d left, as the code under test sets it when it begins such a wait; it
+// fails the test if the acquisition whose result done carries (nil: none)
+// returns first, and after testLockWait if neither happens.
+func waitForTimerOf(t *testing.T, fake *clock.Fake, done <-chan error, d time.Duration) []time.Duration {
+	t.Helper()
+	for deadline := time.Now().Add(testLockWait); ; {
+		if pending := fake.Deadlines(); slices.Contains(pending, d) {
+			return pending
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the acquisition returned (%v) before it waited %v", err, d)
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no wait of %v within %v (timers pending: %v)", d, testLockWait, fake.Deadlines())
+		}
 	}
 }
 

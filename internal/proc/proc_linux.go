@@ -296,21 +296,18 @@ var (
 
 func check(id Identity) State {
 	state, start, err := statOf(id.PID)
+	known := err == nil || errors.Is(err, errOffsetUnknown) // the state, at least
 	switch {
+	case known && (state == 'Z' || state == 'X'):
+		return Dead // a zombie holds nothing
 	case err == nil:
-		if state == 'Z' || state == 'X' {
-			return Dead
-		}
 		if id.Start != 0 && start != id.Start {
 			return Dead
 		}
 		return Alive
 	case errors.Is(err, errOffsetUnknown):
-		// The state is known, the start time not: a zombie is no
-		// holder, and any other process may be.
-		if state == 'Z' || state == 'X' {
-			return Dead
-		}
+		// The start time is not known: any live process may be the
+		// holder.
 		return Unknown
 	case errors.Is(err, fs.ErrNotExist):
 		// /proc may hide other users' processes (hidepid): ask the kernel.
