@@ -264,6 +264,23 @@ func (a *adapterLock) Unlock() error {
 	return a.fail("unlock", fmt.Errorf("answer %q, want ok or error TEXT", line))
 }
 
+// cpu returns the CPU time, user and system, that the adapter's process,
+// and the children it waited for, have used so far; false if it cannot
+// be known (not on Linux, or the process is gone and not yet waited for).
+func (a *adapterLock) cpu() (time.Duration, bool) {
+	select {
+	case <-a.exited:
+		// Waited for: the kernel's own account, which /proc no longer has.
+		if ps := a.cmd.ProcessState; ps != nil {
+			return ps.UserTime() + ps.SystemTime(), true
+		}
+		return 0, false
+	default:
+	}
+	d, err := processCPU(a.cmd.Process.Pid)
+	return d, err == nil
+}
+
 // kill kills the adapter.
 func (a *adapterLock) kill() { _ = a.cmd.Process.Kill() }
 

@@ -33,6 +33,9 @@ type hostData struct {
 	Stops       []StopEvent           `json:"stops"`
 	Failures    []Failure             `json:"failures"`
 	WorkerCPUNs int64                 `json:"worker_cpu_ns"`
+	// AdapterCPUNs is the CPU time of the workers' adapter processes
+	// (workerResult.AdapterCPUNs).
+	AdapterCPUNs int64 `json:"adapter_cpu_ns,omitempty"`
 	// WarmupAcquisitions counts the acquisitions of the warm-up
 	// (Config.Warmup); ElapsedNs is the time after it. MeteredNs is the
 	// time over which WorkerCPUNs and Memory were metered: ElapsedNs and,
@@ -91,6 +94,7 @@ func (r *runner) collect() (*hostData, error) {
 			}
 			mergeErrors(hd.Errors, res.Errors)
 			hd.WorkerCPUNs += res.CPUNs
+			hd.AdapterCPUNs += res.AdapterCPUNs
 			hd.Memory.add(Memory{Acquisitions: res.MeteredAcquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
 			occupied = append(occupied, res.Occupied...)
 		}
@@ -167,6 +171,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Interrupted = rep.Interrupted || h.Interrupted
 		rep.Workers = append(rep.Workers, h.Workers...)
 		rep.WorkerCPUNs += h.WorkerCPUNs
+		rep.AdapterCPUNs += h.AdapterCPUNs
 		rep.WarmupAcquisitions += h.WarmupAcquisitions
 		rep.Memory.add(h.Memory)
 		for _, w := range h.Workers {
@@ -209,6 +214,7 @@ func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
 		rep.Utilization = float64(holdNs) / float64(rep.ElapsedNs)
 		// Hosts run side by side: their CPU adds up over the run's time.
 		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(metered)
+		rep.AdapterCPUShare = float64(rep.AdapterCPUNs) / float64(metered)
 	}
 	if rep.Memory.Acquisitions > 0 {
 		rep.Memory.BytesPerAcquisition = float64(rep.Memory.AllocBytes) / float64(rep.Memory.Acquisitions)

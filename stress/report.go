@@ -81,6 +81,12 @@ type Report struct {
 	// that divided by the time it was metered over, in cores.
 	WorkerCPUNs    int64   `json:"worker_cpu_ns"`
 	WorkerCPUShare float64 `json:"worker_cpu_share"`
+	// AdapterCPUNs and AdapterCPUShare are the same for the processes of
+	// an adapter strategy (exec:), where the peer lock runs: one beside
+	// each worker, which WorkerCPUNs leaves out. Zero for the library's
+	// own strategies, which run in the workers.
+	AdapterCPUNs    int64   `json:"adapter_cpu_ns,omitempty"`
+	AdapterCPUShare float64 `json:"adapter_cpu_share,omitempty"`
 	// Memory is what the worker processes allocated in the same time.
 	Memory    Memory                `json:"memory"`
 	Fairness  Fairness              `json:"fairness"`

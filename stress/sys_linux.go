@@ -267,6 +267,44 @@ func statfsMagic(path string) (int64, error) {
 
 const platformSupported = true
 
+// processCPU returns the CPU time, user and system, that process pid and
+// the children it has waited for have used, to the kernel's tick.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return statCPU(b)
+}
+
+// userHZ is the unit of the times in /proc/PID/stat, fixed for user space
+// on Linux whatever the kernel's own tick.
+const userHZ = 100
+
+// statCPU sums utime, stime, cutime and cstime (fields 14 to 17) of a
+// /proc/PID/stat line.
+func statCPU(b []byte) (time.Duration, error) {
+	// The command name may hold spaces and parentheses: the fields are
+	// counted from the last ')', after which the state is field 3.
+	i := bytes.LastIndexByte(b, ')')
+	var f [][]byte
+	if i >= 0 {
+		f = bytes.Fields(b[i+1:])
+	}
+	if len(f) < 15 {
+		return 0, fmt.Errorf("/proc stat line %q: too few fields", b)
+	}
+	var ticks int64
+	for _, s := range f[11:15] {
+		n, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("/proc stat line %q: bad CPU time %q", b, s)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}
+
 // cpuTime returns the CPU time, user and system, that this process has used.
 func cpuTime() time.Duration {
 	var ru unix.Rusage

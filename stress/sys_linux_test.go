@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // monotime is CLOCK_MONOTONIC, whichever way it reads it.
@@ -59,5 +60,30 @@ func TestReapedBetweenOpenAndReadIsGone(t *testing.T) {
 	}
 	if !statGone(b, err) {
 		t.Error("a process reaped between the open and the read is not gone")
+	}
+}
+
+func TestStatCPU(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want time.Duration // -1: an error
+	}{
+		{"42 (sh) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 2 1 20 0 1 0 5 1 1", 130 * time.Millisecond},
+		{"42 (a) b) (c) R 1 42 42 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 1 0 5 1 1", 2 * time.Second},
+		{"42 (sh) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 2", -1},
+		{"42 (sh) S 1 42 42 0 -1 4194560 100 0 0 0 7 x 2 1 20", -1},
+		{"42 (sh) S 1 42 42 0 -1 4194560 100 0 0 0 7 -3 2 1 20", -1},
+		{"42 sh S 1 42 42 0 -1 4194560 100 0 0 0 7 3 2 1 20", -1},
+	} {
+		got, err := statCPU([]byte(tc.line))
+		if tc.want < 0 {
+			if err == nil {
+				t.Errorf("statCPU(%q) = %v; want an error", tc.line, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("statCPU(%q) = %v, %v; want %v", tc.line, got, err, tc.want)
+		}
 	}
 }

@@ -19,6 +19,8 @@ func sleepPrecise(d time.Duration) { time.Sleep(d) }
 
 func cpuTime() time.Duration { return 0 }
 
+func processCPU(int) (time.Duration, error) { return 0, errors.ErrUnsupported }
+
 func monotime() int64 { panic("lockstress: unsupported platform") }
 
 func mapFile(string, int, bool) ([]byte, error) { return nil, errors.ErrUnsupported }

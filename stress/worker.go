@@ -87,7 +87,11 @@ type workerResult struct {
 	// Allocs and GCs are the memory it allocated in that time, in bytes
 	// and objects, and the garbage collections it made, and
 	// MeteredAcquisitions its acquisitions whose wait began in it.
-	CPUNs               int64  `json:"cpu_ns"`
+	CPUNs int64 `json:"cpu_ns"`
+	// AdapterCPUNs is the CPU time of an adapter strategy's process (see
+	// adapterLock), metered over the same time: the peer lock's own work
+	// and its side of the protocol, which CPUNs leaves out.
+	AdapterCPUNs        int64  `json:"adapter_cpu_ns,omitempty"`
 	MeteredAcquisitions int64  `json:"metered_acquisitions"`
 	AllocBytes          uint64 `json:"alloc_bytes"`
 	Allocs              uint64 `json:"allocs"`
@@ -182,7 +186,7 @@ type worker struct {
 
 	// What this process used in the measured run: processor time, and
 	// memory allocated (bytes and objects) and garbage collections.
-	cpu                time.Duration
+	cpu, adapterCPU    time.Duration
 	allocBytes, allocs uint64
 	gcs                uint32
 }
@@ -290,14 +294,15 @@ func (w *worker) run() error {
 // returned function is called, which stores them in w.
 func (w *worker) meter(from int64) (stop func()) {
 	var mu sync.Mutex
-	var start time.Duration
+	var start, adapterStart time.Duration
 	var mem runtime.MemStats
-	started := false
+	started, adapterStarted := false, false
 	begin := func() {
 		mu.Lock()
 		defer mu.Unlock()
 		runtime.ReadMemStats(&mem)
 		start, started = cpuTime(), true
+		adapterStart, adapterStarted = lockProcessCPU(w.lock)
 	}
 	var t *time.Timer
 	if wait := time.Duration(from - monotime()); wait > 0 {
@@ -313,11 +318,24 @@ func (w *worker) meter(from int64) (stop func()) {
 		defer mu.Unlock()
 		if started {
 			w.cpu = cpuTime() - start
+			if end, ok := lockProcessCPU(w.lock); ok && adapterStarted {
+				w.adapterCPU = end - adapterStart
+			}
 			var end runtime.MemStats
 			runtime.ReadMemStats(&end)
 			w.allocBytes, w.allocs, w.gcs = end.TotalAlloc-mem.TotalAlloc, end.Mallocs-mem.Mallocs, end.NumGC-mem.NumGC
 		}
 	}
+}
+
+// lockProcessCPU returns the CPU time used so far by the process of l's
+// own, if it runs in one (an adapter); false if there is none, or if its
+// time cannot be known.
+func lockProcessCPU(l locker) (time.Duration, bool) {
+	if a, ok := l.(*adapterLock); ok {
+		return a.cpu()
+	}
+	return 0, false
 }
 
 // cycle makes one acquisition: acquire, critical section, release, think.
@@ -673,7 +691,7 @@ func (w *worker) result() workerResult {
 	hold, _ := w.hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	return workerResult{
 		Worker: w.spec.Worker, Incarnation: w.spec.Incarnation, Acquisitions: w.acquired,
-		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied, CPUNs: int64(w.cpu),
+		Latency: lat, Hold: hold, Errors: w.errors, Occupied: w.occupied, CPUNs: int64(w.cpu), AdapterCPUNs: int64(w.adapterCPU),
 		AllocBytes: w.allocBytes, Allocs: w.allocs, GCs: w.gcs, MeteredAcquisitions: w.metered,
 	}
 }

@@ -205,3 +205,20 @@ func TestMemberWithoutSamples(t *testing.T) {
 		t.Error("the legend does not name the member without samples")
 	}
 }
+
+// The cpu row gives the adapters' processes beside the workers, and only
+// where a run had them.
+func TestCPUText(t *testing.T) {
+	for _, tc := range []struct {
+		r    stress.Report
+		want string
+	}{
+		{stress.Report{WorkerCPUNs: 1.5e9, WorkerCPUShare: 0.25}, "1.5s, 0.25 cores"},
+		{stress.Report{WorkerCPUNs: 1.5e9, WorkerCPUShare: 0.25, AdapterCPUNs: 3e9, AdapterCPUShare: 0.5},
+			"1.5s, 0.25 cores; their adapters' processes 3s, 0.50 cores"},
+	} {
+		if got := cpuText(&tc.r); got != tc.want {
+			t.Errorf("cpuText = %q; want %q", got, tc.want)
+		}
+	}
+}

@@ -62,12 +62,21 @@ func facts(r *stress.Report) [][2]string {
 		{"hosts", strings.Join(r.Hosts, ", ")},
 		{"started", r.Started.Format(time.RFC3339)},
 		{"throughput", fmt.Sprintf("%d acquisitions, %.0f/s; lock held %.1f%% of the time", r.Acquisitions, r.Throughput, 100*r.Utilization)},
-		{"cpu", fmt.Sprintf("%v, %.2f cores", time.Duration(r.WorkerCPUNs).Round(time.Millisecond), r.WorkerCPUShare)},
+		{"cpu", cpuText(r)},
 		{"violations", violations(r)},
 		{"errors", errorsText(r.Errors)},
 		{"run id", r.RunID},
 	}
 	return out
+}
+
+// cpuText gives the workers' CPU time, and their adapters' beside it.
+func cpuText(r *stress.Report) string {
+	s := fmt.Sprintf("%v, %.2f cores", time.Duration(r.WorkerCPUNs).Round(time.Millisecond), r.WorkerCPUShare)
+	if r.AdapterCPUNs > 0 {
+		s += fmt.Sprintf("; their adapters' processes %v, %.2f cores", time.Duration(r.AdapterCPUNs).Round(time.Millisecond), r.AdapterCPUShare)
+	}
+	return s
 }
 
 func options(c stress.ReportConfig) string {

@@ -55,7 +55,7 @@ func run(args []string, out io.Writer) error {
 		}
 		runs[label] = append(runs[label], r)
 	}
-	fmt.Fprintln(out, "| configuration | runs | acquisitions/s | lock held | Jain | starved | re-takes | longest wait, median (worst) | acquire p99 | handoff p50 / p99 | worker CPU | verdicts |")
+	fmt.Fprintln(out, "| configuration | runs | acquisitions/s | lock held | Jain | starved | re-takes | longest wait, median (worst) | acquire p99 | handoff p50 / p99 | worker CPU (+ adapters') | verdicts |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, label := range labels {
 		fmt.Fprintln(out, row(label, runs[label]))
@@ -82,17 +82,7 @@ func readReport(path string) (*stress.Report, error) {
 
 // row formats one configuration's runs.
 func row(label string, rs []*stress.Report) string {
-	med := func(f func(*stress.Report) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
+	med := func(f func(*stress.Report) float64) float64 { return median(rs, f) }
 	worst := slices.MaxFunc(rs, func(a, b *stress.Report) int {
 		return cmp.Compare(a.AcquireLatency.MaxNs, b.AcquireLatency.MaxNs)
 	}).AcquireLatency.MaxNs
@@ -118,7 +108,7 @@ func row(label string, rs []*stress.Report) string {
 		handoff = ns(func(r *stress.Report) int64 { return r.HandoffLatency.P50Ns }) + " / " +
 			ns(func(r *stress.Report) int64 { return r.HandoffLatency.P99Ns })
 	}
-	return fmt.Sprintf("| %s | %d | %.0f | %.1f%% | %.3f | %g | %s | %s (%s) | %s | %s | %.1f%% | %s |",
+	return fmt.Sprintf("| %s | %d | %.0f | %.1f%% | %.3f | %g | %s | %s (%s) | %s | %s | %s | %s |",
 		label, len(rs),
 		med(func(r *stress.Report) float64 { return r.Throughput }),
 		100*med(func(r *stress.Report) float64 { return r.Utilization }),
@@ -127,8 +117,31 @@ func row(label string, rs []*stress.Report) string {
 		ns(func(r *stress.Report) int64 { return r.AcquireLatency.MaxNs }), duration(float64(worst)),
 		ns(func(r *stress.Report) int64 { return r.AcquireLatency.P99Ns }),
 		handoff,
-		100*med(func(r *stress.Report) float64 { return r.WorkerCPUShare }),
+		cpu(rs),
 		strings.Join(compact(verdicts), ", "))
+}
+
+// median is the median of f over rs.
+func median(rs []*stress.Report, f func(*stress.Report) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// cpu gives the workers' median CPU share, and their adapters' beside
+// it where the lock ran in adapter processes.
+func cpu(rs []*stress.Report) string {
+	s := fmt.Sprintf("%.1f%%", 100*median(rs, func(r *stress.Report) float64 { return r.WorkerCPUShare }))
+	if a := median(rs, func(r *stress.Report) float64 { return r.AdapterCPUShare }); a > 0 {
+		s += fmt.Sprintf(" + %.1f%% adapter", 100*a)
+	}
+	return s
 }
 
 // compact shows repeated verdicts once with a count: "PASS ×3".

@@ -55,6 +55,20 @@ func TestMediansAndWorst(t *testing.T) {
 	require.Contains(t, lines[3], "| 2 s (2 s) |")
 }
 
+// TestAdapterCPU: where the lock ran in adapter processes, their median
+// CPU share stands beside the workers'.
+func TestAdapterCPU(t *testing.T) {
+	var paths []string
+	for _, share := range []float64{0.40, 0.10, 0.20} {
+		r := report(100, 0.9, time.Second, "PASS")
+		r.AdapterCPUShare = share
+		paths = append(paths, "peer="+writeReport(t, r))
+	}
+	var out strings.Builder
+	require.NoError(t, run(paths, &out))
+	require.Contains(t, out.String(), "| 5.0% + 20.0% adapter | PASS ×3 |")
+}
+
 func TestBadArguments(t *testing.T) {
 	var out strings.Builder
 	require.Error(t, run(nil, &out))
