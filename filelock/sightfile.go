@@ -168,12 +168,17 @@ func seenBefore(l *Lock, path string, info fsys.Info, data []byte, seen time.Dur
 // of that ID would take every such file for its own, so it keeps no
 // sightings.
 var overflowUID = sync.OnceValue(func() int {
-	b, err := os.ReadFile("/proc/sys/kernel/overflowuid")
+	return parseOverflowUID(os.ReadFile("/proc/sys/kernel/overflowuid"))
+})
+
+// parseOverflowUID is the overflow user ID of a read of
+// /proc/sys/kernel/overflowuid, or Linux's default where the read failed.
+func parseOverflowUID(b []byte, err error) int {
 	if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil {
 		return n
 	}
 	return 65534
-})
+}
 
 // trustedSighting reports whether a sighting file that info describes
 // counts: this user's or root's, and no one else's to write.

@@ -335,3 +335,22 @@ func TestSightingNamesFit(t *testing.T) {
 		require.True(t, ok && kind == kindSeen && seenTemp(rest), "the sweep does not know %q", longest)
 	}
 }
+
+// The overflow user ID is the one the system sets, where it can be read:
+// a process of that ID keeps no sightings, whatever the number.
+func TestParseOverflowUID(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		err  error
+		want int
+	}{
+		{"65534\n", nil, 65534},
+		{"4294967\n", nil, 4294967},
+		{"1000", nil, 1000},
+		{"", fs.ErrNotExist, 65534},
+		{"1000\n", errors.New("read failed"), 65534},
+		{"many\n", nil, 65534},
+	} {
+		require.Equal(t, tc.want, parseOverflowUID([]byte(tc.data), tc.err), "%q, %v", tc.data, tc.err)
+	}
+}
