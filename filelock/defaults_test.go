@@ -116,6 +116,28 @@ func youngDivisor(staleAfter time.Duration) time.Duration {
 	return 0
 }
 
+// A lock refreshed at this very instant is young; one refreshed after
+// it (a clock stepped back since) is not, and so is released under the
+// guard.
+func TestYoungFromItsRefresh(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1_000_000, 0))
+	h := &fileHeld{l: &Lock{cfg: config{staleAfter: DefaultStaleAfter, clock: clk}}}
+	for _, tc := range []struct {
+		ago  time.Duration
+		want bool
+	}{
+		{0, true},
+		{time.Nanosecond, true},
+		{-time.Nanosecond, false},
+		{-time.Minute, false},
+	} {
+		h.refreshed = clk.Now().Add(-tc.ago)
+		if got := h.young(); got != tc.want {
+			t.Errorf("refreshed %v ago: young %v, want %v", tc.ago, got, tc.want)
+		}
+	}
+}
+
 // shown prints a duration, or a count as a plain number.
 func shown(d time.Duration) string {
 	if d < time.Microsecond {
