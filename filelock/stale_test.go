@@ -521,6 +521,21 @@ func memfsWithLockFile(t *testing.T, c memfs.Clock) *memfs.FS {
 	return m
 }
 
+// With age-based breaking off, a lock whose holder cannot be proved dead
+// is never stale by age, also on a filesystem of whole-second timestamps:
+// their slack is added only to a limit there is.
+func TestNoAgeLimitOnACoarseFilesystem(t *testing.T) {
+	clk := clock.NewFake(time.Unix(2e9, 0)) // whole seconds: the probe finds the filesystem coarse
+	m := memfsWithLockFile(t, clk)
+	clk.Advance(time.Hour)
+	l := newLock(t, "/d/x.lock", withFS(m), withClock(clk), WithStaleAfter(0))
+	st, err := l.Inspect()
+	require.NoError(t, err)
+	require.True(t, st.Held)
+	require.Equal(t, time.Hour, st.Age)
+	require.False(t, st.Stale, "stale with age-based breaking off: %s", st.StaleReason)
+}
+
 // TestClockProbeReadAtItsMiddle: a probe of the filesystem's clock that
 // takes time by this host's clock (a slow file server) is taken to have
 // been stamped halfway through, where the error is at most half its
