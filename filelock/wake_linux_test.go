@@ -485,3 +485,34 @@ func requireAcquired(t *testing.T, done <-chan error, failure string) {
 		t.Fatal(failure)
 	}
 }
+
+// TestWaiterThatLostARaceStopsWatching: a waiter woken by an event that
+// then finds the lock taken again stops watching and polls, at steps
+// growing to lostRaceFactor × the longest wait (docs/design.md, "The
+// herd"); the waiter first in the queue, which is woken by the release
+// meant for it, keeps watching.
+func TestWaiterThatLostARaceStopsWatching(t *testing.T) {
+	const longest = 50 * time.Millisecond
+	for _, inTurn := range []bool{false, true} {
+		t.Run(map[bool]string{false: "barging", true: "in turn"}[inTurn], func(t *testing.T) {
+			w, err := notify.New()
+			require.NoError(t, err)
+			l := newLock(t, filepath.Join(t.TempDir(), "x.lock"), WithBackoff(time.Millisecond, longest))
+			k := &wakeup{l: l, w: w, woke: true, seesAll: true, inTurn: inTurn}
+			defer k.close()
+			var b backoff
+			k.pollAfter(&b)
+			if inTurn {
+				require.NotNil(t, k.w, "the waiter in turn stopped watching")
+				require.False(t, k.lostRace)
+				return
+			}
+			require.Nil(t, k.w, "still watching after a lost race")
+			require.True(t, k.lostRace)
+			for range 10 {
+				require.LessOrEqual(t, k.pollAfter(&b), lostRaceFactor*longest)
+			}
+			require.Equal(t, lostRaceFactor*longest, b.step, "the steps after a lost race stop at lostRaceFactor × the longest wait")
+		})
+	}
+}
