@@ -103,3 +103,27 @@ func TestEndedTestLeavesNothingHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseForgetsItsRecords: a release forgets the records this
+// process counted as its own (ownRecords) rather than keeping them at a
+// count of zero, so that a process that locks for ever does not grow.
+func TestReleaseForgetsItsRecords(t *testing.T) {
+	zeros := func() (n int) {
+		ownRecords.Lock()
+		defer ownRecords.Unlock()
+		for _, c := range ownRecords.m {
+			if c == 0 {
+				n++
+			}
+		}
+		return n
+	}
+	forEachStrategy(t, func(t *testing.T, s Strategy) {
+		l := newLock(t, filepath.Join(t.TempDir(), "x.lock"), WithStrategy(s), WithTimeout(time.Minute))
+		for range 3 {
+			require.NoError(t, l.Lock())
+			require.NoError(t, l.Unlock())
+		}
+		require.Zero(t, zeros(), "records kept at a count of zero")
+	})
+}
