@@ -97,6 +97,13 @@ func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
 	got := lockInBackground(t, l)
 	pending := waitForTimerOf(t, fake, got, aliveRecheck)
 	require.Less(t, judgeEvery, pending[0], "nothing is due sooner (timers pending: %v)", pending)
+	for range 2 {
+		// The recheck finds the waiter ahead alive, as it was: no event
+		// came, so it is not dying, and the next recheck is as far off.
+		fake.Advance(aliveRecheck)
+		pending := waitForTimerUpTo(t, fake, got, aliveRecheck)
+		require.Equal(t, aliveRecheck, pending[0], "after a recheck (timers pending: %v)", pending)
+	}
 	require.NoError(t, os.Remove(ahead))
 	select {
 	case err := <-got:
@@ -192,6 +199,27 @@ func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
 	}
 	waitsFor(aliveRecheck)
 	stop()
+}
+
+// waitForTimerUpTo returns the timers of fake pending once one of them
+// has d or less left (the acquisition's own deadline is longer), failing
+// the test if the acquisition whose result done carries returns first,
+// and after testLockWait if neither happens.
+func waitForTimerUpTo(t *testing.T, fake *clock.Fake, done <-chan error, d time.Duration) []time.Duration {
+	t.Helper()
+	for deadline := time.Now().Add(testLockWait); ; {
+		if pending := fake.Deadlines(); len(pending) > 0 && pending[0] <= d {
+			return pending
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the acquisition returned (%v) before it waited again", err)
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no wait of %v or less within %v (timers pending: %v)", d, testLockWait, fake.Deadlines())
+		}
+	}
 }
 
 // waitInBackground starts l.LockContext, with a deadline of testLockWait,
