@@ -265,20 +265,36 @@ func (a *adapterLock) Unlock() error {
 }
 
 // cpu returns the CPU time, user and system, that the adapter's process,
-// and the children it waited for, have used so far; false if it cannot
-// be known (not on Linux, or the process is gone and not yet waited for).
+// and the children it waited for, have used so far: from /proc while it
+// is there (a zombie's too), to its ticks; from the kernel's own account
+// once it has been waited for. False if it cannot be known (not on Linux).
 func (a *adapterLock) cpu() (time.Duration, bool) {
+	if d, ok := a.waitedCPU(); ok {
+		return d, true
+	}
+	d, err := processCPU(a.cmd.Process.Pid)
+	if err == nil {
+		return d, true
+	}
+	// Reaped by cmd.Wait, and exited about to be closed.
 	select {
 	case <-a.exited:
-		// Waited for: the kernel's own account, which /proc no longer has.
+		return a.waitedCPU()
+	case <-time.After(time.Second):
+		return 0, false
+	}
+}
+
+// waitedCPU is cpu once the adapter has been waited for.
+func (a *adapterLock) waitedCPU() (time.Duration, bool) {
+	select {
+	case <-a.exited:
 		if ps := a.cmd.ProcessState; ps != nil {
 			return ps.UserTime() + ps.SystemTime(), true
 		}
-		return 0, false
 	default:
 	}
-	d, err := processCPU(a.cmd.Process.Pid)
-	return d, err == nil
+	return 0, false
 }
 
 // kill kills the adapter.

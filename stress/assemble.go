@@ -38,9 +38,9 @@ type hostData struct {
 	AdapterCPUNs int64 `json:"adapter_cpu_ns,omitempty"`
 	// WarmupAcquisitions counts the acquisitions of the warm-up
 	// (Config.Warmup); ElapsedNs is the time after it. MeteredNs is the
-	// time over which WorkerCPUNs and Memory were metered: ElapsedNs and,
-	// after a warm-up, its last moments (meterLead); 0 in the host.json
-	// of older versions, which metered over ElapsedNs.
+	// time over which WorkerCPUNs, AdapterCPUNs and Memory were metered:
+	// ElapsedNs and, after a warm-up, its last moments (meterLead); 0 in
+	// the host.json of older versions, which metered over ElapsedNs.
 	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
 	MeteredNs          int64 `json:"metered_ns"`
 	// Memory sums what the worker processes that handed back a result

@@ -93,7 +93,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	ew.printf("  cpu          workers used %v (user + system), %.1f%% of one core on average\n",
 		time.Duration(r.WorkerCPUNs).Round(time.Millisecond), 100*r.WorkerCPUShare)
 	if r.AdapterCPUNs > 0 {
-		ew.printf("               and their adapters' processes %v, %.1f%% (the peer lock and its side of the pipe)\n",
+		ew.printf("               and their adapters' processes %v, %.1f%% (where the peer lock runs, with its side of the pipe)\n",
 			time.Duration(r.AdapterCPUNs).Round(time.Millisecond), 100*r.AdapterCPUShare)
 	}
 	// An adapter's lock allocates in its own process, which is not

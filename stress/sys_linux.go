@@ -268,7 +268,8 @@ func statfsMagic(path string) (int64, error) {
 const platformSupported = true
 
 // processCPU returns the CPU time, user and system, that process pid and
-// the children it has waited for have used, to the kernel's tick.
+// the children it has waited for have used; each of the four times is
+// rounded down to a tick (10 ms), so the sum may be short by up to four.
 func processCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -277,8 +278,8 @@ func processCPU(pid int) (time.Duration, error) {
 	return statCPU(b)
 }
 
-// userHZ is the unit of the times in /proc/PID/stat, fixed for user space
-// on Linux whatever the kernel's own tick.
+// userHZ is the unit of the times in /proc/PID/stat: USER_HZ, 100 on
+// every common port of Linux whatever the kernel's own tick.
 const userHZ = 100
 
 // statCPU sums utime, stime, cutime and cstime (fields 14 to 17) of a
