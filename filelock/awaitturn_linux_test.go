@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -203,23 +204,12 @@ func TestDyingWaiterAheadRecheckedAtGrowingSteps(t *testing.T) {
 
 // waitForTimerUpTo returns the timers of fake pending once one of them
 // has d or less left (the acquisition's own deadline is longer), failing
-// the test if the acquisition whose result done carries returns first,
-// and after testLockWait if neither happens.
+// the test as waitForTimerOf does.
 func waitForTimerUpTo(t *testing.T, fake *clock.Fake, done <-chan error, d time.Duration) []time.Duration {
 	t.Helper()
-	for deadline := time.Now().Add(testLockWait); ; {
-		if pending := fake.Deadlines(); len(pending) > 0 && pending[0] <= d {
-			return pending
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the acquisition returned (%v) before it waited again", err)
-		case <-time.After(time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no wait of %v or less within %v (timers pending: %v)", d, testLockWait, fake.Deadlines())
-		}
-	}
+	return waitForTimers(t, fake, done, fmt.Sprintf("a wait of %v or less", d), func(pending []time.Duration) bool {
+		return len(pending) > 0 && pending[0] <= d
+	})
 }
 
 // waitInBackground starts l.LockContext, with a deadline of testLockWait,

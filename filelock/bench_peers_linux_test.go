@@ -70,3 +70,38 @@ func BenchmarkPeers(b *testing.B) {
 	})
 	b.Run("link", func(b *testing.B) { benchLock(b, Link) })
 }
+
+// BenchmarkSystemCalls times the system calls an acquisition is made of,
+// alone: what a cycle of BenchmarkPeers cannot cost less than, call for
+// call (docs/performance.md, "What a system call costs here").
+func BenchmarkSystemCalls(b *testing.B) {
+	dir := benchDir(b)
+	path := filepath.Join(dir, "x.lock")
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	must(b, err)
+	defer unix.Close(fd)
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(b, err)
+	defer unix.Close(dfd)
+	var st unix.Stat_t
+	b.Run("getppid", func(b *testing.B) {
+		for b.Loop() {
+			unix.Getppid()
+		}
+	})
+	b.Run("fstat", func(b *testing.B) {
+		for b.Loop() {
+			must(b, unix.Fstat(fd, &st))
+		}
+	})
+	b.Run("fstatat-relative", func(b *testing.B) {
+		for b.Loop() {
+			must(b, unix.Fstatat(dfd, "x.lock", &st, unix.AT_SYMLINK_NOFOLLOW))
+		}
+	})
+	b.Run("lstat-absolute", func(b *testing.B) {
+		for b.Loop() {
+			must(b, unix.Lstat(path, &st))
+		}
+	})
+}

@@ -368,17 +368,26 @@ func waitForTimer(t *testing.T, fake *clock.Fake, done <-chan error, what string
 // returns first, and after testLockWait if neither happens.
 func waitForTimerOf(t *testing.T, fake *clock.Fake, done <-chan error, d time.Duration) []time.Duration {
 	t.Helper()
+	return waitForTimers(t, fake, done, fmt.Sprintf("a wait of %v", d), func(pending []time.Duration) bool {
+		return slices.Contains(pending, d)
+	})
+}
+
+// waitForTimers returns the timers of fake pending once ready holds of
+// them (what describes it), failing the test as waitForTimerOf does.
+func waitForTimers(t *testing.T, fake *clock.Fake, done <-chan error, what string, ready func([]time.Duration) bool) []time.Duration {
+	t.Helper()
 	for deadline := time.Now().Add(testLockWait); ; {
-		if pending := fake.Deadlines(); slices.Contains(pending, d) {
+		if pending := fake.Deadlines(); ready(pending) {
 			return pending
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("the acquisition returned (%v) before it waited %v", err, d)
+			t.Fatalf("the acquisition returned (%v) before %s", err, what)
 		case <-time.After(time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no wait of %v within %v (timers pending: %v)", d, testLockWait, fake.Deadlines())
+			t.Fatalf("no %s within %v (timers pending: %v)", what, testLockWait, fake.Deadlines())
 		}
 	}
 }
