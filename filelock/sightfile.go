@@ -102,10 +102,28 @@ func seenTemp(rest string) bool {
 	return len(f) == 4 && len(f[0]) <= bootPrefix && digits(f[1]) && f[2] == kindTemp && len(f[3]) == 16 && hexDigits(f[3])
 }
 
+// seenDebris reports whether the file p, of a sighting file's temporary
+// name (rest, as seenTemp takes it), is what a writer killed half-way
+// leaves: a regular file of the user the name gives with no permission
+// bits, as writeSeen makes it until written (so never read: only root
+// could), or one that begins as a sighting does. Any other file, an empty
+// one that its owner may open among them, may be another lock's (an OS
+// lock file holds nothing once released) and is left.
+func seenDebris(fsy fsys.FS, p, rest string) bool {
+	info, err := fsy.Lstat(p)
+	if err != nil || !info.Mode.IsRegular() {
+		return false
+	}
+	if info.Mode.Perm() == 0 {
+		uid := strings.Split(rest, ".")[1]
+		return uid == strconv.FormatUint(uint64(info.Uid), 10)
+	}
+	data, _, err := fsys.ReadAll(fsy, p, seenMaxSize)
+	return err == nil && seenLike(data)
+}
+
 // seenLike reports whether data may be what the writer of a sighting file
-// wrote, or began to: the start of its line, or more. An empty file is
-// not: it may be another lock's (an OS lock file holds nothing once
-// released), so a writer killed before it wrote leaves one for good.
+// wrote, or began to: the start of its line, or more.
 func seenLike(data []byte) bool {
 	n := min(len(data), len(seenMagic))
 	return n > 0 && string(data[:n]) == seenMagic[:n]
@@ -193,13 +211,15 @@ func trustedSighting(info fsys.Info) bool {
 func writeSeen(l *Lock, sp string, data []byte) {
 	fsy := l.cfg.fs
 	tmp := tempName(sp, kindTemp)
-	f, err := fsy.CreateExcl(tmp, seenPerm)
+	// No permission bits until it is written: what a writer killed in
+	// between leaves is then known for debris (seenDebris).
+	f, err := fsy.CreateExcl(tmp, 0)
 	if err != nil {
 		return
 	}
-	_, err = fsys.SetPerm(f, seenPerm)
+	_, err = f.Write(data)
 	if err == nil {
-		_, err = f.Write(data)
+		_, err = fsys.SetPerm(f, seenPerm)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

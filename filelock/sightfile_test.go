@@ -123,9 +123,15 @@ func newSightWorld(t *testing.T, s Strategy, staleAfter time.Duration) *sightWor
 // process returns a handle of a new process of the given PID and boot.
 func (w *sightWorld) process(pid int, boot string) *Lock {
 	w.t.Helper()
+	return w.processOn(pid, boot, &stView{w.m})
+}
+
+// processOn is process, with its file operations made through f.
+func (w *sightWorld) processOn(pid int, boot string, f fsys.FS) *Lock {
+	w.t.Helper()
 	k := clock.NewFake(w.wall.Now())
 	w.clocks = append(w.clocks, k)
-	return newLock(w.t, w.path, WithStrategy(w.s), withFS(&stView{w.m}), withClock(k), WithStaleAfter(w.staleAfter),
+	return newLock(w.t, w.path, WithStrategy(w.s), withFS(f), withClock(k), WithStaleAfter(w.staleAfter),
 		withProcess(proc.Identity{PID: pid, Host: "h", BootID: boot, PIDNS: "n", Start: 1},
 			func(proc.Identity) proc.State { return proc.Unknown }))
 }
@@ -307,6 +313,105 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 			require.NoError(t, p.Unlock())
 		})
 	}
+}
+
+// TestKilledSightingWriterLeavesNoDebris: a writer of a sighting file
+// killed at any step (before it wrote, before it gave the file its mode,
+// before it renamed it into place) leaves a file that the next break's
+// sweep knows for debris; an empty file of such a name that its owner may
+// open, or one with no permission of another user than its name gives,
+// may be another lock's and is left.
+func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		for _, step := range []string{"write", "chmod", "rename"} {
+			t.Run(s.String()+"/"+step, func(t *testing.T) {
+				w := newSightWorld(t, s, staleAfter)
+				w.holderDies()
+				w.pass(staleAfter + time.Second)
+				killed := w.processOn(20, "boot-1", &dyingSightingWriter{stView{w.m}, step})
+				require.ErrorIs(t, killed.TryLock(), ErrWouldBlock)
+				names, err := w.m.ReadDirNames("/locks")
+				require.NoError(t, err)
+				require.Len(t, names, 2, "the killed writer left no temporary file")
+				debris := "/locks/" + names[0]
+				if names[0] == "x.lock" {
+					debris = "/locks/" + names[1]
+				}
+				if info, err := w.m.Lstat(debris); step != "rename" {
+					require.NoError(t, err)
+					require.Equal(t, fs.FileMode(0), info.Mode.Perm(), "a sighting file given its mode before it was whole")
+				}
+				kept := []string{"x.lock.seen.abcdefgh.0.tmp.00000000000000ee", "x.lock.seen.abcdefgh.1000.tmp.00000000000000ef"}
+				putSeen(t, w.m, "/locks/"+kept[0], nil, 0o600)
+				putSeen(t, w.m, "/locks/"+kept[1], nil, 0)
+
+				p := w.process(21, "boot-1")
+				require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
+				w.pass(watchNeed(staleAfter))
+				require.NoError(t, p.TryLock())
+				names, err = w.m.ReadDirNames("/locks")
+				require.NoError(t, err)
+				require.ElementsMatch(t, append(kept, "x.lock"), names, "the sweep left the killed writer's file, or removed what may be another lock's")
+				require.NoError(t, p.Unlock())
+			})
+		}
+	}
+}
+
+// dyingSightingWriter is a view of a memfs on which a sighting file's
+// writer dies at a step (write, chmod or rename): that step and every later
+// one on the temporary name fail, as none happens after a kill.
+type dyingSightingWriter struct {
+	stView
+	step string
+}
+
+var errKilled = errors.New("killed")
+
+func sightingTemp(name string) bool {
+	return strings.Contains(name, "."+kindSeen+".") && strings.Contains(name, "."+kindTemp+".")
+}
+
+func (d *dyingSightingWriter) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	f, err := d.stView.CreateExcl(name, perm)
+	if err != nil || !sightingTemp(name) {
+		return f, err
+	}
+	return &dyingFile{File: f, step: d.step}, nil
+}
+
+func (d *dyingSightingWriter) Rename(oldname, newname string) error {
+	if sightingTemp(oldname) {
+		return errKilled
+	}
+	return d.stView.Rename(oldname, newname)
+}
+
+func (d *dyingSightingWriter) Remove(name string) error {
+	if sightingTemp(name) {
+		return errKilled
+	}
+	return d.stView.Remove(name)
+}
+
+type dyingFile struct {
+	fsys.File
+	step string
+}
+
+func (f *dyingFile) Write(p []byte) (int, error) {
+	if f.step == "write" {
+		return 0, errKilled
+	}
+	return f.File.Write(p)
+}
+
+func (f *dyingFile) Chmod(mode fs.FileMode) error {
+	if f.step != "rename" {
+		return errKilled
+	}
+	return f.File.(interface{ Chmod(fs.FileMode) error }).Chmod(mode)
 }
 
 // TestSightingNamesFit: the longest name a lock makes beside it, the

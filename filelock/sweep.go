@@ -42,14 +42,14 @@ func (fileMechanism) sweep(l *Lock, broke bool) {
 			// temporary name is debris as any other; a file of either
 			// name that holds something else (another lock's, say) is
 			// left.
-			data, _, err := fsys.ReadAll(fsy, p, seenMaxSize)
 			if !seenTemp(rest) {
+				data, _, err := fsys.ReadAll(fsy, p, seenMaxSize)
 				if _, ok := parseSeen(data); broke && err == nil && ok {
 					fsy.Remove(p)
 				}
 				continue
 			}
-			if err != nil || !seenLike(data) {
+			if !seenDebris(fsy, p, rest) {
 				continue
 			}
 		}

@@ -479,6 +479,17 @@ func (f *file) Stat() (fsys.Info, error) {
 	return f.m.info(f.n), nil
 }
 
+// Chmod sets the file's permission bits, as fchmod does.
+func (f *file) Chmod(mode fs.FileMode) error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.closed {
+		return pathErr("chmod", f.name, fs.ErrClosed)
+	}
+	f.n.mode = f.n.mode&^fs.ModePerm | mode&fs.ModePerm
+	return nil
+}
+
 func (f *file) Sync() error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()

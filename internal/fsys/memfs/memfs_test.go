@@ -256,6 +256,25 @@ var conformance = []struct {
 		require.NoError(t, err)
 		require.EqualValues(t, 1, info.Size, "touch keeps the contents")
 	}},
+	{"a file made with no permission is written through its descriptor, then given its mode", func(t *testing.T, i impl) {
+		name := i.path("f")
+		f, err := i.fs.CreateExcl(name, 0)
+		require.NoError(t, err)
+		_, err = f.Write([]byte("x"))
+		require.NoError(t, err)
+		info, err := i.fs.Lstat(name)
+		require.NoError(t, err)
+		require.Equal(t, fs.FileMode(0), info.Mode.Perm())
+		c, ok := f.(interface{ Chmod(fs.FileMode) error })
+		require.True(t, ok, "no Chmod")
+		require.NoError(t, c.Chmod(0o640))
+		require.NoError(t, f.Close())
+		info, err = i.fs.Lstat(name)
+		require.NoError(t, err)
+		require.Equal(t, fs.FileMode(0o640), info.Mode.Perm())
+		require.True(t, info.Mode.IsRegular())
+		require.Error(t, c.Chmod(0o600), "chmod of a closed file")
+	}},
 }
 
 func TestConformance(t *testing.T) {
