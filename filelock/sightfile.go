@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -204,6 +205,22 @@ func trustedSighting(info fsys.Info) bool {
 	return trustedUser(info.Uid) && !othersMayWrite(info)
 }
 
+// giveSeenPerm gives a sighting's temporary file its permission, or as
+// near as the filesystem allows (FAT shows one mode for every file), as
+// long as its owner may read it: where a chmod is refused or ignored and
+// the file keeps the no permission it was made with, it is not put in
+// place, since it would be read by nobody but root.
+func giveSeenPerm(f fsys.File) error {
+	if _, err := fsys.SetPerm(f, seenPerm); err != nil {
+		return err
+	}
+	info, err := f.Stat()
+	if err == nil && info.Mode.Perm()&0o400 == 0 {
+		err = fs.ErrPermission
+	}
+	return err
+}
+
 // writeSeen puts data in place as the sighting file sp, by a rename that
 // a reader never sees half done; a failure (a full disk, a read-only
 // filesystem, another user's file in a sticky directory) only leaves the
@@ -219,7 +236,7 @@ func writeSeen(l *Lock, sp string, data []byte) {
 	}
 	_, err = f.Write(data)
 	if err == nil {
-		_, err = fsys.SetPerm(f, seenPerm)
+		err = giveSeenPerm(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +115,7 @@ type sightWorld struct {
 
 func newSightWorld(t *testing.T, s Strategy, staleAfter time.Duration) *sightWorld {
 	t.Helper()
+	skipForTheOverflowUser(t)
 	forgetSightings(t)
 	// Not whole seconds: no coarse filesystem's slack.
 	wall := clock.NewFake(time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC))
@@ -134,6 +138,16 @@ func (w *sightWorld) processOn(pid int, boot string, f fsys.FS) *Lock {
 	return newLock(w.t, w.path, WithStrategy(w.s), withFS(f), withClock(k), WithStaleAfter(w.staleAfter),
 		withProcess(proc.Identity{PID: pid, Host: "h", BootID: boot, PIDNS: "n", Start: 1},
 			func(proc.Identity) proc.State { return proc.Unknown }))
+}
+
+// skipForTheOverflowUser skips a test of sighting files where they are
+// never kept: in a process of the overflow user ID, which
+// TestSightingsOfTheOverflowUser tests.
+func skipForTheOverflowUser(t *testing.T) {
+	t.Helper()
+	if euid == overflowUID() {
+		t.Skip("the overflow user ID keeps no sighting files")
+	}
 }
 
 // forgetSightings empties this process's table of sightings, so that a
@@ -329,20 +343,16 @@ func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
 				w := newSightWorld(t, s, staleAfter)
 				w.holderDies()
 				w.pass(staleAfter + time.Second)
-				killed := w.processOn(20, "boot-1", &dyingSightingWriter{stView{w.m}, step})
+				killed := w.processOn(20, "boot-1", &faultySightingWriter{stView: stView{w.m}, step: step, kill: true})
 				require.ErrorIs(t, killed.TryLock(), ErrWouldBlock)
-				names, err := w.m.ReadDirNames("/locks")
-				require.NoError(t, err)
-				require.Len(t, names, 2, "the killed writer left no temporary file")
-				debris := "/locks/" + names[0]
-				if names[0] == "x.lock" {
-					debris = "/locks/" + names[1]
-				}
-				if info, err := w.m.Lstat(debris); step != "rename" {
+				debris := sightingTemps(t, w.m)
+				require.Len(t, debris, 1, "the killed writer left no temporary file")
+				if info, err := w.m.Lstat("/locks/" + debris[0]); step != "rename" {
 					require.NoError(t, err)
 					require.Equal(t, fs.FileMode(0), info.Mode.Perm(), "a sighting file given its mode before it was whole")
 				}
-				kept := []string{"x.lock.seen.abcdefgh.0.tmp.00000000000000ee", "x.lock.seen.abcdefgh.1000.tmp.00000000000000ef"}
+				other := strconv.Itoa(max(euid, 0) + 1)
+				kept := []string{"x.lock.seen.abcdefgh." + other + ".tmp.00000000000000ee", "x.lock.seen.abcdefgh." + other + ".tmp.00000000000000ef"}
 				putSeen(t, w.m, "/locks/"+kept[0], nil, 0o600)
 				putSeen(t, w.m, "/locks/"+kept[1], nil, 0)
 
@@ -350,7 +360,7 @@ func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
 				require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
 				w.pass(watchNeed(staleAfter))
 				require.NoError(t, p.TryLock())
-				names, err = w.m.ReadDirNames("/locks")
+				names, err := w.m.ReadDirNames("/locks")
 				require.NoError(t, err)
 				require.ElementsMatch(t, append(kept, "x.lock"), names, "the sweep left the killed writer's file, or removed what may be another lock's")
 				require.NoError(t, p.Unlock())
@@ -359,12 +369,47 @@ func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
 	}
 }
 
-// dyingSightingWriter is a view of a memfs on which a sighting file's
-// writer dies at a step (write, chmod or rename): that step and every later
-// one on the temporary name fail, as none happens after a kill.
-type dyingSightingWriter struct {
+// TestSightingNotPutInPlaceWithoutItsMode: where the filesystem refuses to
+// give a sighting's temporary file its mode, so that it keeps the no
+// permission it was made with, it is removed rather than put in place,
+// where no one but root could read it.
+func TestSightingNotPutInPlaceWithoutItsMode(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	w := newSightWorld(t, Soft, staleAfter)
+	w.holderDies()
+	w.pass(staleAfter + time.Second)
+	p := w.processOn(20, "boot-1", &faultySightingWriter{stView: stView{w.m}, step: "chmod"})
+	require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
+	names, err := w.m.ReadDirNames("/locks")
+	require.NoError(t, err)
+	require.Equal(t, []string{"x.lock"}, names, "a sighting without its mode put in place, or its temporary file left")
+}
+
+// sightingTemps lists the temporary names of sighting files in /locks.
+func sightingTemps(t *testing.T, m *memfs.FS) []string {
+	t.Helper()
+	names, err := m.ReadDirNames("/locks")
+	require.NoError(t, err)
+	var temps []string
+	for _, name := range names {
+		if sightingTemp(name) {
+			temps = append(temps, name)
+		}
+	}
+	return temps
+}
+
+// faultySightingWriter is a view of a memfs on which a sighting file's
+// writer meets a fault at one step (write, chmod or rename). With kill,
+// the writer dies there: that step and every later one on the temporary
+// name fail, as none happens after a kill. Without, only the chmod is
+// refused (EPERM), as by a filesystem that keeps modes as made, and the
+// writer goes on.
+type faultySightingWriter struct {
 	stView
 	step string
+	kill bool
+	dead atomic.Bool
 }
 
 var errKilled = errors.New("killed")
@@ -373,45 +418,65 @@ func sightingTemp(name string) bool {
 	return strings.Contains(name, "."+kindSeen+".") && strings.Contains(name, "."+kindTemp+".")
 }
 
-func (d *dyingSightingWriter) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+// at reports whether the writer fails at step: the faulty step, or any
+// step once it is dead.
+func (d *faultySightingWriter) at(step string) bool {
+	if d.dead.Load() {
+		return true
+	}
+	if step != d.step {
+		return false
+	}
+	d.dead.Store(d.kill)
+	return true
+}
+
+func (d *faultySightingWriter) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
 	f, err := d.stView.CreateExcl(name, perm)
 	if err != nil || !sightingTemp(name) {
 		return f, err
 	}
-	return &dyingFile{File: f, step: d.step}, nil
+	return &faultyFile{File: f, w: d}, nil
 }
 
-func (d *dyingSightingWriter) Rename(oldname, newname string) error {
-	if sightingTemp(oldname) {
+func (d *faultySightingWriter) Rename(oldname, newname string) error {
+	if sightingTemp(oldname) && d.at("rename") {
 		return errKilled
 	}
 	return d.stView.Rename(oldname, newname)
 }
 
-func (d *dyingSightingWriter) Remove(name string) error {
-	if sightingTemp(name) {
+func (d *faultySightingWriter) Remove(name string) error {
+	if sightingTemp(name) && d.dead.Load() {
 		return errKilled
 	}
 	return d.stView.Remove(name)
 }
 
-type dyingFile struct {
+type faultyFile struct {
 	fsys.File
-	step string
+	w *faultySightingWriter
 }
 
-func (f *dyingFile) Write(p []byte) (int, error) {
-	if f.step == "write" {
+func (f *faultyFile) Write(p []byte) (int, error) {
+	if f.w.at("write") {
 		return 0, errKilled
 	}
 	return f.File.Write(p)
 }
 
-func (f *dyingFile) Chmod(mode fs.FileMode) error {
-	if f.step != "rename" {
-		return errKilled
+func (f *faultyFile) Chmod(mode fs.FileMode) error {
+	if f.w.at("chmod") {
+		return syscall.EPERM
 	}
 	return f.File.(interface{ Chmod(fs.FileMode) error }).Chmod(mode)
+}
+
+func (f *faultyFile) Stat() (fsys.Info, error) {
+	if f.w.dead.Load() {
+		return fsys.Info{}, errKilled
+	}
+	return f.File.Stat()
 }
 
 // TestSightingNamesFit: the longest name a lock makes beside it, the

@@ -11,7 +11,9 @@
 // Modification times come from a clock the test controls.
 //
 // What it leaves out: symbolic links, FIFOs and devices (nothing in fsys.FS
-// makes them), permission checks (the caller is all-powerful, as root is),
+// makes them), owners other than the user running it (every file is the
+// effective user's), permission checks (the caller is all-powerful, as
+// root is),
 // the umask (a new file gets exactly the permission asked for), access
 // times, and durability (Sync and SyncDir only check their argument).
 package memfs

@@ -28,6 +28,7 @@ type FS struct {
 	mu      sync.Mutex
 	clock   Clock
 	dev     uint64
+	owner   uint32 // of every file: the effective user ID, 0 where none
 	nextIno uint64
 	root    *inode
 }
@@ -49,7 +50,7 @@ type inode struct {
 // New returns an empty filesystem, with only the root directory, whose
 // modification times are read from c.
 func New(c Clock) *FS {
-	m := &FS{clock: c, dev: devices.Add(1)}
+	m := &FS{clock: c, dev: devices.Add(1), owner: uint32(max(os.Geteuid(), 0))}
 	m.root = m.newInode(fs.ModeDir | 0o755)
 	m.root.nlink = 2
 	return m
@@ -120,6 +121,7 @@ func (m *FS) info(n *inode) fsys.Info {
 		Size:    int64(len(n.data)),
 		ModTime: n.mtime,
 		Nlink:   n.nlink,
+		Uid:     m.owner,
 	}
 }
 
