@@ -336,3 +336,49 @@ func TestFairFullDiskLeavesNoQueue(t *testing.T) {
 		require.Equal(t, "", dirEntries(t, dir), "nothing left behind")
 	})
 }
+
+// TestGuardReleaseRemovesOnlyItsOwn: a breaker's release of the guard
+// removes it only while it is still its own file with its own record; one
+// that another breaker has put in its place since (after judging this
+// one's stale), or that was written over, is left to its holder.
+func TestGuardReleaseRemovesOnlyItsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replace func(t *testing.T, path string)
+	}{
+		{"another breaker's guard in its place", func(t *testing.T, path string) {
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+		}},
+		{"the same file written over by another breaker", func(t *testing.T, path string) {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			require.NoError(t, err)
+			_, err = f.Write(forgedRecord(t, otherHost()))
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			l := newLock(t, path)
+			g, err := l.mech.(fileMechanism).takeGuard(t.Context(), l, false, time.Time{})
+			require.NoError(t, err)
+			tc.replace(t, g.path)
+			want, err := os.ReadFile(g.path)
+			require.NoError(t, err)
+			g.release()
+			got, err := os.ReadFile(g.path)
+			require.NoError(t, err, "another breaker's guard removed")
+			require.Equal(t, string(want), string(got))
+		})
+	}
+	t.Run("its own", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "x.lock")
+		l := newLock(t, path)
+		g, err := l.mech.(fileMechanism).takeGuard(t.Context(), l, false, time.Time{})
+		require.NoError(t, err)
+		g.release()
+		_, err = os.Lstat(g.path)
+		require.ErrorIs(t, err, fs.ErrNotExist, "its own guard left")
+	})
+}

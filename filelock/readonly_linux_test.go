@@ -77,7 +77,9 @@ func readOnlyDenied(l *Lock, path string) error {
 // TestReadOnlyLockFile locks, as the unprivileged user nobody, a 0644 lock
 // file that root owns: the os strategy (flock) and shared ofd locks work
 // on a read-only descriptor, as gofrs/flock does; an exclusive ofd lock
-// needs a descriptor open for writing, and is refused.
+// needs a descriptor open for writing, and is refused. The file holds
+// another program's content, or nothing, where a holder with write access
+// would write its record: either way it is left as it was.
 func TestReadOnlyLockFile(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("running as another user needs root (CI runs the suite as root)")
@@ -93,27 +95,31 @@ func TestReadOnlyLockFile(t *testing.T) {
 		{"ofd exclusive", OFD, false, true},
 		{"ofd shared", OFD, true, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir, exe := nobodyDir(t)
-			path := filepath.Join(dir, "x.lock")
-			content := []byte("another program's content\n")
-			require.NoError(t, os.WriteFile(path, content, 0o644)) // root's: nobody may only read it
-			env := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=" + tc.strategy.String()}
-			if tc.shared {
-				env = append(env, "FILELOCK_TEST_SHARED=1")
-			}
-			if tc.denied {
-				env = append(env, "FILELOCK_TEST_WANT=denied")
-			}
-			cmd := childCommand(t, "readonly", env...)
-			cmd.Path = exe
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "%s", out)
-			got, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.Equal(t, string(content), string(got))
-		})
+		for _, c := range []struct{ name, content string }{
+			{"foreign", "another program's content\n"},
+			{"empty", ""},
+		} {
+			t.Run(tc.name+"/"+c.name, func(t *testing.T) {
+				dir, exe := nobodyDir(t)
+				path := filepath.Join(dir, "x.lock")
+				require.NoError(t, os.WriteFile(path, []byte(c.content), 0o644)) // root's: nobody may only read it
+				env := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=" + tc.strategy.String()}
+				if tc.shared {
+					env = append(env, "FILELOCK_TEST_SHARED=1")
+				}
+				if tc.denied {
+					env = append(env, "FILELOCK_TEST_WANT=denied")
+				}
+				cmd := childCommand(t, "readonly", env...)
+				cmd.Path = exe
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "%s", out)
+				got, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.Equal(t, c.content, string(got))
+			})
+		}
 	}
 }
 

@@ -290,14 +290,45 @@ func TestStaleGuardOfDeadBreaker(t *testing.T) {
 	}
 }
 
+// TestGuardAgesWithoutTheLocksAge: with age-based breaking of the lock
+// off (WithStaleAfter(0)), a guard whose holder only age can judge
+// (another host's breaker, stopped or cut off) is still broken at
+// DefaultStaleAfter, after the usual watch; else a breaker that vanished
+// holding it would keep a dead holder's lock for ever.
+func TestGuardAgesWithoutTheLocksAge(t *testing.T) {
+	skipWithoutDeadRule(t)
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+			require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
+			old := time.Now().Add(-2 * DefaultStaleAfter)
+			require.NoError(t, os.Chtimes(path+guardSuffix, old, old))
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(s), WithStaleAfter(0), withFS(noCtimeFS{}), withClock(fake))
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a guard stale by age broken before it was watched")
+			fake.Advance(watchNeed(DefaultStaleAfter))
+			require.NoError(t, l.TryLock(), "the guard of another host's breaker, old by DefaultStaleAfter, never broken")
+			require.NoError(t, l.Unlock())
+			require.Empty(t, dirEntries(t, dir))
+		})
+	}
+}
+
 // TestSweepRemovesOldDebris: temporary files of killed processes older
 // than debrisAge are removed by the next break; young ones and other
 // files are kept.
 func TestSweepRemovesOldDebris(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
-	old := time.Now().Add(-2 * debrisAge)
-	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.1000000000.00", "x.lock.claim.young", "x.lock.other", "y.lock.claim.00"} {
+	start := time.Now()
+	old := start.Add(-2 * debrisAge)
+	// A moved-aside file's name says when it was moved (its mtime is the
+	// moved file's): this one moved as the test began, under a minute
+	// before the sweep.
+	youngAside := fmt.Sprintf("x.lock.aside.%d.00", start.Unix())
+	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.1000000000.00", "x.lock.claim.young", youngAside, "x.lock.other", "y.lock.claim.00"} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, nil, 0o644))
 		if name != "x.lock.claim.young" {
@@ -306,11 +337,11 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Chtimes(path, old, old))
-	fake := clock.NewFake(time.Now())
+	fake := clock.NewFake(start)
 	l := newLock(t, path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}), withClock(fake))
 	tryLockWatched(t, l, fake)
 	require.NoError(t, l.Unlock())
-	require.Equal(t, "x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
+	require.Equal(t, youngAside+",x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
 }
 
 func TestStaleOptions(t *testing.T) {
@@ -652,6 +683,62 @@ func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
 			require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
+		})
+	}
+}
+
+// TestBreakerPutsBackNothingOverANewcomer: a breaker that moved aside a
+// file that was not the one it judged puts it back only where nothing
+// stands at the lock path: a newcomer's lock file made there meanwhile
+// is left in place (the moved file is then lost to its owner, who learns
+// it from its heartbeat or Unlock), never replaced by the moved one.
+func TestBreakerPutsBackNothingOverANewcomer(t *testing.T) {
+	for _, noLink := range []bool{false, true} {
+		t.Run(map[bool]string{false: "link", true: "no link"}[noLink], func(t *testing.T) {
+			if noLink && !fsys.CanRenameNoReplace(fsys.OS{}) {
+				t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
+			info, err := (fsys.OS{}).Lstat(path)
+			require.NoError(t, err)
+			judged := info.ID
+			swapped, newcomer := false, false
+			// Whatever call puts the moved file back, the newcomer is there first.
+			arrive := func(target string) {
+				if target == path && swapped && !newcomer {
+					newcomer = true
+					require.NoError(t, os.WriteFile(path, []byte("newcomer\n"), 0o644))
+				}
+			}
+			ffs := &faultFS{
+				rename: func(oldname, newname string) error {
+					if oldname == path && !swapped {
+						swapped = true
+						require.NoError(t, os.Remove(path))
+						require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
+					}
+					arrive(newname)
+					return nil
+				},
+				link: func(oldname, newname string) error {
+					arrive(newname)
+					if noLink {
+						return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+					}
+					return nil
+				},
+			}
+			l := newLock(t, path, withFS(ffs))
+			removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
+			require.NoError(t, err)
+			require.True(t, newcomer, "the breaker put nothing back")
+			require.False(t, removed)
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, "newcomer\n", string(data), "the newcomer's lock file replaced")
+			require.Equal(t, "x.lock", dirEntries(t, dir), "something left aside")
 		})
 	}
 }
