@@ -382,3 +382,44 @@ func TestGuardReleaseRemovesOnlyItsOwn(t *testing.T) {
 		require.ErrorIs(t, err, fs.ErrNotExist, "its own guard left")
 	})
 }
+
+// TestUnguardedReleaseChecksTheRecord: a release without the guard (of a
+// lock old enough to have been judged stale, the guard not to be had)
+// removes the lock file only if it holds this holder's record, not by its
+// identity alone: a file of the same inode number may be another
+// holder's, the number reused once a breaker removed this holder's file
+// (here the file is written over in place, which has the same effect).
+func TestUnguardedReleaseChecksTheRecord(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			ffs := &faultFS{
+				touch: func(string) error { return syscall.EIO },
+				create: func(name string) error {
+					if strings.HasSuffix(name, guardSuffix) || strings.Contains(name, guardSuffix+".") {
+						return syscall.EIO
+					}
+					return nil
+				},
+			}
+			const staleAfter = 10 * time.Second
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(s), WithStaleAfter(staleAfter), withFS(ffs), withClock(fake))
+			require.NoError(t, l.TryLock())
+			// Past half the age with no refresh (every touch fails): no
+			// longer young, so the release wants the guard.
+			fake.Advance(staleAfter/2 + time.Second)
+			fake.Settle()
+			other := forgedRecord(t, otherHost())
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			require.NoError(t, err)
+			_, err = f.Write(other)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			require.ErrorIs(t, l.Unlock(), ErrLockLost)
+			got, err := os.ReadFile(path)
+			require.NoError(t, err, "another holder's lock file removed")
+			require.Equal(t, string(other), string(got))
+		})
+	}
+}

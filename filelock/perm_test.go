@@ -3,14 +3,18 @@
 package filelock
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // withUmask runs f with the process's umask set to mask.
@@ -151,4 +155,68 @@ func TestLinkClaimLinkedByOtherUser(t *testing.T) {
 			waiter.stop(t)
 		})
 	}
+}
+
+// TestModeSetBeforeTheRecord: where a filesystem makes files with a mode
+// of its own (here 0666, writable by all, as some FUSE and FAT mounts
+// show every file), the lock's files get their permission before anything
+// is written into them: a file others may write never holds a record.
+func TestModeSetBeforeTheRecord(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			wide := &wideModeFS{written: map[string]fs.FileMode{}}
+			path := filepath.Join(t.TempDir(), "x.lock")
+			l := newLock(t, path, WithStrategy(s), withFS(wide))
+			require.NoError(t, l.TryLock())
+			require.NoError(t, l.Unlock())
+			wide.mu.Lock()
+			defer wide.mu.Unlock()
+			require.NotEmpty(t, wide.written, "nothing written")
+			for p, mode := range wide.written {
+				require.Equal(t, DefaultPerm, mode, "%s written while its mode was %v", filepath.Base(p), mode)
+			}
+		})
+	}
+}
+
+// wideModeFS makes every file writable by all, whatever mode is asked, and
+// notes the mode of each file at its first write.
+type wideModeFS struct {
+	fsys.OS
+	mu      sync.Mutex
+	written map[string]fs.FileMode
+}
+
+func (w *wideModeFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	f, err := w.OS.CreateExcl(name, perm)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(name, 0o666); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return &modeAtWrite{File: f, fs: w, name: name}, nil
+}
+
+type modeAtWrite struct {
+	fsys.File
+	fs   *wideModeFS
+	name string
+}
+
+func (f *modeAtWrite) Write(p []byte) (int, error) {
+	info, err := f.File.Stat()
+	if err != nil {
+		return 0, err
+	}
+	f.fs.mu.Lock()
+	if _, ok := f.fs.written[f.name]; !ok {
+		f.fs.written[f.name] = info.Mode.Perm()
+	}
+	f.fs.mu.Unlock()
+	return f.File.Write(p)
+}
+
+func (f *modeAtWrite) Chmod(mode fs.FileMode) error {
+	return f.File.(interface{ Chmod(fs.FileMode) error }).Chmod(mode)
 }

@@ -290,6 +290,34 @@ func TestStaleGuardOfDeadBreaker(t *testing.T) {
 	}
 }
 
+// TestGuardMadeAsTheStrategyMakesALock: a breaker makes the guard with
+// the strategy's own creation, never a bare exclusive create at the
+// guard's path: the record goes into a claim that is then linked (Link,
+// whose exclusive create old NFS clients do not make atomic) or renamed
+// (Soft) into place, so the guard never stands half-written.
+func TestGuardMadeAsTheStrategyMakesALock(t *testing.T) {
+	skipWithoutDeadRule(t)
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+			var made []string
+			createdHook = func(p string) { made = append(made, filepath.Base(p)) }
+			defer func() { createdHook = nil }()
+			l := newLock(t, path, WithStrategy(s))
+			require.NoError(t, l.TryLock(), "a dead holder's lock not broken")
+			require.NoError(t, l.Unlock())
+			require.NotContains(t, made, "x.lock.guard", "the guard made by an exclusive create at its path")
+			claimed := false
+			for _, name := range made {
+				claimed = claimed || strings.HasPrefix(name, "x.lock.guard."+kindClaim+".")
+			}
+			require.True(t, claimed, "no claim of the guard made: %v", made)
+		})
+	}
+}
+
 // TestGuardAgesWithoutTheLocksAge: with age-based breaking of the lock
 // off (WithStaleAfter(0)), a guard whose holder only age can judge
 // (another host's breaker, stopped or cut off) is still broken at
