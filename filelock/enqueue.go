@@ -86,6 +86,9 @@ func (q *queue) fillTicket(t ticket, f fsys.File, data []byte) (fsys.File, error
 		// our queue.
 		return nil, errors.Join(err, f.Close(), q.d.Remove(t.name))
 	}
+	if _, err := fsys.SetPerm(f, q.l.cfg.perm); err != nil {
+		return nil, errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.d.Remove(t.name))
+	}
 	if _, err := f.Write(data); err != nil {
 		return nil, errors.Join(fmt.Errorf("fair queue: %w", err), f.Close(), q.d.Remove(t.name))
 	}

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // ErrInitFailed reports that the function given to AtomicInit failed; the
@@ -146,7 +148,10 @@ func writeMarker(l *Lock, marker string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	_, err = fsys.SetPerm(f, l.cfg.perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -220,3 +220,18 @@ func (f *modeAtWrite) Write(p []byte) (int, error) {
 func (f *modeAtWrite) Chmod(mode fs.FileMode) error {
 	return f.File.(interface{ Chmod(fs.FileMode) error }).Chmod(mode)
 }
+
+// TestMarkerMode: AtomicInit's marker, which other users' AtomicInit
+// read, gets exactly WithPerm's mode whatever the umask; a umask of 077
+// would make it this user's alone, and their AtomicInit fail on it.
+func TestMarkerMode(t *testing.T) {
+	withUmask(t, 0o077, func() {
+		marker := filepath.Join(t.TempDir(), "init.done")
+		ran, err := AtomicInit(marker, func() error { return nil })
+		require.NoError(t, err)
+		require.True(t, ran)
+		info, err := os.Lstat(marker)
+		require.NoError(t, err)
+		require.Equal(t, DefaultPerm, info.Mode().Perm())
+	})
+}

@@ -55,6 +55,9 @@ func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return f, err
 		}
+		if missingHook != nil {
+			missingHook(name)
+		}
 		// Made exclusively, so that only its maker sets its mode.
 		f, err = openFile(name, oRDWR|oCREAT|oEXCL, perm)
 		if errors.Is(err, fs.ErrExist) {
@@ -70,6 +73,10 @@ func OpenLockFile(name string, perm fs.FileMode) (OSFile, error) {
 		return f, nil
 	}
 }
+
+// missingHook, for tests, runs when OpenLockFile has found name missing,
+// before it makes it: another process may make it there.
+var missingHook func(name string)
 
 // OpenReadOnly opens an existing name for reading like OpenLockFile.
 func OpenReadOnly(name string) (OSFile, error) { return openFile(name, oRDONLY, 0) }

@@ -167,3 +167,24 @@ func BenchmarkScanDir(b *testing.B) {
 		}
 	})
 }
+
+// TestOpenLockFileKeepsAModeItDidNotSet: a lock file that another process
+// makes between OpenLockFile's finding it missing and making it is opened
+// as it is, its mode (that process's choice) untouched: only the maker of
+// a lock file sets its mode, so the file is made exclusively.
+func TestOpenLockFileKeepsAModeItDidNotSet(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "x.lock")
+	missingHook = func(string) {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		require.NoError(t, err)
+		require.NoError(t, f.Chmod(0o664))
+		require.NoError(t, f.Close())
+	}
+	t.Cleanup(func() { missingHook = nil })
+	f, err := OpenLockFile(name, 0o644)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	info, err := os.Lstat(name)
+	require.NoError(t, err)
+	require.Equal(t, fs.FileMode(0o664), info.Mode().Perm(), "the other process's mode changed")
+}
