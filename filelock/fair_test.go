@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -630,4 +631,56 @@ func TestFairCancelInTheMiddleKeepsOrder(t *testing.T) {
 		require.NoError(t, <-gotD)
 		require.NoError(t, d.Unlock())
 	})
+}
+
+// TestQueueDirectoryMadeMeanwhile: a fair acquisition that finds the queue
+// directory missing and then cannot make it because it is there (another
+// waiter made it in between) opens it and goes on; one that keeps finding
+// it made and gone again gives up after maxEnqueueAttempts, with the
+// cause.
+func TestQueueDirectoryMadeMeanwhile(t *testing.T) {
+	for _, endless := range []bool{false, true} {
+		t.Run(map[bool]string{false: "once", true: "every time"}[endless], func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			rfs := &mkdirRaceFS{endless: endless}
+			l := newLock(t, path, WithFair(), withFS(rfs))
+			var err error
+			select { // a loop that never gave up would not see a deadline either
+			case err = <-lockAsync(context.Background(), l):
+			case <-time.After(testLockWait):
+				t.Fatalf("the acquisition did not give up (%d directories tried)", rfs.tries.Load())
+			}
+			if !endless {
+				require.NoError(t, err)
+				require.NoError(t, l.Unlock())
+				return
+			}
+			require.ErrorIs(t, err, fs.ErrExist)
+			require.Contains(t, err.Error(), "fair queue")
+			require.Equal(t, int64(maxEnqueueAttempts), rfs.tries.Load(), "directories tried")
+		})
+	}
+}
+
+// mkdirRaceFS makes the queue directory appear to be made by another
+// waiter at each attempt to make it: the first time (or, endless, every
+// time, the last waiter removing it again at once).
+type mkdirRaceFS struct {
+	fsys.OS
+	endless bool
+	tries   atomic.Int64
+}
+
+func (r *mkdirRaceFS) MkdirAll(name string, perm fs.FileMode) error {
+	if !strings.HasSuffix(name, queueSuffix) {
+		return r.OS.MkdirAll(name, perm)
+	}
+	raced := &fs.PathError{Op: "mkdir", Path: name, Err: syscall.EEXIST}
+	switch n := r.tries.Add(1); {
+	case r.endless:
+		return raced
+	case n == 1:
+		return errors.Join(r.OS.MkdirAll(name, perm), raced)
+	}
+	return r.OS.MkdirAll(name, perm)
 }

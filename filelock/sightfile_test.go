@@ -329,6 +329,25 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 	}
 }
 
+// TestSightingsBounded: this process's table of sightings never holds
+// more than maxSightings files: a file already in a full table is still
+// found, and the next new one starts the table afresh.
+func TestSightingsBounded(t *testing.T) {
+	forgetSightings(t)
+	t.Cleanup(func() { forgetSightings(t) })
+	fake := clock.NewFake(time.Unix(1_000_000, 0))
+	l := newLock(t, "/locks/x.lock", withFS(memfs.New(fake)), withClock(fake))
+	info := func(i int) fsys.Info { return fsys.Info{ID: fsys.FileID{Dev: 1, Ino: uint64(i)}} }
+	for i := range maxSightings {
+		seenFiles.unchangedFor(l, fmt.Sprint("/locks/", i), info(i))
+	}
+	fake.Advance(time.Second)
+	require.Equal(t, time.Second, seenFiles.unchangedFor(l, "/locks/0", info(0)), "a file in the full table forgotten")
+	require.Len(t, seenFiles.m, maxSightings)
+	require.Zero(t, seenFiles.unchangedFor(l, "/locks/new", info(-1)))
+	require.Len(t, seenFiles.m, 1, "the table grew past maxSightings")
+}
+
 // TestKilledSightingWriterLeavesNoDebris: a writer of a sighting file
 // killed at any step (before it wrote, before it gave the file its mode,
 // before it renamed it into place) leaves a file that the next break's

@@ -1018,3 +1018,24 @@ func TestWatchSharedByTheProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleReasonSaysWhatIsLeft: Inspect's reason for a lock stale by age
+// says how much longer it must be seen unchanged before it is broken, and
+// once it has been, says no more of it.
+func TestStaleReasonSaysWhatIsLeft(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	w := newSightWorld(t, Soft, staleAfter)
+	w.holderDies()
+	w.pass(staleAfter + time.Second)
+	p := w.process(20, "boot-1")
+	st, err := p.Inspect()
+	require.NoError(t, err)
+	require.True(t, st.Stale)
+	require.Contains(t, st.StaleReason, "broken once seen unchanged for 3m0s more")
+	w.pass(watchNeed(staleAfter))
+	st, err = p.Inspect()
+	require.NoError(t, err)
+	require.True(t, st.Stale)
+	require.Contains(t, st.StaleReason, "not changed for")
+	require.NotContains(t, st.StaleReason, "more", "a lock seen unchanged for long enough said to need more")
+}
