@@ -423,3 +423,28 @@ func TestUnguardedReleaseChecksTheRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedUnlockStartsNoHeartbeat: a lock with no heartbeat (age-based
+// breaking off) whose release failed, and which keeps its hold, still has
+// none: the heartbeat is resumed only where there was one.
+func TestFailedUnlockStartsNoHeartbeat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	failing := true
+	ffs := &faultFS{remove: func(name string) error {
+		if failing && name == path {
+			failing = false
+			return eio("unlink", name)
+		}
+		return nil
+	}}
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, WithStaleAfter(0), withFS(ffs), withClock(fake))
+	require.NoError(t, l.TryLock())
+	require.ErrorIs(t, l.Unlock(), syscall.EIO)
+	h := l.held.(*fileHeld)
+	h.beatMu.Lock()
+	timer := h.timer
+	h.beatMu.Unlock()
+	require.Nil(t, timer, "a heartbeat started by the failed release")
+	require.NoError(t, l.Unlock())
+}
