@@ -41,6 +41,12 @@ func createLink(l *Lock, path string, data []byte, keep bool) (fsys.FileID, io.C
 		defer claimFile.Close() // after the removal of its name: no event
 	}
 	if err != nil {
+		// A claim that cannot be made beside the path (a directory this
+		// user may not write, as /dev) may hide that the path is no lock
+		// file at all: say that first.
+		if info, serr := fsy.Lstat(path); serr == nil && !info.Mode.IsRegular() {
+			return fsys.FileID{}, nil, notRegular(info.Mode)
+		}
 		return fsys.FileID{}, nil, claimError(claim, err)
 	}
 	lerr := fsy.Link(claim, path)
