@@ -96,8 +96,9 @@ func childStrategy() Strategy {
 
 // childOptions returns the options of a child's lock: the strategy of
 // FILELOCK_TEST_STRATEGY, WithFair if FILELOCK_TEST_FAIR is set,
-// WithPolling if FILELOCK_TEST_POLLING is, WithStaleAfter of
-// FILELOCK_TEST_STALE_AFTER if that is set, then extra.
+// WithPolling if FILELOCK_TEST_POLLING is, WithPerm of FILELOCK_TEST_PERM
+// (octal) and WithStaleAfter of FILELOCK_TEST_STALE_AFTER if those are
+// set, then extra.
 func childOptions(extra ...Option) []Option {
 	opts := []Option{WithStrategy(childStrategy())}
 	if os.Getenv("FILELOCK_TEST_FAIR") != "" {
@@ -105,6 +106,9 @@ func childOptions(extra ...Option) []Option {
 	}
 	if os.Getenv("FILELOCK_TEST_POLLING") != "" {
 		opts = append(opts, WithPolling())
+	}
+	if p := os.Getenv("FILELOCK_TEST_PERM"); p != "" {
+		opts = append(opts, WithPerm(octalMode(p)))
 	}
 	if d := os.Getenv("FILELOCK_TEST_STALE_AFTER"); d != "" {
 		staleAfter, err := time.ParseDuration(d)

@@ -50,10 +50,20 @@ func vanished(err error) bool {
 // that does not exist leaves the queue without a directory (q.d nil).
 func (q *queue) openDir(create bool, made *bool) error {
 	perm := q.l.cfg.perm
+	madeHere := false
 	for attempt := 1; ; attempt++ {
 		d, err := fsys.OpenDir(q.fs, q.dir)
 		if err == nil {
 			q.setDir(d)
+			if madeHere {
+				// Made by this waiter: the umask may have narrowed its
+				// mode, and the waiters of other users (or the group)
+				// must make tickets in it.
+				if _, err := fsys.SetPerm(d, queueDirPerm(perm)); err != nil {
+					q.closeDir()
+					return fmt.Errorf("fair queue: %w", err)
+				}
+			}
 			if _, err := q.checkDir(); err != nil {
 				q.closeDir()
 				return err
@@ -70,12 +80,20 @@ func (q *queue) openDir(create bool, made *bool) error {
 		// written by no one but the lock's users (judgeQueueDir).
 		// MkdirAll fails with ErrExist if another waiter created the
 		// directory and the last one removed it again meanwhile.
-		err = q.fs.MkdirAll(q.dir, (perm|(perm&0o444)>>2)&^0o002)
+		err = q.fs.MkdirAll(q.dir, queueDirPerm(perm))
 		if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
 			return fmt.Errorf("fair queue: %w", err)
 		}
-		*made = *made || err == nil
+		madeHere = err == nil
+		*made = *made || madeHere
 	}
+}
+
+// queueDirPerm is the permission of a queue directory for locks of
+// permission perm: searchable by whoever may read the lock, writable by no
+// one but those who may write it, and never by all.
+func queueDirPerm(perm fs.FileMode) fs.FileMode {
+	return (perm | (perm&0o444)>>2) &^ 0o002
 }
 
 // unopenable is the error of a queue directory that could not be opened

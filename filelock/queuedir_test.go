@@ -127,3 +127,25 @@ func TestVanished(t *testing.T) {
 		require.Equal(t, tc.want, vanished(tc.err), "%v", tc.err)
 	}
 }
+
+// TestFairQueueSharedByAGroup: a group's fair lock (WithPerm(0o664), in a
+// set-group-ID directory of the group) queues a user of the group behind
+// another whose umask is 077: the queue directory that user made, and the
+// ticket in it, are given the lock's modes, which the umask would have
+// made that user's alone.
+func TestFairQueueSharedByAGroup(t *testing.T) {
+	us := multiUser(t)
+	path := freshName(t, us.team) + ".lock"
+	common := []string{"FILELOCK_TEST_LOCK=" + path, "FILELOCK_TEST_STRATEGY=soft", "FILELOCK_TEST_FAIR=1", "FILELOCK_TEST_PERM=664", "FILELOCK_TEST_HOLD=1"}
+	holder := us.start(t, us.victim, "lockas", common...)
+	require.Equal(t, "taken", holder.line(t))
+	first := us.start(t, us.victim, "lockas", append(common, "FILELOCK_TEST_UMASK=077", "FILELOCK_TEST_BLOCKING=1")...)
+	waitQueueLen(t, path, 1) // the queue directory made by a waiter of umask 077
+	second := us.start(t, us.attacker, "lockas", append(common, "FILELOCK_TEST_BLOCKING=1")...)
+	waitQueueLen(t, path, 2)
+	holder.stop(t)
+	require.Equal(t, "taken", first.line(t))
+	first.stop(t)
+	require.Equal(t, "taken", second.line(t), "the other user of the group")
+	second.stop(t)
+}

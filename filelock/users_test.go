@@ -55,9 +55,6 @@ func init() {
 			syscall.Umask(int(octalMode(m)))
 		}
 		opts := childOptions()
-		if p := os.Getenv("FILELOCK_TEST_PERM"); p != "" {
-			opts = append(opts, WithPerm(octalMode(p)))
-		}
 		if os.Getenv("FILELOCK_TEST_CREATE_DIRS") != "" {
 			opts = append(opts, WithCreateDirs(0o755))
 		}

@@ -163,14 +163,15 @@ func readUpTo(r io.Reader, size, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// SetPerm gives the newly made file f exactly the permission bits perm,
+// SetPerm gives the newly made file (or directory, a Dir opened by
+// descriptor) f exactly the permission bits perm,
 // whatever the umask: f's mode is changed (fchmod) if it differs. Where
 // the file cannot change its mode (a filesystem without Unix modes, such
 // as FAT, or an FS whose files have no Chmod) the mode is left as made,
 // unless that lets group or others write what perm does not allow: that
 // is an error. It returns f's description as made, before any change of
 // its mode, which gives its identity without asking again.
-func SetPerm(f File, perm fs.FileMode) (Info, error) {
+func SetPerm(f interface{ Stat() (Info, error) }, perm fs.FileMode) (Info, error) {
 	info, err := f.Stat()
 	if err != nil || info.Mode.Perm() == perm || runtime.GOOS == "windows" {
 		return info, err

@@ -45,6 +45,15 @@ func (d *osDir) wrap(op, name string, err error) error {
 	return &fs.PathError{Op: op, Path: joinName(d.name, name), Err: err}
 }
 
+// Chmod sets the directory's permission bits (fchmod), for SetPerm.
+func (d *osDir) Chmod(mode fs.FileMode) error {
+	err := ignoringEINTR(func() error { return unix.Fchmod(d.fd, uint32(mode.Perm())) })
+	if err != nil {
+		return &fs.PathError{Op: "chmod", Path: d.name, Err: err}
+	}
+	return nil
+}
+
 func (d *osDir) Stat() (Info, error) {
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Fstat(d.fd, &st) }); err != nil {
