@@ -84,3 +84,30 @@ func (f *failingFile) Close() error {
 func (f *failingFile) Chmod(mode fs.FileMode) error {
 	return f.File.(interface{ Chmod(fs.FileMode) error }).Chmod(mode)
 }
+
+// TestRenameAnsweredWithAnErrorAfterAll: a soft claim renamed into place
+// whose rename reports an error all the same (a network filesystem that
+// lost the reply and retried the request, which then found the name
+// taken: by the claim itself) is a lock taken: the path names the claim.
+func TestRenameAnsweredWithAnErrorAfterAll(t *testing.T) {
+	if !fsys.CanRenameNoReplace(fsys.OS{}) {
+		t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	l := newLock(t, path, withFS(lostReplyFS{}))
+	require.NoError(t, l.TryLock(), "a claim renamed into place taken for a failure")
+	require.Equal(t, "x.lock", dirEntries(t, dir))
+	require.NoError(t, l.Unlock())
+}
+
+// lostReplyFS renames as asked, then answers EEXIST, as a retried request
+// whose first reply was lost does.
+type lostReplyFS struct{ fsys.OS }
+
+func (lostReplyFS) RenameNoReplace(oldname, newname string) error {
+	if err := (fsys.OS{}).RenameNoReplace(oldname, newname); err != nil {
+		return err
+	}
+	return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: syscall.EEXIST}
+}

@@ -684,3 +684,21 @@ func (r *mkdirRaceFS) MkdirAll(name string, perm fs.FileMode) error {
 	}
 	return r.OS.MkdirAll(name, perm)
 }
+
+// TestTicketRefreshInterval: a waiter refreshes its ticket every
+// ticketRefresh, or every third of a shorter stale-after age; with
+// age-based breaking off (no age at all), every ticketRefresh, never at
+// no interval, which would refresh without pause.
+func TestTicketRefreshInterval(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	for _, tc := range []struct {
+		staleAfter, want time.Duration
+	}{
+		{0, ticketRefresh},
+		{30 * time.Second, 10 * time.Second},
+		{time.Hour, ticketRefresh},
+	} {
+		l := newLock(t, path, WithFair(), WithStaleAfter(tc.staleAfter))
+		require.Equal(t, tc.want, newQueue(l).refreshEvery(), "stale after %v", tc.staleAfter)
+	}
+}

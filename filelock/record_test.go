@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,27 @@ func TestMarshalTextRejects(t *testing.T) {
 			require.NoError(t, err, "what is written reads back")
 			require.Equal(t, r.PID, back.PID)
 			require.True(t, r.Acquired.Equal(back.Acquired))
+		})
+	}
+}
+
+// TestKernelLockRefusesALiveRecordAtTheLimit: an os or ofd acquisition
+// that finds in the lock file a live holder's record of MaxRecordSize
+// bytes (another strategy's lock, held) reads it whole and refuses the
+// lock, as it does a shorter one, rather than taking the record for
+// another program's content and locking over it.
+func TestKernelLockRefusesALiveRecordAtTheLimit(t *testing.T) {
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			data := recordOfSize(t, MaxRecordSize)
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+			alive := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Alive })
+			l := newLock(t, path, WithStrategy(s), alive)
+			require.ErrorIs(t, l.TryLock(), ErrMixedStrategies)
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, string(data), string(got), "the record written over")
 		})
 	}
 }
