@@ -3,8 +3,10 @@ package filelock
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,4 +154,20 @@ func lockWithin(l *Lock) error {
 	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
 	defer cancel()
 	return l.LockContext(ctx)
+}
+
+// octalMode reads a mode written in octal, such as 1777.
+func octalMode(s string) fs.FileMode {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil {
+		panic(err)
+	}
+	mode := fs.FileMode(n & 0o777)
+	if n&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	if n&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	return mode
 }

@@ -144,22 +144,6 @@ func outcome(err error) string {
 	return "error: " + err.Error()
 }
 
-// octalMode reads a mode written in octal, such as 1777.
-func octalMode(s string) fs.FileMode {
-	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil {
-		panic(err)
-	}
-	mode := fs.FileMode(n & 0o777)
-	if n&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	if n&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	return mode
-}
-
 // testUser is a side of a multi-user test.
 type testUser struct {
 	name string
