@@ -672,103 +672,70 @@ func (p *probeFS) Remove(name string) error {
 // moved, puts it back, and removes nothing. The swap is forced inside the
 // breaker's rename. Where the put-back's link is refused (no hard links,
 // or another user's file under protected_hardlinks), a rename that never
-// replaces puts it back.
+// replaces puts it back. Either way it puts it back only where nothing
+// stands: a newcomer's lock file made at the path meanwhile is left in
+// place (the moved file is then lost to its owner, who learns it from its
+// heartbeat or Unlock), never replaced by the moved one.
 func TestBreakerPutsBackAFileSwappedIn(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		link func(oldname, newname string) error
-	}{
-		{"link", nil},
-		{"no link", func(oldname, newname string) error {
-			return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.link != nil && !fsys.CanRenameNoReplace(fsys.OS{}) {
-				t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
-			}
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
-			info, err := (fsys.OS{}).Lstat(path)
-			require.NoError(t, err)
-			judged := info.ID
-			swapped := false
-			ffs := &faultFS{link: tc.link, rename: func(oldname, _ string) error {
-				if oldname == path && !swapped {
-					swapped = true
-					require.NoError(t, os.Remove(path))
-					require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
+	for _, noLink := range []bool{false, true} {
+		for _, newcomer := range []bool{false, true} {
+			name := map[bool]string{false: "link", true: "no link"}[noLink] + map[bool]string{false: "", true: "/a newcomer first"}[newcomer]
+			t.Run(name, func(t *testing.T) {
+				if noLink && !fsys.CanRenameNoReplace(fsys.OS{}) {
+					t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
 				}
-				return nil
-			}}
-			l := newLock(t, path, withFS(ffs))
-			removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
-			require.NoError(t, err)
-			require.True(t, swapped, "the breaker moved nothing aside")
-			require.False(t, removed)
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.Equal(t, "live\n", string(data), "the live file is back at the lock path")
-			require.Equal(t, "x.lock", dirEntries(t, dir), "nothing left aside")
-		})
+				putBackSwappedFile(t, noLink, newcomer)
+			})
+		}
 	}
 }
 
-// TestBreakerPutsBackNothingOverANewcomer: a breaker that moved aside a
-// file that was not the one it judged puts it back only where nothing
-// stands at the lock path: a newcomer's lock file made there meanwhile
-// is left in place (the moved file is then lost to its owner, who learns
-// it from its heartbeat or Unlock), never replaced by the moved one.
-func TestBreakerPutsBackNothingOverANewcomer(t *testing.T) {
-	for _, noLink := range []bool{false, true} {
-		t.Run(map[bool]string{false: "link", true: "no link"}[noLink], func(t *testing.T) {
-			if noLink && !fsys.CanRenameNoReplace(fsys.OS{}) {
-				t.Skip("no rename that never replaces on this system (Linux and macOS have one)")
-			}
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
-			info, err := (fsys.OS{}).Lstat(path)
-			require.NoError(t, err)
-			judged := info.ID
-			swapped, newcomer := false, false
-			// Whatever call puts the moved file back, the newcomer is there first.
-			arrive := func(target string) {
-				if target == path && swapped && !newcomer {
-					newcomer = true
-					require.NoError(t, os.WriteFile(path, []byte("newcomer\n"), 0o644))
-				}
-			}
-			ffs := &faultFS{
-				rename: func(oldname, newname string) error {
-					if oldname == path && !swapped {
-						swapped = true
-						require.NoError(t, os.Remove(path))
-						require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
-					}
-					arrive(newname)
-					return nil
-				},
-				link: func(oldname, newname string) error {
-					arrive(newname)
-					if noLink {
-						return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
-					}
-					return nil
-				},
-			}
-			l := newLock(t, path, withFS(ffs))
-			removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
-			require.NoError(t, err)
-			require.True(t, newcomer, "the breaker put nothing back")
-			require.False(t, removed)
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.Equal(t, "newcomer\n", string(data), "the newcomer's lock file replaced")
-			require.Equal(t, "x.lock", dirEntries(t, dir), "something left aside")
-		})
+// putBackSwappedFile runs a case of TestBreakerPutsBackAFileSwappedIn.
+func putBackSwappedFile(t *testing.T, noLink, newcomer bool) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	require.NoError(t, os.WriteFile(path, []byte("judged\n"), 0o644))
+	info, err := (fsys.OS{}).Lstat(path)
+	require.NoError(t, err)
+	judged := info.ID
+	swapped, arrived := false, false
+	// Whatever call puts the moved file back, a newcomer is there first.
+	arrive := func(target string) {
+		if newcomer && target == path && swapped && !arrived {
+			arrived = true
+			require.NoError(t, os.WriteFile(path, []byte("newcomer\n"), 0o644))
+		}
 	}
+	ffs := &faultFS{
+		rename: func(oldname, newname string) error {
+			if oldname == path && !swapped {
+				swapped = true
+				require.NoError(t, os.Remove(path))
+				require.NoError(t, os.WriteFile(path, []byte("live\n"), 0o644))
+			}
+			arrive(newname)
+			return nil
+		},
+		link: func(oldname, newname string) error {
+			arrive(newname)
+			if noLink {
+				return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+			}
+			return nil
+		},
+	}
+	l := newLock(t, path, withFS(ffs))
+	removed, err := l.mech.(fileMechanism).removeIf(l, path, func(i fsys.Info, data []byte) bool { return i.ID == judged && string(data) == "judged\n" })
+	require.NoError(t, err)
+	require.True(t, swapped, "the breaker moved nothing aside")
+	require.Equal(t, newcomer, arrived, "the breaker put nothing back")
+	require.False(t, removed)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	want := map[bool]string{false: "live\n", true: "newcomer\n"}[newcomer]
+	require.Equal(t, want, string(data), "the file at the lock path")
+	require.Equal(t, "x.lock", dirEntries(t, dir), "something left aside")
 }
 
 // TestWatchOutlastsTheLongestHeartbeat: a lock stale by age alone is
