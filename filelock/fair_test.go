@@ -644,9 +644,11 @@ func TestQueueDirectoryMadeMeanwhile(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
 			rfs := &mkdirRaceFS{endless: endless}
 			l := newLock(t, path, WithFair(), withFS(rfs))
+			ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+			defer cancel()
 			var err error
 			select { // a loop that never gave up would not see a deadline either
-			case err = <-lockAsync(context.Background(), l):
+			case err = <-lockAsync(ctx, l):
 			case <-time.After(testLockWait):
 				t.Fatalf("the acquisition did not give up (%d directories tried)", rfs.tries.Load())
 			}

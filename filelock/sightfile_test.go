@@ -70,8 +70,7 @@ func TestSightingFileCarriesTheWatch(t *testing.T) {
 		} {
 			t.Run(s.String()+"/"+c.name, func(t *testing.T) {
 				w := newSightWorld(t, s, staleAfter)
-				w.holderDies()
-				w.pass(staleAfter + time.Second)
+				w.leftStale()
 
 				first := w.process(20, "boot-1")
 				require.ErrorIs(t, first.TryLock(), ErrWouldBlock, "broken at its first sighting")
@@ -167,6 +166,14 @@ func (w *sightWorld) holderDies() {
 	holder := w.process(10, "boot-0")
 	require.NoError(w.t, holder.TryLock())
 	holder.held.(*fileHeld).stopHeartbeat()
+}
+
+// leftStale makes the lock's holder die (holderDies) and lets the
+// stale-after age and a second more go by: the lock is stale by age.
+func (w *sightWorld) leftStale() {
+	w.t.Helper()
+	w.holderDies()
+	w.pass(w.staleAfter + time.Second)
 }
 
 // pass lets d go by for the filesystem and every process, whose timers
@@ -313,8 +320,7 @@ func TestSweepLeavesWhatIsNoSighting(t *testing.T) {
 			// Empty, as a released OS lock file of that name would be.
 			others = append(others, "x.lock.seen.abcdefgh.0.tmp.00000000000000ee")
 			putSeen(t, w.m, "/locks/"+others[len(others)-1], nil, 0o644)
-			w.holderDies()
-			w.pass(staleAfter + time.Second)
+			w.leftStale()
 
 			p := w.process(20, "boot-1")
 			require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
@@ -360,8 +366,7 @@ func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
 		for _, step := range []string{"write", "chmod", "rename"} {
 			t.Run(s.String()+"/"+step, func(t *testing.T) {
 				w := newSightWorld(t, s, staleAfter)
-				w.holderDies()
-				w.pass(staleAfter + time.Second)
+				w.leftStale()
 				killed := w.processOn(20, "boot-1", &faultySightingWriter{stView: stView{w.m}, step: step, kill: true})
 				require.ErrorIs(t, killed.TryLock(), ErrWouldBlock)
 				debris := sightingTemps(t, w.m)
@@ -395,8 +400,7 @@ func TestKilledSightingWriterLeavesNoDebris(t *testing.T) {
 func TestSightingNotPutInPlaceWithoutItsMode(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	w := newSightWorld(t, Soft, staleAfter)
-	w.holderDies()
-	w.pass(staleAfter + time.Second)
+	w.leftStale()
 	p := w.processOn(20, "boot-1", &faultySightingWriter{stView: stView{w.m}, step: "chmod"})
 	require.ErrorIs(t, p.TryLock(), ErrWouldBlock)
 	names, err := w.m.ReadDirNames("/locks")

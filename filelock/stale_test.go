@@ -53,6 +53,16 @@ func deadPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
+// deadHoldersLock returns a new directory and the path in it of a lock
+// file holding the record of a process of this host that has exited.
+func deadHoldersLock(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "x.lock")
+	require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+	return dir, path
+}
+
 // liveChild starts a process that lives until the test ends.
 func liveChild(t *testing.T) int {
 	t.Helper()
@@ -277,10 +287,9 @@ func TestStaleGuardOfDeadBreaker(t *testing.T) {
 	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			dead := forgedRecord(t, proc.Of(deadPID(t)))
-			require.NoError(t, os.WriteFile(path, dead, 0o644))
+			dir, path := deadHoldersLock(t)
+			dead, err := os.ReadFile(path)
+			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(path+guardSuffix, dead, 0o644))
 			l := newLock(t, path, WithStrategy(s), WithStaleAfter(time.Hour))
 			require.NoError(t, l.TryLock())
@@ -299,9 +308,7 @@ func TestGuardMadeAsTheStrategyMakesALock(t *testing.T) {
 	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+			_, path := deadHoldersLock(t)
 			var made []string
 			createdHook = func(p string) { made = append(made, filepath.Base(p)) }
 			defer func() { createdHook = nil }()
@@ -327,9 +334,7 @@ func TestGuardAgesWithoutTheLocksAge(t *testing.T) {
 	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "x.lock")
-			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+			dir, path := deadHoldersLock(t)
 			require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
 			old := time.Now().Add(-2 * DefaultStaleAfter)
 			require.NoError(t, os.Chtimes(path+guardSuffix, old, old))
@@ -992,8 +997,7 @@ func TestWatchSharedByTheProcess(t *testing.T) {
 func TestStaleReasonSaysWhatIsLeft(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	w := newSightWorld(t, Soft, staleAfter)
-	w.holderDies()
-	w.pass(staleAfter + time.Second)
+	w.leftStale()
 	p := w.process(20, "boot-1")
 	st, err := p.Inspect()
 	require.NoError(t, err)
