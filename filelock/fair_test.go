@@ -704,3 +704,45 @@ func TestTicketRefreshInterval(t *testing.T) {
 		require.Equal(t, tc.want, newQueue(l).refreshEvery(), "stale after %v", tc.staleAfter)
 	}
 }
+
+// TestEnqueueListingServesTheFirstRound: the listing a waiter's enqueue
+// makes (every ticket it lists is ahead of the new one) is the first
+// round's view of the queue, not listed again: a fair acquisition with
+// nobody queued lists the queue once, and one with a dead waiter's ticket
+// ahead once more, for the round after that ticket is judged and removed.
+func TestEnqueueListingServesTheFirstRound(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		deadAhead bool
+		listings  int64
+	}{
+		{"nobody queued", false, 1},
+		{"a dead waiter ahead", true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			queue := path + queueSuffix
+			if tc.deadAhead {
+				require.NoError(t, os.Mkdir(queue, 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(queue, ticketName(1)), forgedRecord(t, otherHost()), 0o644))
+			}
+			var listings atomic.Int64
+			ffs := &faultFS{list: func(dir string) func(string) bool {
+				if dir == queue {
+					listings.Add(1)
+				}
+				return nil
+			}}
+			dead := withProcess(proc.Self(), func(id proc.Identity) proc.State {
+				if id == otherHost() {
+					return proc.Dead
+				}
+				return proc.Alive
+			})
+			l := newLock(t, path, WithFair(), withFS(ffs), dead)
+			require.NoError(t, lockWithin(l))
+			require.Equal(t, tc.listings, listings.Load(), "listings of the queue")
+			require.NoError(t, l.Unlock())
+		})
+	}
+}

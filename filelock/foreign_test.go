@@ -20,6 +20,9 @@ func TestParseForeign(t *testing.T) {
 		{"0\n", ForeignHolder{Format: FormatPID}}, // dotlockfile without -p
 		{"4242\nbuild-7\n", ForeignHolder{Format: FormatPIDHost, PID: 4242, Host: "build-7"}},
 		{"/var/lock/x.lock|host.example.org|4242|83721", ForeignHolder{Format: FormatFlufl, PID: 4242, Host: "host.example.org"}},
+		{"2147483647", ForeignHolder{Format: FormatPID, PID: 1<<31 - 1}}, // the largest PID a record holds
+		{"2147483648", ForeignHolder{Format: FormatUnknown}},
+		{"9999999999", ForeignHolder{Format: FormatUnknown}},
 		{"99999999999", ForeignHolder{Format: FormatUnknown}},
 		{"-5", ForeignHolder{Format: FormatUnknown}},
 		{"4242\nbuild 7\n", ForeignHolder{Format: FormatUnknown}},

@@ -213,6 +213,35 @@ func TestSightingCountsTheOverlapOnce(t *testing.T) {
 	}
 }
 
+// TestSightingDatesFromTheWritersFirstSight: a process that watched a
+// lock file before it grew stale writes, once it is, a sighting dated from
+// its own first sight of it, not from the moment it writes: a process that
+// reads it then counts that earlier watch too.
+func TestSightingDatesFromTheWritersFirstSight(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			w := newSightWorld(t, s, staleAfter)
+			w.holderDies()
+			w.pass(3 * time.Minute)
+			early := w.process(20, "boot-1")
+			require.ErrorIs(t, early.TryLock(), ErrWouldBlock) // not stale yet: seen from now
+			require.NoFileExists(t, seenPath(early, w.path), "a sighting of a lock not stale by age")
+			w.pass(2*time.Minute + time.Second)
+			require.ErrorIs(t, early.TryLock(), ErrWouldBlock) // stale: its sighting written
+			readSeen(t, w.m, seenPath(early, w.path))
+			// A newcomer counts from early's first sight: not yet a
+			// second before watchNeed has passed since, and then at once.
+			w.pass(watchNeed(staleAfter) - 2*time.Minute - 2*time.Second)
+			require.ErrorIs(t, w.process(30, "boot-1").TryLock(), ErrWouldBlock, "the sighting dated from before the first sight")
+			w.pass(time.Second)
+			late := w.process(40, "boot-1")
+			require.NoError(t, late.TryLock(), "the sighting dated from when it was written")
+			require.NoError(t, late.Unlock())
+		})
+	}
+}
+
 // TestClockStepBreaksNoLiveLockForOneShots: while the filesystem's clock
 // steps four minutes forward every 150 s under a live, refreshing holder,
 // a new process every ten seconds making one TryLock, each counting its

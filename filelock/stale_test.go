@@ -819,6 +819,62 @@ func TestBreakerPutsBackAChangedFile(t *testing.T) {
 	}
 }
 
+// TestRemovalOfTheMovedFile: once the breaker has moved a file aside, its
+// removal of the moved file may find it gone (another's sweep) or fail
+// (EIO). Gone is no error: a break then takes the lock, a put-back reports
+// the lock busy. A failure is reported, path and cause, and takes no lock.
+func TestRemovalOfTheMovedFile(t *testing.T) {
+	for _, putBack := range []bool{false, true} {
+		for _, gone := range []bool{true, false} {
+			name := map[bool]string{false: "broken", true: "put back"}[putBack] + map[bool]string{true: "/gone", false: "/EIO"}[gone]
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "x.lock")
+				require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+				removals := 0
+				ffs := &faultFS{
+					rename: func(oldname, _ string) error {
+						if putBack && oldname == path { // refreshed after the judgement
+							later := time.Now().Add(time.Second)
+							require.NoError(t, os.Chtimes(path, later, later))
+						}
+						return nil
+					},
+					remove: func(name string) error {
+						if !strings.HasPrefix(filepath.Base(name), "x.lock."+kindAside+".") {
+							return nil
+						}
+						removals++
+						if gone {
+							return os.Remove(name) // so that the breaker's own removal finds nothing
+						}
+						return eio("unlink", name)
+					},
+				}
+				dead := withProcess(proc.Self(), func(proc.Identity) proc.State { return proc.Dead })
+				l := newLock(t, path, withFS(ffs), dead)
+				err := l.TryLock()
+				require.Equal(t, 1, removals, "removals of the moved file")
+				switch {
+				case !gone:
+					require.ErrorIs(t, err, syscall.EIO)
+					var pe *fs.PathError
+					require.ErrorAs(t, err, &pe)
+					require.Equal(t, path, pe.Path)
+					require.Zero(t, l.Depth(), "a lock taken")
+				case putBack:
+					require.ErrorIs(t, err, ErrWouldBlock)
+					require.Equal(t, "x.lock", dirEntries(t, dir))
+				default:
+					require.NoError(t, err)
+					require.NoError(t, l.Unlock())
+					require.Empty(t, dirEntries(t, dir))
+				}
+			})
+		}
+	}
+}
+
 // TestClockStepBreaksNoLiveLock: the filesystem's clock (the wall clock
 // that stamps change times on a local filesystem, or a file server's)
 // steps four minutes forward while a holder is alive and refreshing its
@@ -934,6 +990,49 @@ func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 			require.NoError(t, h.Unlock())
 		})
 	}
+}
+
+// TestWaiterOnAClockThatDoesNotMove: a clock may read the same between
+// attempts (a coarse one, as Windows' tick): a waiter trying a busy lock
+// every millisecond then judges it at its first attempt only, as within
+// judgeEvery of that judgement, not at every attempt.
+func TestWaiterOnAClockThatDoesNotMove(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
+			require.NoError(t, lockWithin(h))
+			// Cancelled as it begins to wait after its 20th attempt.
+			ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+			defer cancel()
+			frozen := &frozenClock{at: time.Now(), out: cancel}
+			frozen.timers.Store(20)
+			cfs := &readCountFS{path: path}
+			w := newLock(t, path, WithStrategy(s), WithBarging(), WithPolling(),
+				WithBackoff(time.Millisecond, time.Millisecond), withClock(frozen), withFS(cfs))
+			require.ErrorIs(t, w.LockContext(ctx), context.Canceled)
+			require.Equal(t, int64(1), cfs.reads.Load(), "reads of the lock file in 20 attempts")
+			require.NoError(t, h.Unlock())
+		})
+	}
+}
+
+// frozenClock is the real clock, but for its reading, which stays at; it
+// calls out once it has made timers timers.
+type frozenClock struct {
+	clock.Real
+	at     time.Time
+	timers atomic.Int64
+	out    func()
+}
+
+func (c *frozenClock) Now() time.Time { return c.at }
+
+func (c *frozenClock) NewTimer(d time.Duration) clock.Timer {
+	if c.timers.Add(-1) == 0 {
+		c.out()
+	}
+	return c.Real.NewTimer(d)
 }
 
 // TestOneBreakPerAttempt: an attempt that broke a stale lock and then
