@@ -202,9 +202,14 @@ func TestStoppedHolderKeepsFreshLock(t *testing.T) {
 // On Linux the waiters' slow polls and rechecks are made hours long: a
 // lock file or ticket turning stale by age raises no event, so a waiter
 // must judge it again when its last judgement said it would turn stale.
+//
+// Its cases run in parallel with each other (they wait more than they
+// work), and with nothing else: the test is not parallel, and so the
+// values it sets stay set until its cases end.
 func TestStoppedHolderLearnsLoss(t *testing.T) {
 	const stale = 2 * time.Second
-	defer func(f, a time.Duration) { trustedPollFactor, aliveRecheck = f, a }(trustedPollFactor, aliveRecheck)
+	f, a := trustedPollFactor, aliveRecheck
+	t.Cleanup(func() { trustedPollFactor, aliveRecheck = f, a })
 	trustedPollFactor, aliveRecheck = 1<<20, time.Hour
 	for _, s := range []Strategy{Soft, Link} {
 		for _, fair := range []bool{false, true} {
@@ -216,7 +221,10 @@ func TestStoppedHolderLearnsLoss(t *testing.T) {
 				env = append(env, "FILELOCK_TEST_FAIR=1")
 				opts = append(opts, WithFair())
 			}
-			t.Run(name, func(t *testing.T) { testStoppedHolderLearnsLoss(t, s, stale, env, opts) })
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				testStoppedHolderLearnsLoss(t, s, stale, env, opts)
+			})
 		}
 	}
 }
