@@ -48,6 +48,40 @@ func TestNoFIFOOpened(t *testing.T) {
 	}
 }
 
+// TestKeptDescriptorReused: an os or ofd waiter's attempt with the
+// descriptor it kept from a busy one, while the path still names that
+// file, opens nothing: not while the lock is busy, nor when it takes it.
+// (Opening anew each time would cost an open, and its close would wake
+// the lock's watchers for nothing.) inotify counts the opens.
+func TestKeptDescriptorReused(t *testing.T) {
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			holder, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+			require.NoError(t, err)
+			defer holder.Close()
+			locker, _ := lockerFor(s)
+			require.NoError(t, locker.lock(holder.Fd(), false))
+			l := newLock(t, path, WithStrategy(s))
+			m := l.mech.(osMechanism)
+			var kept fsys.OSFile
+			_, err = m.tryKept(l, &kept)
+			require.ErrorIs(t, err, errBusy)
+			require.NotNil(t, kept, "no descriptor kept from the busy attempt")
+			opens := countOpens(t, path)
+			_, err = m.tryKept(l, &kept)
+			require.ErrorIs(t, err, errBusy)
+			require.NotNil(t, kept, "no descriptor kept from the second busy attempt")
+			require.Zero(t, opens(), "the path opened at a busy attempt with a kept descriptor")
+			require.NoError(t, locker.unlock(holder.Fd()))
+			h, err := m.tryKept(l, &kept)
+			require.NoError(t, err)
+			require.Zero(t, opens(), "the path opened at the attempt that took the lock")
+			require.NoError(t, h.release())
+		})
+	}
+}
+
 // TestProbeLeavesTheLockFree: a probe that finds the lock free leaves it
 // free while its descriptor is still open, and one that finds it held
 // says so.

@@ -3,6 +3,7 @@
 package filelock
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,20 +77,43 @@ func TestOSLockFileGoneWhileHeld(t *testing.T) {
 
 // An OS or OFD lock file whose path can no longer be looked at (ENOTDIR),
 // but which still has its name, is not lost: its release takes its record
-// back as usual.
+// back as usual, unless something was written after the record meanwhile
+// (its size then unknown, the release reads past the record to tell).
 func TestOSLockFileOutOfSightNotLost(t *testing.T) {
 	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
-		dir := filepath.Join(t.TempDir(), "d")
-		require.NoError(t, os.Mkdir(dir, 0o755))
-		l := newLock(t, filepath.Join(dir, "x.lock"), WithStrategy(s))
-		require.NoError(t, l.TryLock())
-		require.NoError(t, os.Rename(dir, dir+".old"))
-		require.NoError(t, os.WriteFile(dir, nil, 0o644))
-		require.NoError(t, l.Unlock())
-		data, err := os.ReadFile(filepath.Join(dir+".old", "x.lock"))
-		require.NoError(t, err)
-		require.Empty(t, data, "the holder's record was taken back")
+		for _, more := range []string{"", "x"} {
+			t.Run(map[string]string{"": "record alone", "x": "record and more"}[more], func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "d")
+				require.NoError(t, os.Mkdir(dir, 0o755))
+				path := filepath.Join(dir, "x.lock")
+				l := newLock(t, path, WithStrategy(s))
+				require.NoError(t, l.TryLock())
+				record, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.NotEmpty(t, record)
+				appendTo(t, path, more)
+				require.NoError(t, os.Rename(dir, dir+".old"))
+				require.NoError(t, os.WriteFile(dir, nil, 0o644))
+				require.NoError(t, l.Unlock())
+				data, err := os.ReadFile(filepath.Join(dir+".old", "x.lock"))
+				require.NoError(t, err)
+				if more == "" {
+					require.Empty(t, data, "the holder's record was taken back")
+					return
+				}
+				require.Equal(t, string(record)+more, string(data), "what followed the record was lost")
+			})
+		}
 	})
+}
+
+// appendTo appends data to the file at path.
+func appendTo(t *testing.T, path, data string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(data)
+	require.NoError(t, errors.Join(err, f.Close()))
 }
 
 // A hard link planted at an OS or OFD lock path is refused, and the file
