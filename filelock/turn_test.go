@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -481,6 +482,41 @@ func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestQueueTidiedEveryTidyEvery: a default acquisition that finds a queue
+// directory tidies it (lists it, to remove what dead waiters left) at its
+// first look and then once every tidyEvery: not at a look within
+// tidyEvery of the last tidy, and again at one tidyEvery after it.
+func TestQueueTidiedEveryTidyEvery(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	ticket, marker := plantTurn(t, path, turnAlivePID)
+	require.NoError(t, os.Remove(marker)) // a waiter queued that has not asked for its turn
+	t.Cleanup(func() { os.Remove(ticket) })
+	queue := path + queueSuffix
+	var listings atomic.Int64
+	ffs := &faultFS{list: func(dir string) func(string) bool {
+		if dir == queue {
+			listings.Add(1)
+		}
+		return nil
+	}}
+	fake := clock.NewFake(time.Now())
+	l := newLock(t, path, turnOptions(Soft, withClock(fake), withFS(ffs))...)
+	take := func() int64 {
+		t.Helper()
+		before := listings.Load()
+		require.NoError(t, l.TryLock())
+		require.NoError(t, l.Unlock())
+		return listings.Load() - before
+	}
+	first := take()
+	require.Positive(t, first, "no tidy at the first look")
+	fake.Advance(tidyEvery - time.Millisecond)
+	require.Zero(t, take(), "tidied again within tidyEvery")
+	fake.Advance(time.Millisecond)
+	require.Equal(t, first, take(), "not tidied again after tidyEvery")
+	require.FileExists(t, ticket, "a live waiter's ticket tidied away")
 }
 
 // TestFutureMarkerCountsForItsLife: a turn marker changed in the future of
