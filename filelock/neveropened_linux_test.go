@@ -26,21 +26,13 @@ func TestNoFIFOOpened(t *testing.T) {
 			require.Zero(t, opens(), "the FIFO opened at a first attempt")
 
 			path := filepath.Join(dir, "x.lock")
-			holder, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-			require.NoError(t, err)
-			locker, _ := lockerFor(s)
-			require.NoError(t, locker.lock(holder.Fd(), false))
-			l := newLock(t, path, WithStrategy(s))
-			m := l.mech.(osMechanism)
-			var kept fsys.OSFile
-			_, err = m.tryKept(l, &kept)
-			require.ErrorIs(t, err, errBusy)
-			require.NotNil(t, kept, "no descriptor kept from the busy attempt")
+			holder, _ := heldElsewhere(t, s, path)
+			l, m, kept := keptFromABusyAttempt(t, s, path)
 			require.NoError(t, holder.Close())
 			require.NoError(t, os.Remove(path))
 			require.NoError(t, mkfifo(path))
 			opens = countOpens(t, path)
-			_, err = m.tryKept(l, &kept)
+			_, err := m.tryKept(l, &kept)
 			require.ErrorIs(t, err, ErrNotRegular)
 			require.Nil(t, kept)
 			require.Zero(t, opens(), "the FIFO opened at an attempt with a kept descriptor")
@@ -57,19 +49,11 @@ func TestKeptDescriptorReused(t *testing.T) {
 	for _, s := range []Strategy{OS, OFD} {
 		t.Run(s.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.lock")
-			holder, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-			require.NoError(t, err)
+			holder, locker := heldElsewhere(t, s, path)
 			defer holder.Close()
-			locker, _ := lockerFor(s)
-			require.NoError(t, locker.lock(holder.Fd(), false))
-			l := newLock(t, path, WithStrategy(s))
-			m := l.mech.(osMechanism)
-			var kept fsys.OSFile
-			_, err = m.tryKept(l, &kept)
-			require.ErrorIs(t, err, errBusy)
-			require.NotNil(t, kept, "no descriptor kept from the busy attempt")
+			l, m, kept := keptFromABusyAttempt(t, s, path)
 			opens := countOpens(t, path)
-			_, err = m.tryKept(l, &kept)
+			_, err := m.tryKept(l, &kept)
 			require.ErrorIs(t, err, errBusy)
 			require.NotNil(t, kept, "no descriptor kept from the second busy attempt")
 			require.Zero(t, opens(), "the path opened at a busy attempt with a kept descriptor")
@@ -80,6 +64,31 @@ func TestKeptDescriptorReused(t *testing.T) {
 			require.NoError(t, h.release())
 		})
 	}
+}
+
+// heldElsewhere makes the lock file at path and locks it, as another
+// process's holder of strategy s would, through the returned file.
+func heldElsewhere(t *testing.T, s Strategy, path string) (*os.File, osLocker) {
+	t.Helper()
+	holder, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	require.NoError(t, err)
+	locker, _ := lockerFor(s)
+	require.NoError(t, locker.lock(holder.Fd(), false))
+	return holder, locker
+}
+
+// keptFromABusyAttempt makes an attempt of a new handle of strategy s at
+// the lock at path, held elsewhere, and returns the handle, its mechanism
+// and the descriptor the attempt kept.
+func keptFromABusyAttempt(t *testing.T, s Strategy, path string) (*Lock, osMechanism, fsys.OSFile) {
+	t.Helper()
+	l := newLock(t, path, WithStrategy(s))
+	m := l.mech.(osMechanism)
+	var kept fsys.OSFile
+	_, err := m.tryKept(l, &kept)
+	require.ErrorIs(t, err, errBusy)
+	require.NotNil(t, kept, "no descriptor kept from the busy attempt")
+	return l, m, kept
 }
 
 // TestProbeLeavesTheLockFree: a probe that finds the lock free leaves it

@@ -176,6 +176,18 @@ func (w *sightWorld) leftStale() {
 	w.pass(w.staleAfter + time.Second)
 }
 
+// seenBeforeStale makes the lock's holder die (holderDies) and, 3 minutes
+// later (the age is 5 in the tests that call it), a process pid of boot-1
+// see its lock file, not yet stale by age; it returns that process.
+func (w *sightWorld) seenBeforeStale(pid int) *Lock {
+	w.t.Helper()
+	w.holderDies()
+	w.pass(3 * time.Minute)
+	l := w.process(pid, "boot-1")
+	require.ErrorIs(w.t, l.TryLock(), ErrWouldBlock) // not stale yet: seen from now
+	return l
+}
+
 // pass lets d go by for the filesystem and every process, whose timers
 // (heartbeats) run.
 func (w *sightWorld) pass(d time.Duration) {
@@ -196,10 +208,7 @@ func TestSightingCountsTheOverlapOnce(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			w := newSightWorld(t, s, staleAfter)
-			w.holderDies()
-			w.pass(3 * time.Minute)
-			long := w.process(20, "boot-1")
-			require.ErrorIs(t, long.TryLock(), ErrWouldBlock) // not stale yet: seen from now
+			long := w.seenBeforeStale(20)
 			w.pass(2*time.Minute + time.Second)
 			require.ErrorIs(t, w.process(30, "boot-1").TryLock(), ErrWouldBlock) // stale: its sighting
 			w.pass(30 * time.Second)
@@ -222,10 +231,7 @@ func TestSightingDatesFromTheWritersFirstSight(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
 			w := newSightWorld(t, s, staleAfter)
-			w.holderDies()
-			w.pass(3 * time.Minute)
-			early := w.process(20, "boot-1")
-			require.ErrorIs(t, early.TryLock(), ErrWouldBlock) // not stale yet: seen from now
+			early := w.seenBeforeStale(20)
 			require.NoFileExists(t, seenPath(early, w.path), "a sighting of a lock not stale by age")
 			w.pass(2*time.Minute + time.Second)
 			require.ErrorIs(t, early.TryLock(), ErrWouldBlock) // stale: its sighting written
