@@ -726,13 +726,7 @@ func TestEnqueueListingServesTheFirstRound(t *testing.T) {
 				require.NoError(t, os.Mkdir(queue, 0o755))
 				require.NoError(t, os.WriteFile(filepath.Join(queue, ticketName(1)), forgedRecord(t, otherHost()), 0o644))
 			}
-			var listings atomic.Int64
-			ffs := &faultFS{list: func(dir string) func(string) bool {
-				if dir == queue {
-					listings.Add(1)
-				}
-				return nil
-			}}
+			ffs, listings := listingsOf(queue)
 			dead := withProcess(proc.Self(), func(id proc.Identity) proc.State {
 				if id == otherHost() {
 					return proc.Dead
@@ -745,4 +739,16 @@ func TestEnqueueListingServesTheFirstRound(t *testing.T) {
 			require.NoError(t, l.Unlock())
 		})
 	}
+}
+
+// listingsOf returns a faultFS that counts the listings of the directory
+// dir (a fair queue's), and the count.
+func listingsOf(dir string) (*faultFS, *atomic.Int64) {
+	var n atomic.Int64
+	return &faultFS{list: func(listed string) func(string) bool {
+		if listed == dir {
+			n.Add(1)
+		}
+		return nil
+	}}, &n
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -493,14 +492,7 @@ func TestQueueTidiedEveryTidyEvery(t *testing.T) {
 	ticket, marker := plantTurn(t, path, turnAlivePID)
 	require.NoError(t, os.Remove(marker)) // a waiter queued that has not asked for its turn
 	t.Cleanup(func() { os.Remove(ticket) })
-	queue := path + queueSuffix
-	var listings atomic.Int64
-	ffs := &faultFS{list: func(dir string) func(string) bool {
-		if dir == queue {
-			listings.Add(1)
-		}
-		return nil
-	}}
+	ffs, listings := listingsOf(path + queueSuffix)
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, turnOptions(Soft, withClock(fake), withFS(ffs))...)
 	take := func() int64 {
