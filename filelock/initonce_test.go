@@ -224,3 +224,32 @@ func TestAtomicInitRemovesDeadTemporaryMarkers(t *testing.T) {
 		require.FileExists(t, marker+".other")
 	})
 }
+
+// TestAtomicInitReportsALostLock: a lock taken away while the function
+// ran (its file removed, as a careless sweep would) is reported after an
+// initialization that succeeded, which then may have raced another; after
+// one that failed, the function's own error is the one returned.
+func TestAtomicInitReportsALostLock(t *testing.T) {
+	boom := errors.New("boom")
+	for _, s := range []Strategy{Soft, Link} {
+		for _, fnErr := range []error{nil, boom} {
+			t.Run(fmt.Sprintf("%v/fn=%v", s, fnErr), func(t *testing.T) {
+				marker := filepath.Join(t.TempDir(), "done")
+				ran, err := AtomicInit(marker, func() error {
+					require.NoError(t, os.Remove(marker+InitLockSuffix))
+					return fnErr
+				}, WithStrategy(s))
+				if fnErr == nil {
+					require.True(t, ran)
+					require.ErrorIs(t, err, ErrLockLost, "the lost lock not reported")
+					require.FileExists(t, marker)
+					return
+				}
+				require.False(t, ran)
+				require.ErrorIs(t, err, ErrInitFailed, "the function's error replaced")
+				require.ErrorIs(t, err, boom)
+				require.NoFileExists(t, marker)
+			})
+		}
+	}
+}
