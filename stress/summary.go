@@ -18,6 +18,24 @@ const summaryExamples = 3
 // violations per detector, failures and the verdict.
 func WriteSummary(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
+	writeRunLine(ew, r)
+	writeLatencyTable(ew, r)
+	writeLoad(ew, r)
+	writeFairness(ew, r)
+	writeErrors(ew, r)
+	writeFaults(ew, r)
+	writeViolations(ew, r)
+	writeFailures(ew, r)
+	ew.printf("  verdict      %s", r.Verdict)
+	if r.Reason != "" {
+		ew.printf(" (%s)", r.Reason)
+	}
+	ew.printf("\n")
+	return ew.err
+}
+
+// writeRunLine writes what was run, and where.
+func writeRunLine(ew *errWriter, r *Report) {
 	c := r.Config
 	timeout := "none"
 	if c.TimeoutNs > 0 {
@@ -55,7 +73,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("hosts:      %s\n", strings.Join(r.Hosts, ", "))
 	}
 	ew.printf("filesystem: %s\n\n", r.Filesystem)
+}
 
+// writeLatencyTable writes the percentiles of the waits, the holds and the hand-overs.
+func writeLatencyTable(ew *errWriter, r *Report) {
 	ew.printf("  %-10s", "")
 	for _, h := range []string{"p50", "p90", "p99", "p99.9", "max", "mean", "stddev"} {
 		ew.printf("%9s", h)
@@ -80,7 +101,11 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("\n")
 	}
 	ew.printf("\n")
+}
 
+// writeLoad writes the throughput, the share of the time the lock was held, and the processor time and memory used.
+func writeLoad(ew *errWriter, r *Report) {
+	c := r.Config
 	elapsed := time.Duration(r.ElapsedNs)
 	ew.printf("  throughput   %d acquisitions in %v, %.0f/s; lock held %.1f%% of the time\n",
 		r.Acquisitions, elapsed.Round(time.Millisecond), r.Throughput, 100*r.Utilization)
@@ -102,6 +127,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("  memory       %s and %.0f objects allocated per acquisition (harness included); %d garbage collections\n",
 			bytesSize(m.BytesPerAcquisition), m.AllocsPerAcquisition, m.GCs)
 	}
+}
+
+// writeFairness writes how evenly the workers were served.
+func writeFairness(ew *errWriter, r *Report) {
 	f := r.Fairness
 	starved := "none"
 	if len(f.Starved) > 0 {
@@ -112,6 +141,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("; re-takes %.1f%% (%d of %d)", 100**f.RetakeRatio, *f.Retakes, *f.Handoffs)
 	}
 	ew.printf("\n")
+}
+
+// writeErrors writes the errors of the workers' locks, by kind.
+func writeErrors(ew *errWriter, r *Report) {
 	if len(r.Errors) == 0 {
 		ew.printf("  errors       none\n")
 	} else {
@@ -124,6 +157,11 @@ func WriteSummary(w io.Writer, r *Report) error {
 			ew.printf("  %-12s %s %d (first: %s)\n", label, k, e.Count, e.First)
 		}
 	}
+}
+
+// writeFaults writes the kills and stops of a run with faults, and how the lock recovered from them.
+func writeFaults(ew *errWriter, r *Report) {
+	c := r.Config
 	if c.KillRate > 0 || c.StopNs > 0 {
 		ft := r.Faults
 		ew.printf("  faults       %d kills", ft.Kills)
@@ -138,7 +176,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		}
 		ew.printf("; %d stops\n", ft.Stops)
 	}
+}
 
+// writeViolations writes each detector's violations, with examples.
+func writeViolations(ew *errWriter, r *Report) {
 	d := r.Detectors
 	if !d.Enabled {
 		ew.printf("  violations   not checked: detectors off\n")
@@ -160,6 +201,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 			ew.printf("               %d takeovers of the ledger from killed holders (expected, not violations)\n", d.Ledger.Takeovers)
 		}
 	}
+}
+
+// writeFailures writes the workers that failed, with the end of their output, and the directories of killed runs cleaned up.
+func writeFailures(ew *errWriter, r *Report) {
 	for i, fl := range r.Failures {
 		label := ""
 		if i == 0 {
@@ -175,12 +220,6 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if len(r.Swept) > 0 {
 		ew.printf("  cleaned up   %d directories that killed runs left: %s\n", len(r.Swept), list(r.Swept, 4))
 	}
-	ew.printf("  verdict      %s", r.Verdict)
-	if r.Reason != "" {
-		ew.printf(" (%s)", r.Reason)
-	}
-	ew.printf("\n")
-	return ew.err
 }
 
 // bytesSize formats a number of bytes with three significant digits.
