@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,50 +21,14 @@ const htmlHelp = "also write the report as one self-contained HTML page to FILE:
 	"curves, acquisitions per worker, throughput over time, who held the lock around each\n" +
 	"violation, the configuration and verdict (docs/lockstress.md).\nExample: -html report.html"
 
-// checkWritable fails early, naming the path and the cause, when path
-// cannot be written, so that no run is made whose report is lost. It
-// leaves no file behind.
-func checkWritable(path string) error {
-	if fi, err := os.Stat(path); err == nil {
-		if fi.IsDir() {
-			return &fs.PathError{Op: "write", Path: path, Err: errors.New("is a directory")}
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		return f.Close()
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return err
-	}
-	return errors.Join(f.Close(), os.Remove(path))
-}
-
-// writeHTML renders the sources to path ("-" for stdout) through a
-// temporary file beside it, so that a failure leaves no partial page.
+// writeHTML renders the sources to path ("-" for stdout); a failure
+// leaves no partial page.
 func writeHTML(path string, stdout io.Writer, sources ...htmlreport.Source) error {
 	var b bytes.Buffer
 	if err := htmlreport.Write(&b, sources...); err != nil {
 		return err
 	}
-	if path == "-" {
-		_, err := stdout.Write(b.Bytes())
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*.html")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b.Bytes())
-	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return writeOutput(path, stdout, b.Bytes())
 }
 
 const (

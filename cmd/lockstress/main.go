@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -187,58 +186,21 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if err != nil {
 		return usageError(stderr, sub, "-strategy: %v", err)
 	}
-	if sub == "worker" {
-		if o.dir == "" {
-			return usageError(stderr, sub, "-dir is required: the directory that the hosts share")
-		}
-		if o.runID == "" {
-			return usageError(stderr, sub, "-run-id is required: the same id on every host of the run")
-		}
-		if len(strategies) != 1 {
-			return usageError(stderr, sub, "-strategy: a shared run tests one strategy, not %q", o.strategy)
-		}
-	}
-	if set["stop-rate"] && !set["stop"] {
-		return usageError(stderr, sub, "-stop-rate needs -stop")
-	}
-	if code, ok := checkHgrm(stderr, sub, o.hgrm); !ok {
-		return code
-	}
-	if code, ok := checkHTML(stderr, sub, o.html); !ok {
+	if code, ok := checkStressFlags(stderr, sub, set, o, len(strategies)); !ok {
 		return code
 	}
 	out := stdout
-	var jsonOut io.WriteCloser
-	switch o.json {
-	case "":
-	case "-":
-		jsonOut, out = nopCloser{stdout}, stderr
-	default:
-		f, err := os.Create(o.json)
-		if err != nil {
-			return usageError(stderr, sub, "-json: %v", err)
-		}
-		jsonOut = f
+	if o.json == "-" {
+		out = stderr // standard output carries the JSON
 	}
 	var reports []*stress.Report
 	for i, s := range strategies {
-		cfg := stress.Config{
-			Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Warmup: o.warmup, Hold: o.hold, Think: o.think,
-			Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Barging: o.barging, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
-			Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
-			Progress: progressTo(os.Stderr), MinChecked: minChecked(set, o.minChecked),
-			Join: sub == "worker", RunID: o.runID, Host: o.host,
-		}
-		if code, ok := checkZero(stderr, sub, set, o); !ok {
-			closeJSON(jsonOut, o.json)
-			return code
-		}
 		for _, w := range s.Warnings() {
 			fmt.Fprintf(stderr, "lockstress: warning: %s\n", w)
 		}
+		cfg := stressConfig(sub, set, o, s)
 		rep, err := stress.Run(ctx, cfg)
 		if err != nil {
-			closeJSON(jsonOut, o.json)
 			return setupError(stderr, sub, cfg, err)
 		}
 		if i > 0 {
@@ -252,7 +214,6 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 		}
 		reports = append(reports, rep)
 		if code, ok := writeHgrmOf(stderr, sub, o.hgrm, rep, len(strategies) > 1); !ok {
-			closeJSON(jsonOut, o.json)
 			return code
 		}
 		if rep.Interrupted {
@@ -261,8 +222,8 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	}
 	doc := newDocument(reports...)
 	doc.Command = commandLine(append(strings.Fields(sub), args...))
-	if jsonOut != nil {
-		if err := writeJSON(jsonOut, doc); err != nil {
+	if o.json != "" {
+		if err := writeJSON(o.json, stdout, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
 			return exitUsage
 		}
@@ -271,6 +232,47 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 		return exitUsage
 	}
 	return doc.ExitCode
+}
+
+// checkStressFlags checks, before any run, what the flags of a run or a
+// worker ask for, and says what is wrong.
+func checkStressFlags(stderr io.Writer, sub string, set map[string]bool, o options, strategies int) (int, bool) {
+	if sub == "worker" {
+		switch {
+		case o.dir == "":
+			return usageError(stderr, sub, "-dir is required: the directory that the hosts share"), false
+		case o.runID == "":
+			return usageError(stderr, sub, "-run-id is required: the same id on every host of the run"), false
+		case strategies != 1:
+			return usageError(stderr, sub, "-strategy: a shared run tests one strategy, not %q", o.strategy), false
+		}
+	}
+	if set["stop-rate"] && !set["stop"] {
+		return usageError(stderr, sub, "-stop-rate needs -stop"), false
+	}
+	if code, ok := checkHgrm(stderr, sub, o.hgrm); !ok {
+		return code, false
+	}
+	if code, ok := checkHTML(stderr, sub, o.html); !ok {
+		return code, false
+	}
+	if o.json != "" && o.json != "-" {
+		if err := checkWritable(o.json); err != nil {
+			return usageError(stderr, sub, "-json: %v", err), false
+		}
+	}
+	return checkZero(stderr, sub, set, o)
+}
+
+// stressConfig returns the configuration of a run of strategy s.
+func stressConfig(sub string, set map[string]bool, o options, s stress.Strategy) stress.Config {
+	return stress.Config{
+		Dir: o.dir, Strategy: s, Procs: o.procs, Duration: o.dur, Warmup: o.warmup, Hold: o.hold, Think: o.think,
+		Timeout: o.timeout, Seed: o.seed, DetectorsOff: !o.detectors, Fair: o.fair, Barging: o.barging, Polling: o.polling, NoDeadline: o.noDeadline, KillRate: o.killRate,
+		Stop: o.stop, StopRate: o.stopRate, StaleAfter: staleAfter(o.staleAfter), Grace: o.grace, MaxExamples: o.examples,
+		Progress: progressTo(os.Stderr), MinChecked: minChecked(set, o.minChecked),
+		Join: sub == "worker", RunID: o.runID, Host: o.host,
+	}
 }
 
 // checkZero rejects flag values that the library would read otherwise
@@ -389,15 +391,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	doc := newDocument(rep)
 	if o.json != "" {
-		var w io.WriteCloser = nopCloser{stdout}
-		if o.json != "-" {
-			f, err := os.Create(o.json)
-			if err != nil {
-				return usageError(stderr, sub, "-json: %v", err)
-			}
-			w = f
-		}
-		if err := writeJSON(w, doc); err != nil {
+		if err := writeJSON(o.json, stdout, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress verify: -json: %v\n", err)
 			return exitUsage
 		}
@@ -412,27 +406,6 @@ func newDocument(reports ...*stress.Report) *stress.Document {
 	doc.ExitCode = exitCode(doc.Verdict)
 	return doc
 }
-
-func writeJSON(w io.WriteCloser, doc *stress.Document) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return errors.Join(enc.Encode(doc), w.Close())
-}
-
-// closeJSON closes and removes a JSON file that will not be written.
-func closeJSON(w io.WriteCloser, path string) {
-	if w == nil {
-		return
-	}
-	w.Close()
-	if path != "-" {
-		os.Remove(path)
-	}
-}
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // staleAfter turns the -stale-after flag into stress.Config.StaleAfter,
 // where 0 means the library's default and a negative value off.

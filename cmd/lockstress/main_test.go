@@ -156,6 +156,45 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
+// TestReportFilesKeptOnAFailedRun: a -json or -html file already there
+// (an earlier run's report, or any file a typo named) is left as it was by
+// a run that fails before it is made, by a mistyped flag or a failed
+// set-up, and nothing else is left beside it.
+func TestReportFilesKeptOnAFailedRun(t *testing.T) {
+	dir := t.TempDir()
+	earlier := []byte(`{"an earlier report": true}`)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"a mistyped flag", []string{"-procs", "0"}},
+		{"a failed set-up", []string{"-dir", filepath.Join(dir, "missing"), "-dur", "1s"}},
+		{"a worker without its run", []string{"worker", "-dir", dir}},
+	} {
+		for _, flag := range []string{"-json", "-html"} {
+			t.Run(tc.name+"/"+flag, func(t *testing.T) {
+				report := filepath.Join(dir, "report")
+				if err := os.WriteFile(report, earlier, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if code, _, stderr := lockstress(t, append([]string{flag, report}, tc.args...)...); code != exitUsage {
+					t.Fatalf("exit code %d, want %d; stderr %q", code, exitUsage, stderr)
+				}
+				if got, err := os.ReadFile(report); err != nil || !bytes.Equal(got, earlier) {
+					t.Errorf("the file already at %s became %q (%v)", report, got, err)
+				}
+				if left, _ := os.ReadDir(dir); len(left) != 1 {
+					t.Errorf("left behind in %s: %v", dir, left)
+				}
+			})
+		}
+	}
+	code, _, stderr := lockstress(t, "-json", dir)
+	if want := "-json: write " + dir + ": is a directory"; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
+	}
+}
+
 // "lockstress CMD -h" and "lockstress help CMD" explain every command, each
 // of its flags with an example, and the exit statuses of those that run.
 func TestHelp(t *testing.T) {

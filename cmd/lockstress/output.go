@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/lockstress/lockstress/stress"
+)
+
+// The files lockstress writes (-json, -html, html -o) are checked before
+// a run and written whole after it, through a temporary file renamed into
+// place: a mistyped flag, a failed set-up or a failed write leaves a file
+// that was already there as it was, and no partial one.
+
+// checkWritable fails early, naming the path and the cause, when path
+// cannot be written, so that no run is made whose report is lost. It
+// leaves no file behind, and a file already there unchanged.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return &fs.PathError{Op: "write", Path: path, Err: errors.New("is a directory")}
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Close(), os.Remove(path))
+}
+
+// writeOutput writes data to path, or to stdout when path is "-", through
+// a temporary file beside path, so that a failure leaves no partial file.
+func writeOutput(path string, stdout io.Writer, data []byte) error {
+	if path == "-" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*"+filepath.Ext(path))
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// writeJSON writes the document as indented JSON to path ("-" for stdout).
+func writeJSON(path string, stdout io.Writer, doc *stress.Document) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return writeOutput(path, stdout, b.Bytes())
+}
