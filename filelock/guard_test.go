@@ -448,3 +448,33 @@ func TestFailedUnlockStartsNoHeartbeat(t *testing.T) {
 	require.Nil(t, timer, "a heartbeat started by the failed release")
 	require.NoError(t, l.Unlock())
 }
+
+// TestGuardBrokenAgainAndAgainTriedAFewTimes: a guard found gone or broken
+// is tried again at once immediateRetries times in a row, no more: a
+// guard that dying breakers leave again and again then sends a breaker
+// that does not wait away busy, rather than round a loop for as long as
+// they keep dying.
+func TestGuardBrokenAgainAndAgainTriedAFewTimes(t *testing.T) {
+	skipWithoutDeadRule(t)
+	dead := forgedRecord(t, proc.Of(deadPID(t)))
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			tries := 0
+			ffs := &faultFS{create: func(name string) error {
+				if !strings.HasSuffix(name, guardSuffix) && !strings.Contains(name, guardSuffix+".") {
+					return nil
+				}
+				if tries++; tries > 10*immediateRetries {
+					return syscall.EIO // ends the endless loop of a slip
+				}
+				// Another breaker's guard, which died before it released it.
+				return os.WriteFile(path+guardSuffix, dead, 0o644)
+			}}
+			l := newLock(t, path, WithStrategy(s), withFS(ffs))
+			_, err := l.mech.(fileMechanism).takeGuard(t.Context(), l, false, time.Time{})
+			require.ErrorIs(t, err, errBusy)
+			require.Equal(t, immediateRetries+1, tries, "tries of the guard")
+		})
+	}
+}
