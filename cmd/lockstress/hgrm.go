@@ -85,7 +85,7 @@ func writeHgrm(prefix string, rep *stress.Report, several bool) ([]string, error
 		if err := stress.WritePercentiles(&b, h, stress.HgrmUnit); err != nil {
 			return paths, fmt.Errorf("%w %s: %w", errHgrm, path, err)
 		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		if err := writeOutput(path, nil, b.Bytes()); err != nil {
 			return paths, fmt.Errorf("%w: %w", errHgrm, err)
 		}
 		paths = append(paths, path)

@@ -12,7 +12,7 @@ import (
 	"github.com/lockstress/lockstress/stress"
 )
 
-// The files lockstress writes (-json, -html, html -o) are checked before
+// The files lockstress writes (-json, -html, html -o, -hgrm) are checked before
 // a run and written whole after it, through a temporary file renamed into
 // place: a mistyped flag, a failed set-up or a failed write leaves a file
 // that was already there as it was, and no partial one.
@@ -40,6 +40,7 @@ func checkWritable(path string) error {
 
 // writeOutput writes data to path, or to stdout when path is "-", through
 // a temporary file beside path, so that a failure leaves no partial file.
+// An error names path, not the temporary file.
 func writeOutput(path string, stdout io.Writer, data []byte) error {
 	if path == "-" {
 		_, err := stdout.Write(data)
@@ -47,7 +48,7 @@ func writeOutput(path string, stdout io.Writer, data []byte) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*"+filepath.Ext(path))
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
 	}
 	_, err = tmp.Write(data)
 	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
@@ -55,6 +56,20 @@ func writeOutput(path string, stdout io.Writer, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
+	}
+	return nil
+}
+
+// cause returns the error a *fs.PathError or *os.LinkError wraps, or err.
+func cause(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
 	}
 	return err
 }
