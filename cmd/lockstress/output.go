@@ -15,7 +15,9 @@ import (
 // The files lockstress writes (-json, -html, html -o, -hgrm) are checked before
 // a run and written whole after it, through a temporary file renamed into
 // place: a mistyped flag, a failed set-up or a failed write leaves a file
-// that was already there as it was, and no partial one.
+// that was already there as it was, and no partial one. (Only where the
+// directory takes no new file, and the file there is writable, is it
+// written in place.)
 
 // checkWritable fails early, naming the path and the cause, when path
 // cannot be written, so that no run is made whose report is lost. It
@@ -40,15 +42,30 @@ func checkWritable(path string) error {
 
 // writeOutput writes data to path, or to stdout when path is "-", through
 // a temporary file beside path, so that a failure leaves no partial file.
+// Where the directory takes no new file from this user but the file is
+// writable (checkWritable allows that), it writes the file in place.
 // An error names path, not the temporary file.
 func writeOutput(path string, stdout io.Writer, data []byte) error {
 	if path == "-" {
 		_, err := stdout.Write(data)
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*"+filepath.Ext(path))
+	err := replaceWhole(path, data)
+	if errors.Is(err, fs.ErrPermission) {
+		err = os.WriteFile(path, data, 0o644)
+	}
 	if err != nil {
 		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
+	}
+	return nil
+}
+
+// replaceWhole puts a file holding data at path, through a temporary file
+// beside it renamed into place.
+func replaceWhole(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*"+filepath.Ext(path))
+	if err != nil {
+		return err
 	}
 	_, err = tmp.Write(data)
 	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
@@ -56,9 +73,8 @@ func writeOutput(path string, stdout io.Writer, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
 	}
-	return nil
+	return err
 }
 
 // cause returns the error a *fs.PathError or *os.LinkError wraps, or err.
