@@ -35,8 +35,11 @@ const maxConsecutiveErrors = 100
 func (w *worker) cycle(ctx context.Context) error {
 	nonce := w.nonce.Uint64() | 1 // never 0
 	w.slot.nonce.Store(nonce)
+	actx, cancel := w.acquireContext(ctx)
 	start := monotime()
-	if err := w.acquire(ctx); err != nil {
+	err := w.lock.LockContext(actx)
+	cancel()
+	if err != nil {
 		return w.acquireFailed(ctx, err)
 	}
 	w.consecutive = 0
@@ -52,7 +55,7 @@ func (w *worker) cycle(ctx context.Context) error {
 		return nil
 	}
 	measured := w.count(start, acq)
-	err := w.enter(acq, nonce)
+	err = w.enter(acq, nonce)
 	if err == nil {
 		w.sleep(w.spec.Hold.Sample(w.rng))
 	}
@@ -91,10 +94,10 @@ func (w *worker) cycle(ctx context.Context) error {
 	return nil
 }
 
-// acquire takes the lock, waiting as the run's options say: within the
-// timeout of one acquisition, if any, and until the end of the run unless
-// the run waits without a deadline.
-func (w *worker) acquire(ctx context.Context) error {
+// acquireContext returns the context of an acquisition, as the run's
+// options say: ctx, within the timeout of one acquisition if any, or none
+// when the run waits without a deadline.
+func (w *worker) acquireContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if w.spec.Timeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, w.spec.Timeout)
@@ -102,8 +105,7 @@ func (w *worker) acquire(ctx context.Context) error {
 	if w.spec.NoDeadline {
 		actx = context.Background() // nothing to cancel: see Config.NoDeadline
 	}
-	defer cancel()
-	return w.lock.LockContext(actx)
+	return actx, cancel
 }
 
 // acquireFailed counts an acquisition that failed with err, and returns

@@ -21,9 +21,10 @@ const hgrmHelp = "also write each latency distribution (acquire, hold, handoff) 
 	".hgrm percentile file, values in microseconds: PREFIX-acquire.hgrm and so on, or\n" +
 	"PREFIX-STRATEGY-acquire.hgrm when several strategies run.\nExample: -hgrm results/ofd"
 
-// checkHgrm fails early when the directory of the -hgrm prefix is unusable,
-// so that no run is made whose files cannot be written.
-func checkHgrm(stderr io.Writer, sub, prefix string) (int, bool) {
+// checkHgrm fails early when the directory of the -hgrm prefix is
+// unusable, or a file of a distribution is a directory, so that no run is
+// made whose files cannot be written.
+func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strategy) (int, bool) {
 	if prefix == "" {
 		return 0, true
 	}
@@ -36,6 +37,14 @@ func checkHgrm(stderr io.Writer, sub, prefix string) (int, bool) {
 			err = errors.New("not a directory")
 		}
 		return usageError(stderr, sub, "-hgrm %s: directory %s: %v", prefix, dir, err), false
+	}
+	for _, s := range strategies {
+		for _, name := range []string{"acquire", "hold", "handoff"} {
+			path := hgrmPath(prefix, &stress.Report{Strategy: s.String()}, len(strategies) > 1, name)
+			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+				return usageError(stderr, sub, "-hgrm %s: %s is a directory", prefix, path), false
+			}
+		}
 	}
 	return 0, true
 }
@@ -85,7 +94,7 @@ func writeHgrm(prefix string, rep *stress.Report, several bool) ([]string, error
 		if err := stress.WritePercentiles(&b, h, stress.HgrmUnit); err != nil {
 			return paths, fmt.Errorf("%w %s: %w", errHgrm, path, err)
 		}
-		if err := writeOutput(path, nil, b.Bytes()); err != nil {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 			return paths, fmt.Errorf("%w: %w", errHgrm, err)
 		}
 		paths = append(paths, path)

@@ -89,15 +89,20 @@ func TestHgrmPath(t *testing.T) {
 	}
 }
 
-// A -hgrm prefix in a missing directory, or without a name, stops
-// lockstress before the run.
+// A -hgrm prefix in a missing directory, without a name, or one of whose
+// files is a directory stops lockstress before the run (a run would print
+// its summary).
 func TestHgrmBadPrefix(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "run-hold.hgrm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ prefix, want string }{
 		{filepath.Join(dir, "missing", "run"), "no such file"},
 		{dir + "/", "the prefix ends in a directory"},
+		{filepath.Join(dir, "run"), filepath.Join(dir, "run-hold.hgrm") + " is a directory"},
 	} {
-		code, stdout, stderr := lockstress(t, "-procs", "2", "-dur", "1h", "-hgrm", c.prefix)
+		code, stdout, stderr := lockstress(t, "-procs", "2", "-dur", "300ms", "-hgrm", c.prefix)
 		if code != 2 /* a usage error */ || !strings.Contains(stderr, "-hgrm "+c.prefix) || !strings.Contains(stderr, c.want) || stdout != "" {
 			t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and an error naming -hgrm and %q", code, stdout, stderr, c.want)
 		}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lockstress/lockstress/stress"
 	"github.com/lockstress/lockstress/stress/htmlreport"
 )
 
@@ -21,14 +20,14 @@ const htmlHelp = "also write the report as one self-contained HTML page to FILE:
 	"curves, acquisitions per worker, throughput over time, who held the lock around each\n" +
 	"violation, the configuration and verdict (docs/lockstress.md).\nExample: -html report.html"
 
-// writeHTML renders the sources to path ("-" for stdout); a failure
-// leaves no partial page.
-func writeHTML(path string, stdout io.Writer, sources ...htmlreport.Source) error {
+// writeHTML renders the sources into the report file.
+func writeHTML(r *reportFile, sources ...htmlreport.Source) error {
 	var b bytes.Buffer
 	if err := htmlreport.Write(&b, sources...); err != nil {
+		r.discard()
 		return err
 	}
-	return writeOutput(path, stdout, b.Bytes())
+	return r.write(b.Bytes())
 }
 
 const (
@@ -55,20 +54,20 @@ func runHTML(args []string, stdout, stderr io.Writer) int {
 	if fset.NArg() == 0 {
 		return usageError(stderr, sub, "want at least one JSON report (written by -json)")
 	}
-	if out != "-" {
-		if err := checkWritable(out); err != nil {
-			return usageError(stderr, sub, "-o: %v", err)
-		}
+	page, err := openReport(out, stdout)
+	if err != nil {
+		return usageError(stderr, sub, "-o: %v", err)
 	}
 	var sources []htmlreport.Source
 	for _, p := range fset.Args() {
 		doc, err := readReport(p)
 		if err != nil {
+			page.discard()
 			return usageError(stderr, sub, "%v", err)
 		}
 		sources = append(sources, htmlreport.Source{Label: filepath.Base(p), Doc: doc})
 	}
-	if err := writeHTML(out, stdout, sources...); err != nil {
+	if err := writeHTML(page, sources...); err != nil {
 		fmt.Fprintf(stderr, "lockstress html: -o %s: %v\n", out, err)
 		return exitUsage
 	}
@@ -95,27 +94,8 @@ func shellQuote(s string) string {
 
 // checkHTML fails early when the -html page could not be written.
 func checkHTML(stderr io.Writer, sub, path string) (int, bool) {
-	switch {
-	case path == "":
-		return 0, true
-	case path == "-":
+	if path == "-" {
 		return usageError(stderr, sub, "-html -: standard output carries the summary; name a file"), false
 	}
-	if err := checkWritable(path); err != nil {
-		return usageError(stderr, sub, "-html: %v", err), false
-	}
 	return 0, true
-}
-
-// reportHTML writes the -html page of a stress run's document, if asked;
-// it returns false, having said why, when it could not.
-func reportHTML(stderr io.Writer, path string, doc *stress.Document) bool {
-	if path == "" {
-		return true
-	}
-	if err := writeHTML(path, nil, htmlreport.Source{Doc: doc}); err != nil {
-		fmt.Fprintf(stderr, "lockstress: -html %s: %v\n", path, err)
-		return false
-	}
-	return true
 }

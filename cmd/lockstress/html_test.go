@@ -110,7 +110,7 @@ func TestHTMLErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-html", missing}, "-html: open " + missing + ": no such file or directory"},
-		{[]string{"-html", dir}, "-html: write " + dir + ": is a directory"},
+		{[]string{"-html", dir}, "-html: open " + dir + ": is a directory"},
 		{[]string{"-html", "-"}, "-html -: standard output carries the summary"},
 		{[]string{"html"}, "lockstress html: want at least one JSON report"},
 		{[]string{"html", filepath.Join(dir, "none.json")}, "none.json: no such file or directory"},

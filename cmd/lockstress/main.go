@@ -186,14 +186,20 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if err != nil {
 		return usageError(stderr, sub, "-strategy: %v", err)
 	}
-	if code, ok := checkStressFlags(stderr, sub, set, o, len(strategies)); !ok {
+	if code, ok := checkStressFlags(stderr, sub, set, o, strategies); !ok {
 		return code
 	}
+	files, code, ok := openReports(stderr, stdout, sub, o)
+	if !ok {
+		return code
+	}
+	defer files.discard() // those not written: the run failed
 	out := stdout
 	if o.json == "-" {
 		out = stderr // standard output carries the JSON
 	}
 	var reports []*stress.Report
+	failed := 0
 	for i, s := range strategies {
 		for _, w := range s.Warnings() {
 			fmt.Fprintf(stderr, "lockstress: warning: %s\n", w)
@@ -214,7 +220,8 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 		}
 		reports = append(reports, rep)
 		if code, ok := writeHgrmOf(stderr, sub, o.hgrm, rep, len(strategies) > 1); !ok {
-			return code
+			failed = code // the reports of the runs made are still written
+			break
 		}
 		if rep.Interrupted {
 			break
@@ -222,44 +229,36 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	}
 	doc := newDocument(reports...)
 	doc.Command = commandLine(append(strings.Fields(sub), args...))
-	if o.json != "" {
-		if err := writeJSON(o.json, stdout, doc); err != nil {
-			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
-			return exitUsage
-		}
-	}
-	if !reportHTML(stderr, o.html, doc) {
+	if !files.write(stderr, doc) {
 		return exitUsage
+	}
+	if failed != 0 {
+		return failed
 	}
 	return doc.ExitCode
 }
 
 // checkStressFlags checks, before any run, what the flags of a run or a
 // worker ask for, and says what is wrong.
-func checkStressFlags(stderr io.Writer, sub string, set map[string]bool, o options, strategies int) (int, bool) {
+func checkStressFlags(stderr io.Writer, sub string, set map[string]bool, o options, strategies []stress.Strategy) (int, bool) {
 	if sub == "worker" {
 		switch {
 		case o.dir == "":
 			return usageError(stderr, sub, "-dir is required: the directory that the hosts share"), false
 		case o.runID == "":
 			return usageError(stderr, sub, "-run-id is required: the same id on every host of the run"), false
-		case strategies != 1:
+		case len(strategies) != 1:
 			return usageError(stderr, sub, "-strategy: a shared run tests one strategy, not %q", o.strategy), false
 		}
 	}
 	if set["stop-rate"] && !set["stop"] {
 		return usageError(stderr, sub, "-stop-rate needs -stop"), false
 	}
-	if code, ok := checkHgrm(stderr, sub, o.hgrm); !ok {
+	if code, ok := checkHgrm(stderr, sub, o.hgrm, strategies); !ok {
 		return code, false
 	}
 	if code, ok := checkHTML(stderr, sub, o.html); !ok {
 		return code, false
-	}
-	if o.json != "" && o.json != "-" {
-		if err := checkWritable(o.json); err != nil {
-			return usageError(stderr, sub, "-json: %v", err), false
-		}
 	}
 	return checkZero(stderr, sub, set, o)
 }
@@ -377,8 +376,16 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if o.examples <= 0 {
 		return usageError(stderr, sub, "-examples must be at least 1, got %d", o.examples)
 	}
+	var report *reportFile
+	if o.json != "" {
+		var err error
+		if report, err = openReport(o.json, stdout); err != nil {
+			return usageError(stderr, sub, "-json: %v", err)
+		}
+	}
 	rep, err := stress.Verify(fset.Arg(0), o.examples)
 	if err != nil {
+		report.discard()
 		fmt.Fprintf(stderr, "lockstress verify: %v\n", err)
 		return exitUsage
 	}
@@ -390,8 +397,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lockstress verify: writing the summary: %v\n", err)
 	}
 	doc := newDocument(rep)
-	if o.json != "" {
-		if err := writeJSON(o.json, stdout, doc); err != nil {
+	if report != nil {
+		if err := writeJSON(report, doc); err != nil {
 			fmt.Fprintf(stderr, "lockstress verify: -json: %v\n", err)
 			return exitUsage
 		}

@@ -159,39 +159,70 @@ func TestFlagErrors(t *testing.T) {
 // TestReportFilesKeptOnAFailedRun: a -json or -html file already there
 // (an earlier run's report, or any file a typo named) is left as it was by
 // a run that fails before it is made, by a mistyped flag or a failed
-// set-up, and nothing else is left beside it.
+// set-up; one that was not there is not left behind; and nothing else is.
 func TestReportFilesKeptOnAFailedRun(t *testing.T) {
 	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
 	earlier := []byte(`{"an earlier report": true}`)
 	for _, tc := range []struct {
 		name string
-		args []string
+		args func(flag, report string) []string
 	}{
-		{"a mistyped flag", []string{"-procs", "0"}},
-		{"a failed set-up", []string{"-dir", filepath.Join(dir, "missing"), "-dur", "1s"}},
-		{"a worker without its run", []string{"worker", "-dir", dir}},
+		{"a mistyped flag", func(flag, report string) []string { return []string{flag, report, "-procs", "0"} }},
+		{"a failed set-up", func(flag, report string) []string { return []string{flag, report, "-dir", missing, "-dur", "1s"} }},
+		{"a worker's failed set-up", func(flag, report string) []string {
+			return []string{"worker", flag, report, "-dir", missing, "-run-id", "r"}
+		}},
 	} {
 		for _, flag := range []string{"-json", "-html"} {
-			t.Run(tc.name+"/"+flag, func(t *testing.T) {
-				report := filepath.Join(dir, "report")
-				if err := os.WriteFile(report, earlier, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if code, _, stderr := lockstress(t, append([]string{flag, report}, tc.args...)...); code != exitUsage {
-					t.Fatalf("exit code %d, want %d; stderr %q", code, exitUsage, stderr)
-				}
-				if got, err := os.ReadFile(report); err != nil || !bytes.Equal(got, earlier) {
-					t.Errorf("the file already at %s became %q (%v)", report, got, err)
-				}
-				if left, _ := os.ReadDir(dir); len(left) != 1 {
-					t.Errorf("left behind in %s: %v", dir, left)
-				}
-			})
+			for _, there := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/%s/there=%v", tc.name, flag, there), func(t *testing.T) {
+					report := filepath.Join(dir, "report")
+					if there {
+						if err := os.WriteFile(report, earlier, 0o600); err != nil {
+							t.Fatal(err)
+						}
+						t.Cleanup(func() { os.Remove(report) })
+					}
+					if code, _, stderr := lockstress(t, tc.args(flag, report)...); code != exitUsage {
+						t.Fatalf("exit code %d, want %d; stderr %q", code, exitUsage, stderr)
+					}
+					got, err := os.ReadFile(report)
+					switch {
+					case there && (err != nil || !bytes.Equal(got, earlier)):
+						t.Errorf("the file already at %s became %q (%v)", report, got, err)
+					case !there && err == nil:
+						t.Errorf("a report file left at %s: %q", report, got)
+					}
+					if left, _ := os.ReadDir(dir); len(left) != map[bool]int{true: 1, false: 0}[there] {
+						t.Errorf("left behind in %s: %v", dir, left)
+					}
+				})
+			}
 		}
 	}
-	code, _, stderr := lockstress(t, "-json", dir)
-	if want := "-json: write " + dir + ": is a directory"; code != exitUsage || !strings.Contains(stderr, want) {
-		t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
+	report := filepath.Join(dir, "report")
+	if err := os.WriteFile(report, earlier, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(report, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-json", dir}, "-json: open " + dir + ": is a directory"},
+		{[]string{"-json", report, "-html", link}, "-json " + report + " and -html " + link + " are one file"},
+	} {
+		code, _, stderr := lockstress(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit code %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+	if got, err := os.ReadFile(report); err != nil || !bytes.Equal(got, earlier) {
+		t.Errorf("the file already at %s became %q (%v)", report, got, err)
 	}
 }
 

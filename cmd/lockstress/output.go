@@ -4,99 +4,152 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/lockstress/lockstress/stress"
+	"github.com/lockstress/lockstress/stress/htmlreport"
 )
 
-// The files lockstress writes (-json, -html, html -o, -hgrm) are checked before
-// a run and written whole after it, through a temporary file renamed into
-// place: a mistyped flag, a failed set-up or a failed write leaves a file
-// that was already there as it was, and no partial one. (Only where the
-// directory takes no new file, and the file there is writable, is it
-// written in place.)
+// A report file (-json, -html, html -o, verify -json) is opened before
+// the run, so that a path that cannot be written fails at once, and is
+// emptied and written only after it: a run that fails (a mistyped flag, a
+// failed set-up) leaves a file already there as it was, and a file made
+// for it is removed. It is written in place, through whatever is at the
+// path, as a shell's redirection writes: a symbolic link is followed, a
+// hard link, a named pipe, a device or a bind-mounted file is written
+// into, and the file keeps its mode and owner.
 
-// checkWritable fails early, naming the path and the cause, when path
-// cannot be written, so that no run is made whose report is lost. It
-// leaves no file behind, and a file already there unchanged.
-func checkWritable(path string) error {
-	if fi, err := os.Stat(path); err == nil {
-		if fi.IsDir() {
-			return &fs.PathError{Op: "write", Path: path, Err: errors.New("is a directory")}
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		return f.Close()
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return err
-	}
-	return errors.Join(f.Close(), os.Remove(path))
+// reportFile is a report's file, opened before the run.
+type reportFile struct {
+	path    string
+	f       *os.File  // nil for standard output
+	stdout  io.Writer // where "-" writes
+	created bool      // made by openReport: removed if never written
 }
 
-// writeOutput writes data to path, or to stdout when path is "-", through
-// a temporary file beside path, so that a failure leaves no partial file.
-// Where the directory takes no new file from this user but the file is
-// writable (checkWritable allows that), it writes the file in place.
-// An error names path, not the temporary file.
-func writeOutput(path string, stdout io.Writer, data []byte) error {
+// openReport opens path, or stdout when path is "-", for a report written
+// after the run.
+func openReport(path string, stdout io.Writer) (*reportFile, error) {
 	if path == "-" {
-		_, err := stdout.Write(data)
+		return &reportFile{path: path, stdout: stdout}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	created := false
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		created = err == nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &reportFile{path: path, f: f, created: created}, nil
+}
+
+// write empties the file (a regular one) and writes data into it, and
+// closes it.
+func (r *reportFile) write(data []byte) error {
+	if r.f == nil {
+		_, err := r.stdout.Write(data)
 		return err
 	}
-	err := replaceWhole(path, data)
-	if errors.Is(err, fs.ErrPermission) {
-		err = os.WriteFile(path, data, 0o644)
+	var err error
+	if fi, serr := r.f.Stat(); serr != nil {
+		err = serr
+	} else if fi.Mode().IsRegular() {
+		err = r.f.Truncate(0)
 	}
-	if err != nil {
-		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
+	if err == nil {
+		_, err = r.f.Write(data)
 	}
-	return nil
+	return errors.Join(err, r.f.Close())
 }
 
-// replaceWhole puts a file holding data at path, through a temporary file
-// beside it renamed into place.
-func replaceWhole(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockstress-*"+filepath.Ext(path))
-	if err != nil {
-		return err
+// discard closes the file of a report that will not be written, and
+// removes it if openReport made it and it is still at its path.
+func (r *reportFile) discard() {
+	if r == nil || r.f == nil {
+		return
 	}
-	_, err = tmp.Write(data)
-	if err = errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
+	fi, err := r.f.Stat()
+	r.f.Close()
+	if now, lerr := os.Lstat(r.path); r.created && err == nil && lerr == nil && os.SameFile(fi, now) {
+		os.Remove(r.path)
 	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
-// cause returns the error a *fs.PathError or *os.LinkError wraps, or err.
-func cause(err error) error {
-	var pe *fs.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &le):
-		return le.Err
+// sameFile reports whether two report files are one file.
+func sameFile(a, b *reportFile) bool {
+	if a == nil || b == nil || a.f == nil || b.f == nil {
+		return false
 	}
-	return err
+	fa, erra := a.f.Stat()
+	fb, errb := b.f.Stat()
+	return erra == nil && errb == nil && os.SameFile(fa, fb)
 }
 
-// writeJSON writes the document as indented JSON to path ("-" for stdout).
-func writeJSON(path string, stdout io.Writer, doc *stress.Document) error {
+// writeJSON writes the document as indented JSON to the report file.
+func writeJSON(r *reportFile, doc *stress.Document) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	return writeOutput(path, stdout, b.Bytes())
+	return r.write(b.Bytes())
+}
+
+// runReports are the report files of a run: -json and -html.
+type runReports struct{ json, html *reportFile }
+
+// openReports opens the report files a run asks for; on failure it says
+// why and returns the exit code.
+func openReports(stderr, stdout io.Writer, sub string, o options) (*runReports, int, bool) {
+	var r runReports
+	var err error
+	if o.json != "" {
+		if r.json, err = openReport(o.json, stdout); err != nil {
+			return nil, usageError(stderr, sub, "-json: %v", err), false
+		}
+	}
+	if o.html != "" {
+		if r.html, err = openReport(o.html, nil); err != nil {
+			r.discard()
+			return nil, usageError(stderr, sub, "-html: %v", err), false
+		}
+	}
+	if sameFile(r.json, r.html) {
+		r.discard()
+		return nil, usageError(stderr, sub, "-json %s and -html %s are one file", o.json, o.html), false
+	}
+	return &r, 0, true
+}
+
+// write writes the document to the report files; it returns false, having
+// said why, when it could not.
+func (r *runReports) write(stderr io.Writer, doc *stress.Document) bool {
+	ok := true
+	if r.json != nil {
+		if err := writeJSON(r.json, doc); err != nil {
+			fmt.Fprintf(stderr, "lockstress: -json: %v\n", err)
+			ok = false
+		}
+		r.json = nil
+	}
+	if r.html != nil {
+		if err := writeHTML(r.html, htmlreport.Source{Doc: doc}); err != nil {
+			fmt.Fprintf(stderr, "lockstress: -html %s: %v\n", r.html.path, err)
+			ok = false
+		}
+		r.html = nil
+	}
+	return ok
+}
+
+// discard discards the report files not written.
+func (r *runReports) discard() {
+	r.json.discard()
+	r.html.discard()
 }
