@@ -65,10 +65,10 @@ func TestProcsAboveProcessLimit(t *testing.T) {
 	}
 }
 
-// SIGINT or SIGTERM in the middle of a run ends it at once with its own
+// SIGINT, SIGTERM or SIGHUP in the middle of a run ends it at once with its own
 // verdict and exit status: a run cut short never passes.
 func TestInterruptedExitCode(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(t.TempDir(), "report.json")

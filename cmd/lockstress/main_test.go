@@ -205,7 +205,7 @@ func TestReportFilesKeptOnAFailedRun(t *testing.T) {
 	if err := os.WriteFile(report, earlier, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(dir, "link")
+	link, fresh := filepath.Join(dir, "link"), filepath.Join(dir, "fresh")
 	if err := os.Symlink(report, link); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +215,7 @@ func TestReportFilesKeptOnAFailedRun(t *testing.T) {
 	}{
 		{[]string{"-json", dir}, "-json: open " + dir + ": is a directory"},
 		{[]string{"-json", report, "-html", link}, "-json " + report + " and -html " + link + " are one file"},
+		{[]string{"-json", fresh, "-html", fresh}, "-json " + fresh + " and -html " + fresh + " are one file"},
 	} {
 		code, _, stderr := lockstress(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
@@ -223,6 +224,9 @@ func TestReportFilesKeptOnAFailedRun(t *testing.T) {
 	}
 	if got, err := os.ReadFile(report); err != nil || !bytes.Equal(got, earlier) {
 		t.Errorf("the file already at %s became %q (%v)", report, got, err)
+	}
+	if _, err := os.Lstat(fresh); err == nil {
+		t.Errorf("%s, made for a report of a run refused, left", fresh)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/lockstress/lockstress/stress"
 	"github.com/lockstress/lockstress/stress/htmlreport"
@@ -18,9 +19,11 @@ import (
 // emptied and written only after it: a run that fails (a mistyped flag, a
 // failed set-up) leaves a file already there as it was, and a file made
 // for it is removed. It is written in place, through whatever is at the
-// path, as a shell's redirection writes: a symbolic link is followed, a
-// hard link, a named pipe, a device or a bind-mounted file is written
-// into, and the file keeps its mode and owner.
+// path, as a shell's redirection writes: a symbolic link is followed (its
+// target made if missing), a hard link, a named pipe (whose open waits for
+// a reader), a device or a bind-mounted file is written into, and the
+// file keeps its mode and owner. Standard output or error named by path
+// (/dev/stdout) is written after what is there, not over it.
 
 // reportFile is a report's file, opened before the run.
 type reportFile struct {
@@ -41,6 +44,18 @@ func openReport(path string, stdout io.Writer) (*reportFile, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		created = err == nil
+		if target, lerr := os.Readlink(path); errors.Is(err, fs.ErrExist) && lerr == nil {
+			// A symbolic link to nothing yet (O_EXCL follows no link):
+			// its target is made, as a shell's > makes it.
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(path), target)
+			}
+			r, err := openReport(target, stdout)
+			if err != nil {
+				return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+			}
+			return r, nil
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -58,6 +73,12 @@ func (r *reportFile) write(data []byte) error {
 	var err error
 	if fi, serr := r.f.Stat(); serr != nil {
 		err = serr
+	} else if std := stdStream(fi); std != nil {
+		// Standard output or error opened again (-json /dev/stdout):
+		// written after what is there, through the stream's own offset,
+		// which the new descriptor does not share.
+		_, err = std.Write(data)
+		return errors.Join(err, r.f.Close())
 	} else if fi.Mode().IsRegular() {
 		err = r.f.Truncate(0)
 	}
@@ -73,21 +94,33 @@ func (r *reportFile) discard() {
 	if r == nil || r.f == nil {
 		return
 	}
+	defer r.f.Close() // open until then, so that its inode is not reused meanwhile
 	fi, err := r.f.Stat()
-	r.f.Close()
 	if now, lerr := os.Lstat(r.path); r.created && err == nil && lerr == nil && os.SameFile(fi, now) {
 		os.Remove(r.path)
 	}
 }
 
-// sameFile reports whether two report files are one file.
+// stdStream returns os.Stdout or os.Stderr if fi is its file.
+func stdStream(fi os.FileInfo) *os.File {
+	for _, s := range []*os.File{os.Stdout, os.Stderr} {
+		if sfi, err := s.Stat(); err == nil && os.SameFile(fi, sfi) {
+			return s
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether two report files are one regular file, where
+// the second would overwrite the first; into one pipe or device, or
+// standard output, both are written one after the other.
 func sameFile(a, b *reportFile) bool {
 	if a == nil || b == nil || a.f == nil || b.f == nil {
 		return false
 	}
 	fa, erra := a.f.Stat()
 	fb, errb := b.f.Stat()
-	return erra == nil && errb == nil && os.SameFile(fa, fb)
+	return erra == nil && errb == nil && fa.Mode().IsRegular() && os.SameFile(fa, fb) && stdStream(fa) == nil
 }
 
 // writeJSON writes the document as indented JSON to the report file.
@@ -96,6 +129,7 @@ func writeJSON(r *reportFile, doc *stress.Document) error {
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
+		r.discard()
 		return err
 	}
 	return r.write(b.Bytes())

@@ -4,12 +4,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestReportWrittenThroughWhatIsThere: a report file is written in place,
@@ -40,6 +40,10 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 			mustWrite(t, path, earlier, 0o600)
 			return path, path
 		}},
+		{"a symbolic link to nothing yet", func(t *testing.T, dir string) (string, string) {
+			must(t, os.Symlink("later", filepath.Join(dir, "link")))
+			return filepath.Join(dir, "link"), filepath.Join(dir, "later")
+		}},
 		{"no file", func(t *testing.T, dir string) (string, string) {
 			path := filepath.Join(dir, "report")
 			return path, path
@@ -64,34 +68,46 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 	t.Run("a named pipe", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "pipe")
 		must(t, syscall.Mkfifo(path, 0o600))
-		got := make(chan []byte, 1)
-		go func() {
-			f, err := os.Open(path) // waits for the writer, as a reader of a pipe does
-			if err != nil {
-				got <- []byte(err.Error())
-				return
-			}
-			defer f.Close()
-			b, _ := io.ReadAll(f)
-			got <- b
-		}()
+		// The reader first, without waiting for a writer; then the
+		// report's open, which a reader lets through at once.
+		reader, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		must(t, err)
+		defer reader.Close()
 		r, err := openReport(path, nil)
 		must(t, err)
 		must(t, r.write(report))
-		select {
-		case b := <-got:
-			if !bytes.Equal(b, report) {
-				t.Errorf("the pipe's reader read %q, want %q", b, report)
-			}
-		case <-time.After(time.Minute):
-			t.Fatal("the pipe's reader read no end")
+		if got, err := io.ReadAll(reader); err != nil || !bytes.Equal(got, report) {
+			t.Errorf("the pipe's reader read %q (%v), want %q", got, err, report)
+		}
+	})
+	t.Run("standard output", func(t *testing.T) {
+		// Standard output is a log with a line in it, opened to append.
+		log := filepath.Join(t.TempDir(), "log")
+		mustWrite(t, log, []byte("a line already there\n"), 0o644)
+		out, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND, 0)
+		must(t, err)
+		defer out.Close()
+		saved := os.Stdout
+		os.Stdout = out
+		defer func() { os.Stdout = saved }()
+		named := fmt.Sprintf("/dev/fd/%d", out.Fd())
+		if _, err := os.Stat(named); err != nil {
+			t.Skipf("no %s here: %v", named, err)
+		}
+		r, err := openReport(named, nil)
+		must(t, err)
+		must(t, r.write(report))
+		want := append([]byte("a line already there\n"), report...)
+		if got, err := os.ReadFile(log); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("standard output holds %q (%v), want %q", got, err, want)
 		}
 	})
 }
 
 // TestReportNotWrittenIsDiscarded: the file of a report that is not
 // written is left as it was if it was there, removed if it was made for
-// it, and left if something else has taken its path since.
+// it (also through a symbolic link to nothing, which stays), and left if
+// something else has taken its path since.
 func TestReportNotWrittenIsDiscarded(t *testing.T) {
 	dir := t.TempDir()
 	there := filepath.Join(dir, "there")
@@ -108,6 +124,17 @@ func TestReportNotWrittenIsDiscarded(t *testing.T) {
 	r.discard()
 	if _, err := os.Lstat(made); err == nil {
 		t.Errorf("%s, made for a report not written, left", made)
+	}
+	link, later := filepath.Join(dir, "link"), filepath.Join(dir, "later")
+	must(t, os.Symlink("later", link))
+	r, err = openReport(link, nil)
+	must(t, err)
+	r.discard()
+	if _, err := os.Lstat(later); err == nil {
+		t.Errorf("%s, made through %s for a report not written, left", later, link)
+	}
+	if _, err := os.Readlink(link); err != nil {
+		t.Errorf("the link %s itself removed: %v", link, err)
 	}
 	r, err = openReport(made, nil)
 	must(t, err)
