@@ -582,3 +582,38 @@ func TestParseOverflowUID(t *testing.T) {
 		require.Equal(t, tc.want, parseOverflowUID([]byte(tc.data), tc.err), "%q, %v", tc.data, tc.err)
 	}
 }
+
+// TestStaleReasonCountsTheWatchDown: Inspect of a lock stale by its age
+// alone says how much longer this host must see it unchanged before it is
+// broken: the whole watch at the first sight, and less by the time that
+// has passed since, down to nothing once it is breakable.
+func TestStaleReasonCountsTheWatchDown(t *testing.T) {
+	const staleAfter = 5 * time.Minute
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			w := newSightWorld(t, s, staleAfter)
+			w.leftStale()
+			l := w.process(20, "boot-1")
+			first := w.wall.Now()
+			for _, tc := range []struct {
+				after time.Duration // since the first sight
+				more  string        // "" once breakable
+			}{
+				{0, watchNeed(staleAfter).String()},
+				{time.Minute, (watchNeed(staleAfter) - time.Minute).String()},
+				{watchNeed(staleAfter) - time.Second, "1s"},
+				{watchNeed(staleAfter), ""},
+			} {
+				w.pass(tc.after - w.wall.Now().Sub(first))
+				st, err := l.Inspect()
+				require.NoError(t, err)
+				require.True(t, st.Stale, "%v after the first sight", tc.after)
+				if tc.more == "" {
+					require.NotContains(t, st.StaleReason, "more", "%v after the first sight", tc.after)
+					continue
+				}
+				require.Contains(t, st.StaleReason, "; broken once seen unchanged for "+tc.more+" more", "%v after the first sight", tc.after)
+			}
+		})
+	}
+}
