@@ -174,7 +174,7 @@ func (r *runReports) write(stderr io.Writer, doc *stress.Document) bool {
 	}
 	if r.html != nil {
 		if err := writeHTML(r.html, htmlreport.Source{Doc: doc}); err != nil {
-			fmt.Fprintf(stderr, "lockstress: -html %s: %v\n", r.html.path, err)
+			fmt.Fprintf(stderr, "lockstress: -html: %v\n", err)
 			ok = false
 		}
 		r.html = nil
