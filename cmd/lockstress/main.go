@@ -230,7 +230,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	doc := newDocument(reports...)
 	doc.Command = commandLine(append(strings.Fields(sub), args...))
 	if !files.write(stderr, doc) {
-		return exitUsage
+		failed = exitUsage
 	}
 	if failed != 0 && doc.ExitCode == exitPass {
 		return failed // a verdict other than PASS says more than a file not written
