@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -475,6 +476,30 @@ func TestGuardBrokenAgainAndAgainTriedAFewTimes(t *testing.T) {
 			_, err := l.mech.(fileMechanism).takeGuard(t.Context(), l, false, time.Time{})
 			require.ErrorIs(t, err, errBusy)
 			require.Equal(t, immediateRetries+1, tries, "tries of the guard")
+		})
+	}
+}
+
+// TestBreakerWaitsForAGuardHeldByALiveProcess: a waiter that finds a lock
+// stale (its holder dead) but its guard held by a live process waits for
+// the guard as long as its context allows, and then gives up; it never
+// breaks the lock without the guard.
+func TestBreakerWaitsForAGuardHeldByALiveProcess(t *testing.T) {
+	skipWithoutDeadRule(t)
+	guardRecord := forgedRecord(t, proc.Of(liveChild(t)))
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			_, path := deadHoldersLock(t)
+			dead, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path+guardSuffix, guardRecord, 0o644))
+			l := newLock(t, path, WithStrategy(s))
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			require.ErrorIs(t, l.LockContext(ctx), ErrTimeout, "taken while another process held the guard")
+			now, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, string(dead), string(now), "the lock broken without the guard")
 		})
 	}
 }
