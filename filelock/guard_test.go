@@ -489,10 +489,7 @@ func TestBreakerWaitsForAGuardHeldByALiveProcess(t *testing.T) {
 	guardRecord := forgedRecord(t, proc.Of(liveChild(t)))
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			_, path := deadHoldersLock(t)
-			dead, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(path+guardSuffix, guardRecord, 0o644))
+			_, path, dead := guardedDeadLock(t, guardRecord)
 			l := newLock(t, path, WithStrategy(s))
 			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 			defer cancel()

@@ -63,6 +63,21 @@ func deadHoldersLock(t *testing.T) (dir, path string) {
 	return dir, path
 }
 
+// guardedDeadLock is deadHoldersLock with a guard file beside the lock
+// file, holding guard, or the dead holder's record if guard is nil (a
+// breaker that died); it also returns the lock file's record.
+func guardedDeadLock(t *testing.T, guard []byte) (dir, path string, record []byte) {
+	t.Helper()
+	dir, path = deadHoldersLock(t)
+	record, err := os.ReadFile(path)
+	require.NoError(t, err)
+	if guard == nil {
+		guard = record
+	}
+	require.NoError(t, os.WriteFile(path+guardSuffix, guard, 0o644))
+	return dir, path, record
+}
+
 // liveChild starts a process that lives until the test ends.
 func liveChild(t *testing.T) int {
 	t.Helper()
@@ -287,10 +302,7 @@ func TestStaleGuardOfDeadBreaker(t *testing.T) {
 	skipWithoutDeadRule(t)
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			dir, path := deadHoldersLock(t)
-			dead, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(path+guardSuffix, dead, 0o644))
+			dir, path, _ := guardedDeadLock(t, nil)
 			l := newLock(t, path, WithStrategy(s), WithStaleAfter(time.Hour))
 			require.NoError(t, l.TryLock())
 			require.Equal(t, "x.lock", dirEntries(t, dir))
