@@ -40,7 +40,7 @@ func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strateg
 	}
 	for _, s := range strategies {
 		for _, name := range []string{"acquire", "hold", "handoff"} {
-			path := hgrmPath(prefix, &stress.Report{Strategy: s.String()}, len(strategies) > 1, name)
+			path := hgrmPath(prefix, s.String(), len(strategies) > 1, name)
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				return usageError(stderr, sub, "-hgrm %s: %s is a directory", prefix, path), false
 			}
@@ -49,11 +49,11 @@ func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strateg
 	return 0, true
 }
 
-// hgrmPath returns the .hgrm file of one distribution of a report; the
-// strategy is named when several reports share the prefix.
-func hgrmPath(prefix string, rep *stress.Report, several bool, name string) string {
+// hgrmPath returns the .hgrm file of one distribution of a run of a
+// strategy; the strategy is named when several runs share the prefix.
+func hgrmPath(prefix, strategy string, several bool, name string) string {
 	if several {
-		name = fileSafe(rep.Strategy) + "-" + name
+		name = fileSafe(strategy) + "-" + name
 	}
 	return prefix + "-" + name + ".hgrm"
 }
@@ -85,7 +85,7 @@ func writeHgrmOf(stderr io.Writer, sub, prefix string, rep *stress.Report, sever
 func writeHgrm(prefix string, rep *stress.Report, several bool) ([]string, error) {
 	var paths []string
 	for _, d := range rep.Distributions() {
-		path := hgrmPath(prefix, rep, several, d.Name)
+		path := hgrmPath(prefix, rep.Strategy, several, d.Name)
 		h, err := d.Latency.Decode()
 		if err != nil {
 			return paths, fmt.Errorf("%w %s: %s of %s: %w", errHgrm, path, d.Name, rep.Strategy, err)

@@ -83,7 +83,7 @@ func TestHgrmPath(t *testing.T) {
 		{"ofd", true, "out/x-ofd-acquire.hgrm"},
 		{"exec:adapters/pylock.py flufl", true, "out/x-exec_adapters_pylock.py_flufl-acquire.hgrm"},
 	} {
-		if got := hgrmPath("out/x", &stress.Report{Strategy: c.strategy}, c.several, "acquire"); got != c.want {
+		if got := hgrmPath("out/x", c.strategy, c.several, "acquire"); got != c.want {
 			t.Errorf("hgrmPath(%q, several %v) = %q, want %q", c.strategy, c.several, got, c.want)
 		}
 	}
