@@ -51,9 +51,7 @@ func init() {
 			name: "verify", synopsis: "[-json FILE] [-examples N] RUNDIR", short: "merge the logs of every host of a shared run into one verdict",
 			long: "Merges the logs of every host that joined the shared run in RUNDIR\n" +
 				"(DIR/RUN-ID of \"lockstress worker\") into one report and verdict.",
-			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
-				return runVerify(args, stdout, stderr)
-			},
+			run:   runVerify,
 			flags: func() *flag.FlagSet { return verifyFlags(new(verifyOptions)) }, exits: true,
 		},
 		{
@@ -76,9 +74,7 @@ func init() {
 			name: "html", synopsis: htmlSynopsis,
 			short: "render JSON reports as one self-contained HTML page",
 			long:  htmlLong,
-			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
-				return runHTML(args, stdout, stderr)
-			},
+			run:   runHTML,
 			flags: func() *flag.FlagSet { return htmlFlags(new(string)) },
 		},
 		{

@@ -30,7 +30,7 @@ var exitStatuses = []struct {
 	{exitUsage, "", "usage or setup error: nothing was tested"},
 	{exitError, stress.VerdictError, "a worker crashed or hung"},
 	{exitInconclusive, stress.VerdictInconclusive, "too little was tested: fewer critical sections checked than\n     -min-checked, detectors off, or a broken strategy not caught"},
-	{exitInterrupted, stress.VerdictInterrupted, "interrupted (SIGINT, SIGTERM) before the end"},
+	{exitInterrupted, stress.VerdictInterrupted, "interrupted (SIGINT, SIGTERM, SIGHUP) before the end; a second\n     signal ends lockstress at once"},
 }
 
 // exitCode returns the exit status for a verdict; an unknown verdict is

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func htmlFlags(out *string) *flag.FlagSet {
 }
 
 // runHTML renders saved JSON reports as an HTML page.
-func runHTML(args []string, stdout, stderr io.Writer) int {
+func runHTML(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const sub = "html"
 	var out string
 	fset := htmlFlags(&out)
@@ -54,9 +55,9 @@ func runHTML(args []string, stdout, stderr io.Writer) int {
 	if fset.NArg() == 0 {
 		return usageError(stderr, sub, "want at least one JSON report (written by -json)")
 	}
-	page, err := openReport(out, stdout)
+	page, err := openReport(ctx, out, stdout)
 	if err != nil {
-		return usageError(stderr, sub, "-o: %v", err)
+		return reportOpenFailed(stderr, sub, "-o", err)
 	}
 	var sources []htmlreport.Source
 	for _, p := range fset.Args() {

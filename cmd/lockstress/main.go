@@ -41,6 +41,10 @@ import (
 func main() {
 	stress.RunWorkerIfChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// The first signal ends the run, which still stops its workers, tidies
+	// up and writes its reports; a second one ends lockstress at once, as
+	// if it had caught none (the workers die with it: Pdeathsig).
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -189,7 +193,7 @@ func runStress(ctx context.Context, sub string, args []string, stdout, stderr io
 	if code, ok := checkStressFlags(stderr, sub, set, o, strategies); !ok {
 		return code
 	}
-	files, code, ok := openReports(stderr, stdout, sub, o)
+	files, code, ok := openReports(ctx, stderr, stdout, sub, o)
 	if !ok {
 		return code
 	}
@@ -363,7 +367,7 @@ func verifyFlags(o *verifyOptions) *flag.FlagSet {
 	return fset
 }
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const sub = "verify"
 	var o verifyOptions
 	fset := verifyFlags(&o)
@@ -379,8 +383,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	var report *reportFile
 	if o.json != "" {
 		var err error
-		if report, err = openReport(o.json, stdout); err != nil {
-			return usageError(stderr, sub, "-json: %v", err)
+		if report, err = openReport(ctx, o.json, stdout); err != nil {
+			return reportOpenFailed(stderr, sub, "-json", err)
 		}
 	}
 	rep, err := stress.Verify(fset.Arg(0), o.examples)

@@ -70,9 +70,20 @@ func lockstressProcessEnv(t *testing.T, env []string, args ...string) (*exec.Cmd
 	return cmd, &out, &errb
 }
 
+// processDeadline bounds how long a test waits for a lockstress process
+// to end; the longest run a test asks for ends well within it.
+const processDeadline = 2 * time.Minute
+
+// processExit waits for cmd to end and returns its exit code (-1 for a
+// signal); one still running at processDeadline is killed and fails the
+// test, so that a lockstress that hangs fails rather than hangs the suite.
 func processExit(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
+	killed := time.AfterFunc(processDeadline, func() { cmd.Process.Kill() })
 	err := cmd.Wait()
+	if !killed.Stop() {
+		t.Fatalf("lockstress (pid %d) was still running after %v and was killed", cmd.Process.Pid, processDeadline)
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +24,9 @@ import (
 // target made if missing), a hard link, a named pipe (whose open waits for
 // a reader), a device or a bind-mounted file is written into, and the
 // file keeps its mode and owner. Standard output or error named by path
-// (/dev/stdout) is written after what is there, not over it.
+// (/dev/stdout) is written after what is there, not over it. An open that
+// waits for a pipe's reader ends when lockstress is interrupted
+// (pipeopen.go).
 
 // reportFile is a report's file, opened before the run.
 type reportFile struct {
@@ -34,12 +37,12 @@ type reportFile struct {
 }
 
 // openReport opens path, or stdout when path is "-", for a report written
-// after the run.
-func openReport(path string, stdout io.Writer) (*reportFile, error) {
+// after the run; it gives up when ctx is done while the open waits.
+func openReport(ctx context.Context, path string, stdout io.Writer) (*reportFile, error) {
 	if path == "-" {
 		return &reportFile{path: path, stdout: stdout}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := openInterruptible(ctx, path, os.O_WRONLY)
 	created := false
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
@@ -50,7 +53,7 @@ func openReport(path string, stdout io.Writer) (*reportFile, error) {
 			if !filepath.IsAbs(target) {
 				target = filepath.Join(filepath.Dir(path), target)
 			}
-			r, err := openReport(target, stdout)
+			r, err := openReport(ctx, target, stdout)
 			if err != nil {
 				return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 			}
@@ -140,18 +143,18 @@ type runReports struct{ json, html *reportFile }
 
 // openReports opens the report files a run asks for; on failure it says
 // why and returns the exit code.
-func openReports(stderr, stdout io.Writer, sub string, o options) (*runReports, int, bool) {
+func openReports(ctx context.Context, stderr, stdout io.Writer, sub string, o options) (*runReports, int, bool) {
 	var r runReports
 	var err error
 	if o.json != "" {
-		if r.json, err = openReport(o.json, stdout); err != nil {
-			return nil, usageError(stderr, sub, "-json: %v", err), false
+		if r.json, err = openReport(ctx, o.json, stdout); err != nil {
+			return nil, reportOpenFailed(stderr, sub, "-json", err), false
 		}
 	}
 	if o.html != "" {
-		if r.html, err = openReport(o.html, nil); err != nil {
+		if r.html, err = openReport(ctx, o.html, nil); err != nil {
 			r.discard()
-			return nil, usageError(stderr, sub, "-html: %v", err), false
+			return nil, reportOpenFailed(stderr, sub, "-html", err), false
 		}
 	}
 	if sameFile(r.json, r.html) {
