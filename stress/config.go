@@ -2,14 +2,9 @@ package stress
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"math"
-	"os"
 	"runtime"
 	"time"
-
-	"github.com/lockstress/lockstress/filelock"
 )
 
 // Config describes one run. The zero values of the optional fields select
@@ -168,108 +163,3 @@ var ErrInvalidConfig = errors.New("invalid configuration")
 // ErrProcessLimit matches the error of a Config whose Procs would exceed
 // the user's process limit (RLIMIT_NPROC, "ulimit -u").
 var ErrProcessLimit = errors.New("too many processes for the user's limit")
-
-func invalid(field, format string, args ...any) error {
-	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
-// withDefaults returns c with defaults filled in, or the first invalid
-// field.
-func (c Config) withDefaults() (Config, error) {
-	if !platformSupported {
-		return c, fmt.Errorf("lockstress runs on Linux only: %w", errors.ErrUnsupported)
-	}
-	if c.Strategy.IsZero() {
-		return c, invalid("Strategy", "no strategy given")
-	}
-	if c.Procs == 0 {
-		c.Procs = DefaultProcs()
-	}
-	if c.Duration == 0 {
-		c.Duration = DefaultDuration
-	}
-	if c.Stop > 0 && c.StopRate == 0 {
-		c.StopRate = 1
-	}
-	if c.Grace == 0 {
-		c.Grace = DefaultGrace
-	}
-	if c.MaxExamples == 0 {
-		c.MaxExamples = DefaultMaxExamples
-	}
-	for _, check := range []struct {
-		bad   bool
-		field string
-		want  string
-		got   any
-	}{
-		{c.Procs < 1, "Procs", "must be at least 1", c.Procs},
-		{c.Duration < 0, "Duration", "must be positive", c.Duration},
-		{c.Warmup < 0, "Warmup", "must not be negative", c.Warmup},
-		{c.Timeout < 0, "Timeout", "must not be negative", c.Timeout},
-		{badRate(c.KillRate), "KillRate", "must be a non-negative number", c.KillRate},
-		{c.Stop < 0, "Stop", "must not be negative", c.Stop},
-		{badRate(c.StopRate), "StopRate", "must be a non-negative number", c.StopRate},
-		{c.Grace < 0, "Grace", "must be positive", c.Grace},
-		{c.StaleAfter > 0 && c.StaleAfter < filelock.MinStaleAfter, "StaleAfter", "must be at least " + filelock.MinStaleAfter.String() + " (or 0 for the default, negative for off)", c.StaleAfter},
-		{c.MaxExamples < 0, "MaxExamples", "must not be negative", c.MaxExamples},
-	} {
-		if check.bad {
-			return c, invalid(check.field, "%s, got %v", check.want, check.got)
-		}
-	}
-	if err := checkProcessLimit(c.Procs); err != nil {
-		return c, &ConfigError{Field: "Procs", Err: err}
-	}
-	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
-		return c, invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")
-	}
-	if c.NoDeadline && c.Polling {
-		return c, invalid("NoDeadline", "is for waiting in the kernel, which Polling turns off")
-	}
-	// It changes nothing for the other strategies, and says so.
-	c.NoDeadline = c.NoDeadline && c.Strategy.waitsInKernel()
-	if c.faults() && c.Timeout == 0 {
-		c.Timeout = DefaultFaultTimeout
-	}
-	if c.Join && c.RunID == "" {
-		return c, invalid("RunID", "a run that hosts join needs a run id")
-	}
-	if c.Join && c.Dir == "" {
-		return c, invalid("Dir", "a run that hosts join needs the shared directory")
-	}
-	if c.RunID != "" && !validRunID(c.RunID) {
-		return c, invalid("RunID", "%q: use letters, digits, '.', '_' and '-' only", c.RunID)
-	}
-	if c.Host == "" {
-		c.Host, _ = os.Hostname()
-		if c.Host == "" {
-			c.Host = "localhost"
-		}
-	}
-	if c.Executable == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return c, invalid("Executable", "cannot find this program: %v", err)
-		}
-		c.Executable = exe
-	}
-	return c, nil
-}
-
-func badRate(r float64) bool { return r < 0 || math.IsNaN(r) || math.IsInf(r, 0) }
-
-func (c Config) faults() bool { return c.KillRate > 0 || c.Stop > 0 }
-
-func validRunID(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 100 {
-		return false
-	}
-	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
