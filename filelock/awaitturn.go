@@ -2,36 +2,12 @@ package filelock
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
-	"github.com/lockstress/lockstress/internal/notify"
 	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // Waiting in the fair queue for the tickets ahead to go.
-
-// aliveRecheck is how often a waiter that watches the ticket of a live
-// waiter on this host checks that it is still alive, and its ticket's age
-// (a waiter or holder stopped for longer than the stale-after age). Its
-// death is an event (the close of its ticket's descriptor), so the check
-// is only a safety net. A variable for tests.
-var aliveRecheck = 5 * time.Second
-
-// aliveRecheckPolled replaces aliveRecheck where waiters keep no
-// descriptor of their tickets open (see Lock.keepsOpen), so that a death
-// raises no event.
-const aliveRecheckPolled = 500 * time.Millisecond
-
-// dyingRecheck and maxDyingRecheck bound the rechecks of a waiter ahead
-// that still looks alive right after an event of its ticket: it may be
-// exiting, its descriptors closed but its process not yet gone.
-const (
-	dyingRecheck    = time.Millisecond
-	maxDyingRecheck = 64 * time.Millisecond
-)
 
 // awaitTurn waits until no ticket is ahead of this acquisition's, removing
 // the tickets of dead waiters ahead of it on the way. A ticket found gone
@@ -59,63 +35,74 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 				return err
 			}
 		}
-		q.mu.Lock()
-		me := *q.mine
-		q.mu.Unlock()
-		v, err := q.currentView(&me)
-		if err != nil {
+		turn, waited, err := q.awaitRound(ctx, &tw)
+		if err != nil || turn {
 			return err
 		}
-		if !v.has {
-			// Removed as expired (this process was stopped, or a clock
-			// stepped), or missed by a listing that lags behind (NFS):
-			// queue again, the missed ticket gone first, so that the
-			// new one neither waits behind it nor leaves it behind.
-			if err := q.forgetMine(); err != nil {
-				return err
-			}
-			if err := q.enqueue(); err != nil {
-				return err
-			}
-			continue
-		}
-		if v.before == 0 {
-			return nil
-		}
-		ahead := v.ahead
-		if !tw.watchAhead(ahead) {
-			continue // gone in between
-		}
-		state, expiresIn, err := q.judge(ahead)
-		if err != nil {
-			return err
-		}
-		if state == proc.Dead {
-			continue
-		}
-		again = -1 // this round waits
-		woken, err := tw.waitAhead(ctx, state, expiresIn)
-		if err != nil {
-			return err
-		}
-		if woken && v.before == 1 && q.gone(ahead) && !q.gone(me) {
-			// The waiter just ahead was first and has left: the turn is
-			// this one's. (Listing again would only find a ticket made
-			// ahead since the last listing by a waiter that began before
-			// this one's ticket existed — as early as this one, so either
-			// order is first come, first served.)
-			return nil
-		}
-		if state == proc.Unknown && v.before == 1 && !q.l.cfg.fair && !q.turnAsked() {
-			// The waiter first in the queue can be judged by age alone
-			// (another host, another PID namespace), and it does not ask
-			// for its turn: it may have died minutes before its ticket
-			// expires. A default waiter takes the turn as if it were
-			// first, rather than let a free lock wait for that age: the
-			// queue orders, and never excludes (docs/design.md, "Turns").
-			return nil
+		if waited {
+			again = -1
 		}
 	}
+}
+
+// awaitRound lists the queue and, unless this acquisition's ticket is
+// first, waits for the ticket just ahead; it reports whether the turn is
+// this acquisition's, and whether the round waited.
+func (q *queue) awaitRound(ctx context.Context, tw *turnWait) (turn, waited bool, err error) {
+	q.mu.Lock()
+	me := *q.mine
+	q.mu.Unlock()
+	v, err := q.currentView(&me)
+	if err != nil {
+		return false, false, err
+	}
+	if !v.has {
+		// Removed as expired (this process was stopped, or a clock
+		// stepped), or missed by a listing that lags behind (NFS):
+		// queue again, the missed ticket gone first, so that the new
+		// one neither waits behind it nor leaves it behind.
+		if err := q.forgetMine(); err != nil {
+			return false, false, err
+		}
+		return false, false, q.enqueue()
+	}
+	if v.before == 0 {
+		return true, false, nil
+	}
+	ahead := v.ahead
+	if !tw.watchAhead(ahead) {
+		return false, false, nil // gone in between
+	}
+	state, expiresIn, err := q.judge(ahead)
+	if err != nil || state == proc.Dead {
+		return false, false, err
+	}
+	woken, err := tw.waitAhead(ctx, state, expiresIn)
+	if err != nil {
+		return false, true, err
+	}
+	return q.turnAfterWait(v, me, state, woken), true, nil
+}
+
+// turnAfterWait reports whether, after a wait for the ticket ahead in
+// view v, judged in state, the turn is this acquisition's (ticket me)
+// without listing the queue again.
+func (q *queue) turnAfterWait(v queueView, me ticket, state proc.State, woken bool) bool {
+	if woken && v.before == 1 && q.gone(v.ahead) && !q.gone(me) {
+		// The waiter just ahead was first and has left: the turn is
+		// this one's. (Listing again would only find a ticket made
+		// ahead since the last listing by a waiter that began before
+		// this one's ticket existed — as early as this one, so either
+		// order is first come, first served.)
+		return true
+	}
+	// The waiter first in the queue can be judged by age alone (another
+	// host, another PID namespace), and it does not ask for its turn: it
+	// may have died minutes before its ticket expires. A default waiter
+	// takes the turn as if it were first, rather than let a free lock
+	// wait for that age: the queue orders, and never excludes
+	// (docs/design.md, "Turns").
+	return state == proc.Unknown && v.before == 1 && !q.l.cfg.fair && !q.turnAsked()
 }
 
 // currentView is the queue as seen from ticket mine. Right after an
@@ -130,119 +117,6 @@ func (q *queue) currentView(mine *ticket) (queueView, error) {
 		return v, nil
 	}
 	return q.view(mine)
-}
-
-// turnWait is the waiting state of one awaitTurn.
-type turnWait struct {
-	q     *queue
-	b     backoff
-	w     *notify.Watcher
-	watch bool // watch the ticket ahead, while watching works
-	// woke is set when an event ended the last wait, or a recheck of a
-	// dying waiter ahead; dying is the last such recheck.
-	woke  bool
-	dying time.Duration
-}
-
-func (tw *turnWait) close() {
-	if tw.w != nil {
-		tw.w.Close()
-	}
-}
-
-// watchAhead watches the ticket ahead, if watching works here; it reports
-// false if that ticket is gone.
-func (tw *turnWait) watchAhead(ahead ticket) bool {
-	if tw.watch && tw.w == nil {
-		var err error
-		if tw.w, err = notify.New(); err != nil {
-			tw.w, tw.watch = nil, false
-		}
-	}
-	if tw.w == nil {
-		return true
-	}
-	err := tw.w.WatchWrites(ahead.path)
-	if errors.Is(err, fs.ErrNotExist) && tw.q.gone(ahead) {
-		return false
-	}
-	if err != nil {
-		// Watching failed, or the path no longer leads to the ticket
-		// that the open queue directory holds (the queue was moved
-		// aside): poll from now on.
-		tw.w.Close()
-		tw.w, tw.watch = nil, false
-	}
-	return true
-}
-
-// waitAhead waits for the waiter ahead, judged to be in state with its
-// ticket expiring in expiresIn (0: never), and reports whether an event
-// ended the wait.
-//
-// Without a watch, it polls. With one, the removal of the ticket ahead
-// wakes this waiter, and so does its waiter's death on this host; the
-// timer looks only for what raises no event here: a waiter ahead on
-// another host that died (its ticket expires by age), and events lost.
-// Right after an event, the waiter ahead may be dying but not yet dead (a
-// process's descriptors are closed before it ends): recheck it soon, at
-// growing steps, until a wait ends without an event. A ticket's expiry
-// raises no event (its waiter or holder was stopped): the wait ends by
-// then.
-func (tw *turnWait) waitAhead(ctx context.Context, state proc.State, expiresIn time.Duration) (bool, error) {
-	cfg := &tw.q.l.cfg
-	wait := tw.b.next(cfg.minWait, cfg.maxWait)
-	var woken <-chan struct{}
-	if tw.w != nil {
-		woken = tw.w.C()
-		switch {
-		case state != proc.Alive:
-			wait = cfg.maxWait
-		case tw.woke:
-			tw.dying = min(max(2*tw.dying, dyingRecheck), maxDyingRecheck)
-			wait = tw.dying
-		case tw.q.l.keepsOpen():
-			wait = aliveRecheck
-		default:
-			// Its death raises no event here (it keeps no descriptor of
-			// its ticket open on this filesystem).
-			wait = aliveRecheckPolled
-		}
-		if expiresIn > 0 {
-			wait = min(wait, max(expiresIn, judgeEvery))
-		}
-	}
-	err := tw.sleep(ctx, wait, woken)
-	if errors.Is(err, errWoken) {
-		tw.woke = true
-		return true, nil
-	}
-	if err == nil {
-		// The rechecks of a dying waiter go on up to the longest.
-		if tw.woke = tw.dying > 0 && tw.dying < maxDyingRecheck; !tw.woke {
-			tw.dying = 0
-		}
-	}
-	return false, err
-}
-
-// errWoken is sleep's report of an event.
-var errWoken = errors.New("woken")
-
-// sleep waits for d to pass, ctx to be done (its error), or woken to
-// receive (errWoken).
-func (tw *turnWait) sleep(ctx context.Context, d time.Duration, woken <-chan struct{}) error {
-	t := tw.q.l.cfg.clock.NewTimer(d)
-	select {
-	case <-ctx.Done():
-		t.Stop()
-		return ctx.Err()
-	case <-t.C():
-		return nil
-	case <-woken:
-		t.Stop()
-		return errWoken
-	}
 }
 
 // gone reports whether ticket t is known to be gone from the queue.
