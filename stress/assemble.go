@@ -55,72 +55,112 @@ type hostData struct {
 
 // collect gathers the results of this host's workers.
 func (r *runner) collect() (*hostData, error) {
-	hd := &hostData{
-		Host: r.cfg.Host, RunID: r.runID, Strategy: r.cfg.Strategy, Config: reportConfig(r.cfg, r.reopenLedger && !r.cfg.DetectorsOff),
-		Filesystem: r.fs, Started: r.started.Round(0).UTC(), ElapsedNs: max(r.end-r.from, 0), Interrupted: r.interrupted,
-		OriginNs: r.origin, MeteredNs: max(r.end-r.meter, 0), Errors: map[string]ErrorCount{}, Failures: []Failure{},
-		Kills: r.kills, Stops: r.stops, logDir: r.logDir,
+	c := hostCollector{
+		hd: &hostData{
+			Host: r.cfg.Host, RunID: r.runID, Strategy: r.cfg.Strategy, Config: reportConfig(r.cfg, r.reopenLedger && !r.cfg.DetectorsOff),
+			Filesystem: r.fs, Started: r.started.Round(0).UTC(), ElapsedNs: max(r.end-r.from, 0), Interrupted: r.interrupted,
+			OriginNs: r.origin, MeteredNs: max(r.end-r.meter, 0), Errors: map[string]ErrorCount{}, Failures: []Failure{},
+			Kills: r.kills, Stops: r.stops, logDir: r.logDir,
+		},
+		latency: newHistogram(), hold: newHistogram(),
+		members: newMemberHistograms(r.cfg.Strategy),
 	}
-	latency, hold := newHistogram(), newHistogram()
-	members := newMemberHistograms(r.cfg.Strategy)
-	var occupied []detect.Violation
-	var occupancy int64
 	for _, wr := range r.workers {
-		slot := &r.reg.slots[wr.id]
-		procs := wr.all()
-		hd.Workers = append(hd.Workers, WorkerStats{
-			Name: wr.name, Acquisitions: slot.acquisitions.Load(), Incarnations: len(procs), HoldNs: slot.holdNanos.Load(),
-		})
-		members.addWorker(wr.id, slot.acquisitions.Load())
-		occupancy += slot.occupied.Load()
-		hd.WarmupAcquisitions += slot.warmupAcquisitions.Load()
-		for _, p := range procs {
-			if killed, _ := p.wasKilled(); killed {
-				continue // killed on purpose: no result expected
-			}
-			res, fail := p.outcome()
-			if fail != nil {
-				hd.Failures = append(hd.Failures, *fail)
-				continue
-			}
-			if err := mergeEncoded(latency, res.Latency); err != nil {
-				return nil, fmt.Errorf("worker %s: latency histogram: %w", p.name, err)
-			}
-			if err := mergeEncoded(hold, res.Hold); err != nil {
-				return nil, fmt.Errorf("worker %s: hold histogram: %w", p.name, err)
-			}
-			if err := members.addResult(wr.id, res.Latency, res.Hold); err != nil {
-				return nil, fmt.Errorf("worker %s: %w", p.name, err)
-			}
-			mergeErrors(hd.Errors, res.Errors)
-			hd.WorkerCPUNs += res.CPUNs
-			hd.AdapterCPUNs += res.AdapterCPUNs
-			hd.Memory.add(Memory{Acquisitions: res.MeteredAcquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
-			occupied = append(occupied, res.Occupied...)
+		if err := c.addWorker(wr, &r.reg.slots[wr.id]); err != nil {
+			return nil, err
 		}
 	}
+	if err := c.encode(); err != nil {
+		return nil, err
+	}
+	c.hd.Occupancy = c.occupancy(r.cfg.MaxExamples, r.origin)
+	return c.hd, nil
+}
+
+// hostCollector gathers the results of a host's workers into its
+// hostData.
+type hostCollector struct {
+	hd            *hostData
+	latency, hold *hdrhistogram.Histogram
+	members       *memberHistograms
+	occupied      []detect.Violation // the occupancy detector's examples
+	occupiedCount int64
+}
+
+// addWorker adds a worker's counts, and the results of its processes not
+// killed on purpose (their failures, where they handed back none).
+func (c *hostCollector) addWorker(wr *workerRun, slot *regionSlot) error {
+	procs := wr.all()
+	c.hd.Workers = append(c.hd.Workers, WorkerStats{
+		Name: wr.name, Acquisitions: slot.acquisitions.Load(), Incarnations: len(procs), HoldNs: slot.holdNanos.Load(),
+	})
+	c.members.addWorker(wr.id, slot.acquisitions.Load())
+	c.occupiedCount += slot.occupied.Load()
+	c.hd.WarmupAcquisitions += slot.warmupAcquisitions.Load()
+	for _, p := range procs {
+		if killed, _ := p.wasKilled(); killed {
+			continue // killed on purpose: no result expected
+		}
+		res, fail := p.outcome()
+		if fail != nil {
+			c.hd.Failures = append(c.hd.Failures, *fail)
+			continue
+		}
+		if err := c.addResult(wr.id, res); err != nil {
+			return fmt.Errorf("worker %s: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+// addResult adds what a worker process handed back.
+func (c *hostCollector) addResult(id int, res workerResult) error {
+	if err := mergeEncoded(c.latency, res.Latency); err != nil {
+		return fmt.Errorf("latency histogram: %w", err)
+	}
+	if err := mergeEncoded(c.hold, res.Hold); err != nil {
+		return fmt.Errorf("hold histogram: %w", err)
+	}
+	if err := c.members.addResult(id, res.Latency, res.Hold); err != nil {
+		return err
+	}
+	hd := c.hd
+	mergeErrors(hd.Errors, res.Errors)
+	hd.WorkerCPUNs += res.CPUNs
+	hd.AdapterCPUNs += res.AdapterCPUNs
+	hd.Memory.add(Memory{Acquisitions: res.MeteredAcquisitions, AllocBytes: res.AllocBytes, Allocs: res.Allocs, GCs: int64(res.GCs)})
+	c.occupied = append(c.occupied, res.Occupied...)
+	return nil
+}
+
+// encode encodes the histograms of the host, and of its members.
+func (c *hostCollector) encode() error {
 	var err error
-	if hd.Latency, err = latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
-		return nil, err
+	if c.hd.Latency, err = c.latency.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+		return err
 	}
-	if hd.Hold, err = hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
-		return nil, err
+	if c.hd.Hold, err = c.hold.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
+		return err
 	}
-	if hd.Members, err = members.data(); err != nil {
-		return nil, err
+	c.hd.Members, err = c.members.data()
+	return err
+}
+
+// occupancy returns the occupancy detector's tally: its count, and its
+// first maxExamples violations in time order, their times from origin.
+func (c *hostCollector) occupancy(maxExamples int, origin int64) *detect.Tally {
+	slices.SortFunc(c.occupied, func(a, b detect.Violation) int { return cmp.Compare(a.AtNs, b.AtNs) })
+	t := detect.NewTally(maxExamples)
+	t.Count = c.occupiedCount
+	if c.occupiedCount > 0 {
+		t.ByKind[detect.KindOccupied] = c.occupiedCount
 	}
-	slices.SortFunc(occupied, func(a, b detect.Violation) int { return cmp.Compare(a.AtNs, b.AtNs) })
-	hd.Occupancy = detect.NewTally(r.cfg.MaxExamples)
-	hd.Occupancy.Count = occupancy
-	if occupancy > 0 {
-		hd.Occupancy.ByKind[detect.KindOccupied] = occupancy
-	}
-	for _, v := range occupied[:min(len(occupied), r.cfg.MaxExamples)] {
-		v.AtNs -= r.origin
+	for _, v := range c.occupied[:min(len(c.occupied), maxExamples)] {
+		v.AtNs -= origin
 		v.Detail = fmt.Sprintf("at %v: %s", time.Duration(v.AtNs), v.Detail)
-		hd.Occupancy.Examples = append(hd.Occupancy.Examples, v)
+		t.Examples = append(t.Examples, v)
 	}
-	return hd, nil
+	return t
 }
 
 func mergeEncoded(into *hdrhistogram.Histogram, enc []byte) error {
