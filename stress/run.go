@@ -1,17 +1,14 @@
 package stress
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/stress/detect"
 )
 
@@ -117,129 +114,6 @@ type runner struct {
 	stops       []StopEvent
 }
 
-func (r *runner) setup() error {
-	r.runID = r.cfg.RunID
-	if r.runID == "" {
-		r.runID = randomID()
-	}
-	if r.cfg.Dir != "" {
-		info, err := os.Stat(r.cfg.Dir)
-		if err == nil && !info.IsDir() {
-			err = errors.New("not a directory")
-		}
-		if err != nil {
-			return &fs.PathError{Op: "use directory under test", Path: r.cfg.Dir, Err: unwrapPath(err)}
-		}
-	}
-	var err error
-	switch {
-	case r.cfg.Join:
-		r.runDir = filepath.Join(r.cfg.Dir, r.runID)
-		if err := os.MkdirAll(r.runDir, 0o777); err != nil {
-			return err
-		}
-		if err := joinRun(r.runDir, r.runID, r.cfg); err != nil {
-			return err
-		}
-		r.hostDir = filepath.Join(r.runDir, "hosts", fmt.Sprintf("%s-%d-%s", detect.CleanOwner(r.cfg.Host), os.Getpid(), randomID()[:6]))
-		if err := os.MkdirAll(r.hostDir, 0o777); err != nil {
-			return err
-		}
-	default:
-		if r.runDir, err = r.makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
-			return err
-		}
-		r.removeDir = r.runDir
-	}
-	r.fs = probeFilesystem(r.runDir)
-	r.reopenLedger = r.cfg.Join || !localFilesystems[r.fs.Type]
-	if r.scratch, err = r.makeOwnedDir(scratchBase(), "lockstress-scratch-"); err != nil {
-		return err
-	}
-	r.logDir = filepath.Join(r.scratch, "logs")
-	if err := os.Mkdir(r.logDir, 0o700); err != nil {
-		return err
-	}
-	r.regionPath = filepath.Join(r.scratch, "region")
-	if r.reg, err = createRegion(r.regionPath, r.cfg.Procs); err != nil {
-		return err
-	}
-	r.lockPath = filepath.Join(r.runDir, "lock")
-	if !r.cfg.DetectorsOff {
-		r.ledgerPath = filepath.Join(r.runDir, "ledger")
-		if err := createLedger(r.ledgerPath); err != nil {
-			return err
-		}
-	}
-	for i := range r.cfg.Procs {
-		name := fmt.Sprintf("w%d", i)
-		if r.cfg.Join {
-			name = r.cfg.Host + "/" + name
-		}
-		r.workers = append(r.workers, &workerRun{id: i, name: name})
-	}
-	return nil
-}
-
-// makeOwnedDir makes a directory named prefix* in parent and marks it as
-// this run's, after removing those that dead runs left there.
-func (r *runner) makeOwnedDir(parent, prefix string) (string, error) {
-	r.swept = append(r.swept, sweep(parent, prefix)...)
-	dir, err := os.MkdirTemp(parent, prefix)
-	if err != nil {
-		return "", err
-	}
-	if err := markOwned(dir); err != nil {
-		return "", errors.Join(err, os.Remove(dir))
-	}
-	return dir, nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// scratchParent, when set (by tests), is where scratch directories go.
-var scratchParent string
-
-// scratchBase is where the shared region and the logs of this host go:
-// /dev/shm when it can be used, so that the logs cost no disk I/O, else
-// the temporary directory.
-func scratchBase() string {
-	if scratchParent != "" {
-		return scratchParent
-	}
-	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
-		if f, err := os.CreateTemp("/dev/shm", "lockstress-probe-"); err == nil {
-			f.Close()
-			os.Remove(f.Name())
-			return "/dev/shm"
-		}
-	}
-	return os.TempDir()
-}
-
-// createLedger creates the ledger released at sequence number 0, unless it
-// exists. The record is written to a file of its own and linked into place,
-// so that no worker, of this host or another, ever reads a half-made
-// ledger.
-func createLedger(path string) error {
-	tmp := fmt.Sprintf("%s.%s.tmp", path, randomID())
-	rec := detect.AppendRecord(nil, detect.Record{Seq: 0, State: detect.Released, Owner: "-"})
-	if err := os.WriteFile(tmp, rec, 0o666); err != nil {
-		return err
-	}
-	err := os.Link(tmp, path)
-	if lost, _, _ := fsys.LostRace(fsys.OS{}, path, err); lost {
-		err = nil
-	}
-	return errors.Join(err, os.Remove(tmp))
-}
-
 // spawn starts the workers, waits until all are at the barrier, and opens
 // it.
 func (r *runner) spawn(ctx context.Context) error {
@@ -311,25 +185,41 @@ func (r *runner) setInterrupted() {
 // supervise waits for the workers, restarting those the fault injector
 // killed, and kills those still running a grace period after the end.
 func (r *runner) supervise(ctx context.Context) {
+	allDone := r.keepAll()
+	// Fault injection and progress stop at the deadline, or earlier if ctx
+	// is cancelled; faults begin after the warm-up.
+	endWall := r.started.Add(time.Duration(r.deadline - r.origin))
+	hctx, hcancel := context.WithDeadline(ctx, endWall)
+	background := r.startBackground(hctx, allDone)
+	hung := r.awaitWorkers(ctx, allDone, endWall)
+	r.end = min(monotime(), r.deadline)
+	if r.interrupted {
+		r.end = monotime()
+	}
+	hcancel()
+	background.Wait()
+	hung.Wait()
+}
+
+// keepAll keeps every worker running (keep), and returns a channel closed
+// once all have ended.
+func (r *runner) keepAll() <-chan struct{} {
 	var wg sync.WaitGroup
 	for _, wr := range r.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.keep(wr)
-		}()
+		wg.Go(func() { r.keep(wr) })
 	}
 	allDone := make(chan struct{})
 	go func() {
 		wg.Wait()
 		close(allDone)
 	}()
+	return allDone
+}
 
-	// Fault injection and progress stop at the deadline, or earlier if ctx
-	// is cancelled; faults begin after the warm-up.
-	endWall := r.started.Add(time.Duration(r.deadline - r.origin))
-	hctx, hcancel := context.WithDeadline(ctx, endWall)
-	var background sync.WaitGroup
+// startBackground starts the fault injector, at the end of the warm-up,
+// and the progress line, both until hctx is done.
+func (r *runner) startBackground(hctx context.Context, allDone <-chan struct{}) *sync.WaitGroup {
+	background := new(sync.WaitGroup)
 	if r.cfg.faults() && r.deadline > r.from {
 		background.Go(func() {
 			if sleepUntil(hctx, r.started.Add(time.Duration(r.from-r.origin))) {
@@ -340,38 +230,44 @@ func (r *runner) supervise(ctx context.Context) {
 	if r.cfg.Progress != nil {
 		background.Go(func() { r.progress(hctx, allDone) })
 	}
+	return background
+}
 
+// awaitWorkers waits until every worker has ended. When ctx is done it
+// asks them to stop; those still running a grace period after the end of
+// the run, or after that request, are killed in the background, which the
+// group returned waits for.
+func (r *runner) awaitWorkers(ctx context.Context, allDone <-chan struct{}, endWall time.Time) *sync.WaitGroup {
 	grace := time.NewTimer(time.Until(endWall.Add(r.cfg.Grace)))
 	defer grace.Stop()
 	done := ctx.Done()
-	var hung sync.WaitGroup
-	for waiting := true; waiting; {
+	hung := new(sync.WaitGroup)
+	for {
 		select {
 		case <-allDone:
-			waiting = false
+			return hung
 		case <-done:
 			done = nil
 			r.setInterrupted()
 			r.reg.hdr.stop.Store(1)
 			grace.Reset(r.cfg.Grace)
 		case <-grace.C:
-			var running []*proc
-			for _, wr := range r.workers {
-				if p := wr.current(); p != nil {
-					running = append(running, p)
-				}
-			}
+			running := r.running()
 			why := fmt.Sprintf("hung: still running %v after the end of the run; killed", r.cfg.Grace)
 			hung.Go(func() { killHung(running, why) })
 		}
 	}
-	r.end = min(monotime(), r.deadline)
-	if r.interrupted {
-		r.end = monotime()
+}
+
+// running returns the workers' processes that run now.
+func (r *runner) running() []*proc {
+	var running []*proc
+	for _, wr := range r.workers {
+		if p := wr.current(); p != nil {
+			running = append(running, p)
+		}
 	}
-	hcancel()
-	background.Wait()
-	hung.Wait()
+	return running
 }
 
 // keep waits for a worker's process and restarts it while the fault
