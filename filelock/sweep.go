@@ -24,55 +24,72 @@ const debrisAge = time.Minute
 // broke, its sighting files, which tell of the file just broken. It is
 // called with the guard held, after an attempt to break the lock.
 func (fileMechanism) sweep(l *Lock, broke bool) {
-	fsy := l.cfg.fs
 	dir, base := dirOf(l.path), filepath.Base(l.path)
-	names, err := fsy.ReadDirNames(dir)
+	names, err := l.cfg.fs.ReadDirNames(dir)
 	if err != nil {
 		return
 	}
-	var now time.Time
+	s := sweeper{l: l, broke: broke}
 	for _, name := range names {
 		kind, rest, ok := debrisKind(base, name)
-		if !ok {
-			continue
+		if ok && !s.sweepFile(besideDir(dir, name), kind, rest) {
+			return // the filesystem's clock cannot be read
 		}
-		p := besideDir(dir, name)
-		if kind == kindSeen {
-			// A sighting file tells of the file just broken, and its
-			// temporary name is debris as any other; a file of either
-			// name that holds something else (another lock's, say) is
-			// left.
-			if !seenTemp(rest) {
-				data, _, err := fsys.ReadAll(fsy, p, seenMaxSize)
-				if _, ok := parseSeen(data); broke && err == nil && ok {
-					fsy.Remove(p)
-				}
-				continue
-			}
-			if !seenDebris(fsy, p, rest) {
-				continue
-			}
-		}
-		if kind == kindAside {
-			// A moved file keeps its mtime: its name says when it moved.
-			secs, _, _ := strings.Cut(rest, ".")
-			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && l.cfg.clock.Now().Sub(time.Unix(n, 0)) > debrisAge {
-				fsy.Remove(p)
-			}
-			continue
-		}
-		info, err := fsy.Lstat(p)
-		if err != nil || !info.Mode.IsRegular() {
-			continue
-		}
-		if now.IsZero() {
-			if now, _, err = l.fsNow(); err != nil {
-				return
-			}
-		}
-		if now.Sub(info.Changed()) > debrisAge {
+	}
+}
+
+// sweeper is the state of one sweep: the time by the filesystem's clock,
+// read when first needed.
+type sweeper struct {
+	l     *Lock
+	broke bool
+	now   time.Time
+}
+
+// sweepFile removes the lock's temporary file p, of kind, if it is debris;
+// it returns false if the filesystem's clock could not be read.
+func (s *sweeper) sweepFile(p, kind, rest string) bool {
+	fsy := s.l.cfg.fs
+	switch {
+	case kind == kindSeen && !seenTemp(rest):
+		s.sweepSighting(p)
+		return true
+	case kind == kindSeen && !seenDebris(fsy, p, rest):
+		return true
+	case kind == kindAside:
+		// A moved file keeps its mtime: its name says when it moved.
+		secs, _, _ := strings.Cut(rest, ".")
+		if n, err := strconv.ParseInt(secs, 10, 64); err == nil && s.l.cfg.clock.Now().Sub(time.Unix(n, 0)) > debrisAge {
 			fsy.Remove(p)
 		}
+		return true
+	}
+	info, err := fsy.Lstat(p)
+	if err != nil || !info.Mode.IsRegular() {
+		return true
+	}
+	if s.now.IsZero() {
+		if s.now, _, err = s.l.fsNow(); err != nil {
+			return false
+		}
+	}
+	if s.now.Sub(info.Changed()) > debrisAge {
+		fsy.Remove(p)
+	}
+	return true
+}
+
+// sweepSighting removes the sighting file p after a break: it tells of the
+// file just broken. A file of its name that holds something else (another
+// lock's, say) is left. (A sighting's temporary name is debris as any
+// other.)
+func (s *sweeper) sweepSighting(p string) {
+	if !s.broke {
+		return
+	}
+	data, _, err := fsys.ReadAll(s.l.cfg.fs, p, seenMaxSize)
+	if _, ok := parseSeen(data); err == nil && ok {
+		s.l.cfg.fs.Remove(p)
 	}
 }
 
