@@ -55,7 +55,7 @@ func runHTML(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fset.NArg() == 0 {
 		return usageError(stderr, sub, "want at least one JSON report (written by -json)")
 	}
-	page, err := openReport(ctx, out, stdout)
+	page, err := openReport(ctx, out, stdout, stderr)
 	if err != nil {
 		return reportOpenFailed(stderr, sub, "-o", err)
 	}

@@ -37,13 +37,29 @@ import (
 
 func main() {
 	stress.RunWorkerIfChild()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	// The first signal ends the run, which still stops its workers, tidies
-	// up and writes its reports; a second one ends lockstress at once, as
-	// if it had caught none (the workers die with it: Pdeathsig).
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go endOnSignals(signals, cancel)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(signals)
+	os.Exit(code)
+}
+
+// endOnSignals ends the run at the first signal: it still stops its
+// workers, tidies up and writes its reports. A second signal ends
+// lockstress at once, with the status a shell gives a process that a
+// signal killed (130 for SIGINT), whatever lockstress was started with
+// (a job started in the background by a script ignores SIGINT); its
+// workers die with it (Pdeathsig).
+func endOnSignals(signals <-chan os.Signal, cancel context.CancelFunc) {
+	<-signals
+	cancel()
+	sig := <-signals
+	code := 128 + 2 // SIGINT's, where a signal has no number
+	if n, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(n)
+	}
 	os.Exit(code)
 }
 
@@ -151,11 +167,17 @@ func parse(sub string, fset *flag.FlagSet, args []string, stdout, stderr io.Writ
 	return -1
 }
 
-func usageError(stderr io.Writer, sub, format string, args ...any) int {
-	cmd := "lockstress"
-	if sub != "" {
-		cmd += " " + sub
+// invocation returns how lockstress names itself in a message of
+// subcommand sub ("" for a run).
+func invocation(sub string) string {
+	if sub == "" {
+		return "lockstress"
 	}
+	return "lockstress " + sub
+}
+
+func usageError(stderr io.Writer, sub, format string, args ...any) int {
+	cmd := invocation(sub)
 	fmt.Fprintf(stderr, "%s: %s\nRun '%s -h' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
 	return exitUsage
 }

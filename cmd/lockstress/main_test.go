@@ -60,14 +60,22 @@ func lockstressProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, 
 // added to its environment.
 func lockstressProcessEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
+	cmd := lockstressCommand(t, env, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return cmd, &out, &errb
+}
+
+// lockstressCommand returns the command of lockstress as a process of
+// its own, with env added to its environment, not started.
+func lockstressCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
+	return cmd
 }
 
 // processDeadline bounds how long a test waits for a lockstress process

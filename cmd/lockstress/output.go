@@ -26,7 +26,8 @@ import (
 // file keeps its mode and owner. Standard output or error named by path
 // (/dev/stdout) is written after what is there, not over it. An open that
 // waits for a pipe's reader ends when lockstress is interrupted
-// (pipeopen.go).
+// (pipeopen.go). A report file is not swept by a later run: one made by a
+// run killed (SIGKILL, a second signal) before it wrote is left empty.
 
 // reportFile is a report's file, opened before the run.
 type reportFile struct {
@@ -37,12 +38,13 @@ type reportFile struct {
 }
 
 // openReport opens path, or stdout when path is "-", for a report written
-// after the run; it gives up when ctx is done while the open waits.
-func openReport(ctx context.Context, path string, stdout io.Writer) (*reportFile, error) {
+// after the run; a named pipe without a reader is waited for until ctx is
+// done, saying so to stderr if it is not nil.
+func openReport(ctx context.Context, path string, stdout, stderr io.Writer) (*reportFile, error) {
 	if path == "-" {
 		return &reportFile{path: path, stdout: stdout}, nil
 	}
-	f, err := openInterruptible(ctx, path, os.O_WRONLY)
+	f, err := openWriting(ctx, path, stderr)
 	created := false
 	if errors.Is(err, fs.ErrNotExist) {
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
@@ -53,7 +55,7 @@ func openReport(ctx context.Context, path string, stdout io.Writer) (*reportFile
 			if !filepath.IsAbs(target) {
 				target = filepath.Join(filepath.Dir(path), target)
 			}
-			r, err := openReport(ctx, target, stdout)
+			r, err := openReport(ctx, target, stdout, stderr)
 			if err != nil {
 				return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 			}
@@ -147,12 +149,12 @@ func openReports(ctx context.Context, stderr, stdout io.Writer, sub string, o op
 	var r runReports
 	var err error
 	if o.json != "" {
-		if r.json, err = openReport(ctx, o.json, stdout); err != nil {
+		if r.json, err = openReport(ctx, o.json, stdout, stderr); err != nil {
 			return nil, reportOpenFailed(stderr, sub, "-json", err), false
 		}
 	}
 	if o.html != "" {
-		if r.html, err = openReport(ctx, o.html, nil); err != nil {
+		if r.html, err = openReport(ctx, o.html, nil, stderr); err != nil {
 			r.discard()
 			return nil, reportOpenFailed(stderr, sub, "-html", err), false
 		}

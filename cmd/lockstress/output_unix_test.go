@@ -53,7 +53,7 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path, target := tc.setup(t, t.TempDir())
 			before, _ := os.Lstat(path)
-			r, err := openReport(context.Background(), path, nil)
+			r, err := openReport(context.Background(), path, nil, nil)
 			must(t, err)
 			must(t, r.write(report))
 			if got, err := os.ReadFile(target); err != nil || !bytes.Equal(got, report) {
@@ -74,7 +74,7 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 		reader, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		must(t, err)
 		defer reader.Close()
-		r, err := openReport(context.Background(), path, nil)
+		r, err := openReport(context.Background(), path, nil, nil)
 		must(t, err)
 		must(t, r.write(report))
 		if got, err := io.ReadAll(reader); err != nil || !bytes.Equal(got, report) {
@@ -95,7 +95,7 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 		if _, err := os.Stat(named); err != nil {
 			t.Skipf("no %s here: %v", named, err)
 		}
-		r, err := openReport(context.Background(), named, nil)
+		r, err := openReport(context.Background(), named, nil, nil)
 		must(t, err)
 		must(t, r.write(report))
 		want := append([]byte("a line already there\n"), report...)
@@ -113,14 +113,14 @@ func TestReportNotWrittenIsDiscarded(t *testing.T) {
 	dir := t.TempDir()
 	there := filepath.Join(dir, "there")
 	mustWrite(t, there, []byte("earlier"), 0o644)
-	r, err := openReport(context.Background(), there, nil)
+	r, err := openReport(context.Background(), there, nil, nil)
 	must(t, err)
 	r.discard()
 	if got, err := os.ReadFile(there); err != nil || string(got) != "earlier" {
 		t.Errorf("%s became %q (%v)", there, got, err)
 	}
 	made := filepath.Join(dir, "made")
-	r, err = openReport(context.Background(), made, nil)
+	r, err = openReport(context.Background(), made, nil, nil)
 	must(t, err)
 	r.discard()
 	if _, err := os.Lstat(made); err == nil {
@@ -128,7 +128,7 @@ func TestReportNotWrittenIsDiscarded(t *testing.T) {
 	}
 	link, later := filepath.Join(dir, "link"), filepath.Join(dir, "later")
 	must(t, os.Symlink("later", link))
-	r, err = openReport(context.Background(), link, nil)
+	r, err = openReport(context.Background(), link, nil, nil)
 	must(t, err)
 	r.discard()
 	if _, err := os.Lstat(later); err == nil {
@@ -137,7 +137,7 @@ func TestReportNotWrittenIsDiscarded(t *testing.T) {
 	if _, err := os.Readlink(link); err != nil {
 		t.Errorf("the link %s itself removed: %v", link, err)
 	}
-	r, err = openReport(context.Background(), made, nil)
+	r, err = openReport(context.Background(), made, nil, nil)
 	must(t, err)
 	must(t, os.Remove(made))
 	mustWrite(t, made, []byte("another's"), 0o644)

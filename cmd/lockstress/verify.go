@@ -39,7 +39,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var report *reportFile
 	if o.json != "" {
 		var err error
-		if report, err = openReport(ctx, o.json, stdout); err != nil {
+		if report, err = openReport(ctx, o.json, stdout, stderr); err != nil {
 			return reportOpenFailed(stderr, sub, "-json", err)
 		}
 	}
