@@ -111,57 +111,31 @@ func appendPadded(b []byte, s string, width int, pad byte, left bool) []byte {
 	return b
 }
 
+// recordFields are the fields of a ledger record after its magic, in
+// order: each one's name, and the width of its value.
+var recordFields = [...]struct {
+	name  string
+	width int
+}{{"seq=", 20}, {" state=", 1}, {" owner=", OwnerWidth}, {" nonce=", 16}, {" crc=", 8}}
+
 // ParseRecord decodes a ledger record. Anything but exactly one record in
 // the documented form is rejected with an error matching ErrTorn.
 func ParseRecord(b []byte) (Record, error) {
-	var r Record
-	if len(b) != RecordSize {
-		return r, fmt.Errorf("%w: %d bytes, want %d", ErrTorn, len(b), RecordSize)
-	}
-	s := string(b)
-	field := func(off int, name string, width int) (string, int, error) {
-		if !strings.HasPrefix(s[off:], name) {
-			return "", 0, fmt.Errorf("%w: no %q at byte %d", ErrTorn, strings.TrimSpace(name), off)
-		}
-		off += len(name)
-		return s[off : off+width], off + width, nil
-	}
-	if !strings.HasPrefix(s, recordMagic) {
-		return r, fmt.Errorf("%w: does not start with %q", ErrTorn, recordMagic)
-	}
-	off := len(recordMagic)
-	seq, off, err := field(off, "seq=", 20)
+	f, err := splitRecord(b)
 	if err != nil {
-		return r, err
+		return Record{}, err
 	}
-	state, off, err := field(off, " state=", 1)
-	if err != nil {
-		return r, err
-	}
-	owner, off, err := field(off, " owner=", OwnerWidth)
-	if err != nil {
-		return r, err
-	}
-	nonce, off, err := field(off, " nonce=", 16)
-	if err != nil {
-		return r, err
-	}
-	sum, off, err := field(off, " crc=", 8)
-	if err != nil {
-		return r, err
-	}
-	if s[off:] != "\n" {
-		return r, fmt.Errorf("%w: no final newline", ErrTorn)
-	}
+	seq, state, owner, nonce, sum := f[0], f[1], f[2], f[3], f[4]
 	want, err := strconv.ParseUint(sum, 16, 32)
 	if err != nil {
-		return r, fmt.Errorf("%w: checksum %q: %v", ErrTorn, sum, err)
+		return Record{}, fmt.Errorf("%w: checksum %q: %v", ErrTorn, sum, err)
 	}
 	if got := crc32.Checksum(b[:crcOffset], castagnoli); uint64(got) != want {
-		return r, fmt.Errorf("%w: checksum %08x, record says %08x", ErrTorn, got, want)
+		return Record{}, fmt.Errorf("%w: checksum %08x, record says %08x", ErrTorn, got, want)
 	}
 	// A record with the right checksum was written by AppendRecord; the
 	// fields parse unless the writer was broken.
+	var r Record
 	if r.Seq, err = strconv.ParseUint(seq, 10, 64); err != nil {
 		return r, fmt.Errorf("%w: seq %q: %v", ErrTorn, seq, err)
 	}
@@ -174,4 +148,29 @@ func ParseRecord(b []byte) (Record, error) {
 	}
 	r.Owner = strings.TrimRight(owner, " ")
 	return r, nil
+}
+
+// splitRecord returns the values of the fields of record b, in the order
+// of recordFields, or an error matching ErrTorn.
+func splitRecord(b []byte) (fields [len(recordFields)]string, err error) {
+	if len(b) != RecordSize {
+		return fields, fmt.Errorf("%w: %d bytes, want %d", ErrTorn, len(b), RecordSize)
+	}
+	s := string(b)
+	if !strings.HasPrefix(s, recordMagic) {
+		return fields, fmt.Errorf("%w: does not start with %q", ErrTorn, recordMagic)
+	}
+	off := len(recordMagic)
+	for i, f := range recordFields {
+		if !strings.HasPrefix(s[off:], f.name) {
+			return fields, fmt.Errorf("%w: no %q at byte %d", ErrTorn, strings.TrimSpace(f.name), off)
+		}
+		off += len(f.name)
+		fields[i] = s[off : off+f.width]
+		off += f.width
+	}
+	if s[off:] != "\n" {
+		return fields, fmt.Errorf("%w: no final newline", ErrTorn)
+	}
+	return fields, nil
 }
