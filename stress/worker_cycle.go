@@ -49,22 +49,38 @@ func (w *worker) cycle(ctx context.Context) error {
 		// like the waits that the end cut short, and taken while the
 		// other workers cancel their waits and exit, which is no
 		// condition of the run. Released at once, not counted.
-		if uerr := w.lock.Unlock(); uerr != nil {
-			w.countError("release", uerr)
-		}
+		w.release()
 		return nil
 	}
 	measured := w.count(start, acq)
+	rel, err, uerr := w.critical(acq, nonce, measured)
+	if err := w.logCycle(acq, rel, nonce, measured, err, uerr); err != nil {
+		return err
+	}
+	w.sleep(w.spec.Think.Sample(w.rng))
+	return nil
+}
+
+// release releases the lock, counting a failure, and returns its error.
+func (w *worker) release() error {
+	err := w.lock.Unlock()
+	if err != nil {
+		w.countError("release", err)
+	}
+	return err
+}
+
+// critical runs the critical section of the acquisition made at acq with
+// nonce, and releases the lock; it returns when the lock was released,
+// the critical section's error and the release's.
+func (w *worker) critical(acq int64, nonce uint64, measured bool) (rel int64, err, uerr error) {
 	err = w.enter(acq, nonce)
 	if err == nil {
 		w.sleep(w.spec.Hold.Sample(w.rng))
 	}
 	err = errors.Join(err, w.leave())
-	rel := monotime()
-	uerr := w.lock.Unlock()
-	if uerr != nil {
-		w.countError("release", uerr)
-	}
+	rel = monotime()
+	uerr = w.release()
 	// The share of the run the lock was held counts no time outside it:
 	// none of the warm-up, and none past its end (a hold cut at the end
 	// overruns it by the sleep's lateness).
@@ -72,6 +88,14 @@ func (w *worker) cycle(ctx context.Context) error {
 	if measured {
 		record(w.hold, rel-acq)
 	}
+	return rel, err, uerr
+}
+
+// logCycle logs the acquisition held from acq to rel, and returns what
+// ends the worker: the critical section's error err (the acquisition then
+// logged as abandoned), an adapter's failure to release (uerr), or the
+// log's.
+func (w *worker) logCycle(acq, rel int64, nonce uint64, measured bool, err, uerr error) error {
 	if err != nil {
 		// The ledger may still be held with this acquisition's nonce:
 		// log it as abandoned, so that the next holder's finding it held
@@ -86,11 +110,8 @@ func (w *worker) cycle(ctx context.Context) error {
 		return uerr
 	}
 	if w.log != nil {
-		if err := w.logEntry(acq, rel, measured); err != nil {
-			return err
-		}
+		return w.logEntry(acq, rel, measured)
 	}
-	w.sleep(w.spec.Think.Sample(w.rng))
 	return nil
 }
 
