@@ -251,11 +251,24 @@ func fsTitle(cells []*cell, fs string) string {
 	return fs
 }
 
+// render returns the document of the runs in cells.
 func render(cells []*cell, command, machine string) string {
 	var b bytes.Buffer
-	fss, labels := fsOrder(cells), labelOrder(cells)
-	fmt.Fprintf(&b, "# Filesystems\n\n")
-	fmt.Fprintf(&b, "Can a lock be trusted on this filesystem? Each cell is one lockstress run\n"+
+	renderIntro(&b, cells, command, machine)
+	renderVerdicts(&b, cells)
+	var failed []*cell
+	for _, fs := range fsOrder(cells) {
+		failed = append(failed, renderFilesystem(&b, cells, fs)...)
+	}
+	renderFailures(&b, cells, failed)
+	return b.String()
+}
+
+// renderIntro writes the title, what the document is, and when, where and
+// how its runs were made.
+func renderIntro(b *bytes.Buffer, cells []*cell, command, machine string) {
+	fmt.Fprintf(b, "# Filesystems\n\n")
+	fmt.Fprintf(b, "Can a lock be trusted on this filesystem? Each cell is one lockstress run\n"+
 		"of one lock on one filesystem; where a filesystem has two clients (two\n"+
 		"mounts, or two machines, of one directory) the run spans both\n"+
 		"(`lockstress worker` on each, `lockstress verify` over both). The locks\n"+
@@ -271,92 +284,107 @@ func render(cells []*cell, command, machine string) string {
 		"lockstress worker; software emulation makes them slow, so the NFS figures\n"+
 		"say what excludes, not how fast NFS is). The peers need Python and\n"+
 		"util-linux, which the guests do not have: they are not run on NFS.\n\n")
-	fmt.Fprintf(&b, "- **When**: %s\n", dateRange(cells))
-	fmt.Fprintf(&b, "- **Machine**: %s\n", machine)
-	fmt.Fprintf(&b, "- **Command**: `%s`\n", command)
+	fmt.Fprintf(b, "- **When**: %s\n", dateRange(cells))
+	fmt.Fprintf(b, "- **Machine**: %s\n", machine)
+	fmt.Fprintf(b, "- **Command**: `%s`\n", command)
 	if len(cells) > 0 {
 		cfg := cells[0].Report.Config
-		fmt.Fprintf(&b, "- **Each run** (unless its section says otherwise): %d worker processes per client, %s, hold %s, think %s\n",
+		fmt.Fprintf(b, "- **Each run** (unless its section says otherwise): %d worker processes per client, %s, hold %s, think %s\n",
 			cfg.Procs, time.Duration(cfg.DurationNs), cfg.Hold, cfg.Think)
 	}
-	fmt.Fprintf(&b, "\n## Verdicts\n\nPASS or FAIL, and acquisitions per second.\n\n")
-	fmt.Fprintf(&b, "| lock |")
+}
+
+// renderVerdicts writes the table of verdicts, a lock a row and a
+// filesystem a column.
+func renderVerdicts(b *bytes.Buffer, cells []*cell) {
+	fss := fsOrder(cells)
+	fmt.Fprintf(b, "\n## Verdicts\n\nPASS or FAIL, and acquisitions per second.\n\n")
+	fmt.Fprintf(b, "| lock |")
 	for _, fs := range fss {
-		fmt.Fprintf(&b, " %s |", fsTitle(cells, fs))
+		fmt.Fprintf(b, " %s |", fsTitle(cells, fs))
 	}
-	fmt.Fprintf(&b, "\n|---|")
+	fmt.Fprintf(b, "\n|---|")
 	for range fss {
-		fmt.Fprintf(&b, "---|")
+		fmt.Fprintf(b, "---|")
 	}
-	fmt.Fprintln(&b)
-	for _, l := range labels {
-		fmt.Fprintf(&b, "| %s |", labelCell(cells, l))
+	fmt.Fprintln(b)
+	for _, l := range labelOrder(cells) {
+		fmt.Fprintf(b, "| %s |", labelCell(cells, l))
 		for _, fs := range fss {
 			c := find(cells, fs, l)
 			switch {
 			case c == nil:
-				fmt.Fprintf(&b, " – |")
+				fmt.Fprintf(b, " – |")
 			case c.Report.Verdict == "PASS":
-				fmt.Fprintf(&b, " PASS %s/s |", num(c.Report.Throughput))
+				fmt.Fprintf(b, " PASS %s/s |", num(c.Report.Throughput))
 			default:
-				fmt.Fprintf(&b, " **FAIL** %s |", failWhy(c.Report))
+				fmt.Fprintf(b, " **FAIL** %s |", failWhy(c.Report))
 			}
 		}
-		fmt.Fprintln(&b)
+		fmt.Fprintln(b)
 	}
-	fmt.Fprintf(&b, "\n– : not run (see the filesystem's section).\n")
+	fmt.Fprintf(b, "\n– : not run (see the filesystem's section).\n")
+}
 
-	var failed []*cell
-	for _, fs := range fss {
-		fmt.Fprintf(&b, "\n## %s\n\n", fsTitle(cells, fs))
-		first := true
-		for _, c := range cells {
-			if c.FS != fs {
-				continue
-			}
-			if first {
-				fs := c.Report.Filesystem
-				fmt.Fprintf(&b, "`%s` on %s (statfs: %s)", fs.Source, fs.MountType, fs.Type)
-				if fs.Options != "" {
-					fmt.Fprintf(&b, ", options `%s`", fs.Options)
-				}
-				fmt.Fprintf(&b, ".\n\n")
-				fmt.Fprintf(&b, "| lock | verdict | violations: ledger / occupancy / interval | acquisitions/s | acquire p50 | acquire p99 | fairness (Jain) | errors |\n")
-				fmt.Fprintf(&b, "|---|---|---|---:|---:|---:|---:|---|\n")
-				first = false
-			}
-			r := c.Report
-			d := r.Detectors
-			verdict := r.Verdict
-			if verdict != "PASS" {
-				verdict = "**FAIL**"
-				failed = append(failed, c)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %d / %d / %d | %s | %s | %s | %.3f | %s |\n",
-				labelCell(cells, c.Label), verdict, d.Ledger.Count, d.Occupancy.Count, d.Interval.Count,
-				num(r.Throughput), dur(r.AcquireLatency.P50Ns), dur(r.AcquireLatency.P99Ns), r.Fairness.Jain, errorsCell(r))
+// renderFilesystem writes the section of filesystem fs: its mount, a row
+// per run and the runs' commands; it returns the runs that failed.
+func renderFilesystem(b *bytes.Buffer, cells []*cell, fs string) (failed []*cell) {
+	fmt.Fprintf(b, "\n## %s\n\n", fsTitle(cells, fs))
+	first := true
+	for _, c := range cells {
+		if c.FS != fs {
+			continue
 		}
-		fmt.Fprintf(&b, "\nCommands:\n\n```\n")
-		for _, c := range cells {
-			if c.FS == fs {
-				fmt.Fprintf(&b, "%s\n", c.Command)
-			}
+		if first {
+			renderMount(b, c.Report.Filesystem)
+			first = false
 		}
-		fmt.Fprintf(&b, "```\n")
+		r := c.Report
+		d := r.Detectors
+		verdict := r.Verdict
+		if verdict != "PASS" {
+			verdict = "**FAIL**"
+			failed = append(failed, c)
+		}
+		fmt.Fprintf(b, "| %s | %s | %d / %d / %d | %s | %s | %s | %.3f | %s |\n",
+			labelCell(cells, c.Label), verdict, d.Ledger.Count, d.Occupancy.Count, d.Interval.Count,
+			num(r.Throughput), dur(r.AcquireLatency.P50Ns), dur(r.AcquireLatency.P99Ns), r.Fairness.Jain, errorsCell(r))
 	}
+	fmt.Fprintf(b, "\nCommands:\n\n```\n")
+	for _, c := range cells {
+		if c.FS == fs {
+			fmt.Fprintf(b, "%s\n", c.Command)
+		}
+	}
+	fmt.Fprintf(b, "```\n")
+	return failed
+}
 
-	fmt.Fprintf(&b, "\n## Failures explained\n\n")
+// renderMount writes what a filesystem's section is about, and the head of
+// its table.
+func renderMount(b *bytes.Buffer, fs stress.Filesystem) {
+	fmt.Fprintf(b, "`%s` on %s (statfs: %s)", fs.Source, fs.MountType, fs.Type)
+	if fs.Options != "" {
+		fmt.Fprintf(b, ", options `%s`", fs.Options)
+	}
+	fmt.Fprintf(b, ".\n\n")
+	fmt.Fprintf(b, "| lock | verdict | violations: ledger / occupancy / interval | acquisitions/s | acquire p50 | acquire p99 | fairness (Jain) | errors |\n")
+	fmt.Fprintf(b, "|---|---|---|---:|---:|---:|---:|---|\n")
+}
+
+// renderFailures writes why each failed run failed.
+func renderFailures(b *bytes.Buffer, cells, failed []*cell) {
+	fmt.Fprintf(b, "\n## Failures explained\n\n")
 	if len(failed) == 0 {
-		fmt.Fprintf(&b, "None: every lock passed on every filesystem of this run.\n")
+		fmt.Fprintf(b, "None: every lock passed on every filesystem of this run.\n")
 	}
 	for _, c := range failed {
 		why := c.Note
 		if why == "" {
 			why = "(not explained yet)"
 		}
-		fmt.Fprintf(&b, "- **%s on %s** — %s %s\n", c.Label, fsTitle(cells, c.FS), failWhy(c.Report), why)
+		fmt.Fprintf(b, "- **%s on %s** — %s %s\n", c.Label, fsTitle(cells, c.FS), failWhy(c.Report), why)
 	}
-	return b.String()
 }
 
 func labelCell(cells []*cell, label string) string {
