@@ -58,10 +58,39 @@ type NamedLatency struct {
 // samples, in the order acquire, hold, handoff.
 func (r *Report) Distributions() []NamedLatency {
 	var out []NamedLatency
-	for _, d := range []NamedLatency{{"acquire", r.AcquireLatency}, {"hold", r.HoldTime}, {"handoff", r.HandoffLatency}} {
+	for _, d := range r.distributions() {
 		if d.Latency.Count > 0 {
-			out = append(out, d)
+			out = append(out, d.NamedLatency)
 		}
 	}
 	return out
+}
+
+// DistributionNames returns the names of the latency distributions that a
+// run can report, in the order of Distributions: with the detectors off,
+// no handoff, which the ledger times.
+func DistributionNames(detectors bool) []string {
+	var names []string
+	for _, d := range (&Report{}).distributions() {
+		if detectors || !d.ledger {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}
+
+// distributions returns every latency distribution of the report, and
+// whether the ledger measures it.
+func (r *Report) distributions() []struct {
+	NamedLatency
+	ledger bool
+} {
+	return []struct {
+		NamedLatency
+		ledger bool
+	}{
+		{NamedLatency{"acquire", r.AcquireLatency}, false},
+		{NamedLatency{"hold", r.HoldTime}, false},
+		{NamedLatency{"handoff", r.HandoffLatency}, true},
+	}
 }

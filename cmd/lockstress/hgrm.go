@@ -22,9 +22,10 @@ const hgrmHelp = "also write each latency distribution (acquire, hold, handoff) 
 	"PREFIX-STRATEGY-acquire.hgrm when several strategies run.\nExample: -hgrm results/ofd"
 
 // checkHgrm fails early when the directory of the -hgrm prefix is
-// unusable, or a file of a distribution is a directory, so that no run is
-// made whose files cannot be written.
-func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strategy) (int, bool) {
+// unusable, or a file of a distribution that the runs can write (with the
+// detectors on or off) is a directory, so that no run is made whose files
+// cannot be written.
+func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strategy, detectors bool) (int, bool) {
 	if prefix == "" {
 		return 0, true
 	}
@@ -39,7 +40,7 @@ func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strateg
 		return usageError(stderr, sub, "-hgrm %s: directory %s: %v", prefix, dir, err), false
 	}
 	for _, s := range strategies {
-		for _, name := range []string{"acquire", "hold", "handoff"} {
+		for _, name := range stress.DistributionNames(detectors) {
 			path := hgrmPath(prefix, s.String(), len(strategies) > 1, name)
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				return usageError(stderr, sub, "-hgrm %s: %s is a directory", prefix, path), false

@@ -107,6 +107,24 @@ func TestHgrmBadPrefix(t *testing.T) {
 			t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and an error naming -hgrm and %q", code, stdout, stderr, c.want)
 		}
 	}
+	// The handoff's file is a directory: refused with the detectors on,
+	// which time the handoff, and not with them off, which write no such
+	// file.
+	handoff := filepath.Join(dir, "h")
+	if err := os.Mkdir(handoff+"-handoff.hgrm", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := lockstress(t, "-procs", "2", "-dur", "300ms", "-hgrm", handoff)
+	if code != 2 || !strings.Contains(stderr, handoff+"-handoff.hgrm is a directory") {
+		t.Errorf("%s-handoff.hgrm a directory: exit code %d, stderr:\n%s", handoff, code, stderr)
+	}
+	code, _, stderr = lockstress(t, "-procs", "2", "-dur", "300ms", "-hgrm", handoff, "-detectors=false")
+	if code != exitInconclusive { // nothing checked: the verdict of a run without detectors
+		t.Errorf("-detectors=false, %s-handoff.hgrm a directory: exit code %d, want %d; stderr:\n%s", handoff, code, exitInconclusive, stderr)
+	}
+	if _, err := os.Stat(handoff + "-acquire.hgrm"); err != nil {
+		t.Errorf("-detectors=false: the acquire distribution is not written: %v", err)
+	}
 }
 
 // A file that cannot be written is an error naming -hgrm and the file.

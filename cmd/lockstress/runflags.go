@@ -23,7 +23,7 @@ func checkStressFlags(stderr io.Writer, sub string, set map[string]bool, o optio
 	if set["stop-rate"] && !set["stop"] {
 		return usageError(stderr, sub, "-stop-rate needs -stop"), false
 	}
-	if code, ok := checkHgrm(stderr, sub, o.hgrm, strategies); !ok {
+	if code, ok := checkHgrm(stderr, sub, o.hgrm, strategies, o.detectors); !ok {
 		return code, false
 	}
 	if code, ok := checkHTML(stderr, sub, o.html); !ok {
