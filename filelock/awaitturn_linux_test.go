@@ -172,7 +172,7 @@ func TestDeadTicketsPauseTheWaiter(t *testing.T) {
 	waitForTimerOf(t, fake, got, step) // the pause
 	require.Len(t, listTickets(t, queue), 2, "one dead ticket left at the pause, and the waiter's own")
 	fake.Advance(step)
-	require.NoError(t, <-got, "first once the last dead ticket is gone")
+	require.NoError(t, recv(t, got), "first once the last dead ticket is gone")
 	require.NoError(t, l.Unlock())
 }
 
@@ -224,6 +224,6 @@ func waitInBackground(t *testing.T, l *Lock) (stop func()) {
 	return func() {
 		t.Helper()
 		cancel()
-		require.ErrorIs(t, <-got, context.Canceled, "the waiter stopped waiting before it was cancelled")
+		require.ErrorIs(t, recv(t, got), context.Canceled, "the waiter stopped waiting before it was cancelled")
 	}
 }

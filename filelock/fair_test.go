@@ -500,7 +500,7 @@ func TestTicketMissedByAListingBehindALiveWaiter(t *testing.T) {
 	require.Equal(t, 2, queueLen(t, path), "the live waiter's ticket and the one made again")
 	require.NoError(t, os.Remove(filepath.Join(path+queueSuffix, live)))
 	fake.Advance(step)
-	require.NoError(t, <-got, "first once the live waiter has left")
+	require.NoError(t, recv(t, got), "first once the live waiter has left")
 	require.NoError(t, l.Unlock())
 }
 
@@ -610,7 +610,7 @@ func TestFairCancelInTheMiddleKeepsOrder(t *testing.T) {
 		gotD := lockInBackground(t, d)
 		queued(4)
 		cancelC()
-		require.ErrorIs(t, <-gotC, context.Canceled)
+		require.ErrorIs(t, recv(t, gotC), context.Canceled)
 		queued(3)
 
 		// A broken waiter would ask for its turn a turn's length after it
@@ -621,14 +621,14 @@ func TestFairCancelInTheMiddleKeepsOrder(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		require.NoError(t, a.Unlock())
-		require.NoError(t, <-gotB, "B, next in the queue")
+		require.NoError(t, recv(t, gotB), "B, next in the queue")
 		select {
 		case err := <-gotD:
 			t.Fatalf("D acquired while B held the lock (%v)", err)
 		default:
 		}
 		require.NoError(t, b.Unlock())
-		require.NoError(t, <-gotD)
+		require.NoError(t, recv(t, gotD))
 		require.NoError(t, d.Unlock())
 	})
 }

@@ -169,7 +169,7 @@ func TestForeignHolderRespected(t *testing.T) {
 			_, err := fmt.Fprintln(w.tool.in, "go")
 			require.NoError(t, err)
 			releasing := time.Now()
-			require.NoError(t, <-w.got)
+			require.NoError(t, recv(t, w.got))
 			require.Less(t, time.Since(releasing), 5*time.Second, "woken soon after the release")
 			require.NoError(t, w.tool.cmd.Wait())
 			require.NoError(t, w.l.Unlock(), "the foreign release removed only its own file")

@@ -115,7 +115,7 @@ func TestAbandonedKernelWaitReleases(t *testing.T) {
 			done := lockAsync(ctx, l)
 			waitForLockSyscall(t, s)
 			cancel()
-			require.ErrorIs(t, <-done, context.Canceled)
+			require.ErrorIs(t, recv(t, done), context.Canceled)
 			require.Equal(t, 1, kernelWaits.pending())
 
 			release() // the only waiter left is the abandoned one
@@ -143,7 +143,7 @@ func TestKernelWaitNotAdoptedAcrossModes(t *testing.T) {
 	done := lockAsync(ctx, excl)
 	waitForLockSyscall(t, OS)
 	cancel()
-	require.ErrorIs(t, <-done, context.Canceled)
+	require.ErrorIs(t, recv(t, done), context.Canceled)
 
 	fake := clock.NewFake(time.Now())
 	shared := newLock(t, path, WithStrategy(OS), WithShared(), withClock(fake))
@@ -189,7 +189,7 @@ func TestKernelWaitBounded(t *testing.T) {
 				done := lockAsync(ctx, shared)
 				waitForLockSyscall(t, tc.s)
 				cancel()
-				require.ErrorIs(t, <-done, context.Canceled)
+				require.ErrorIs(t, recv(t, done), context.Canceled)
 			}
 			fake := clock.NewFake(time.Now())
 			l := newLock(t, path, WithStrategy(tc.s), withClock(fake))

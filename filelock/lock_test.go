@@ -62,7 +62,7 @@ func TestHandlesOfOneProcessExclude(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- lockWithin(b) }()
 		require.NoError(t, a.Unlock())
-		require.NoError(t, <-done)
+		require.NoError(t, recv(t, done))
 		require.ErrorIs(t, a.TryLock(), ErrWouldBlock)
 		require.NoError(t, b.Unlock())
 	})
@@ -141,7 +141,7 @@ func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- waiter.LockContext(ctx) }()
 		cancel()
-		err := <-done
+		err := recv(t, done)
 		require.ErrorIs(t, err, context.Canceled)
 		require.NotErrorIs(t, err, ErrTimeout)
 
@@ -156,7 +156,7 @@ func TestCancelReturnsWithoutWaitingForPoll(t *testing.T) {
 			waitForLockSyscall(t, s) // the waiter waits in the kernel
 		}
 		cancel()
-		require.ErrorIs(t, <-done, context.Canceled)
+		require.ErrorIs(t, recv(t, done), context.Canceled)
 		require.Equal(t, 0, fake.Pending(), "the backoff timer was stopped")
 		require.Equal(t, before, dirEntries(t, dir), "nothing left behind")
 		require.NoError(t, processLocks.acquire(context.Background(), holder.slot, false, false))

@@ -149,6 +149,20 @@ func dirEntries(t testing.TB, dir string) string {
 // instead of hanging to the package's timeout.
 const testLockWait = time.Minute
 
+// recv returns the result of a wait started in the background, and fails
+// the test if none comes within testLockWait: a lock that ignored its
+// context must fail the test, not hang the package.
+func recv(t testing.TB, results <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-results:
+		return err
+	case <-time.After(testLockWait):
+		t.Fatalf("no result within %v", testLockWait)
+		return nil
+	}
+}
+
 // lockWithin acquires l as Lock does, but gives up after testLockWait.
 func lockWithin(l *Lock) error {
 	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)

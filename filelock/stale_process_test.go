@@ -268,7 +268,7 @@ func TestKilledHolderTakenOverAtOnce(t *testing.T) {
 			go func() { got <- l.Lock() }()
 			h.signal(t, syscall.SIGKILL)
 			killed := time.Now()
-			require.NoError(t, <-got)
+			require.NoError(t, recv(t, got))
 			t.Logf("taken over %v after the kill", time.Since(killed).Round(time.Millisecond))
 			require.NoError(t, l.Unlock())
 			require.Empty(t, dirEntries(t, dir))

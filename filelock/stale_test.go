@@ -995,7 +995,7 @@ func TestWaiterJudgesAtMostEveryJudgeEvery(t *testing.T) {
 				t.Fatal("the waiter set no timer")
 			}
 			cancel()
-			require.ErrorIs(t, <-done, context.Canceled)
+			require.ErrorIs(t, recv(t, done), context.Canceled)
 			// At the first attempt and each judgeEvery since, the last
 			// included: once at most every judgeEvery, and no less often.
 			require.Equal(t, int64(waited/judgeEvery)+1, cfs.reads.Load(), "reads of the lock file")

@@ -178,7 +178,7 @@ func (w turnWaiter) acquire(t *testing.T) {
 	t.Helper()
 	w.release()
 	advanceUntil(t, w.fake, "acquired", func() bool { return w.l.Depth() == 1 })
-	require.NoError(t, <-w.done)
+	require.NoError(t, recv(t, w.done))
 }
 
 // TestBargerQueuesPastItsBound: a default waiter that has tried the lock

@@ -125,7 +125,7 @@ func TestFullDiskKernelLock(t *testing.T) {
 			case <-time.After(10 * w.bargeBound()): // past its bound: it tried to queue
 			}
 			require.NoError(t, h.Unlock())
-			require.NoError(t, <-got)
+			require.NoError(t, recv(t, got))
 			require.NoError(t, w.Unlock())
 			info, err := os.Stat(path)
 			require.NoError(t, err)

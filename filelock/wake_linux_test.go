@@ -221,7 +221,7 @@ func TestFairDeathAheadIsAnEvent(t *testing.T) {
 					require.True(t, polling, "the waiter did not get past the dead waiter ahead (its clock moved %v; timers pending: %v)",
 						fake.Now().Sub(killed), fake.Deadlines())
 					cancel()
-					require.ErrorIs(t, <-done, context.Canceled)
+					require.ErrorIs(t, recv(t, done), context.Canceled)
 					return
 				case <-time.After(time.Millisecond):
 				}
@@ -401,7 +401,7 @@ func TestFairWaiterDoesNotWakeItself(t *testing.T) {
 	require.LessOrEqual(t, opens(), 2, "the waiter opened the ticket ahead again without an event")
 
 	release()
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, done))
 	require.NoError(t, l.Unlock())
 }
 
