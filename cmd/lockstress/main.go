@@ -176,6 +176,8 @@ func invocation(sub string) string {
 	return "lockstress " + sub
 }
 
+// usageError says what is wrong and where the usage is, and returns the
+// exit status of a usage error.
 func usageError(stderr io.Writer, sub, format string, args ...any) int {
 	cmd := invocation(sub)
 	fmt.Fprintf(stderr, "%s: %s\nRun '%s -h' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
