@@ -45,9 +45,10 @@ func (q *queue) awaitTurn(ctx context.Context) error {
 	}
 }
 
-// awaitRound lists the queue and, unless this acquisition's ticket is
-// first, waits for the ticket just ahead; it reports whether the turn is
-// this acquisition's, and whether the round waited.
+// awaitRound looks at the queue (currentView) and, unless this
+// acquisition's ticket is first or gone (then queued again), waits for the
+// ticket just ahead; it reports whether the turn is this acquisition's,
+// and whether the round waited.
 func (q *queue) awaitRound(ctx context.Context, tw *turnWait) (turn, waited bool, err error) {
 	q.mu.Lock()
 	me := *q.mine

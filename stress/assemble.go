@@ -83,7 +83,7 @@ type hostCollector struct {
 	hd            *hostData
 	latency, hold *hdrhistogram.Histogram
 	members       *memberHistograms
-	occupied      []detect.Violation // the occupancy detector's examples
+	occupied      []detect.Violation // the occupancy detector's findings, of which the first are its examples
 	occupiedCount int64
 }
 

@@ -90,9 +90,9 @@ func parseStress(sub string, args []string, stdout, stderr io.Writer) (r *stress
 }
 
 // runEach runs each strategy in turn, writing its summary and -hgrm files,
-// until one is interrupted; failed is the exit code of a -hgrm file not
-// written. ok is false, with failed the exit code, when a run could not
-// be set up.
+// until one is interrupted or its -hgrm files cannot be written (failed is
+// then that exit code). ok is false, with failed the exit code, when a run
+// could not be set up.
 func (r *stressRun) runEach(ctx context.Context) (reports []*stress.Report, failed int, ok bool) {
 	o := r.o
 	for i, s := range r.strategies {
