@@ -23,6 +23,8 @@ func verifyFlags(o *verifyOptions) *flag.FlagSet {
 	return fset
 }
 
+// runVerify merges the logs of every host of a shared run into one report
+// and verdict.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const sub = "verify"
 	var o verifyOptions
