@@ -16,18 +16,14 @@ import (
 // program is disturbed; anything but a named pipe is then written as a
 // file that blocks, as before (pipeopen_unix.go).
 
-// errInterrupted is the cause of a report file's open given up when
-// lockstress was asked to stop.
-var errInterrupted = errors.New("interrupted")
-
 // errNoReader is the cause of an open of a named pipe given up when
 // lockstress was asked to stop before a reader came.
-var errNoReader = fmt.Errorf("%w while waiting for a reader", errInterrupted)
+var errNoReader = errors.New("interrupted while waiting for a reader")
 
 // reportOpenFailed says why the report file of flag name could not be
 // opened, and returns the exit status: interrupted, or a usage error.
 func reportOpenFailed(stderr io.Writer, sub, name string, err error) int {
-	if !errors.Is(err, errInterrupted) {
+	if !errors.Is(err, errNoReader) {
 		return usageError(stderr, sub, "%s: %v", name, err)
 	}
 	fmt.Fprintf(stderr, "%s: %s: %v\n", invocation(sub), name, err)

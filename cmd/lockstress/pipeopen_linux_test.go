@@ -95,7 +95,7 @@ func TestReportToASocketFailsAtOnce(t *testing.T) {
 	defer cancel()
 	note := new(syncBuffer)
 	_, err = openReport(ctx, path, nil, note)
-	if !errors.Is(err, syscall.ENXIO) || errors.Is(err, errInterrupted) || note.String() != "" {
+	if !errors.Is(err, syscall.ENXIO) || errors.Is(err, errNoReader) || note.String() != "" {
 		t.Errorf("openReport of a socket: %v (said %q), want ENXIO at once", err, note)
 	}
 }
