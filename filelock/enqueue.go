@@ -150,6 +150,34 @@ func (q *queue) leave() error {
 	// Fails while others wait, as it should; a waiter that finds the
 	// directory gone between opening it and making its ticket makes it
 	// again.
-	_ = q.fs.Remove(q.dir)
+	if q.fs.Remove(q.dir) != nil {
+		q.removeLeftMarker()
+	}
 	return nil
+}
+
+// removeLeftMarker removes the turn marker, and then the queue directory,
+// when no ticket is left beside it. A turn's end leaves the marker while
+// another ticket that may share it is queued (endTurn); when that ticket's
+// waiter has had the lock before and leaves first, nobody queued would
+// remove it but a later acquisition's tidy. The marker alone is only
+// looked at, since under contention it is there at most once a turn.
+func (q *queue) removeLeftMarker() {
+	if _, err := q.fs.Lstat(q.turnPath()); err != nil {
+		return
+	}
+	_ = q.visit(func() error {
+		tickets := false
+		err := q.scan(func(name []byte) {
+			_, ok := parseTicketName(name)
+			tickets = tickets || ok
+		})
+		if err != nil || tickets {
+			return err
+		}
+		// A waiter that queues meanwhile and asks for its turn makes the
+		// marker again (askTurn), as after a tidy.
+		_ = q.d.Remove(turnName)
+		return q.fs.Remove(q.dir) // fails if a waiter has just come
+	})
 }

@@ -285,17 +285,46 @@ func TestMarkerLooksDouble(t *testing.T) {
 // TestTurnMarkerLeftForATie: a default waiter that takes its turn leaves
 // the marker when another ticket of its number is queued, whose waiter may
 // also take itself for first and have asked; with none it removes it
-// (TestBargerQueuesPastItsBound).
+// (TestBargerQueuesPastItsBound). Whichever of the two leaves the queue
+// last removes the marker and the queue, so that nothing is left behind
+// once both have gone (TestNoStarvationProcesses found the queue left with
+// the marker in it, where the tie's waiter had left first).
 func TestTurnMarkerLeftForATie(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
-	w := startTurnWaiter(t, Soft, path)
-	advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
-	tie := writeTicket(t, path, 1, time.Now())
-	t.Cleanup(func() { os.Remove(tie) })
+	for _, tieFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tie leaves first=%v", tieFirst), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			w := startTurnWaiter(t, Soft, path)
+			advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
+			tie := queuedTicket(t, path, 1)
+			defer tie.closeDir()
 
-	w.acquire(t)
-	require.FileExists(t, w.marker, "the turn removed the marker of a waiter of the same number")
-	require.NoError(t, w.l.Unlock())
+			w.acquire(t)
+			require.FileExists(t, w.marker, "the turn removed the marker of a waiter of the same number")
+			if tieFirst {
+				require.NoError(t, tie.leave())
+			}
+			require.NoError(t, w.l.Unlock())
+			if !tieFirst {
+				require.FileExists(t, w.marker, "the marker was removed while a waiter that may share it was queued")
+				require.NoError(t, tie.leave())
+			}
+			if ents, err := os.ReadDir(path + queueSuffix); !os.IsNotExist(err) {
+				t.Fatalf("the queue is left when both have gone, holding %v (%v)", ents, err)
+			}
+		})
+	}
+}
+
+// queuedTicket returns the queue of another default handle of path
+// holding a ticket numbered num, made in it as if that handle had queued.
+func queuedTicket(t *testing.T, path string, num uint64) *queue {
+	t.Helper()
+	q := newQueue(newLock(t, path))
+	name := filepath.Base(writeTicket(t, path, num, time.Now()))
+	require.NoError(t, q.openDir(false, nil))
+	mine := q.ticket(num, []byte(name))
+	q.mine = &mine
+	return q
 }
 
 // TestMarkerLeftByAFirstTry: a default waiter that, first in the queue,
@@ -310,16 +339,12 @@ func TestMarkerLeftByAFirstTry(t *testing.T) {
 	advanceUntil(t, w.fake, "asked for its turn", func() bool { return fileThere(w.marker) })
 	settle(t, w.fake)
 
-	x := newQueue(newLock(t, path))
-	require.NoError(t, x.openDir(false, nil))
+	x := queuedTicket(t, path, 0) // below the waiter's number
 	defer x.closeDir()
-	made := writeTicket(t, path, 0, time.Now()) // below the waiter's number
-	mine := x.ticket(0, []byte(filepath.Base(made)))
-	x.mine = &mine
 	x.endTurn(x.d, false)
 	require.FileExists(t, w.marker, "a first try removed the marker of a waiter that asked for its turn")
 
-	require.NoError(t, os.Remove(made))
+	require.NoError(t, x.leave())
 	w.acquire(t)
 	require.NoError(t, w.l.Unlock())
 }

@@ -15,19 +15,24 @@ import (
 	"github.com/lockstress/lockstress/stress/htmlreport"
 )
 
-// A report file (-json, -html, html -o, verify -json) is opened before
-// the run, so that a path that cannot be written fails at once, and is
-// emptied and written only after it: a run that fails (a mistyped flag, a
-// failed set-up) leaves a file already there as it was, and a file made
-// for it is removed. It is written in place, through whatever is at the
-// path, as a shell's redirection writes: a symbolic link is followed (its
-// target made if missing), a hard link, a named pipe (whose open waits for
-// a reader), a device or a bind-mounted file is written into, and the
-// file keeps its mode and owner. Standard output or error named by path
-// (/dev/stdout) is written after what is there, not over it. An open that
-// waits for a pipe's reader ends when lockstress is interrupted
-// (pipeopen.go). A report file is not swept by a later run: one made by a
-// run killed (SIGKILL, a second signal) before it wrote is left empty.
+// A report file (-json, -html, html -o, verify -json) is opened before the
+// run, so that a path that cannot be written fails at once, and is emptied
+// and written only after it: a run that fails (a mistyped flag, a failed
+// set-up) leaves a file already there as it was, and a file made for it is
+// removed. A file already there is opened as a shell's > opens it, with
+// O_CREAT, so that the kernel's rules for a shared sticky directory such as
+// /tmp (fs.protected_regular, fs.protected_fifos) refuse another user's
+// file there as they refuse the shell (a file removed by another program
+// between lockstress's two opens is then made again, and kept). It is
+// written in place, through whatever is at the path, as a shell's
+// redirection writes: a symbolic link is followed (its target made if
+// missing), a hard link, a named pipe (whose open waits for a reader), a
+// device or a bind-mounted file is written into, and the file keeps its
+// mode and owner. Standard output or error named by path (/dev/stdout) is
+// written after what is there, not over it. An open that waits for a pipe's
+// reader ends when lockstress is interrupted (pipeopen.go). A report file
+// is not swept by a later run: one made by a run killed (SIGKILL, a second
+// signal) before it wrote is left empty.
 
 // reportFile is a report's file, opened before the run.
 type reportFile struct {
@@ -44,28 +49,41 @@ func openReport(ctx context.Context, path string, stdout, stderr io.Writer) (*re
 	if path == "-" {
 		return &reportFile{path: path, stdout: stdout}, nil
 	}
-	f, err := openWriting(ctx, path, stderr)
-	created := false
-	if errors.Is(err, fs.ErrNotExist) {
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		created = err == nil
-		if target, lerr := os.Readlink(path); errors.Is(err, fs.ErrExist) && lerr == nil {
-			// A symbolic link to nothing yet (O_EXCL follows no link):
-			// its target is made, as a shell's > makes it.
-			if !filepath.IsAbs(target) {
-				target = filepath.Join(filepath.Dir(path), target)
-			}
-			r, err := openReport(ctx, target, stdout, stderr)
-			if err != nil {
-				return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-			}
-			return r, nil
-		}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err == nil {
+		return &reportFile{path: path, f: f, created: true}, nil
 	}
-	if err != nil {
+	if !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	return &reportFile{path: path, f: f, created: created}, nil
+	if target, ok := danglingLink(path); ok {
+		// A symbolic link to nothing yet (O_EXCL follows no link): its
+		// target is made, as a shell's > makes it, and removed if never
+		// written.
+		r, err := openReport(ctx, target, stdout, stderr)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return r, nil
+	}
+	if f, err = openWriting(ctx, path, stderr); err != nil {
+		return nil, err
+	}
+	return &reportFile{path: path, f: f}, nil
+}
+
+// danglingLink returns the target of the symbolic link path, relative to
+// path's directory, if path is one and its target is missing.
+func danglingLink(path string) (string, bool) {
+	target, err := os.Readlink(path)
+	if err != nil {
+		return "", false
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(path), target)
+	}
+	_, err = os.Stat(path)
+	return target, errors.Is(err, fs.ErrNotExist)
 }
 
 // write empties the file (a regular one) and writes data into it, and

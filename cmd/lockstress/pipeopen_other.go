@@ -8,7 +8,8 @@ import (
 	"os"
 )
 
-// openWriting opens path for writing, without emptying it.
+// openWriting opens path for writing, without emptying it, with O_CREAT
+// as a shell's > opens it.
 func openWriting(_ context.Context, path string, _ io.Writer) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY, 0)
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
 }

@@ -17,12 +17,13 @@ import (
 // tried again.
 const pipeRetry = 50 * time.Millisecond
 
-// openWriting opens path for writing, without emptying it; a named pipe
-// without a reader is waited for until ctx is done (errNoReader), and
-// stderr, if not nil, is told once that it waits.
+// openWriting opens path for writing, without emptying it, with O_CREAT
+// as a shell's > opens it; a named pipe without a reader is waited for
+// until ctx is done (errNoReader), and stderr, if not nil, is told once
+// that it waits.
 func openWriting(ctx context.Context, path string, stderr io.Writer) (*os.File, error) {
 	for told := false; ; {
-		fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o666)
 		switch {
 		case err == nil:
 			return writingFile(fd, path)

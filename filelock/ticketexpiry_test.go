@@ -1,0 +1,41 @@
+package filelock
+
+import (
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys/memfs"
+)
+
+// TestTicketExpiryBoundary: a fair waiter keeps the ticket ahead, another
+// host's and so judged by its age alone, while it is exactly the
+// stale-after age older than the waiter's own ticket, and removes it once
+// it is older. On an in-memory filesystem whose times are a fake clock's,
+// the ages are exact.
+func TestTicketExpiryBoundary(t *testing.T) {
+	const limit, step = time.Minute, 10 * time.Millisecond
+	fake := clock.NewFake(time.Unix(1e9, 0))
+	m := memfs.New(fake)
+	path := "/locks/x.lock"
+	require.NoError(t, m.MkdirAll(path+queueSuffix, 0o755))
+	ahead := filepath.Join(path+queueSuffix, ticketName(1))
+	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	fake.Advance(limit)
+
+	l := newLock(t, path, WithFair(), WithStaleAfter(limit), withFS(m), withClock(fake), WithBackoff(step, step))
+	got := lockInBackground(t, l)
+	waitForTimerOf(t, fake, got, step) // the next look at the ticket ahead
+	_, err := m.Lstat(ahead)
+	require.NoError(t, err, "a ticket exactly the stale-after age old was removed")
+
+	fake.Advance(step)
+	require.NoError(t, recv(t, got))
+	_, err = m.Lstat(ahead)
+	require.ErrorIs(t, err, fs.ErrNotExist, "a ticket %v older than the stale-after age was kept", step)
+	require.NoError(t, l.Unlock())
+}
