@@ -3,6 +3,7 @@ package filelock
 import (
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,9 +34,22 @@ func TestTicketExpiryBoundary(t *testing.T) {
 	_, err := m.Lstat(ahead)
 	require.NoError(t, err, "a ticket exactly the stale-after age old was removed")
 
+	// A step later the ticket is removed and the lock taken; a waiter
+	// that kept the ticket waits a step again, which fails at once.
 	fake.Advance(step)
-	require.NoError(t, recv(t, got))
-	_, err = m.Lstat(ahead)
-	require.ErrorIs(t, err, fs.ErrNotExist, "a ticket %v older than the stale-after age was kept", step)
-	require.NoError(t, l.Unlock())
+	for deadline := time.Now().Add(testLockWait); ; {
+		select {
+		case err := <-got:
+			require.NoError(t, err)
+			_, err = m.Lstat(ahead)
+			require.ErrorIs(t, err, fs.ErrNotExist, "the lock was taken with the ticket ahead still there")
+			require.NoError(t, l.Unlock())
+			return
+		case <-time.After(time.Millisecond):
+		}
+		if _, err := m.Lstat(ahead); err == nil && slices.Contains(fake.Deadlines(), step) {
+			t.Fatalf("a ticket %v older than the stale-after age was kept: the waiter waits behind it again", step)
+		}
+		require.False(t, time.Now().After(deadline), "no result within %v", testLockWait)
+	}
 }

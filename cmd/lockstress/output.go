@@ -72,15 +72,20 @@ func openReport(ctx context.Context, path string, stdout, stderr io.Writer) (*re
 	return &reportFile{path: path, f: f}, nil
 }
 
-// danglingLink returns the target of the symbolic link path, relative to
-// path's directory, if path is one and its target is missing.
+// danglingLink returns the target of the symbolic link path, a relative
+// one taken from the directory the link is in (its links followed, as the
+// kernel follows them), if path is one and its target is missing.
 func danglingLink(path string) (string, bool) {
 	target, err := os.Readlink(path)
 	if err != nil {
 		return "", false
 	}
 	if !filepath.IsAbs(target) {
-		target = filepath.Join(filepath.Dir(path), target)
+		dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			return "", false
+		}
+		target = filepath.Join(dir, target)
 	}
 	_, err = os.Stat(path)
 	return target, errors.Is(err, fs.ErrNotExist)

@@ -45,6 +45,14 @@ func TestReportWrittenThroughWhatIsThere(t *testing.T) {
 			must(t, os.Symlink("later", filepath.Join(dir, "link")))
 			return filepath.Join(dir, "link"), filepath.Join(dir, "later")
 		}},
+		{"a symbolic link to nothing, through a linked directory", func(t *testing.T, dir string) (string, string) {
+			// The link's target is taken from where the link is (real/sub),
+			// as a shell's > takes it, not from the path's text (a).
+			must(t, os.MkdirAll(filepath.Join(dir, "real", "sub"), 0o755))
+			must(t, os.Symlink(filepath.Join("real", "sub"), filepath.Join(dir, "a")))
+			must(t, os.Symlink(filepath.Join("..", "later"), filepath.Join(dir, "real", "sub", "link")))
+			return filepath.Join(dir, "a", "link"), filepath.Join(dir, "real", "later")
+		}},
 		{"no file", func(t *testing.T, dir string) (string, string) {
 			path := filepath.Join(dir, "report")
 			return path, path
