@@ -160,8 +160,9 @@ func (q *queue) leave() error {
 // when no ticket is left beside it. A turn's end leaves the marker while
 // another ticket that may share it is queued (endTurn); when that ticket's
 // waiter has had the lock before and leaves first, nobody queued would
-// remove it but a later acquisition's tidy. The marker alone is only
-// looked at, since under contention it is there at most once a turn.
+// remove it but a later acquisition's tidy. Under contention most leaves
+// cannot remove the directory, so the marker is looked for first, by path,
+// and the directory listed only when it is there.
 func (q *queue) removeLeftMarker() {
 	if _, err := q.fs.Lstat(q.turnPath()); err != nil {
 		return
