@@ -52,8 +52,7 @@ func init() {
 
 // compareFlags defines the flags of lockstress compare.
 func compareFlags(limits *regressLimits, alpha *float64) *flag.FlagSet {
-	fset := flag.NewFlagSet("lockstress compare", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
+	fset := noFlags("compare")
 	fset.Var(limits, "max-regress", "exit 8 if a figure got significantly worse by more than this: a limit for every\n"+
 		"figure (10%), limits for some ("+strings.Join(gatedNames(), ", ")+"), or both.\nExample: -max-regress 10%,max=50%")
 	fset.Float64Var(alpha, "alpha", 0.05, "the significance level: a change is beyond noise when the U test's p-value is below it\n(default 0.05).\nExample: -alpha 0.01")

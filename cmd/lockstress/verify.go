@@ -16,8 +16,7 @@ type verifyOptions struct {
 }
 
 func verifyFlags(o *verifyOptions) *flag.FlagSet {
-	fset := flag.NewFlagSet("lockstress verify", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
+	fset := noFlags("verify")
 	fset.StringVar(&o.json, "json", "", "also write the report as JSON to FILE (\"-\" for standard output).\nExample: -json merged.json")
 	fset.IntVar(&o.examples, "examples", stress.DefaultMaxExamples, "how many violations per detector are described in full in the JSON report.\nExample: -examples 100")
 	return fset
