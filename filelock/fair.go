@@ -20,8 +20,12 @@ import (
 // acquireInTurn takes the file lock, in turn when others wait for theirs:
 // a fair handle always queues; a default one tries the lock at once,
 // unless a waiter has asked for its turn, and queues once it has tried for
-// its bound (see turn.go); a barging or shared handle never queues.
+// its bound (see turn.go); a barging or shared handle never queues, and a
+// default shared one gives way to a waiter's turn (shareturn.go).
 func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, error) {
+	if l.cfg.shared && !l.cfg.barging {
+		return l.shareInTurn(ctx, op, wait)
+	}
 	if !l.cfg.queues() {
 		return l.acquireFile(ctx, op, wait, 0, false)
 	}

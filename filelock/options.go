@@ -151,6 +151,13 @@ func WithStrategy(s Strategy) Option {
 // holders exclude every exclusive holder. Only the OS and OFD strategies
 // provide shared locks; New rejects it for the others. A shared holder
 // writes no holder record.
+//
+// Unless WithBarging is given too, a shared acquisition gives way to an
+// exclusive waiter that has asked for its turn, as sync.RWMutex's RLock
+// waits behind a blocked Lock: TryLock fails, and a blocking acquisition
+// waits until the writer has had the lock, for a few seconds at most. So
+// a shared holder that waits for another shared acquisition of the same
+// lock (in a process it runs, say) may wait that long, never for ever.
 func WithShared() Option {
 	return func(c *config) { c.shared = true }
 }
