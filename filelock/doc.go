@@ -73,7 +73,8 @@
 // and the waiters in the queue are served in its order, each after the
 // holder has had a short turn. A shared (WithShared) acquisition does not
 // queue, but gives way for a few seconds at most while a waiter asks for
-// its turn, so that readers whose holds overlap do not keep a writer out.
+// its turn, so that readers whose short holds overlap do not keep a writer
+// out.
 // WithBarging handles never queue or give way, so they can still keep the
 // lock from a waiter; and a waiter stopped in the queue (SIGSTOP) holds up
 // those behind it until its ticket ages past the stale-after age, as with

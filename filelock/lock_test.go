@@ -53,9 +53,15 @@ func TestHandlesOfOneProcessExclude(t *testing.T) {
 
 		require.NoError(t, lockWithin(a))
 		require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		defer cancel()
-		err := b.LockContext(ctx)
+		// In the background, so that a wait that ignores its deadline
+		// fails the test instead of hanging it.
+		timedOut := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			timedOut <- b.LockContext(ctx)
+		}()
+		err := recv(t, timedOut)
 		require.ErrorIs(t, err, ErrTimeout)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 

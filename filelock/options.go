@@ -156,8 +156,11 @@ func WithStrategy(s Strategy) Option {
 // exclusive waiter that has asked for its turn, as sync.RWMutex's RLock
 // waits behind a blocked Lock: TryLock fails, and a blocking acquisition
 // waits until the writer has had the lock, for a few seconds at most. So
-// a shared holder that waits for another shared acquisition of the same
-// lock (in a process it runs, say) may wait that long, never for ever.
+// a shared holder that waits for another blocking shared acquisition of
+// the same lock (in a process it runs, say) may wait that long, never for
+// ever; but a TryLock, or an acquisition whose deadline comes sooner,
+// fails for as long as the writer waits, which is as long as the holder
+// holds.
 func WithShared() Option {
 	return func(c *config) { c.shared = true }
 }

@@ -73,7 +73,7 @@ func TestSharedGivesWayToATurn(t *testing.T) {
 		reader := newLock(t, path, turnOptions(s, WithShared(), withClock(fake), withFS(noCtimeFS{}))...)
 		require.ErrorIs(t, reader.TryLock(), ErrWouldBlock, "a reader took the lock in a writer's turn")
 
-		barging := newLock(t, path, turnOptions(s, WithShared(), WithBarging())...)
+		barging := newLock(t, path, turnOptions(s, WithShared(), WithBarging(), withFS(noCtimeFS{}))...) // the same key of the process-wide table
 		require.NoError(t, barging.TryLock(), "a barging reader gave way")
 		require.ErrorIs(t, reader.TryLock(), ErrWouldBlock, "a reader beside another of its process took the lock in a writer's turn")
 		require.NoError(t, barging.Unlock())
@@ -101,7 +101,7 @@ func TestSharedGivesWayForALimitedTime(t *testing.T) {
 	sharedStrategies(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		_, marker := plantTurn(t, path, turnAlivePID)
-		first := newLock(t, path, turnOptions(s, WithShared(), WithBarging())...)
+		first := newLock(t, path, turnOptions(s, WithShared(), WithBarging(), withFS(noCtimeFS{}))...)
 		require.NoError(t, first.TryLock()) // the reader the writer waits for
 		fake := clock.NewFake(time.Now())
 		second := newLock(t, path, turnOptions(s, WithShared(), withClock(fake), withFS(noCtimeFS{}))...)
