@@ -108,20 +108,26 @@ func startRole(t *testing.T, role string, procs int, env ...string) ([]*exec.Cmd
 		cmds, barriers = append(cmds, cmd), append(barriers, w)
 		stdouts, stderrs = append(stdouts, &stdout), append(stderrs, &stderr)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ents, err := os.ReadDir(ready)
-		require.NoError(t, err)
-		if len(ents) == procs {
-			break
-		}
-		require.False(t, time.Now().After(deadline), "%d of %d children ready after a minute", len(ents), procs)
-		time.Sleep(time.Millisecond)
-	}
+	awaitEntries(t, ready, procs, "children ready")
 	for _, w := range barriers {
 		require.NoError(t, w.Close())
 	}
 	return cmds, stdouts, stderrs
+}
+
+// awaitEntries waits until dir holds n entries, for at most a minute.
+func awaitEntries(t *testing.T, dir string, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ents, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		if len(ents) >= n {
+			return
+		}
+		require.False(t, time.Now().After(deadline), "%d of %d %s after a minute", len(ents), n, what)
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // awaitBarrier is a child's side of startRole's barrier: it says it is

@@ -49,24 +49,13 @@ func init() {
 	}
 }
 
-// sharedStrategies runs f as a subtest for every strategy of this platform
-// that has shared locks (the kernel's: not soft or link).
-func sharedStrategies(t *testing.T, f func(t *testing.T, s Strategy)) {
-	t.Helper()
-	for _, s := range Strategies() {
-		if !s.fileBased() {
-			t.Run(s.String(), func(t *testing.T) { f(t, s) })
-		}
-	}
-}
-
 // TestSharedGivesWayToATurn: while a live waiter has asked for its turn,
 // a default shared handle's TryLock fails, though the lock is free, also
 // while another handle of this process holds it shared; a barging one
 // takes the lock. A blocking acquisition looks again at each backoff step
 // without taking the lock, and takes it once the turn is over.
 func TestSharedGivesWayToATurn(t *testing.T) {
-	sharedStrategies(t, func(t *testing.T, s Strategy) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		ticket, marker := plantTurn(t, path, turnAlivePID)
 		fake := clock.NewFake(time.Now())
@@ -98,7 +87,7 @@ func TestSharedGivesWayToATurn(t *testing.T) {
 // long as the writer waits for the first, thus waits that long, never for
 // ever.
 func TestSharedGivesWayForALimitedTime(t *testing.T) {
-	sharedStrategies(t, func(t *testing.T, s Strategy) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		_, marker := plantTurn(t, path, turnAlivePID)
 		first := newLock(t, path, turnOptions(s, WithShared(), WithBarging(), withFS(noCtimeFS{}))...)
@@ -152,7 +141,7 @@ func keepMarker(t *testing.T, marker string, ahead time.Duration) {
 // TestSharedDoesNotGiveWayToAnAbandonedTurn: a turn marker its waiter no
 // longer keeps (the waiter was stopped or died) holds up no reader.
 func TestSharedDoesNotGiveWayToAnAbandonedTurn(t *testing.T) {
-	sharedStrategies(t, func(t *testing.T, s Strategy) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
 		path := filepath.Join(t.TempDir(), "x.lock")
 		_, marker := plantTurn(t, path, turnAlivePID)
 		old := time.Now().Add(-turnMarkerLife - time.Second)
@@ -171,7 +160,7 @@ func TestSharedDoesNotGiveWayToAnAbandonedTurn(t *testing.T) {
 // too.)
 func TestReadersGiveWayToAWriter(t *testing.T) {
 	const readers, hold = 6, 50 * time.Millisecond
-	sharedStrategies(t, func(t *testing.T, s Strategy) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
 		dir := t.TempDir()
 		path, stop, held := filepath.Join(dir, "x.lock"), filepath.Join(dir, "stop"), t.TempDir()
 		cmds, _, stderrs := startRole(t, "reader", readers,
@@ -193,19 +182,4 @@ func TestReadersGiveWayToAWriter(t *testing.T) {
 		}
 		require.NoDirExists(t, path+queueSuffix)
 	})
-}
-
-// awaitEntries waits until dir holds n entries, for at most a minute.
-func awaitEntries(t *testing.T, dir string, n int, what string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ents, err := os.ReadDir(dir)
-		require.NoError(t, err)
-		if len(ents) >= n {
-			return
-		}
-		require.False(t, time.Now().After(deadline), "%d of %d %s after a minute", len(ents), n, what)
-		time.Sleep(time.Millisecond)
-	}
 }
