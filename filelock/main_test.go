@@ -130,6 +130,17 @@ func forEachStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
 	}
 }
 
+// forEachKernelStrategy runs f for each kernel strategy (OS, OFD) this
+// platform supports.
+func forEachKernelStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
+	t.Helper()
+	for _, s := range Strategies() {
+		if !s.fileBased() {
+			t.Run(s.String(), func(t *testing.T) { f(t, s) })
+		}
+	}
+}
+
 // dirEntries lists dir's names, for checking that nothing is left behind.
 func dirEntries(t testing.TB, dir string) string {
 	t.Helper()

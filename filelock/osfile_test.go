@@ -12,17 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// forEachKernelStrategy runs f for each kernel strategy (OS, OFD) this
-// platform supports.
-func forEachKernelStrategy(t *testing.T, f func(t *testing.T, s Strategy)) {
-	t.Helper()
-	for _, s := range Strategies() {
-		if !s.fileBased() {
-			t.Run(s.String(), func(t *testing.T) { f(t, s) })
-		}
-	}
-}
-
 // An OS or OFD lock file removed or replaced while held no longer excludes
 // anyone who comes by the path: Unlock says the lock was lost.
 func TestOSLockFileGoneWhileHeld(t *testing.T) {
