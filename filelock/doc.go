@@ -74,11 +74,10 @@
 // holder has had a short turn. A shared (WithShared) acquisition does not
 // queue, but gives way for a few seconds at most while a waiter asks for
 // its turn, so that readers whose short holds overlap do not keep a writer
-// out.
-// WithBarging handles never queue or give way, so they can still keep the
-// lock from a waiter; and a waiter stopped in the queue (SIGSTOP) holds up
-// those behind it until its ticket ages past the stale-after age, as with
-// WithFair. WithFair makes every blocking acquisition queue, so that all
+// out. WithBarging handles never queue or give way, so they can still keep
+// the lock from a waiter; and a waiter stopped in the queue (SIGSTOP) holds
+// up those behind it until its ticket ages past the stale-after age, as
+// with WithFair. WithFair makes every blocking acquisition queue, so that all
 // take the lock in the order they began (first come, first served), across
 // processes and hosts; WithBarging makes none queue, for the most
 // throughput at the risk of starving some.

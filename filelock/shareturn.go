@@ -24,7 +24,9 @@ import (
 // the second. Across processes that wait is easy to make without knowing
 // it (a program that holds the lock shared while it runs a tool that
 // takes it shared too), and within one process too (two handles of one
-// lock); with the limit it costs a delay, never a deadlock.
+// lock); with the limit it costs a blocking acquisition a delay, never a
+// deadlock. (A TryLock, or an acquisition with a shorter deadline, fails
+// meanwhile, as it would while a writer held the lock.)
 
 // giveWayLimit is how long a shared acquisition gives way to a turn at
 // most: as long as a turn marker that its waiter no longer keeps counts.
