@@ -167,18 +167,12 @@ func (q *queue) removeLeftMarker() {
 	if _, err := q.fs.Lstat(q.turnPath()); err != nil {
 		return
 	}
-	_ = q.visit(func() error {
+	_ = q.removeIfIdle(func() (bool, error) {
 		tickets := false
 		err := q.scan(func(name []byte) {
 			_, ok := parseTicketName(name)
 			tickets = tickets || ok
 		})
-		if err != nil || tickets {
-			return err
-		}
-		// A waiter that queues meanwhile and asks for its turn makes the
-		// marker again (askTurn), as after a tidy.
-		_ = q.d.Remove(turnName)
-		return q.fs.Remove(q.dir) // fails if a waiter has just come
+		return tickets, err
 	})
 }

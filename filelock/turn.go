@@ -174,10 +174,16 @@ func (q *queue) markerAge(info fsys.Info) time.Duration {
 // tidy removes the tickets of dead waiters and, if no live one is left, the
 // turn marker and the queue directory. A waiter that queues meanwhile and
 // asks for its turn makes the marker again (askTurn).
-func (q *queue) tidy() error {
+func (q *queue) tidy() error { return q.removeIfIdle(q.anyWaiting) }
+
+// removeIfIdle removes the turn marker and the queue directory if queued,
+// called on the open queue directory, reports that nobody is queued. A
+// waiter that queues meanwhile and asks for its turn makes the marker
+// again (askTurn); the directory's removal fails if one has just come.
+func (q *queue) removeIfIdle(queued func() (bool, error)) error {
 	return q.visit(func() error {
-		waiting, err := q.anyWaiting()
-		if err != nil || waiting {
+		busy, err := queued()
+		if err != nil || busy {
 			return err
 		}
 		_ = q.d.Remove(turnName)
