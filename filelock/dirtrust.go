@@ -37,9 +37,9 @@ func (q *queue) checkQueueDir() error {
 // is of a real directory that only the users who share the lock may
 // change: owned by this user, root or the owner of the lock's directory
 // (who could replace anything in it anyway) or, for a lock shared with its
-// group (a permission with group write), by anyone (that its owner is a
-// member of the group is not checked), and writable by no one else
-// (unless WithDirectoryWritableByAll).
+// group (a permission with group write), by anyone: its group cannot
+// prove its maker a member (docs/design.md, "What another user can still
+// do"), and writable by no one else (unless WithDirectoryWritableByAll).
 func (q *queue) judgeQueueDir(info fsys.Info) error {
 	if !info.Mode.IsDir() {
 		return unsafeDir(q.dir, "the fair queue is not a directory (%v)", info.Mode.Type())
