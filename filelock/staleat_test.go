@@ -68,3 +68,31 @@ func testJudgedAgainWhenStale(t *testing.T, s Strategy) {
 	}
 	require.NoError(t, l.Unlock())
 }
+
+// TestWatchingWaiterPollsSeldom: a waiter that watches a soft or link lock
+// file, whose every release raises an event, polls only every
+// trustedPollFactor × the longest backoff wait: each timer it sets while
+// it waits is that long. The holder is of another host and the lock never
+// stale, so that nothing else sets the waiter's timers.
+func TestWatchingWaiterPollsSeldom(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, otherHost()), 0o644))
+			fake := clock.NewFake(time.Now())
+			l := newLock(t, path, WithStrategy(s), WithBarging(), WithStaleAfter(0), withClock(fake))
+			if !l.keepsOpen() {
+				t.Skip("no events here: the waiter polls at its backoff's steps")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+			done := lockAsync(ctx, l)
+			t.Cleanup(func() { cancel(); <-done })
+			slow := trustedPollFactor * DefaultMaxWait
+			for poll := 1; poll <= 4; poll++ {
+				pending := waitForTimers(t, fake, done, "a poll", func(p []time.Duration) bool { return len(p) > 0 })
+				require.Equal(t, []time.Duration{slow}, pending, "poll %d", poll)
+				fake.Advance(slow)
+			}
+		})
+	}
+}
