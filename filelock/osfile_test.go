@@ -129,6 +129,8 @@ func TestOSLockFileHardLinked(t *testing.T) {
 // ours: other content is locked as it is and left alone.
 func TestOSLockFileContent(t *testing.T) {
 	stale := mustRecord(t)
+	longer := otherHost()
+	longer.Host = strings.Repeat("h", 200)
 	cases := []struct {
 		name       string
 		content    string
@@ -137,6 +139,7 @@ func TestOSLockFileContent(t *testing.T) {
 	}{
 		{"empty", "", true, ""},
 		{"record of ours", stale, true, ""},
+		{"longer record of ours", string(forgedRecord(t, longer)), true, ""}, // emptied before the new one is written
 		{"data", "precious\n", false, "precious\n"},
 		{"record and more", stale + "x", false, stale + "x"},
 		{"large", string(make([]byte, MaxRecordSize+1)), false, string(make([]byte, MaxRecordSize+1))},
