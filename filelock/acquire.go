@@ -99,6 +99,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if err := l.checkParent(dir, info, link); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
+		l.dir = info
 	}
 	if err != nil {
 		var pe *fs.PathError

@@ -18,7 +18,9 @@
 //     Windows. The kernel drops the lock when its holder dies, and shared
 //     locks are available (WithShared). Pick it to exclude other programs
 //     that use flock, or when holders may die and must not leave a lock
-//     behind. A user who may only read the lock file can still take it.
+//     behind. A user who may only read the lock file can still take it,
+//     unless that file is another user's in a directory all users may
+//     write (see Other users).
 //   - OFD is OS with Linux open-file-description fcntl locks. They are
 //     byte-range locks, which reach the server on NFS and exclude other
 //     programs' fcntl and lockf locks. Linux only.
@@ -81,6 +83,22 @@
 // take the lock in the order they began (first come, first served), across
 // processes and hosts; WithBarging makes none queue, for the most
 // throughput at the risk of starving some.
+//
+// # Other users
+//
+// Only those who may write the lock file, or remove it (its owner, and
+// whoever may write its directory unless the directory is sticky), can
+// let a second process take the lock. So every file a lock makes gets the mode of WithPerm,
+// which never lets others write; and, unless WithDirectoryWritableByAll,
+// a lock directory that all users may write without the sticky bit is
+// refused with ErrUnsafeDirectory, and so is an OS or OFD lock file of
+// another user in a sticky directory all users may write, which its owner
+// could remove while it is held. Other
+// users can still keep the lock's users waiting, which no file lock can
+// prevent: in a directory where they may make files (a sticky one, as
+// /tmp), by taking the lock path first, and by taking the OS lock of a
+// lock file they may read. Keep a lock that must not be held up in a
+// directory that only its users may write.
 //
 // # Quick start
 //

@@ -45,8 +45,10 @@ var (
 	// parent directory, one WithCreateDirs would make it in, or the fair
 	// queue) that another user could change under it: another user's
 	// symbolic link in its place, a directory that all users may write
-	// without the sticky bit (see WithDirectoryWritableByAll), or a fair
-	// queue that users other than the lock's may write or own.
+	// without the sticky bit (see WithDirectoryWritableByAll), a fair
+	// queue that users other than the lock's may write or own, or an OS
+	// or OFD lock file of another user in a sticky directory that all
+	// users may write, which that user may remove while it is held.
 	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
 
 	// ErrMixedStrategies reports a lock taken some other way than this

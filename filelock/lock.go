@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // Lock is a cross-process lock on one path. Make it with New.
@@ -42,6 +44,9 @@ type Lock struct {
 	// waitKey is the table key of the acquisition in progress; guarded
 	// by sem.
 	waitKey slotKey
+	// dir describes the lock's directory (links followed) as the
+	// acquisition in progress judged it; guarded by sem.
+	dir fsys.Info
 	// lastTidy is when an acquisition of the handle last tidied the
 	// queue (queue.look); guarded by sem.
 	lastTidy time.Time

@@ -248,9 +248,11 @@ func WithCreateDirs(perm fs.FileMode) Option {
 
 // WithDirectoryWritableByAll accepts a lock directory that all users may
 // write without the sticky bit, with WithCreateDirs such a directory in
-// which the missing ones are made, and a fair queue that group or others
-// may write, which are otherwise refused with ErrUnsafeDirectory: anyone
-// who may write one may remove or rename the lock file, or the lock's
+// which the missing ones are made, a fair queue that group or others may
+// write, and an OS or OFD lock file of another user in a sticky directory
+// that all users may write, which are otherwise refused with
+// ErrUnsafeDirectory: anyone who may write such a directory, or the owner
+// of such a file, may remove or rename the lock file, or the lock's
 // directory, and so let a second process take the lock. It is for
 // directories that show that mode whatever is set (a Kubernetes emptyDir;
 // SMB, FAT or WSL drvfs mounts whose directories all show 0777), where

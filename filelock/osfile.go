@@ -123,6 +123,9 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		// never write into it.
 		return nil, hardLinked(info.Nlink)
 	}
+	if err := l.ownerRule(info); err != nil {
+		return nil, err
+	}
 	if err := m.locker.lock(f.Fd(), l.cfg.shared); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -295,6 +296,31 @@ func (us *users) victimDir(t *testing.T, path string) {
 	require.NoError(t, os.Mkdir(path, 0o700))
 	uid, gid := us.victim.ids()
 	require.NoError(t, os.Chown(path, uid, gid))
+}
+
+// victimMayWrite reports whether the victim may open the file at path
+// for writing, by its mode, owner and group (root may write any).
+func (us *users) victimMayWrite(t *testing.T, path string) bool {
+	t.Helper()
+	uid, gid := us.victim.ids()
+	if uid == 0 {
+		return true
+	}
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	st := info.Sys().(*syscall.Stat_t)
+	perm := info.Mode().Perm()
+	groups := []uint32{uint32(gid)}
+	if us.victim.cred != nil {
+		groups = append(groups, us.victim.cred.Groups...)
+	}
+	switch {
+	case st.Uid == uint32(uid):
+		return perm&0o200 != 0
+	case slices.Contains(groups, st.Gid):
+		return perm&0o020 != 0
+	}
+	return perm&0o002 != 0
 }
 
 // command returns a child of the test binary in role, with env, run as u,
