@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -95,7 +96,8 @@ func TestParseTicket(t *testing.T) {
 
 // TestQueueView: what a waiter learns of the queue from one listing, on
 // the operating system's filesystem (which lists without a string per name)
-// and on one that lists with ReadDirNames.
+// and on one that lists with ReadDirNames, in sorted order and backwards:
+// the view does not depend on the order of the listing.
 func TestQueueView(t *testing.T) {
 	name := func(num uint64, token string) string {
 		return fmt.Sprintf("%0*d-%s", ticketNumberDigits, num, strings.Repeat(token, 2*tokenBytes))
@@ -116,6 +118,8 @@ func TestQueueView(t *testing.T) {
 			queueView{maxNum: 9, has: true, before: 2, ahead: ticket{num: 3, name: c3}}},
 		{"same number: by token", []string{c3, a3, b3, n1}, b3,
 			queueView{maxNum: 3, has: true, before: 2, ahead: ticket{num: 3, name: a3}}},
+		{"same number before mine: the highest token", []string{a3, c3, n1, n7}, n7,
+			queueView{maxNum: 7, has: true, before: 3, ahead: ticket{num: 3, name: c3}}},
 		{"first", []string{n9, n7}, n1, queueView{maxNum: 9}},
 		{"first and there", []string{n9, n7, n1}, n1, queueView{maxNum: 9, has: true}},
 		{"gone", []string{n1, n9}, n7, queueView{maxNum: 9, before: 1, ahead: ticket{num: 1, name: n1}}},
@@ -127,6 +131,11 @@ func TestQueueView(t *testing.T) {
 					m := memfs.New(clock.NewFake(time.Unix(1e9, 0)))
 					require.NoError(t, m.MkdirAll("/locks", 0o755))
 					return m, "/locks"
+				},
+				"memfs, listed backwards": func(t *testing.T) (fsys.FS, string) {
+					m := memfs.New(clock.NewFake(time.Unix(1e9, 0)))
+					require.NoError(t, m.MkdirAll("/locks", 0o755))
+					return backwardsFS{m}, "/locks"
 				},
 			} {
 				t.Run(fsName, func(t *testing.T) {
@@ -158,6 +167,16 @@ func TestQueueView(t *testing.T) {
 			}
 		})
 	}
+}
+
+// backwardsFS lists every directory in the reverse of the order its
+// filesystem does.
+type backwardsFS struct{ *memfs.FS }
+
+func (b backwardsFS) ReadDirNames(name string) ([]string, error) {
+	names, err := b.FS.ReadDirNames(name)
+	slices.Reverse(names)
+	return names, err
 }
 
 func TestFairRejectsShared(t *testing.T) {
