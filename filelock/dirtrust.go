@@ -70,20 +70,19 @@ func (q *queue) judgeQueueDir(info fsys.Info) error {
 
 // ownerRule refuses an os or ofd lock file, which info describes as
 // opened, that another user than this one, root or the owner of the lock's
-// directory owns in a sticky directory that all users may write (unless
+// directory owns in a directory that all users may write (unless
 // WithDirectoryWritableByAll). Its owner, who may be anyone, may rename
 // or remove it while it is held, and a second process would then take the
-// lock on a new file at its path; the sticky bit keeps everyone else from
-// doing so, and a lock file this user made is its own.
+// lock on a new file at its path. Such a directory is sticky (checkParent
+// refuses others), which keeps everyone but a file's owner from doing so,
+// and a lock file this user made is its own.
 func (l *Lock) ownerRule(info fsys.Info) error {
 	d := l.dir
-	if euid < 0 || l.cfg.openDir || d.Mode&fs.ModeSticky == 0 || d.Mode.Perm()&0o002 == 0 ||
-		trustedUser(info.Uid) || info.Uid == d.Uid {
+	if euid < 0 || l.cfg.openDir || d.Mode.Perm()&0o002 == 0 || trustedUser(info.Uid) || info.Uid == d.Uid {
 		return nil
 	}
-	return &fs.PathError{Op: "check", Path: l.path, Err: fmt.Errorf(
-		"%w: the lock file is user %d's, in a directory that all users may write, so that user may remove it while it is held and let a second process take the lock (WithDirectoryWritableByAll trusts every user who may write the directory)",
-		ErrUnsafeDirectory, info.Uid)}
+	return fmt.Errorf("%w: the lock file is user %d's, in a directory that all users may write, so that user may remove it while it is held and let a second process take the lock (WithDirectoryWritableByAll trusts every user who may write the directory)",
+		ErrUnsafeDirectory, info.Uid)
 }
 
 // unsafeDir is ErrUnsafeDirectory naming dir, with why.

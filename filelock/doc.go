@@ -19,8 +19,8 @@
 //     locks are available (WithShared). Pick it to exclude other programs
 //     that use flock, or when holders may die and must not leave a lock
 //     behind. A user who may only read the lock file can still take it,
-//     unless that file is another user's in a directory all users may
-//     write (see Other users).
+//     unless that file is another user's in a sticky directory all users
+//     may write (see Other users).
 //   - OFD is OS with Linux open-file-description fcntl locks. They are
 //     byte-range locks, which reach the server on NFS and exclude other
 //     programs' fcntl and lockf locks. Linux only.
@@ -86,9 +86,9 @@
 //
 // # Other users
 //
-// Only those who may write the lock file, or remove it (its owner, and
-// whoever may write its directory unless the directory is sticky), can
-// let a second process take the lock. So every file a lock makes gets the mode of WithPerm,
+// Only those who may write the lock file, or remove it (its owner, the
+// directory's owner, root, and whoever may write its directory unless the
+// directory is sticky), can let a second process take the lock. So every file a lock makes gets the mode of WithPerm,
 // which never lets others write; and, unless WithDirectoryWritableByAll,
 // a lock directory that all users may write without the sticky bit is
 // refused with ErrUnsafeDirectory, and so is an OS or OFD lock file of
@@ -98,7 +98,9 @@
 // prevent: in a directory where they may make files (a sticky one, as
 // /tmp), by taking the lock path first, and by taking the OS lock of a
 // lock file they may read. Keep a lock that must not be held up in a
-// directory that only its users may write.
+// directory that only its users may write. A lock's directory that another
+// user made is as safe as that user is trusted: its owner can remove
+// anything in it.
 //
 // # Quick start
 //

@@ -167,6 +167,10 @@ func (m osMechanism) tryInKernel(ctx context.Context, l *Lock, kept *fsys.OSFile
 			return nil, true, err
 		}
 		info, err := f.Stat()
+		if err == nil {
+			// Never wait on another's file: its owner may hold it for ever.
+			err = l.ownerRule(info)
+		}
 		if err != nil {
 			return nil, true, errors.Join(err, f.Close())
 		}

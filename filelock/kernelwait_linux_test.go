@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -227,4 +228,50 @@ func TestKernelWaitBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoKernelWaitOnAnotherUsersFile: a Lock waiting in the kernel on a
+// lock file that is then replaced, in a sticky directory all users may
+// write, by another user's file that that user holds (the first removed by
+// a cleaner of the directory, the second made by a user who never takes
+// the lock), refuses the new file with ErrUnsafeDirectory at once, rather
+// than wait in the kernel on a file whose owner may hold it for ever. (A
+// barging waiter: its next attempt after the removed file is another wait
+// in the kernel, where a default waiter may join the queue and try first.)
+func TestNoKernelWaitOnAnotherUsersFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving the lock file to another user (nobody) needs root")
+	}
+	for _, s := range []Strategy{OS, OFD} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := tempDirMode(t, 0o777|fs.ModeSticky)
+			path := filepath.Join(dir, "x.lock")
+			first := lockedFile(t, s, path, -1)
+			l := newLock(t, path, WithStrategy(s), WithBarging())
+			done := make(chan error, 1)
+			go func() { done <- l.Lock() }()
+			waitForLockSyscall(t, s)
+			require.NoError(t, os.Remove(path))
+			lockedFile(t, s, path, 65534)
+			require.NoError(t, first.Close()) // the waiter wins the removed file
+			require.ErrorIs(t, recv(t, done), ErrUnsafeDirectory)
+		})
+	}
+}
+
+// lockedFile makes the file path, of user uid (-1: this user's), and
+// locks it exclusively with strategy s's mechanism through a descriptor of
+// its own, which the test closes when it ends, if it has not.
+func lockedFile(t *testing.T, s Strategy, path string, uid int) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	if uid >= 0 {
+		require.NoError(t, f.Chown(uid, uid))
+	}
+	locker, ok := lockerFor(s)
+	require.True(t, ok)
+	require.NoError(t, locker.lock(f.Fd(), false))
+	return f
 }

@@ -34,7 +34,7 @@ func TestOSLockFileOwnerRule(t *testing.T) {
 		safe      bool
 	}{
 		{"another user's, in a sticky directory all may write", 0o777 | fs.ModeSticky, -1, 65534, false, false},
-		{"this user's, in a sticky directory all may write", 0o777 | fs.ModeSticky, -1, -1, false, true},
+		{"this user's (root's), in another user's sticky directory all may write", 0o777 | fs.ModeSticky, 65534, -1, false, true},
 		{"the directory owner's", 0o777 | fs.ModeSticky, 65534, 65534, false, true},
 		{"another user's, with WithDirectoryWritableByAll", 0o777 | fs.ModeSticky, -1, 65534, true, true},
 		{"another user's, in a directory only its owner may write", 0o755, -1, 65534, false, true},
