@@ -99,6 +99,9 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		if err := l.checkParent(dir, info, link); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
+		if err := l.squatRule(dir, info); err != nil {
+			return slotKey{}, pathError(op, l.given, err)
+		}
 		l.dir = info
 	}
 	if err != nil {

@@ -121,6 +121,9 @@ func (l *Lock) makeDirs(dir string) error {
 			if err := l.openToAllRule(base, info, "the directory in which the lock's directories are to be made"); err != nil {
 				return err
 			}
+			if err := l.squatRule(base, info); err != nil {
+				return err
+			}
 			break
 		}
 		if !errors.Is(err, fs.ErrNotExist) || dirOf(base) == base {

@@ -99,8 +99,10 @@
 // /tmp), by taking the lock path first, and by taking the OS lock of a
 // lock file they may read. Keep a lock that must not be held up in a
 // directory that only its users may write. A lock's directory that another
-// user made is as safe as that user is trusted: its owner can remove
-// anything in it.
+// user made is as safe as that user is trusted, since its owner can remove
+// anything in it; so one that anyone could have made first, another
+// user's in a sticky directory all users may write (as /tmp/app), is
+// refused with ErrUnsafeDirectory too.
 //
 // # Quick start
 //

@@ -46,9 +46,11 @@ var (
 	// queue) that another user could change under it: another user's
 	// symbolic link in its place, a directory that all users may write
 	// without the sticky bit (see WithDirectoryWritableByAll), a fair
-	// queue that users other than the lock's may write or own, or an OS
-	// or OFD lock file of another user in a sticky directory that all
-	// users may write, which that user may remove while it is held.
+	// queue that users other than the lock's may write or own, an OS or
+	// OFD lock file of another user in a sticky directory that all users
+	// may write, which that user may remove while it is held, or a lock
+	// directory of another user in such a directory, which anyone could
+	// have made first.
 	ErrUnsafeDirectory = errors.New("directory is not safe for the lock")
 
 	// ErrMixedStrategies reports a lock taken some other way than this

@@ -249,8 +249,9 @@ func WithCreateDirs(perm fs.FileMode) Option {
 // WithDirectoryWritableByAll accepts a lock directory that all users may
 // write without the sticky bit, with WithCreateDirs such a directory in
 // which the missing ones are made, a fair queue that group or others may
-// write, and an OS or OFD lock file of another user in a sticky directory
-// that all users may write, which are otherwise refused with
+// write, and an OS or OFD lock file or a lock directory of another user in
+// a sticky directory that all users may write, which are otherwise
+// refused with
 // ErrUnsafeDirectory: anyone who may write such a directory, or the owner
 // of such a file, may remove or rename the lock file, or the lock's
 // directory, and so let a second process take the lock. It is for

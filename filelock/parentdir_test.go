@@ -90,10 +90,15 @@ func TestParentDirectoryRule(t *testing.T) {
 // TestParentDirectoryOfOtherUser: the attacker (users_test.go) makes what
 // stands for the victim's lock directory: a symbolic link to a directory
 // of the victim's, as the directory or on the way to one to be created,
-// or a directory writable by all without the sticky bit; or the victim
-// makes a directory of its own writable by all, where the attacker could
-// remove its lock file. The victim refuses each with ErrUnsafeDirectory
-// and makes nothing through the link; a sticky directory is fine.
+// or a directory of its own in the sticky directory all users may write,
+// whose owner could move the lock file away (any mode: a sticky one
+// keeps others out, never its owner); or the victim makes a directory of
+// its own writable by all, where the attacker could remove its lock file.
+// The victim refuses each with ErrUnsafeDirectory and makes nothing
+// through the link or in the attacker's directory; its own sticky
+// directory is fine. (In the team directory, which only the team may
+// write, a member's directory is trusted as the team is:
+// TestParentDirectoryRule.)
 func TestParentDirectoryOfOtherUser(t *testing.T) {
 	us := multiUser(t)
 	for _, tc := range []struct {
@@ -109,7 +114,9 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 		{"attacker's link, created through", false, false, "symlink", "", true, "unsafe"},
 		{"attacker's directory writable by all", false, false, "dir", "777", false, "unsafe"},
 		{"attacker's directory writable by all, created through", false, false, "dir", "777", true, "unsafe"},
-		{"attacker's sticky directory writable by all", false, false, "dir", "1777", false, "taken"},
+		{"attacker's sticky directory writable by all", false, false, "dir", "1777", false, "unsafe"},
+		{"attacker's sticky directory writable by all, created through", false, false, "dir", "1777", true, "unsafe"},
+		{"attacker's directory", false, false, "dir", "755", false, "unsafe"},
 		{"victim's own directory writable by all", false, true, "dir", "777", false, "unsafe"},
 		{"victim's own sticky directory writable by all", false, true, "dir", "1777", false, "taken"},
 	} {
@@ -139,6 +146,9 @@ func TestParentDirectoryOfOtherUser(t *testing.T) {
 				require.Equal(t, tc.want, got, "%v", s)
 			}
 			require.Equal(t, "", dirEntries(t, elsewhere), "nothing made through the link")
+			if tc.want == "unsafe" && tc.plant == "dir" {
+				require.Equal(t, "", dirEntries(t, planted), "nothing made in the directory")
+			}
 		})
 	}
 }
