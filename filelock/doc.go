@@ -101,8 +101,11 @@
 // directory that only its users may write. A lock's directory that another
 // user made is as safe as that user is trusted, since its owner can remove
 // anything in it; so one that anyone could have made first, another
-// user's in a sticky directory all users may write (as /tmp/app), is
-// refused with ErrUnsafeDirectory too.
+// user's in a sticky directory all users may write (as /tmp/app), or one
+// reached through another user's symbolic link there, is refused with
+// ErrUnsafeDirectory too, unless a directory of this user or root that
+// others may not write stands between them (or WithDirectoryWritableByAll
+// is given).
 //
 // # Quick start
 //

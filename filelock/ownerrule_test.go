@@ -42,7 +42,10 @@ func TestOSLockFileOwnerRule(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
-				dir := tempDirMode(t, tc.dirMode)
+				// In a private directory of this user's, where no one else
+				// could have made it (TestSquattedDirectoryRule).
+				dir := filepath.Join(t.TempDir(), "d")
+				mkdirMode(t, dir, tc.dirMode)
 				if tc.dirOwner >= 0 {
 					require.NoError(t, os.Chown(dir, tc.dirOwner, tc.dirOwner))
 					require.NoError(t, os.Chmod(dir, tc.dirMode)) // chown may clear bits

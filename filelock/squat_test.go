@@ -15,7 +15,8 @@ import (
 // that stands in one another user owns, in a sticky directory all users may
 // write (as /tmp), may have been made there by anyone first, whose owner
 // could move the lock file away while it is held: it is refused with
-// ErrUnsafeDirectory, under every strategy, and nothing is made in it. A
+// ErrUnsafeDirectory, under every strategy, and nothing is made in it; so
+// is one reached through another user's symbolic link there. A
 // directory of another user inside one of this user's that others may not
 // write is trusted, as a team's is, and so is everything with
 // WithDirectoryWritableByAll.
@@ -59,6 +60,21 @@ func TestSquattedDirectoryRule(t *testing.T) {
 			require.NoError(t, os.Symlink(s+"/app", link))
 			return link
 		}, false, false, false},
+		{"another user's link on the way", func(t *testing.T, s string) string {
+			target := filepath.Join(t.TempDir(), "d")
+			mk(t, target, 0o755, 0)
+			mk(t, target+"/locks", 0o755, 0)
+			require.NoError(t, os.Symlink(target, s+"/app"))
+			require.NoError(t, os.Lchown(s+"/app", nobody, nobody))
+			return s + "/app/locks"
+		}, false, false, false},
+		{"this user's link on the way", func(t *testing.T, s string) string {
+			target := filepath.Join(t.TempDir(), "d")
+			mk(t, target, 0o755, 0)
+			mk(t, target+"/locks", 0o755, 0)
+			require.NoError(t, os.Symlink(target, s+"/app"))
+			return s + "/app/locks"
+		}, false, false, true},
 		{"another user's directory, everyone trusted", func(t *testing.T, s string) string {
 			mk(t, s+"/app", 0o777|fs.ModeSticky, nobody)
 			return s + "/app"
@@ -120,4 +136,34 @@ func TestSquattedDirectoryMadeAgain(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("the same inode number again: %v", os.SameFile(first, again))
 	requireSafe(t, newLock(t, path, WithStrategy(Soft)), path, false)
+}
+
+// TestSquattedDirectorySwappedWhileJudged: a lock's directory replaced
+// while its way was judged (here by a directory of another user, moved in
+// place of this user's between the walk and the use) is refused, and no
+// verdict is remembered for it.
+func TestSquattedDirectorySwappedWhileJudged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving directories to another user (nobody) needs root")
+	}
+	shared := tempDirMode(t, 0o777|fs.ModeSticky)
+	app, other := filepath.Join(shared, "app"), filepath.Join(shared, "other")
+	mkdirMode(t, app, 0o755)
+	mkdirMode(t, other, 0o755)
+	require.NoError(t, os.Chown(other, nobody, nobody))
+	swapped := false
+	squatWalkedHook = func(string) {
+		if !swapped {
+			swapped = true
+			require.NoError(t, os.Rename(app, app+".gone"))
+			require.NoError(t, os.Rename(other, app))
+		}
+	}
+	t.Cleanup(func() { squatWalkedHook = nil })
+	path := filepath.Join(app, "x.lock")
+	l := newLock(t, path, WithStrategy(Soft))
+	err := l.TryLock()
+	require.ErrorIs(t, err, ErrUnsafeDirectory)
+	require.Contains(t, err.Error(), "changed while it was judged")
+	requireSafe(t, l, path, false) // the other user's, judged afresh
 }
