@@ -127,12 +127,19 @@ func unwrapPath(err error) error {
 // scratchParent, when set (by tests), is where scratch directories go.
 var scratchParent string
 
+// ScratchDirEnv names the environment variable that, when set, is where
+// the shared region and the logs of this host go instead.
+const ScratchDirEnv = "LOCKSTRESS_SCRATCH_DIR"
+
 // scratchBase is where the shared region and the logs of this host go:
-// /dev/shm when it can be used, so that the logs cost no disk I/O, else
-// the temporary directory.
+// the directory ScratchDirEnv names, else /dev/shm when it can be used,
+// so that the logs cost no disk I/O, else the temporary directory.
 func scratchBase() string {
 	if scratchParent != "" {
 		return scratchParent
+	}
+	if d := os.Getenv(ScratchDirEnv); d != "" {
+		return d
 	}
 	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
 		if f, err := os.CreateTemp("/dev/shm", "lockstress-probe-"); err == nil {

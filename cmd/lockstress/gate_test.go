@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lockstress/lockstress/stress"
 	"github.com/lockstress/lockstress/stress/detect"
 )
 
@@ -96,12 +97,16 @@ func TestInterruptedExitCode(t *testing.T) {
 }
 
 // A run killed with SIGKILL cannot remove its run directory and scratch
-// directory; the next run removes them.
+// directory; the next run removes them. The scratch directories go to a
+// directory of the test's own (stress.ScratchDirEnv): in /dev/shm, any
+// other lockstress run of the machine might remove the killed run's
+// first.
 func TestKilledRunIsSwept(t *testing.T) {
-	dir := t.TempDir()
+	dir, scratch := t.TempDir(), t.TempDir()
+	t.Setenv(stress.ScratchDirEnv, scratch) // for both runs: the killed one and the next
 	cmd, _, _ := lockstressProcess(t, "-strategy", "os", "-procs", "2", "-dur", "60s", "-dir", dir)
 	waitForAcquisitions(t, dir, 20)
-	left := ownedBy(t, cmd.Process.Pid, dir, "/dev/shm", os.TempDir())
+	left := ownedBy(t, cmd.Process.Pid, dir, scratch)
 	if len(left) != 2 {
 		t.Fatalf("the run's directories marked as its own: %v, want its run and scratch directories", left)
 	}
