@@ -87,25 +87,27 @@
 // # Other users
 //
 // Only those who may write the lock file, or remove it (its owner, the
-// directory's owner, root, and whoever may write its directory unless the
-// directory is sticky), can let a second process take the lock. So every file a lock makes gets the mode of WithPerm,
-// which never lets others write; and, unless WithDirectoryWritableByAll,
-// a lock directory that all users may write without the sticky bit is
-// refused with ErrUnsafeDirectory, and so is an OS or OFD lock file of
-// another user in a sticky directory all users may write, which its owner
-// could remove while it is held. Other
-// users can still keep the lock's users waiting, which no file lock can
-// prevent: in a directory where they may make files (a sticky one, as
-// /tmp), by taking the lock path first, and by taking the OS lock of a
-// lock file they may read. Keep a lock that must not be held up in a
-// directory that only its users may write. A lock's directory that another
-// user made is as safe as that user is trusted, since its owner can remove
-// anything in it; so one that anyone could have made first, another
-// user's in a sticky directory all users may write (as /tmp/app), or one
-// reached through another user's symbolic link there, is refused with
-// ErrUnsafeDirectory too, unless a directory of this user or root that
-// others may not write stands between them (or WithDirectoryWritableByAll
-// is given).
+// directory's owner, root, and whoever may write the directory unless it
+// is sticky), can let a second process take the lock. So every file a
+// lock makes gets the mode of WithPerm, which never lets others write,
+// and, unless WithDirectoryWritableByAll:
+//
+//   - a lock directory that all users may write without the sticky bit is
+//     refused with ErrUnsafeDirectory;
+//   - in a sticky directory all users may write (as /tmp), where anyone
+//     could have made anything first, so is an OS or OFD lock file of
+//     another user, and a lock directory of another user (as /tmp/app),
+//     or one reached through another user's symbolic link there, unless a
+//     directory of this user or root that others may not write stands
+//     between them.
+//
+// Elsewhere a lock's directory that another user made, a team's, is as
+// safe as that user is trusted, since its owner can remove anything in it.
+// Other users can still keep the lock's users waiting, which no file lock
+// can prevent: in a directory where they may make files, by taking the
+// lock path first, and by taking the OS lock of a lock file they may read.
+// Keep a lock that must not be held up in a directory that only its users
+// may write.
 //
 // # Quick start
 //
