@@ -45,10 +45,10 @@ func TestOSLockFileOwnerRule(t *testing.T) {
 				// In a private directory of this user's, where no one else
 				// could have made it (TestSquattedDirectoryRule).
 				dir := filepath.Join(t.TempDir(), "d")
-				mkdirMode(t, dir, tc.dirMode)
 				if tc.dirOwner >= 0 {
-					require.NoError(t, os.Chown(dir, tc.dirOwner, tc.dirOwner))
-					require.NoError(t, os.Chmod(dir, tc.dirMode)) // chown may clear bits
+					mkdirOwned(t, dir, tc.dirMode, tc.dirOwner)
+				} else {
+					mkdirMode(t, dir, tc.dirMode)
 				}
 				path := filepath.Join(dir, "x.lock")
 				require.NoError(t, os.WriteFile(path, nil, 0o666))

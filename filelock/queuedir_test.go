@@ -71,6 +71,15 @@ func takenOrUnsafe(t *testing.T, l *Lock, path, how string, err error, safe bool
 	return false
 }
 
+// mkdirOwned makes dir of mode and gives it to the user and group owner,
+// keeping the mode (chown may clear bits of it).
+func mkdirOwned(t *testing.T, dir string, mode fs.FileMode, owner int) {
+	t.Helper()
+	mkdirMode(t, dir, mode)
+	require.NoError(t, os.Chown(dir, owner, owner))
+	require.NoError(t, os.Chmod(dir, mode))
+}
+
 func mkdirMode(t *testing.T, dir string, mode fs.FileMode) {
 	t.Helper()
 	require.NoError(t, os.Mkdir(dir, mode))

@@ -24,12 +24,6 @@ func TestSquattedDirectoryRule(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("giving directories to another user (nobody) needs root")
 	}
-	mk := func(t *testing.T, p string, mode fs.FileMode, owner int) {
-		t.Helper()
-		mkdirMode(t, p, mode)
-		require.NoError(t, os.Chown(p, owner, owner))
-		require.NoError(t, os.Chmod(p, mode)) // chown may clear bits
-	}
 	for _, tc := range []struct {
 		name       string
 		make       func(t *testing.T, shared string) string // returns the lock's directory
@@ -38,54 +32,54 @@ func TestSquattedDirectoryRule(t *testing.T) {
 		safe       bool
 	}{
 		{"another user's directory", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o755, nobody)
+			mkdirOwned(t, s+"/app", 0o755, nobody)
 			return s + "/app"
 		}, false, false, false},
 		{"another user's sticky directory", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o777|fs.ModeSticky, nobody)
+			mkdirOwned(t, s+"/app", 0o777|fs.ModeSticky, nobody)
 			return s + "/app"
 		}, false, false, false},
 		{"this user's directory in another user's", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o755, nobody)
-			mk(t, s+"/app/sub", 0o755, 0)
+			mkdirOwned(t, s+"/app", 0o755, nobody)
+			mkdirOwned(t, s+"/app/sub", 0o755, 0)
 			return s + "/app/sub"
 		}, false, false, false},
 		{"another user's directory, created through", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o777|fs.ModeSticky, nobody)
+			mkdirOwned(t, s+"/app", 0o777|fs.ModeSticky, nobody)
 			return s + "/app"
 		}, true, false, false},
 		{"this user's link to another user's directory", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o777|fs.ModeSticky, nobody)
+			mkdirOwned(t, s+"/app", 0o777|fs.ModeSticky, nobody)
 			link := filepath.Join(t.TempDir(), "link")
 			require.NoError(t, os.Symlink(s+"/app", link))
 			return link
 		}, false, false, false},
 		{"another user's link on the way", func(t *testing.T, s string) string {
 			target := filepath.Join(t.TempDir(), "d")
-			mk(t, target, 0o755, 0)
-			mk(t, target+"/locks", 0o755, 0)
+			mkdirOwned(t, target, 0o755, 0)
+			mkdirOwned(t, target+"/locks", 0o755, 0)
 			require.NoError(t, os.Symlink(target, s+"/app"))
 			require.NoError(t, os.Lchown(s+"/app", nobody, nobody))
 			return s + "/app/locks"
 		}, false, false, false},
 		{"this user's link on the way", func(t *testing.T, s string) string {
 			target := filepath.Join(t.TempDir(), "d")
-			mk(t, target, 0o755, 0)
-			mk(t, target+"/locks", 0o755, 0)
+			mkdirOwned(t, target, 0o755, 0)
+			mkdirOwned(t, target+"/locks", 0o755, 0)
 			require.NoError(t, os.Symlink(target, s+"/app"))
 			return s + "/app/locks"
 		}, false, false, true},
 		{"another user's directory, everyone trusted", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o777|fs.ModeSticky, nobody)
+			mkdirOwned(t, s+"/app", 0o777|fs.ModeSticky, nobody)
 			return s + "/app"
 		}, false, true, true},
 		{"this user's directory", func(t *testing.T, s string) string {
-			mk(t, s+"/app", 0o755, 0)
+			mkdirOwned(t, s+"/app", 0o755, 0)
 			return s + "/app"
 		}, false, false, true},
 		{"another user's directory in this user's private one", func(t *testing.T, s string) string {
-			mk(t, s+"/mine", 0o755, 0)
-			mk(t, s+"/mine/app", 0o777|fs.ModeSticky, nobody)
+			mkdirOwned(t, s+"/mine", 0o755, 0)
+			mkdirOwned(t, s+"/mine/app", 0o777|fs.ModeSticky, nobody)
 			return s + "/mine/app"
 		}, false, false, true},
 		{"the sticky directory itself", func(t *testing.T, s string) string { return s }, false, false, true},
@@ -130,8 +124,7 @@ func TestSquattedDirectoryMadeAgain(t *testing.T) {
 	requireSafe(t, newLock(t, path, WithStrategy(Soft)), path, true)
 	require.NoError(t, os.Remove(app))
 
-	mkdirMode(t, app, 0o755)
-	require.NoError(t, os.Chown(app, nobody, nobody))
+	mkdirOwned(t, app, 0o755, nobody)
 	again, err := os.Stat(app)
 	require.NoError(t, err)
 	t.Logf("the same inode number again: %v", os.SameFile(first, again))
@@ -149,8 +142,7 @@ func TestSquattedDirectorySwappedWhileJudged(t *testing.T) {
 	shared := tempDirMode(t, 0o777|fs.ModeSticky)
 	app, other := filepath.Join(shared, "app"), filepath.Join(shared, "other")
 	mkdirMode(t, app, 0o755)
-	mkdirMode(t, other, 0o755)
-	require.NoError(t, os.Chown(other, nobody, nobody))
+	mkdirOwned(t, other, 0o755, nobody)
 	swapped := false
 	squatWalkedHook = func(string) {
 		if !swapped {
