@@ -173,6 +173,7 @@ func TestDeadTicketsPauseTheWaiter(t *testing.T) {
 	require.Len(t, listTickets(t, queue), 2, "one dead ticket left at the pause, and the waiter's own")
 	fake.Advance(step)
 	require.NoError(t, recv(t, got), "first once the last dead ticket is gone")
+	require.Len(t, listTickets(t, queue), 1, "the turn taken with no ticket ahead: the waiter's own is all that is left")
 	require.NoError(t, l.Unlock())
 }
 

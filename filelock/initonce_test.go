@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -251,5 +253,33 @@ func TestAtomicInitReportsALostLock(t *testing.T) {
 				require.NoFileExists(t, marker)
 			})
 		}
+	}
+}
+
+// TestAtomicInitMarkerWriteFails: a marker whose writing or closing fails
+// (a full disk) is not put in place: AtomicInit reports that fn ran and
+// that the marker could not be written, leaves no temporary file, and the
+// next call runs fn again.
+func TestAtomicInitMarkerWriteFails(t *testing.T) {
+	for _, step := range []string{"write", "close"} {
+		t.Run(step, func(t *testing.T) {
+			dir := t.TempDir()
+			marker := filepath.Join(dir, "done")
+			// The os strategy makes no file by exclusive creation, so only
+			// the marker's temporary file meets the failure.
+			ran, err := AtomicInit(marker, func() error { return nil }, WithStrategy(OS), withFS(failingFileFS{step: step}))
+			require.True(t, ran, "fn ran before the marker was written")
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, marker, pe.Path)
+			require.Equal(t, "done.lock", dirEntries(t, dir), "no marker, no temporary file")
+
+			calls := 0
+			ran, err = AtomicInit(marker, func() error { calls++; return nil }, WithStrategy(OS))
+			require.NoError(t, err)
+			require.True(t, ran)
+			require.Equal(t, 1, calls, "without a marker, the next call runs fn")
+		})
 	}
 }
