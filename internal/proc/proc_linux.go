@@ -213,7 +213,7 @@ func monotonic() (time.Duration, bool) {
 }
 
 // pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the
-// process has begun to exit. The kernel sets it first, before it closes
+// thread (there, the process's first) has begun to exit. The kernel sets it first, before it closes
 // the process's files (which drops its file locks and raises the close
 // events that wake waiters), and the process never runs its own code
 // again; but it is not a zombie until its exit is done.
@@ -298,7 +298,7 @@ func check(id Identity) State {
 	state, start, err := statOf(id.PID)
 	known := err == nil || errors.Is(err, errOffsetUnknown) // the state, at least
 	switch {
-	case known && (state == 'Z' || state == 'X'):
+	case known && (state == 'Z' || state == 'X') && groupGone(id.PID):
 		return Dead // a zombie holds nothing
 	case err == nil:
 		if id.Start != 0 && start != id.Start {
@@ -319,6 +319,67 @@ func check(id Identity) State {
 		return Alive
 	}
 	return Unknown
+}
+
+// groupGone reports whether every thread of process pid has exited or will
+// run no more code: it is exiting, or has SIGKILL pending, as every thread
+// has once any thread ends the process. The state /proc/PID/stat shows is
+// the first thread's, which may have exited alone (pthread_exit) while the
+// others run on, holding the process's files and locks: a C program that
+// embeds Go does this. Unsure, it says no.
+func groupGone(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	f, err := os.Open(dir)
+	if err != nil {
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	tids, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return false
+	}
+	for _, tid := range tids {
+		if !threadGone(dir + tid) {
+			return false
+		}
+	}
+	return true
+}
+
+// threadGone reports whether the thread of /proc/PID/task/TID is gone or
+// exitingThread.
+func threadGone(dir string) bool {
+	stat, err := readProcFile(dir+"/stat", nil)
+	var status []byte
+	if err == nil {
+		status, err = readProcFile(dir+"/status", nil)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return true // released since the listing
+	}
+	return err == nil && exitingThread(stat, status)
+}
+
+// exitingThread reports, from a thread's stat and status files, whether it
+// has exited, is exiting, or has SIGKILL pending, for it or for its
+// process (SigPnd, ShdPnd: masks in hexadecimal whose bit N-1 is signal N).
+func exitingThread(stat, status []byte) bool {
+	state, _, err := parseStat(stat)
+	if err != nil {
+		return false
+	}
+	if state == 'Z' || state == 'X' {
+		return true
+	}
+	for _, field := range []string{"\nSigPnd:", "\nShdPnd:"} {
+		_, rest, ok := bytes.Cut(status, []byte(field))
+		line, _, _ := bytes.Cut(rest, []byte("\n"))
+		mask, err := strconv.ParseUint(string(bytes.TrimSpace(line)), 16, 64)
+		if ok && err == nil && mask&(1<<(unix.SIGKILL-1)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readProcFile reads a small file of /proc with plain system calls,

@@ -3,10 +3,13 @@
 package proc
 
 import (
+	"bufio"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -289,4 +292,86 @@ func TestProcOfAnotherPIDNamespace(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "PASS")
+}
+
+// leaderExitsEnv makes the test binary a process whose first thread exits
+// (as pthread_exit does in C) while another thread runs on, until its
+// standard input is closed.
+const leaderExitsEnv = "PROC_TEST_LEADER_EXITS"
+
+func init() {
+	if os.Getenv(leaderExitsEnv) == "" {
+		return
+	}
+	// Locked in init, the main goroutine runs on the first thread, which
+	// SYS_EXIT ends alone; the runtime goes on with the others.
+	runtime.LockOSThread()
+	go func() {
+		os.Stdout.WriteString("ready\n")
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	syscall.Syscall(syscall.SYS_EXIT, 0, 0, 0)
+}
+
+// TestFirstThreadGoneIsAlive: a process whose first thread has exited
+// shows a zombie's state in /proc/PID/stat while its other threads run
+// on; it is alive, and only dead once they are gone too.
+func TestFirstThreadGoneIsAlive(t *testing.T) {
+	cmd := child()
+	cmd.Env = append(cmd.Env, leaderExitsEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+	id := Self()
+	id.PID = cmd.Process.Pid
+	id.Start, _ = startTime(id.PID)
+	require.Eventually(t, func() bool {
+		state, _, err := stat(id.PID)
+		return err == nil && state == 'Z'
+	}, time.Minute, time.Millisecond, "the first thread never exited")
+	require.Equal(t, Alive, Check(id), "its other threads run on")
+
+	require.NoError(t, stdin.Close())
+	require.Eventually(t, func() bool { return Check(id) == Dead }, time.Minute, time.Millisecond,
+		"dead once every thread has exited")
+	require.NoError(t, cmd.Wait())
+}
+
+func TestExitingThread(t *testing.T) {
+	const (
+		sleeping = "7 (x) S 1 2 3 4 5 4194560 7 8 9 10 11 12 13 14 15 16 17 18 55"
+		exiting  = "7 (x) S 1 2 3 4 5 4194564 7 8 9 10 11 12 13 14 15 16 17 18 55" // PF_EXITING
+		zombie   = "7 (x) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 55"
+		quiet    = "Name:\tx\nState:\tS (sleeping)\nSigQ:\t0/95970\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n"
+	)
+	pending := func(field, mask string) string {
+		return strings.Replace(quiet, field+":\t0000000000000000", field+":\t"+mask, 1)
+	}
+	for _, tc := range []struct {
+		name, stat, status string
+		exiting            bool
+	}{
+		{"running on", sleeping, quiet, false},
+		{"exited", zombie, quiet, true},
+		{"exiting", exiting, quiet, true},
+		{"SIGKILL pending", sleeping, pending("SigPnd", "0000000000000100"), true},
+		{"SIGKILL pending for the process", sleeping, pending("ShdPnd", "0000000000000100"), true},
+		{"SIGKILL among others", sleeping, pending("SigPnd", "0000000000004102"), true},
+		{"SIGTERM pending", sleeping, pending("SigPnd", "0000000000004000"), false},
+		{"SIGKILL blocked in name only", sleeping, pending("SigBlk", "0000000000000100"), false},
+		{"mask not a number", sleeping, pending("SigPnd", "00000000000001zz"), false},
+		{"no masks", sleeping, "Name:\tx\n", false},
+		{"stat malformed", "7 x S", pending("SigPnd", "0000000000000100"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.exiting, exitingThread([]byte(tc.stat), []byte(tc.status)))
+		})
+	}
 }

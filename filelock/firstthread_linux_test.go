@@ -1,0 +1,87 @@
+package filelock
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A holder whose first thread has exited while its others run on, as a C
+// program that embeds Go may do (pthread_exit in main): /proc shows the
+// process as a zombie, but it holds its lock and works under it.
+
+const firstThreadGoneRole = "holdFirstThreadGone"
+
+func init() {
+	if os.Getenv(childEnv) == firstThreadGoneRole {
+		// Locked in init, the main goroutine runs on the first thread
+		// (TestMain runs the role there), which SYS_EXIT ends alone.
+		runtime.LockOSThread()
+	}
+	// holdFirstThreadGone: take the lock in another thread, say "locked",
+	// and end the first thread; release when stdin closes, and exit 0 only
+	// if the lock was held to the end.
+	childRoles[firstThreadGoneRole] = func() error {
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStrategy(childStrategy()))
+		if err != nil {
+			return err
+		}
+		go func() {
+			err := l.Lock()
+			if err == nil {
+				fmt.Println("locked")
+				_, err = io.Copy(io.Discard, os.Stdin)
+			}
+			if err == nil {
+				err = l.Unlock()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}()
+		syscall.Syscall(syscall.SYS_EXIT, 0, 0, 0)
+		select {} // not reached
+	}
+}
+
+// TestHolderWithoutItsFirstThreadKeepsTheLock: a live holder whose first
+// thread has exited, which /proc shows as a zombie, is not taken for dead:
+// its lock is not broken, and it releases it, never having lost it.
+func TestHolderWithoutItsFirstThreadKeepsTheLock(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			cmd, stop := startHolding(t, childCommand(t, firstThreadGoneRole, "FILELOCK_TEST_LOCK="+path, "FILELOCK_TEST_STRATEGY="+s.String()))
+			require.Eventually(t, func() bool { return processState(t, cmd.Process.Pid) == 'Z' },
+				time.Minute, time.Millisecond, "the holder's first thread never exited")
+			l := newLock(t, path, WithStrategy(s))
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a live holder's lock broken")
+			stop()
+			require.True(t, cmd.ProcessState.Success(), "the holder lost its lock, or failed: %v", cmd.ProcessState)
+			require.NoError(t, l.TryLock())
+			require.NoError(t, l.Unlock())
+		})
+	}
+}
+
+// processState returns the state letter /proc/PID/stat shows of pid's first
+// thread.
+func processState(t *testing.T, pid int) byte {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	require.NoError(t, err)
+	i := bytes.LastIndexByte(b, ')')
+	require.Greater(t, len(b), i+2, "a stat line: %q", b)
+	return b[i+2]
+}
