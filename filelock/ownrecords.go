@@ -1,6 +1,10 @@
 package filelock
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/lockstress/lockstress/internal/fsys"
+)
 
 // ownRecords counts the records of the lock files and guards that this
 // process image has made, or is making, and not yet given up. A lock file
@@ -34,13 +38,16 @@ func dropRecord(data []byte) {
 }
 
 // leftBeforeExec reports whether a record naming r, with the bytes data,
-// was written by this process before an exec: r names this process and
-// no file of this process image holds data.
-func (fileMechanism) leftBeforeExec(l *Lock, r *Record, data []byte) bool {
+// of the file id, was written by this process before an exec: r names this
+// process, no file of this process image holds data, and, where holders
+// keep their lock files open, no descriptor of this process refers to the
+// file (openHere: another copy of this package may hold it).
+func (fileMechanism) leftBeforeExec(l *Lock, r *Record, data []byte, id fsys.FileID) bool {
 	if r.identity() != l.cfg.self {
 		return false
 	}
 	ownRecords.Lock()
-	defer ownRecords.Unlock()
-	return ownRecords.m[string(data)] == 0
+	n := ownRecords.m[string(data)]
+	ownRecords.Unlock()
+	return n == 0 && !(l.keepsOpen() && openHere(id))
 }

@@ -150,7 +150,7 @@ func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info) string {
 		return "" // its contents prove nothing about its holder
 	}
 	if v.holder != nil {
-		if m.leftBeforeExec(l, v.holder, v.data) {
+		if m.leftBeforeExec(l, v.holder, v.data, info.ID) {
 			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
 		}
 		_, reason := l.cfg.holderState(v.holder)

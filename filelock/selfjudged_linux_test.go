@@ -12,12 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstress/lockstress/internal/proc"
 	"github.com/stretchr/testify/require"
 )
 
-// A holder whose first thread has exited while its others run on, as a C
-// program that embeds Go may do (pthread_exit in main): /proc shows the
-// process as a zombie, but it holds its lock and works under it.
+// Live holders that could be taken for dead: one whose first thread has
+// exited while its others run on, as a C program that embeds Go may do
+// (pthread_exit in main), which /proc shows as a zombie; and one of
+// another copy of this package in this very process, whose records this
+// copy's table does not know.
 
 const firstThreadGoneRole = "holdFirstThreadGone"
 
@@ -84,4 +87,26 @@ func processState(t *testing.T, pid int) byte {
 	i := bytes.LastIndexByte(b, ')')
 	require.Greater(t, len(b), i+2, "a stat line: %q", b)
 	return b[i+2]
+}
+
+// TestRecordOfAnotherCopyOfThePackageIsAlive: a lock file whose record names
+// this process, held by another copy of this package in it (a module's
+// two major versions, a vendored fork), which keeps a table of records of
+// its own but, as every holder here, keeps the file open: the lock is not
+// taken for one left before an exec. Once that copy has closed it, it is.
+func TestRecordOfAnotherCopyOfThePackageIsAlive(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			l := newLock(t, path, WithStrategy(s))
+			require.True(t, l.keepsOpen(), "holders keep their lock files open here")
+			require.NoError(t, os.WriteFile(path, forgedRecord(t, proc.Self()), 0o644))
+			held, err := os.OpenFile(path, os.O_WRONLY, 0)
+			require.NoError(t, err)
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "another copy's live lock broken")
+			require.NoError(t, held.Close())
+			require.NoError(t, l.TryLock(), "closed, it is what an exec leaves")
+			require.NoError(t, l.Unlock())
+		})
+	}
 }
