@@ -60,7 +60,8 @@
 // that age: the waiter's process itself, or on Linux an earlier process,
 // whose sighting is kept in a file beside the lock. A live holder refreshes its lock file
 // (WithHeartbeat), so age breaks only the lock of a holder that died, or
-// was stopped for that long (see Lock.Lost), even when a clock steps
+// was stopped for that long less one heartbeat interval (see Lock.Lost),
+// even when a clock steps
 // forward. A lock file without a record of this package is another
 // program's, and is broken only by age, never for that alone. The
 // OS and OFD strategies need no stale rule: the kernel releases their

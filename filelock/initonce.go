@@ -48,10 +48,11 @@ const InitLockSuffix = ".lock"
 // should therefore be safe to run again after a partial run. The lock file
 // is removed when released (Soft and Link) and the marker is never removed.
 //
-// If fn runs for longer than the stale-after age while its process is
-// stopped, the lock may be broken and another caller may run fn too; the
-// call that lost the lock then returns (true, err) with err matching
-// ErrLockLost. Give fn a stale-after age well above its longest pause.
+// If fn's process is stopped for longer than the stale-after age less one
+// heartbeat interval (see Lock.Lost), the lock may be broken and another
+// caller may run fn too; the call that lost the lock then returns (true,
+// err) with err matching ErrLockLost. Give fn a stale-after age well above
+// its longest pause.
 func AtomicInit(marker string, fn func() error, opts ...Option) (ran bool, err error) {
 	return AtomicInitContext(context.Background(), marker, func(context.Context) error { return fn() }, opts...)
 }

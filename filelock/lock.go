@@ -203,9 +203,11 @@ func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock
 // found to have been taken away while held: the heartbeat of a Soft or Link
 // lock found its lock file removed or replaced, which happens only when the
 // lock was broken as stale (its holder was stopped, or its heartbeat could
-// not run, for longer than the stale-after age). Work protected by the lock
-// should stop when it fires; Unlock then returns an error matching
-// ErrLockLost. The channel belongs to the current holding: it is nil when
+// not run, for longer than the stale-after age less one heartbeat
+// interval: two thirds of the age by default, half of it at the longest
+// interval WithHeartbeat allows, since the stop may begin just before a
+// refresh). Work protected by the lock should stop when it fires; Unlock
+// then returns an error matching ErrLockLost. The channel belongs to the current holding: it is nil when
 // the handle does not hold the lock, and for the kernel strategies, whose
 // locks are never taken away.
 func (l *Lock) Lost() <-chan struct{} {

@@ -283,14 +283,17 @@ func WithDirectoryWritableByAll() Option {
 // Whatever d is, a lock whose holder is provably dead — recorded on this
 // host, and its process gone or its PID now naming another process; or
 // recorded in an earlier boot of this machine (same host name and machine
-// id, another boot id; Linux) — is broken at once. A lock file made by another program (one without a
-// record of this package: empty, a bare PID, another library's format) is
-// broken only by this age, and never when d is 0; see
-// WithSharedPIDNamespace.
+// id, another boot id; Linux) — is broken at once. A lock file made by
+// another program (one without a record of this package: empty, a bare
+// PID, another library's format) is broken only by this age, and never
+// when d is 0; see WithSharedPIDNamespace.
 //
 // Every process using one lock should use the same value. The kernel
-// strategies (OS, OFD) ignore it: the kernel releases their locks when the
-// holder dies.
+// strategies (OS, OFD) need no age for their locks, which the kernel
+// releases when the holder dies; but every strategy's waiters queue in
+// turn (see WithFair) with tickets judged by the same rules, so a waiter
+// that is stopped (SIGSTOP, Ctrl-Z) holds up those queued behind it for
+// up to d, even once the lock is free.
 func WithStaleAfter(d time.Duration) Option {
 	return func(c *config) {
 		if d != 0 && d < MinStaleAfter {

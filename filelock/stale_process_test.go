@@ -170,8 +170,9 @@ func (h *holderChild) signal(t *testing.T, sig syscall.Signal) {
 }
 
 // TestStoppedHolderKeepsFreshLock: a holder stopped with SIGSTOP for less
-// than the stale-after age keeps its lock: no waiter breaks it, and it
-// unlocks normally when resumed.
+// than the stale-after age less one heartbeat interval (2 s of 6 - 2)
+// keeps its lock: no waiter breaks it, and it unlocks normally when
+// resumed.
 func TestStoppedHolderKeepsFreshLock(t *testing.T) {
 	t.Parallel() // a slow process test (main_test.go)
 	const stale = 6 * time.Second
