@@ -18,9 +18,10 @@
 //     Windows. The kernel drops the lock when its holder dies, and shared
 //     locks are available (WithShared). Pick it to exclude other programs
 //     that use flock, or when holders may die and must not leave a lock
-//     behind. A user who may only read the lock file can still take it,
-//     unless that file is another user's in a sticky directory all users
-//     may write (see Other users).
+//     behind. A user who may only read the lock file, or who finds it on
+//     a read-only filesystem, can still take it, unless that file is
+//     another user's in a sticky directory all users may write (see Other
+//     users).
 //   - OFD is OS with Linux open-file-description fcntl locks. They are
 //     byte-range locks, which reach the server on NFS and exclude other
 //     programs' fcntl and lockf locks. Linux only.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"syscall"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -83,13 +84,13 @@ func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
 type readOnlyFile struct{ fsys.OSFile }
 
 // openLockFile opens the lock file for reading and writing, creating it if
-// it is missing. A lock file that exists but that this user may only read
-// is opened read-only, as other users of flock do, where the locker can
-// lock such a descriptor; where it cannot (an exclusive OFD lock) the
-// error says so.
+// it is missing. A lock file that exists but that this user may only read,
+// or that is on a read-only filesystem, is opened read-only, as other
+// users of flock do, where the locker can lock such a descriptor; where it
+// cannot (an exclusive OFD lock) the error says so.
 func (m osMechanism) openLockFile(l *Lock) (fsys.OSFile, error) {
 	f, err := fsys.OpenLockFile(l.path, l.cfg.perm)
-	if !errors.Is(err, fs.ErrPermission) {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
 		return f, err
 	}
 	rf, rerr := fsys.OpenReadOnly(l.path)

@@ -149,3 +149,56 @@ func fillDisk(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestKernelLockOnAReadOnlyFilesystem: a lock file that exists on a
+// read-only filesystem is locked as one this user may only read: opened
+// read-only, locked where the kernel allows it on such a descriptor (any
+// flock; a shared OFD lock), with no record written; an exclusive OFD
+// lock, which needs write access, fails at once saying so.
+func TestKernelLockOnAReadOnlyFilesystem(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root (CI runs the suite as root)")
+	}
+	dir := t.TempDir()
+	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"))
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	const foreign = "another program's content\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty.lock"), nil, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "foreign.lock"), []byte(foreign), 0o644))
+	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", unix.MS_REMOUNT|unix.MS_RDONLY, "size=64k"))
+	for _, tc := range []struct {
+		name   string
+		s      Strategy
+		shared bool
+		denied bool
+	}{
+		{"os exclusive", OS, false, false},
+		{"os shared", OS, true, false},
+		{"ofd exclusive", OFD, false, true},
+		{"ofd shared", OFD, true, false},
+	} {
+		for _, content := range []string{"", foreign} {
+			name := map[string]string{"": "empty", foreign: "foreign"}[content]
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				path := filepath.Join(dir, name+".lock")
+				opts := []Option{WithStrategy(tc.s)}
+				if tc.shared {
+					opts = append(opts, WithShared())
+				}
+				if tc.denied {
+					requireImmediateError(t, tc.s, path, dir, syscall.EROFS, opts...)
+					return
+				}
+				l := newLock(t, path, opts...)
+				require.NoError(t, l.TryLock())
+				st, err := Inspect(path, WithStrategy(tc.s))
+				require.NoError(t, err)
+				require.True(t, st.Held, "the kernel lock is taken")
+				require.NoError(t, l.Unlock())
+				got, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.Equal(t, content, string(got))
+			})
+		}
+	}
+}
