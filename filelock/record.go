@@ -36,7 +36,8 @@ const recordMagic = "filelock"
 //	token 9f86d081884c7d659a2feaa0c55ad015
 //
 // The first line names the format and its version. Then come, in this order,
-// one per line as "key value": pid (decimal, 1 to 2³¹−1), host (hostname), boot
+// one per line as "key value": pid (decimal, 1 to 2³¹−1), host (hostname, or
+// "unknown" where it is unknown or holds a control character), boot
 // (boot id; line omitted where unknown), machine (machine id, 32 lowercase
 // hex digits, Linux's /etc/machine-id; line omitted where unknown, and
 // absent from records of earlier versions), pidns (PID namespace; omitted where
@@ -60,12 +61,8 @@ type Record struct {
 // newRecord returns the record of the process me for an acquisition at
 // now, with a fresh random token.
 func newRecord(me proc.Identity, now time.Time) Record {
-	host := me.Host
-	if host == "" || !validValue(host) {
-		host = "unknown"
-	}
 	return Record{
-		PID: me.PID, Host: host, BootID: me.BootID, MachineID: me.MachineID, PIDNS: me.PIDNS, Start: me.Start,
+		PID: me.PID, Host: proc.HostName(me.Host), BootID: me.BootID, MachineID: me.MachineID, PIDNS: me.PIDNS, Start: me.Start,
 		Acquired: now.UTC(), Token: newToken(),
 	}
 }

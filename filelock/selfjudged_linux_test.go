@@ -1,10 +1,12 @@
 package filelock
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/lockstress/lockstress/internal/proc"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // Live holders that could be taken for dead: one whose first thread has
@@ -109,4 +112,68 @@ func TestRecordOfAnotherCopyOfThePackageIsAlive(t *testing.T) {
 			require.NoError(t, l.Unlock())
 		})
 	}
+}
+
+func init() {
+	// badHostTakeover: in a UTS namespace of its own, name the host with a
+	// control character, then start a holder there, kill it, and start a
+	// process to take its lock over (children, which know the host by the
+	// new name from their start).
+	childRoles["badHostTakeover"] = func() error {
+		if err := unix.Sethostname([]byte("bad\tname")); err != nil {
+			return err
+		}
+		holder := reexec("hold", "FILELOCK_TEST_STRATEGY=soft")
+		out, err := holder.StdoutPipe()
+		if err == nil {
+			err = holder.Start()
+		}
+		if err != nil {
+			return err
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		holder.Process.Kill()
+		holder.Wait()
+		if line != "locked\n" {
+			return fmt.Errorf("holder said %q: %v", line, err)
+		}
+		if out, err := reexec("takeOver").CombinedOutput(); err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	// takeOver: take the lock at once, as a dead holder's of this host.
+	childRoles["takeOver"] = func() error {
+		l, err := New(envOf("FILELOCK_TEST_LOCK"), WithStaleAfter(time.Hour))
+		if err != nil {
+			return err
+		}
+		if err := l.TryLock(); err != nil {
+			return fmt.Errorf("a killed holder's lock, on a host named %q: %w", proc.Self().Host, err)
+		}
+		return l.Unlock()
+	}
+}
+
+// reexec is a command of this test binary in the child role role, with this
+// process's environment and env.
+func reexec(role string, env ...string) *exec.Cmd {
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), childEnv+"="+role), env...)
+	return cmd
+}
+
+// TestDeadHolderOnAHostOfABadName: on a host whose name cannot be written in
+// a record (a control character), a killed holder's lock is still taken
+// over at once: its record names the host as every process of the host
+// knows itself, not by a name no process has.
+func TestDeadHolderOnAHostOfABadName(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a UTS namespace of its own needs root (CI runs the suite as root)")
+	}
+	cmd := childCommand(t, "badHostTakeover", "FILELOCK_TEST_LOCK="+filepath.Join(t.TempDir(), "x.lock"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUTS}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
 }

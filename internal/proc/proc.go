@@ -2,8 +2,11 @@ package proc
 
 import (
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Identity names a process precisely enough to tell it from a later process
@@ -61,10 +64,23 @@ var (
 func Self() Identity {
 	selfOnce.Do(func() {
 		host, _ := os.Hostname()
-		self = Identity{PID: os.Getpid(), Host: host, BootID: bootID(), MachineID: machineID(), PIDNS: pidNamespace()}
+		self = Identity{PID: os.Getpid(), Host: HostName(host), BootID: bootID(), MachineID: machineID(), PIDNS: pidNamespace()}
 		self.Start, _ = startTime(self.PID)
 	})
 	return self
+}
+
+// HostName returns the name a host of the name host is known by in an
+// identity: the name itself, or "unknown" where it is empty (not known)
+// or cannot be written in a record (it is not UTF-8, or holds a control
+// character), so that a record's host is always the one its writer knows
+// itself by. Two hosts both known as "unknown" are still told apart by
+// their boot ids.
+func HostName(host string) string {
+	if host == "" || !utf8.ValidString(host) || strings.ContainsFunc(host, unicode.IsControl) {
+		return "unknown"
+	}
+	return host
 }
 
 // SameHost reports whether a process identity was recorded on this host,

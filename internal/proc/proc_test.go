@@ -142,3 +142,17 @@ func TestSelfMachineID(t *testing.T) {
 		require.Empty(t, m, "no machine id is read on %s yet", runtime.GOOS)
 	}
 }
+
+func TestHostName(t *testing.T) {
+	for _, tc := range []struct{ host, want string }{
+		{"build-7.example.org", "build-7.example.org"},
+		{"ünïcode", "ünïcode"},
+		{"", "unknown"},
+		{"bad\tname", "unknown"},
+		{"bad\nname", "unknown"},
+		{"del\x7f", "unknown"},
+		{"\xff\xfe", "unknown"},
+	} {
+		require.Equal(t, tc.want, HostName(tc.host), "%q", tc.host)
+	}
+}
