@@ -363,7 +363,8 @@ func TestGuardAgesWithoutTheLocksAge(t *testing.T) {
 
 // TestSweepRemovesOldDebris: temporary files of killed processes older
 // than debrisAge are removed by the next break; young ones and other
-// files are kept.
+// files are kept, a moved-aside file whose name says it is old but that
+// changed just now among them.
 func TestSweepRemovesOldDebris(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.lock")
@@ -373,10 +374,13 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	// moved file's): this one moved as the test began, under a minute
 	// before the sweep.
 	youngAside := fmt.Sprintf("x.lock.aside.%d.00", start.Unix())
-	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.1000000000.00", "x.lock.claim.young", youngAside, "x.lock.other", "y.lock.claim.00"} {
+	// This one's name says it moved long ago, by a mover's clock that is
+	// behind; but it changed (moved) just now, by the filesystem's.
+	skewedAside := fmt.Sprintf("x.lock.aside.%d.01", old.Unix())
+	for _, name := range []string{"x.lock.claim.h.1.00", "x.lock.probe.00", "x.lock.aside.1000000000.00", "x.lock.claim.young", youngAside, skewedAside, "x.lock.other", "y.lock.claim.00"} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, nil, 0o644))
-		if name != "x.lock.claim.young" {
+		if name != "x.lock.claim.young" && name != skewedAside {
 			require.NoError(t, os.Chtimes(p, old, old))
 		}
 	}
@@ -386,7 +390,7 @@ func TestSweepRemovesOldDebris(t *testing.T) {
 	l := newLock(t, path, WithStaleAfter(time.Minute), withFS(noCtimeFS{}), withClock(fake))
 	tryLockWatched(t, l, fake)
 	require.NoError(t, l.Unlock())
-	require.Equal(t, youngAside+",x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
+	require.Equal(t, skewedAside+","+youngAside+",x.lock.claim.young,x.lock.other,y.lock.claim.00", dirEntries(t, dir))
 }
 
 func TestStaleOptions(t *testing.T) {

@@ -57,12 +57,16 @@ func (s *sweeper) sweepFile(p, kind, rest string) bool {
 	case kind == kindSeen && !seenDebris(fsy, p, rest):
 		return true
 	case kind == kindAside:
-		// A moved file keeps its mtime: its name says when it moved.
+		// A moved file keeps its mtime: its name says when it moved, by
+		// the mover's clock. Its change time, which a rename sets on most
+		// filesystems, must say so too, by the filesystem's: a mover whose
+		// clock is behind this host's (another NFS client's, or stepped)
+		// names a file it moves now as if it were old, and the file may be
+		// another's live lock, about to be put back.
 		secs, _, _ := strings.Cut(rest, ".")
-		if n, err := strconv.ParseInt(secs, 10, 64); err == nil && s.l.cfg.clock.Now().Sub(time.Unix(n, 0)) > debrisAge {
-			fsy.Remove(p)
+		if n, err := strconv.ParseInt(secs, 10, 64); err != nil || s.l.cfg.clock.Now().Sub(time.Unix(n, 0)) <= debrisAge {
+			return true
 		}
-		return true
 	}
 	info, err := fsy.Lstat(p)
 	if err != nil || !info.Mode.IsRegular() {
