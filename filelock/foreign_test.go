@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ func TestParseForeign(t *testing.T) {
 		{"99999999999", ForeignHolder{Format: FormatUnknown}},
 		{"-5", ForeignHolder{Format: FormatUnknown}},
 		{"4242\nbuild 7\n", ForeignHolder{Format: FormatUnknown}},
+		{"4242\n" + strings.Repeat("h", 255) + "\n", ForeignHolder{Format: FormatPIDHost, PID: 4242, Host: strings.Repeat("h", 255)}}, // the longest host name
+		{"4242\n" + strings.Repeat("h", 256) + "\n", ForeignHolder{Format: FormatUnknown}},
 		{"4242\nh\nmore\n", ForeignHolder{Format: FormatUnknown}},
 		{"a|b|c", ForeignHolder{Format: FormatUnknown}},
 		{"/x|host|notapid|1", ForeignHolder{Format: FormatUnknown}},
