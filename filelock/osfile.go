@@ -142,22 +142,24 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		}
 		return nil, errors.Join(errBusy, uerr)
 	}
-	if _, readOnly := f.(readOnlyFile); !h.shared && !readOnly {
-		if err := h.writeRecord(l, lookedSize(now)); err != nil {
+	if !h.shared {
+		if err := h.takeRecord(l, lookedSize(now)); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
 	return h, nil
 }
 
-// writeRecord writes the holder record into the locked file, of size
-// bytes (-1: unknown, then asked of the file), if it holds nothing or a
-// record of ours; anything else is another program's content, which is
-// locked as it is and never written over. On a full disk the file is left
-// empty, and the lock is held without a record. The size must be looked
-// at once locked: the previous holder may have written the file until
-// then.
-func (h *osHeld) writeRecord(l *Lock, size int64) error {
+// takeRecord makes the exclusive holding of the locked file, of size
+// bytes (-1: unknown, then asked of the file), its own: it writes the
+// holder record into it, if it holds nothing or a record of ours; anything
+// else is another program's content, which is locked as it is and never
+// written over. A holder that opened it read-only writes nothing, but, as
+// every holder, refuses a live holder's record (liveRecord: another
+// strategy's holder). On a full disk the file is left empty, and the lock
+// is held without a record. The size must be looked at once locked: the
+// previous holder may have written the file until then.
+func (h *osHeld) takeRecord(l *Lock, size int64) error {
 	if size < 0 {
 		info, err := h.f.Stat()
 		if err != nil {
@@ -182,6 +184,9 @@ func (h *osHeld) writeRecord(l *Lock, size int64) error {
 				return err
 			}
 		}
+	}
+	if _, readOnly := h.f.(readOnlyFile); readOnly {
+		return nil
 	}
 	data, err := l.newRecord()
 	if err == nil && size > 0 {

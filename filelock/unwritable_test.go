@@ -202,3 +202,25 @@ func TestKernelLockOnAReadOnlyFilesystem(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyHolderFindsTheOtherFamily: a holder that opens the lock file
+// read-only (here through a read-only bind mount) writes no record, but
+// still finds the live record of a holder of the other kernel family
+// (ofd, whose locks flock does not see) and gives the lock up with
+// ErrMixedStrategies rather than hold it beside it.
+func TestReadOnlyHolderFindsTheOtherFamily(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root (CI runs the suite as root)")
+	}
+	dir, ro := t.TempDir(), t.TempDir()
+	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"))
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	require.NoError(t, unix.Mount(dir, ro, "", unix.MS_BIND, ""))
+	t.Cleanup(func() { unix.Unmount(ro, 0) })
+	require.NoError(t, unix.Mount("", ro, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""))
+	_, stop := startHolder(t, OFD, filepath.Join(dir, "x.lock"))
+	defer stop()
+	l := newLock(t, filepath.Join(ro, "x.lock"), WithStrategy(OS))
+	require.ErrorIs(t, l.TryLock(), ErrMixedStrategies)
+	require.Zero(t, l.Depth())
+}
