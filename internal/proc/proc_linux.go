@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,21 +330,44 @@ func check(id Identity) State {
 // embeds Go does this. Unsure, it says no.
 func groupGone(pid int) bool {
 	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
-	f, err := os.Open(dir)
+	return threadsGone(func() ([]string, error) { return listDir(dir) }, func(tid string) bool { return threadGone(dir + tid) })
+}
+
+// threadsGone reports whether every thread that list names is gone, and
+// no other has appeared meanwhile. A thread that was listed and is gone
+// when looked at may have started another first, which the listing did
+// not show; only a live thread starts one, so a second listing that shows
+// no thread the first did not proves that none ran on.
+func threadsGone(list func() ([]string, error), gone func(tid string) bool) bool {
+	tids, err := list()
 	if err != nil {
 		return errors.Is(err, fs.ErrNotExist)
 	}
-	tids, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return false
-	}
 	for _, tid := range tids {
-		if !threadGone(dir + tid) {
+		if !gone(tid) {
+			return false
+		}
+	}
+	again, err := list()
+	if err != nil {
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	for _, tid := range again {
+		if !slices.Contains(tids, tid) {
 			return false
 		}
 	}
 	return true
+}
+
+// listDir returns the names in the directory dir.
+func listDir(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // threadGone reports whether the thread of /proc/PID/task/TID is gone or

@@ -375,3 +375,34 @@ func TestExitingThread(t *testing.T) {
 		})
 	}
 }
+
+// TestThreadsGoneListsAgain: a thread that was listed and then found gone
+// may have started another first; a second listing that shows a thread
+// the first did not means the process runs on.
+func TestThreadsGoneListsAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		first, second []string
+		live          string // a thread that runs on, if any
+		gone          bool
+	}{
+		{"every thread gone, none new", []string{"1", "2"}, []string{"1"}, "", true},
+		{"the same threads, gone", []string{"1", "2"}, []string{"1", "2"}, "", true},
+		{"a gone thread started another", []string{"1", "2"}, []string{"1", "3"}, "", false},
+		{"a thread runs on", []string{"1", "2"}, []string{"1", "2"}, "2", false},
+		{"the process is gone by the second listing", []string{"1", "2"}, nil, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			listings := [][]string{tc.first, tc.second}
+			list := func() ([]string, error) {
+				l := listings[0]
+				listings = listings[1:]
+				if l == nil {
+					return nil, fs.ErrNotExist
+				}
+				return l, nil
+			}
+			require.Equal(t, tc.gone, threadsGone(list, func(tid string) bool { return tid != tc.live }))
+		})
+	}
+}
