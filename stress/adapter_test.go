@@ -67,7 +67,10 @@ func TestPeerAdaptersPass(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			requireTools(t, tc.need)
-			rep := runStress(t, Config{Strategy: Exec(tc.command), Procs: 4, Duration: time.Second, Hold: Fixed(100 * time.Microsecond), Timeout: tc.timeout})
+			// A millisecond between a release and the next request lets
+			// the waiters of a lock that polls slowly (flufl.lock) in: a
+			// run in which one worker alone held the lock is no pass.
+			rep := runStress(t, Config{Strategy: Exec(tc.command), Procs: 4, Duration: time.Second, Hold: Fixed(100 * time.Microsecond), Think: Fixed(time.Millisecond), Timeout: tc.timeout})
 			if rep.Acquisitions == 0 || rep.Violations != 0 || len(rep.Failures) > 0 || rep.Verdict != VerdictPass {
 				t.Errorf("%d acquisitions, %d violations, failures %+v, verdict %s; want some, 0, none, PASS",
 					rep.Acquisitions, rep.Violations, rep.Failures, rep.Verdict)
@@ -143,5 +146,28 @@ func TestMisbehavingAdapters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A lock that never recovers from the kill of its holder does not pass: the
+// run ends in ERROR, naming the kills after which nobody acquired it again.
+func TestLockThatNeverRecoversIsAnError(t *testing.T) {
+	rep := runStress(t, Config{Strategy: Exec("testdata/adapters/no-recovery.sh"), Procs: 3, Duration: 3 * time.Second,
+		Hold: Fixed(time.Millisecond), Timeout: 200 * time.Millisecond, KillRate: 5})
+	if rep.Faults.NeverRecovered == 0 || rep.Verdict != VerdictError || !strings.Contains(rep.Reason, "never recovered") {
+		t.Errorf("faults %+v, verdict %s (%s); want a kill never recovered, ERROR", rep.Faults, rep.Verdict, rep.Reason)
+	}
+}
+
+// A mixed population whose one member never acquires tested no mixing: the
+// run is inconclusive, naming that member.
+func TestIdleMemberIsInconclusive(t *testing.T) {
+	mix, err := Mix(mustStrategy(t, "soft"), Exec("testdata/adapters/never-acquires.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runStress(t, Config{Strategy: mix, Procs: 4, Duration: time.Second, Timeout: 50 * time.Millisecond})
+	if rep.Verdict != VerdictInconclusive || !strings.Contains(rep.Reason, "never-acquires.sh of the mixed population never held the lock") {
+		t.Errorf("verdict %s (%s); want INCONCLUSIVE for the idle member", rep.Verdict, rep.Reason)
 	}
 }

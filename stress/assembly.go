@@ -111,6 +111,9 @@ func (a *assembly) addFaults(h *hostData) {
 			a.recoveries = append(a.recoveries, k.RecoveryNs)
 		} else {
 			f.Unrecovered++
+			if time.Duration(k.UnrecoveredNs) > recoveryBound(a.rep.Config) {
+				f.NeverRecovered++
+			}
 		}
 		if len(f.KillEvents) < a.maxExamples {
 			f.KillEvents = append(f.KillEvents, k)

@@ -156,6 +156,9 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) {
 		}
 	}
 	hdr.killPending.Store(0)
+	if ev.RecoveryNs < 0 {
+		ev.UnrecoveredNs = monotime() - entry.Released
+	}
 	r.mu.Lock()
 	r.kills = append(r.kills, ev)
 	r.mu.Unlock()

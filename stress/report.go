@@ -234,6 +234,10 @@ type Faults struct {
 	// before the end of the run; Unrecovered the others.
 	Recovered   int `json:"recovered"`
 	Unrecovered int `json:"unrecovered"`
+	// NeverRecovered counts the unrecovered kills after which the run
+	// went on for longer than the lock needs to recover (recoveryBound):
+	// the lock did not recover.
+	NeverRecovered int `json:"never_recovered"`
 	// Recovery is the time from a kill to the next acquisition by anyone,
 	// over the recovered kills.
 	Recovery   Latency     `json:"recovery"`
@@ -253,6 +257,9 @@ type KillEvent struct {
 	// RecoveryNs is the time to the next acquisition, -1 if none
 	// happened before the end of the run.
 	RecoveryNs int64 `json:"recovery_ns"`
+	// UnrecoveredNs is, where none happened, how long the run went on
+	// after the kill.
+	UnrecoveredNs int64 `json:"unrecovered_ns,omitempty"`
 }
 
 // StopEvent is one SIGSTOP of a worker that held the lock.

@@ -200,12 +200,13 @@ func TestProbeFilesystem(t *testing.T) {
 	}
 }
 
-// judged returns r, judged, with four workers unless it has some, and
-// three detectors that each checked n critical sections unless off.
+// judged returns r, judged, with four workers that each acquired the lock
+// unless it has some, and three detectors that each checked n critical
+// sections unless off.
 func judged(t *testing.T, r Report, n int64, off bool) *Report {
 	t.Helper()
 	if r.Workers == nil {
-		r.Workers = make([]WorkerStats, 4)
+		r.Workers = []WorkerStats{{Acquisitions: 1}, {Acquisitions: 1}, {Acquisitions: 1}, {Acquisitions: 1}}
 	}
 	if r.Config.DurationNs == 0 {
 		r.Config.DurationNs = int64(10 * time.Second)
@@ -217,6 +218,9 @@ func judged(t *testing.T, r Report, n int64, off bool) *Report {
 	r.judge()
 	return &r
 }
+
+// int64p returns a pointer to n.
+func int64p(n int64) *int64 { return &n }
 
 func TestVerdict(t *testing.T) {
 	failed := []Failure{{Worker: "w0"}}
@@ -248,6 +252,17 @@ func TestVerdict(t *testing.T) {
 		{"detectors off, no minimum", Report{Config: ReportConfig{MinChecked: -1}}, 0, VerdictPass, "", true},
 		{"broken not caught", Report{Broken: true, Strategy: "racy"}, 100, VerdictInconclusive, "racy is a broken strategy, and no detector caught it", false},
 		{"broken with one worker", Report{Broken: true, Strategy: "none", Workers: make([]WorkerStats, 1)}, 100, VerdictInconclusive, "with one worker it cannot be caught", false},
+		{"one worker", Report{Workers: []WorkerStats{{Acquisitions: 100}}}, 100, VerdictInconclusive, "no two workers held the lock one after the other", false},
+		{"one worker, no minimum", Report{Workers: []WorkerStats{{Acquisitions: 100}}, Config: ReportConfig{MinChecked: -1}}, 100, VerdictPass, "", false},
+		{"only one worker acquired", Report{Workers: []WorkerStats{{Acquisitions: 100}, {}, {}}}, 100, VerdictInconclusive, "no two workers held the lock", false},
+		{"every handoff a re-take", Report{Fairness: Fairness{Handoffs: int64p(99), Retakes: int64p(99)}}, 100, VerdictInconclusive, "no two workers held the lock", false},
+		{"one handoff to another", Report{Fairness: Fairness{Handoffs: int64p(99), Retakes: int64p(98)}}, 100, VerdictPass, "", false},
+		{"a member never held it", Report{Members: []MemberStats{{Strategy: "soft", Acquisitions: 9}, {Strategy: "exec:x", Acquisitions: 0}}}, 100, VerdictInconclusive, "the member exec:x of the mixed population never held the lock", false},
+		{"every member held it", Report{Members: []MemberStats{{Strategy: "soft", Acquisitions: 9}, {Strategy: "exec:x", Acquisitions: 1}}}, 100, VerdictPass, "", false},
+		{"unreadable logs", Report{Detectors: Detectors{Ledger: DetectorReport{LogErrors: []string{"w0.log: bad"}}, Interval: DetectorReport{LogErrors: []string{"w0.log: bad", "w1.log: bad"}}}}, 100, VerdictError, "2 worker logs could not be read to the end", false},
+		{"never recovered", Report{Faults: Faults{Kills: 3, Recovered: 1, Unrecovered: 2, NeverRecovered: 1}}, 100, VerdictError, "the lock never recovered from 1 of 3 kills", false},
+		{"not recovered at the end", Report{Faults: Faults{Kills: 3, Recovered: 2, Unrecovered: 1}}, 100, VerdictPass, "", false},
+		{"never recovered, interrupted", Report{Interrupted: true, Faults: Faults{Kills: 1, Unrecovered: 1, NeverRecovered: 1}}, 100, VerdictInterrupted, "interrupted", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := judged(t, tc.r, tc.checked, tc.off)

@@ -2,6 +2,7 @@ package stress
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -13,13 +14,16 @@ const (
 	VerdictPass = "PASS"
 	// VerdictInconclusive: the run finished but tested too little to pass:
 	// the detectors checked fewer critical sections than the minimum (or
-	// were off), or a broken strategy showed no violation.
+	// were off), no two workers held the lock one after the other, a member
+	// of a mixed population never held it, or a broken strategy showed no
+	// violation.
 	VerdictInconclusive = "INCONCLUSIVE"
 	// VerdictInterrupted: the run was cut short (its context was
 	// cancelled) before any violation or failure was found.
 	VerdictInterrupted = "INTERRUPTED"
-	// VerdictError: a worker crashed, hung or left no result, and no
-	// violation was found.
+	// VerdictError: a worker crashed, hung or left no result, a worker's
+	// log could not be read to its end, or the lock never recovered from
+	// the kill of its holder (-kill-rate); and no violation was found.
 	VerdictError = "ERROR"
 	// VerdictFail: mutual exclusion was violated.
 	VerdictFail = "FAIL"
@@ -59,6 +63,11 @@ func (r *Report) verdict() (verdict, reason string) {
 	case r.Interrupted:
 		return VerdictInterrupted, fmt.Sprintf("interrupted after %v of %v",
 			time.Duration(r.ElapsedNs).Round(time.Millisecond), time.Duration(r.Config.DurationNs))
+	case len(r.logErrors()) > 0:
+		return VerdictError, fmt.Sprintf("%d worker logs could not be read to the end: the detectors saw only part of the run", len(r.logErrors()))
+	case r.Faults.NeverRecovered > 0:
+		return VerdictError, fmt.Sprintf("the lock never recovered from %d of %d kills of its holder: no worker acquired it in the %v or more the run went on after each",
+			r.Faults.NeverRecovered, r.Faults.Kills, recoveryBound(r.Config))
 	case r.Broken && len(r.Workers) < 2:
 		return VerdictInconclusive, fmt.Sprintf("%s is a broken strategy, and with one worker it cannot be caught", r.Strategy)
 	case r.Broken:
@@ -72,8 +81,62 @@ func (r *Report) verdict() (verdict, reason string) {
 		}
 		return VerdictInconclusive, fmt.Sprintf("the detectors checked %d critical sections, fewer than the minimum of %d%s%s",
 			r.checked(), r.minChecked(), perWorker, r.failedOperations())
+	case r.minChecked() > 0 && !r.heldByTwo():
+		return VerdictInconclusive, "no two workers held the lock one after the other: nothing contended for it" + r.failedOperations()
+	case r.minChecked() > 0 && r.idleMember() != "":
+		return VerdictInconclusive, fmt.Sprintf("the member %s of the mixed population never held the lock", r.idleMember())
 	}
 	return VerdictPass, ""
+}
+
+// recoveryBound is how long after the kill of a holder the lock must have
+// been taken again: a second, or the acquisition timeout if longer. A
+// lock of this library on one host recovers at once (its dead holder is
+// recognised), and is given far longer.
+func recoveryBound(c ReportConfig) time.Duration {
+	return max(time.Second, time.Duration(c.TimeoutNs))
+}
+
+// logErrors returns the worker logs that a detector could not read to the
+// end, each once.
+func (r *Report) logErrors() []string {
+	d := r.Detectors
+	var all []string
+	for _, l := range [][]string{d.Ledger.LogErrors, d.Occupancy.LogErrors, d.Interval.LogErrors} {
+		for _, e := range l {
+			if !slices.Contains(all, e) {
+				all = append(all, e)
+			}
+		}
+	}
+	return all
+}
+
+// heldByTwo reports whether two workers held the lock one after the other
+// (in the ledger's order, warm-up included, where the detectors ran; by
+// the workers' counts otherwise).
+func (r *Report) heldByTwo() bool {
+	if f := r.Fairness; f.Handoffs != nil && f.Retakes != nil {
+		return *f.Handoffs > *f.Retakes
+	}
+	acquirers := 0
+	for _, w := range r.Workers {
+		if w.Acquisitions > 0 {
+			acquirers++
+		}
+	}
+	return acquirers >= 2
+}
+
+// idleMember returns the first member of a mixed population that never
+// held the lock, "" if none.
+func (r *Report) idleMember() string {
+	for _, m := range r.Members {
+		if m.Acquisitions == 0 {
+			return m.Strategy
+		}
+	}
+	return ""
 }
 
 // failedOperations says how many lock operations failed, if any did: the
