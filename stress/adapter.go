@@ -78,6 +78,7 @@ type adapterLock struct {
 	stdin   io.WriteCloser
 	lines   chan string   // the adapter's output; closed at its end
 	readErr error         // why lines was closed; read after it is
+	stdout  io.Closer     // the read end of the adapter's output
 	exited  chan struct{} // closed when the process has been waited for
 	waitErr error         // read after exited is closed
 	broken  error         // the first protocol error; every later call returns it
@@ -105,6 +106,7 @@ func startAdapter(command, path string, t adapterTimeouts) (*adapterLock, error)
 	if err != nil {
 		return nil, a.fail("start", err)
 	}
+	a.stdout = stdout
 	if err := a.cmd.Start(); err != nil {
 		return nil, a.fail("start", err)
 	}
@@ -322,7 +324,15 @@ func (a *adapterLock) Close() error {
 	case <-a.exited:
 	case <-time.After(a.t.Slack):
 		a.kill()
-		<-a.exited
+		select {
+		case <-a.exited:
+		case <-time.After(a.t.Slack):
+			// Killed, and still not done: a process it started holds
+			// its output open. Stop reading, so that it can be waited
+			// for.
+			a.stdout.Close()
+			<-a.exited
+		}
 	}
 	<-drained
 	return a.broken

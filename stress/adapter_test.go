@@ -4,8 +4,10 @@ package stress
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +171,29 @@ func TestIdleMemberIsInconclusive(t *testing.T) {
 	rep := runStress(t, Config{Strategy: mix, Procs: 4, Duration: time.Second, Timeout: 50 * time.Millisecond})
 	if rep.Verdict != VerdictInconclusive || !strings.Contains(rep.Reason, "never-acquires.sh of the mixed population never held the lock") {
 		t.Errorf("verdict %s (%s); want INCONCLUSIVE for the idle member", rep.Verdict, rep.Reason)
+	}
+}
+
+// An adapter that leaves a child behind holding its output open neither
+// holds the run up nor outlives it: the worker stops reading it, and what
+// is left of the worker's process group is killed once it has exited.
+func TestAdapterChildLeftBehindIsKilled(t *testing.T) {
+	defer func(start, slack time.Duration) { adapterStartTimeout, adapterSlack = start, slack }(adapterStartTimeout, adapterSlack)
+	adapterStartTimeout, adapterSlack = 2*time.Second, 500*time.Millisecond
+	mark := "60." + strconv.Itoa(os.Getpid()) // sleep's seconds: a minute, and this run's own
+	t.Setenv("LEFT_CHILD_MARK", mark)
+	t0 := time.Now()
+	rep := runStress(t, Config{Strategy: Exec("testdata/adapters/leaves-a-child.sh"), Procs: 2, Duration: time.Second, Grace: 5 * time.Second})
+	if took := time.Since(t0); took > 30*time.Second {
+		t.Errorf("the run took %v", took)
+	}
+	if rep.Verdict != VerdictError || len(rep.Failures) == 0 || !strings.Contains(rep.Failures[0].Reason, "left processes holding its output open") {
+		t.Errorf("verdict %s, failures %+v; want ERROR, the left processes named", rep.Verdict, rep.Failures)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "sleep\x00"+mark) {
+			t.Errorf("%s: the adapter's child is still running", p)
+		}
 	}
 }

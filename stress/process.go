@@ -105,6 +105,10 @@ func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) 
 		cmd.ExtraFiles = []*os.File{barrier}
 	}
 	cmd.SysProcAttr = workerAttr()
+	// A process the worker left behind (an adapter's child) may hold its
+	// output open: Wait gives it this long once the worker has exited,
+	// and then whatever is left of the worker's process group is killed.
+	cmd.WaitDelay = leftoverDelay
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting worker %s: %w", p.name, err)
 	}
@@ -114,6 +118,7 @@ func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) 
 	wr.mu.Unlock()
 	go func() {
 		p.err = cmd.Wait()
+		killGroup(cmd.Process.Pid)
 		close(p.done)
 	}()
 	return p, nil
@@ -152,6 +157,10 @@ func (p *proc) wasKilled() (bool, detect.Entry) {
 	return p.killed, p.killEntry
 }
 
+// leftoverDelay is how long a worker's output may stay open after it has
+// exited.
+const leftoverDelay = 2 * time.Second
+
 // outcome returns the worker's result, or why it has none. It is called
 // once the process has exited.
 func (p *proc) outcome() (workerResult, *Failure) {
@@ -170,6 +179,8 @@ func (p *proc) outcome() (workerResult, *Failure) {
 		} else {
 			reason = fmt.Sprintf("exited with status %d", exit.ExitCode())
 		}
+	case errors.Is(p.err, exec.ErrWaitDelay):
+		reason = fmt.Sprintf("left processes holding its output open after it exited (an adapter's children?): killed after %v", leftoverDelay)
 	case p.err != nil:
 		reason = p.err.Error()
 	default:

@@ -182,6 +182,10 @@ func workerAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
+// killGroup kills what is left of the process group of the worker pid, who
+// has exited: processes its adapter started and left behind.
+func killGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
 // adapterAttr kills an adapter process when its worker dies, so that a
 // killed worker's lock is not held on by its adapter.
 func adapterAttr() *syscall.SysProcAttr {

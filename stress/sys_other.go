@@ -29,6 +29,7 @@ func processState(int) (byte, error)            { return 0, errors.ErrUnsupporte
 func processGone(int) bool                      { return false }
 func workerAttr() *syscall.SysProcAttr          { return nil }
 func adapterAttr() *syscall.SysProcAttr         { return nil }
+func killGroup(int)                             {}
 func statfsMagic(string) (int64, error)         { return 0, errors.ErrUnsupported }
 
 var sigStop, sigCont, sigQuit os.Signal = os.Kill, os.Kill, os.Kill
