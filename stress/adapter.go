@@ -177,8 +177,12 @@ func (a *adapterLock) reply(ctx context.Context, op string, d time.Duration) (st
 				done = nil
 				continue
 			}
+			// Cut short by the worker, not broken: every later call
+			// returns the cancellation, and Close no error.
 			a.kill()
-			_ = a.fail(op, ctx.Err())
+			if a.broken == nil {
+				a.broken = ctx.Err()
+			}
 			return "", ctx.Err()
 		}
 	}
@@ -335,5 +339,8 @@ func (a *adapterLock) Close() error {
 		}
 	}
 	<-drained
+	if !errors.Is(a.broken, ErrAdapter) {
+		return nil // cancelled, if anything
+	}
 	return a.broken
 }

@@ -159,5 +159,36 @@ func Verify(dir string, maxExamples int) (*Report, error) {
 		hd.logDir = filepath.Join(filepath.Dir(p), "logs")
 		hosts = append(hosts, hd)
 	}
-	return assemble(hosts, maxExamples)
+	rep, err := assemble(hosts, maxExamples)
+	if err != nil {
+		return nil, err
+	}
+	unfinished, err := unfinishedHosts(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(unfinished) > 0 {
+		for _, h := range unfinished {
+			rep.Failures = append(rep.Failures, Failure{Worker: "host " + h,
+				Reason: "joined the run but wrote no host.json: it did not finish (killed, or still running)"})
+		}
+		rep.judge()
+	}
+	return rep, nil
+}
+
+// unfinishedHosts returns the hosts of the run in dir that joined it (made
+// their directory) but wrote no host.json.
+func unfinishedHosts(dir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, "hosts"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Lstat(filepath.Join(dir, "hosts", e.Name(), "host.json")); e.IsDir() && errors.Is(err, fs.ErrNotExist) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }

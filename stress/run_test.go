@@ -461,6 +461,20 @@ func TestJoinAndVerify(t *testing.T) {
 			t.Errorf("joining with another strategy: %v, want ErrRunMismatch", err)
 		}
 	})
+	t.Run("a host that did not finish", func(t *testing.T) {
+		// It made its directory, and was killed before it wrote its
+		// host.json: the run is not verified without it.
+		if err := os.Mkdir(filepath.Join(dir, "good", "hosts", "c-killed"), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Verify(filepath.Join(dir, "good"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Verdict != VerdictError || len(rep.Failures) != 1 || rep.Failures[0].Worker != "host c-killed" {
+			t.Errorf("verdict %s, failures %+v; want ERROR naming host c-killed", rep.Verdict, rep.Failures)
+		}
+	})
 	t.Run("no hosts", func(t *testing.T) {
 		empty := filepath.Join(dir, "empty")
 		if err := os.MkdirAll(empty, 0o777); err != nil {
@@ -475,29 +489,35 @@ func TestJoinAndVerify(t *testing.T) {
 	})
 }
 
-// Cancelling the context ends the run early, with a report that says so.
+// Cancelling the context ends the run early, with a report that says so:
+// an adapter's worker too, whose wait for its adapter's answer it cuts
+// short, which is no failure of the adapter.
 func TestInterrupt(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir := t.TempDir()
-	cancelled := make(chan time.Time, 1)
-	go func() {
-		waitForLedger(dir, 10) // once the workers have certainly begun
-		cancelled <- time.Now()
-		cancel()
-	}()
-	rep, err := Run(ctx, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(<-cancelled); took > 10*time.Second {
-		t.Errorf("the run ended %v after it was interrupted", took)
-	}
-	if !rep.Interrupted || len(rep.Failures) != 0 || rep.Acquisitions == 0 {
-		t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
-	}
-	if rep.Verdict != VerdictInterrupted || !strings.HasPrefix(rep.Reason, "interrupted after ") {
-		t.Errorf("verdict %s (%s), want INTERRUPTED", rep.Verdict, rep.Reason)
+	for _, s := range []Strategy{mustStrategy(t, "os"), Exec("testdata/adapters/no-recovery.sh")} {
+		t.Run(s.String(), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			dir := t.TempDir()
+			cancelled := make(chan time.Time, 1)
+			go func() {
+				waitForLedger(dir, 10) // once the workers have certainly begun
+				cancelled <- time.Now()
+				cancel()
+			}()
+			rep, err := Run(ctx, Config{Dir: dir, Strategy: s, Procs: 3, Duration: time.Minute, Hold: Fixed(20 * time.Millisecond)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(<-cancelled); took > 10*time.Second {
+				t.Errorf("the run ended %v after it was interrupted", took)
+			}
+			if !rep.Interrupted || len(rep.Failures) != 0 || rep.Acquisitions == 0 {
+				t.Errorf("interrupted %v, failures %+v, acquisitions %d", rep.Interrupted, rep.Failures, rep.Acquisitions)
+			}
+			if rep.Verdict != VerdictInterrupted || !strings.HasPrefix(rep.Reason, "interrupted after ") {
+				t.Errorf("verdict %s (%s), want INTERRUPTED", rep.Verdict, rep.Reason)
+			}
+		})
 	}
 }
 
