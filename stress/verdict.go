@@ -90,11 +90,11 @@ func (r *Report) verdict() (verdict, reason string) {
 }
 
 // recoveryBound is how long after the kill of a holder the lock must have
-// been taken again: a second, or the acquisition timeout if longer. A
-// lock of this library on one host recovers at once (its dead holder is
-// recognised), and is given far longer.
+// been taken again: two seconds, or the acquisition timeout if longer. A
+// lock of this library on one host recovers within milliseconds (its dead
+// holder is recognised), and is given far longer, for a loaded machine.
 func recoveryBound(c ReportConfig) time.Duration {
-	return max(time.Second, time.Duration(c.TimeoutNs))
+	return max(2*time.Second, time.Duration(c.TimeoutNs))
 }
 
 // logErrors returns the worker logs that a detector could not read to the
