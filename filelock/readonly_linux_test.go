@@ -80,21 +80,25 @@ func readOnlyDenied(l *Lock, path string) error {
 // needs a descriptor open for writing, and is refused. The file holds
 // another program's content, or nothing, where a holder with write access
 // would write its record: either way it is left as it was.
+// readOnlyLocks are the kernel locks, and whether a descriptor open for
+// reading only is denied them: only an exclusive OFD lock is.
+var readOnlyLocks = []struct {
+	name     string
+	strategy Strategy
+	shared   bool
+	denied   bool
+}{
+	{"os exclusive", OS, false, false},
+	{"os shared", OS, true, false},
+	{"ofd exclusive", OFD, false, true},
+	{"ofd shared", OFD, true, false},
+}
+
 func TestReadOnlyLockFile(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("running as another user needs root (CI runs the suite as root)")
 	}
-	for _, tc := range []struct {
-		name     string
-		strategy Strategy
-		shared   bool
-		denied   bool
-	}{
-		{"os exclusive", OS, false, false},
-		{"os shared", OS, true, false},
-		{"ofd exclusive", OFD, false, true},
-		{"ofd shared", OFD, true, false},
-	} {
+	for _, tc := range readOnlyLocks {
 		for _, c := range []struct{ name, content string }{
 			{"foreign", "another program's content\n"},
 			{"empty", ""},

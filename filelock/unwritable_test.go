@@ -166,32 +166,22 @@ func TestKernelLockOnAReadOnlyFilesystem(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty.lock"), nil, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "foreign.lock"), []byte(foreign), 0o644))
 	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", unix.MS_REMOUNT|unix.MS_RDONLY, "size=64k"))
-	for _, tc := range []struct {
-		name   string
-		s      Strategy
-		shared bool
-		denied bool
-	}{
-		{"os exclusive", OS, false, false},
-		{"os shared", OS, true, false},
-		{"ofd exclusive", OFD, false, true},
-		{"ofd shared", OFD, true, false},
-	} {
+	for _, tc := range readOnlyLocks {
 		for _, content := range []string{"", foreign} {
 			name := map[string]string{"": "empty", foreign: "foreign"}[content]
 			t.Run(tc.name+"/"+name, func(t *testing.T) {
 				path := filepath.Join(dir, name+".lock")
-				opts := []Option{WithStrategy(tc.s)}
+				opts := []Option{WithStrategy(tc.strategy)}
 				if tc.shared {
 					opts = append(opts, WithShared())
 				}
 				if tc.denied {
-					requireImmediateError(t, tc.s, path, dir, syscall.EROFS, opts...)
+					requireImmediateError(t, tc.strategy, path, dir, syscall.EROFS, opts...)
 					return
 				}
 				l := newLock(t, path, opts...)
 				require.NoError(t, l.TryLock())
-				st, err := Inspect(path, WithStrategy(tc.s))
+				st, err := Inspect(path, WithStrategy(tc.strategy))
 				require.NoError(t, err)
 				require.True(t, st.Held, "the kernel lock is taken")
 				require.NoError(t, l.Unlock())
