@@ -96,3 +96,27 @@ func TestWatchingWaiterPollsSeldom(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchLeft: a file stale by age is broken only once it has been seen
+// unchanged for watchNeed, never a nanosecond sooner; a wait of watchLeft
+// takes the watch past it.
+func TestWatchLeft(t *testing.T) {
+	const staleAfter = 10 * time.Second
+	need := watchNeed(staleAfter)
+	require.Equal(t, 6*time.Second, need, "three fifths of the stale-after age")
+	for _, tc := range []struct {
+		seen, left time.Duration
+	}{
+		{0, need + 1},
+		{time.Second, need - time.Second + 1},
+		{need - 1, 2},
+		{need, 0},
+		{need + time.Hour, 0},
+	} {
+		left := watchLeft(tc.seen, staleAfter)
+		require.Equal(t, tc.left, left, "seen for %v", tc.seen)
+		if left > 0 {
+			require.Zero(t, watchLeft(tc.seen+left, staleAfter), "seen for %v, then waited %v", tc.seen, left)
+		}
+	}
+}
