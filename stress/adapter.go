@@ -330,10 +330,10 @@ func (a *adapterLock) Close() error {
 		a.kill()
 		select {
 		case <-a.exited:
-		case <-time.After(a.t.Slack):
-			// Killed, and still not done: a process it started holds
-			// its output open. Stop reading, so that it can be waited
-			// for.
+		case <-time.After(time.Second):
+			// Killed, and still not done a second later: a process it
+			// started holds its output open. Stop reading, so that it
+			// can be waited for.
 			a.stdout.Close()
 			<-a.exited
 		}

@@ -43,6 +43,10 @@ func NewDocument(reports ...*Report) *Document {
 
 // Report is the outcome of one run.
 type Report struct {
+	// partial: the report of one host of a shared run (Config.Join), judged
+	// without what only the whole run can tell (Verify).
+	partial bool
+
 	RunID    string   `json:"run_id"`
 	Hosts    []string `json:"hosts"`
 	Strategy string   `json:"strategy"`

@@ -57,9 +57,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}()
 	if err := r.setup(); err != nil {
+		r.leaveRun()
 		return nil, err
 	}
 	if err := r.spawn(ctx); err != nil {
+		r.leaveRun()
 		return nil, err
 	}
 	r.supervise(ctx)
@@ -75,8 +77,23 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	rep, err = assemble([]*hostData{hd}, cfg.MaxExamples)
 	if rep != nil {
 		rep.Swept = r.swept
+		if cfg.Join {
+			// One host's share: what only the whole run can tell is
+			// left to Verify.
+			rep.partial = true
+			rep.judge()
+		}
 	}
 	return rep, err
+}
+
+// leaveRun removes the directory of this host in a shared run that it
+// made but never ran in (its set-up failed), so that Verify does not take
+// it for a host that did not finish.
+func (r *runner) leaveRun() {
+	if r.hostDir != "" {
+		_ = os.Remove(r.hostDir)
+	}
 }
 
 // runner is the parent's state during Run.

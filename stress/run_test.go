@@ -472,6 +472,32 @@ func TestJoinAndVerify(t *testing.T) {
 			t.Errorf("joining with another strategy: %v, want ErrRunMismatch", err)
 		}
 	})
+	t.Run("one worker a host", func(t *testing.T) {
+		// Each host alone has one worker, which nothing on that host
+		// contends with; together they contend, and only verify can
+		// tell: a host's own verdict leaves that to it.
+		reps := make([]*Report, 2)
+		errs := make([]error, 2)
+		done := make(chan int)
+		for i, host := range []string{"a", "b"} {
+			go func() {
+				reps[i], errs[i] = Run(context.Background(), Config{Dir: dir, Join: true, RunID: "single", Host: host,
+					Strategy: mustStrategy(t, "os"), Procs: 1, Duration: 600 * time.Millisecond, Hold: Fixed(200 * time.Microsecond)})
+				done <- i
+			}()
+		}
+		<-done
+		<-done
+		for i, err := range errs {
+			if err != nil || reps[i].Verdict != VerdictPass {
+				t.Fatalf("host %d: %v, verdict %s (%s), want PASS", i, err, reps[i].Verdict, reps[i].Reason)
+			}
+		}
+		rep, err := Verify(filepath.Join(dir, "single"), 0)
+		if err != nil || rep.Verdict != VerdictPass || len(rep.Workers) != 2 {
+			t.Errorf("verify: %v, verdict %s (%s), %d workers; want PASS over 2", err, rep.Verdict, rep.Reason, len(rep.Workers))
+		}
+	})
 	t.Run("a host that did not finish", func(t *testing.T) {
 		// It made its directory, and was killed before it wrote its
 		// host.json: the run is not verified without it.

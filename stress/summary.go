@@ -171,7 +171,10 @@ func writeFaults(ew *errWriter, r *Report) {
 				ew.printf(" (recovery p50 %s, max %s)", dur(ft.Recovery.P50Ns), dur(ft.Recovery.MaxNs))
 			}
 			if ft.Unrecovered > 0 {
-				ew.printf(", %d NEVER recovered: no worker acquired the lock again before the end of the run", ft.Unrecovered)
+				ew.printf(", %d not recovered: no worker acquired the lock again before the end of the run", ft.Unrecovered)
+				if ft.NeverRecovered > 0 {
+					ew.printf(" (%d NEVER: for %v or more)", ft.NeverRecovered, recoveryBound(c))
+				}
 			}
 		}
 		ew.printf("; %d stops\n", ft.Stops)

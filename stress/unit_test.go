@@ -219,9 +219,6 @@ func judged(t *testing.T, r Report, n int64, off bool) *Report {
 	return &r
 }
 
-// int64p returns a pointer to n.
-func int64p(n int64) *int64 { return &n }
-
 func TestVerdict(t *testing.T) {
 	failed := []Failure{{Worker: "w0"}}
 	for _, tc := range []struct {
@@ -252,16 +249,20 @@ func TestVerdict(t *testing.T) {
 		{"detectors off, no minimum", Report{Config: ReportConfig{MinChecked: -1}}, 0, VerdictPass, "", true},
 		{"broken not caught", Report{Broken: true, Strategy: "racy"}, 100, VerdictInconclusive, "racy is a broken strategy, and no detector caught it", false},
 		{"broken with one worker", Report{Broken: true, Strategy: "none", Workers: make([]WorkerStats, 1)}, 100, VerdictInconclusive, "with one worker it cannot be caught", false},
-		{"one worker", Report{Workers: []WorkerStats{{Acquisitions: 100}}}, 100, VerdictInconclusive, "no two workers held the lock one after the other", false},
+		{"one worker", Report{Workers: []WorkerStats{{Acquisitions: 100}}}, 100, VerdictInconclusive, "with one worker, nothing contended for the lock", false},
 		{"one worker, no minimum", Report{Workers: []WorkerStats{{Acquisitions: 100}}, Config: ReportConfig{MinChecked: -1}}, 100, VerdictPass, "", false},
-		{"only one worker acquired", Report{Workers: []WorkerStats{{Acquisitions: 100}, {}, {}}}, 100, VerdictInconclusive, "no two workers held the lock", false},
-		{"every handoff a re-take", Report{Fairness: Fairness{Handoffs: int64p(99), Retakes: int64p(99)}}, 100, VerdictInconclusive, "no two workers held the lock", false},
-		{"one handoff to another", Report{Fairness: Fairness{Handoffs: int64p(99), Retakes: int64p(98)}}, 100, VerdictPass, "", false},
-		{"a member never held it", Report{Members: []MemberStats{{Strategy: "soft", Acquisitions: 9}, {Strategy: "exec:x", Acquisitions: 0}}}, 100, VerdictInconclusive, "the member exec:x of the mixed population never held the lock", false},
-		{"every member held it", Report{Members: []MemberStats{{Strategy: "soft", Acquisitions: 9}, {Strategy: "exec:x", Acquisitions: 1}}}, 100, VerdictPass, "", false},
+		{"one worker of a host of a shared run", Report{partial: true, Workers: []WorkerStats{{Acquisitions: 100}}}, 100, VerdictPass, "", false},
+		{"only one worker acquired (barging)", Report{Workers: []WorkerStats{{Acquisitions: 100}, {}, {}}}, 100, VerdictPass, "", false},
+		{"every release failed", Report{Acquisitions: 100, Errors: map[string]ErrorCount{"release:other": {Count: 100}}}, 100, VerdictInconclusive, "every release failed (100)", false},
+		{"some releases failed", Report{Acquisitions: 100, Errors: map[string]ErrorCount{"release:other": {Count: 99}}}, 100, VerdictPass, "", false},
+		{"a member never held it", Report{Members: []MemberStats{{Strategy: "soft", Workers: 2, Acquisitions: 9}, {Strategy: "exec:x", Workers: 2, Acquisitions: 0}}}, 100, VerdictInconclusive, "the member exec:x of the mixed population never held the lock", false},
+		{"a member without workers", Report{Members: []MemberStats{{Strategy: "soft", Workers: 2, Acquisitions: 9}, {Strategy: "os", Workers: 0}}}, 100, VerdictPass, "", false},
+		{"a member idle on one host of a shared run", Report{partial: true, Members: []MemberStats{{Strategy: "soft", Workers: 2, Acquisitions: 9}, {Strategy: "exec:x", Workers: 2}}}, 100, VerdictPass, "", false},
+		{"every member held it", Report{Members: []MemberStats{{Strategy: "soft", Workers: 2, Acquisitions: 9}, {Strategy: "exec:x", Workers: 2, Acquisitions: 1}}}, 100, VerdictPass, "", false},
 		{"unreadable logs", Report{Detectors: Detectors{Ledger: DetectorReport{LogErrors: []string{"w0.log: bad"}}, Interval: DetectorReport{LogErrors: []string{"w0.log: bad", "w1.log: bad"}}}}, 100, VerdictError, "2 worker logs could not be read to the end", false},
 		{"never recovered", Report{Faults: Faults{Kills: 3, Recovered: 1, Unrecovered: 2, NeverRecovered: 1}}, 100, VerdictError, "the lock never recovered from 1 of 3 kills", false},
 		{"not recovered at the end", Report{Faults: Faults{Kills: 3, Recovered: 2, Unrecovered: 1}}, 100, VerdictPass, "", false},
+		{"never recovered, on one host of a shared run", Report{partial: true, Faults: Faults{Kills: 3, Recovered: 2, Unrecovered: 1, NeverRecovered: 1}}, 100, VerdictPass, "", false},
 		{"never recovered, interrupted", Report{Interrupted: true, Faults: Faults{Kills: 1, Unrecovered: 1, NeverRecovered: 1}}, 100, VerdictInterrupted, "interrupted", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

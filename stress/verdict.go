@@ -3,6 +3,7 @@ package stress
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -14,8 +15,8 @@ const (
 	VerdictPass = "PASS"
 	// VerdictInconclusive: the run finished but tested too little to pass:
 	// the detectors checked fewer critical sections than the minimum (or
-	// were off), no two workers held the lock one after the other, a member
-	// of a mixed population never held it, or a broken strategy showed no
+	// were off), one worker ran, every release failed, a member of a mixed
+	// population never held the lock, or a broken strategy showed no
 	// violation.
 	VerdictInconclusive = "INCONCLUSIVE"
 	// VerdictInterrupted: the run was cut short (its context was
@@ -65,7 +66,7 @@ func (r *Report) verdict() (verdict, reason string) {
 			time.Duration(r.ElapsedNs).Round(time.Millisecond), time.Duration(r.Config.DurationNs))
 	case len(r.logErrors()) > 0:
 		return VerdictError, fmt.Sprintf("%d worker logs could not be read to the end: the detectors saw only part of the run", len(r.logErrors()))
-	case r.Faults.NeverRecovered > 0:
+	case r.Faults.NeverRecovered > 0 && !r.partial:
 		return VerdictError, fmt.Sprintf("the lock never recovered from %d of %d kills of its holder: no worker acquired it in the %v or more the run went on after each",
 			r.Faults.NeverRecovered, r.Faults.Kills, recoveryBound(r.Config))
 	case r.Broken && len(r.Workers) < 2:
@@ -81,9 +82,11 @@ func (r *Report) verdict() (verdict, reason string) {
 		}
 		return VerdictInconclusive, fmt.Sprintf("the detectors checked %d critical sections, fewer than the minimum of %d%s%s",
 			r.checked(), r.minChecked(), perWorker, r.failedOperations())
-	case r.minChecked() > 0 && !r.heldByTwo():
-		return VerdictInconclusive, "no two workers held the lock one after the other: nothing contended for it" + r.failedOperations()
-	case r.minChecked() > 0 && r.idleMember() != "":
+	case r.minChecked() > 0 && !r.partial && len(r.Workers) < 2:
+		return VerdictInconclusive, "with one worker, nothing contended for the lock"
+	case r.minChecked() > 0 && r.Acquisitions > 0 && r.failedReleases() >= r.Acquisitions:
+		return VerdictInconclusive, fmt.Sprintf("every release failed (%d): the lock was never seen passed on", r.failedReleases())
+	case r.minChecked() > 0 && !r.partial && r.idleMember() != "":
 		return VerdictInconclusive, fmt.Sprintf("the member %s of the mixed population never held the lock", r.idleMember())
 	}
 	return VerdictPass, ""
@@ -112,27 +115,22 @@ func (r *Report) logErrors() []string {
 	return all
 }
 
-// heldByTwo reports whether two workers held the lock one after the other
-// (in the ledger's order, warm-up included, where the detectors ran; by
-// the workers' counts otherwise).
-func (r *Report) heldByTwo() bool {
-	if f := r.Fairness; f.Handoffs != nil && f.Retakes != nil {
-		return *f.Handoffs > *f.Retakes
-	}
-	acquirers := 0
-	for _, w := range r.Workers {
-		if w.Acquisitions > 0 {
-			acquirers++
+// failedReleases counts the releases that failed.
+func (r *Report) failedReleases() int64 {
+	var n int64
+	for kind, e := range r.Errors {
+		if strings.HasPrefix(kind, "release:") {
+			n += e.Count
 		}
 	}
-	return acquirers >= 2
+	return n
 }
 
-// idleMember returns the first member of a mixed population that never
-// held the lock, "" if none.
+// idleMember returns the first member of a mixed population that had
+// workers and never held the lock, "" if none.
 func (r *Report) idleMember() string {
 	for _, m := range r.Members {
-		if m.Acquisitions == 0 {
+		if m.Workers > 0 && m.Acquisitions == 0 {
 			return m.Strategy
 		}
 	}
