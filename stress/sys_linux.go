@@ -183,7 +183,11 @@ func workerAttr() *syscall.SysProcAttr {
 }
 
 // killGroup kills what is left of the process group of the worker pid, who
-// has exited: processes its adapter started and left behind.
+// has exited: processes its adapter started and left behind. While any is
+// left, the group keeps the number pid from being given to a new process,
+// so the signal reaches those alone; with none left, the number is free
+// only since the worker was reaped, microseconds before, which a new
+// group leader would have to take in between.
 func killGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
 
 // adapterAttr kills an adapter process when its worker dies, so that a
