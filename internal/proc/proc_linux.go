@@ -214,10 +214,11 @@ func monotonic() (time.Duration, bool) {
 }
 
 // pfExiting is PF_EXITING in the flags of /proc/PID/stat (field 9): the
-// thread (there, the process's first) has begun to exit. The kernel sets it first, before it closes
-// the process's files (which drops its file locks and raises the close
-// events that wake waiters), and the process never runs its own code
-// again; but it is not a zombie until its exit is done.
+// thread (there, the process's first) has begun to exit. The kernel sets
+// it first, before it closes the process's files (which drops its file
+// locks and raises the close events that wake waiters), and the thread
+// never runs its own code again; but it is not a zombie until its exit is
+// done.
 const pfExiting = 0x4
 
 // parseStat returns the state letter and the start time of the contents of
