@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/lockstress/lockstress/internal/proc"
 )
@@ -129,9 +127,9 @@ func (r Record) validate() error {
 	switch {
 	case r.PID <= 0 || r.PID > 1<<31-1:
 		return fmt.Errorf("%w: pid %d out of range", ErrBadRecord, r.PID)
-	case r.Host == "" || !validValue(r.Host):
+	case r.Host == "" || !proc.Printable(r.Host):
 		return fmt.Errorf("%w: bad host %q", ErrBadRecord, r.Host)
-	case !validValue(r.BootID) || !validValue(r.PIDNS):
+	case !proc.Printable(r.BootID) || !proc.Printable(r.PIDNS):
 		return fmt.Errorf("%w: bad boot id or pid namespace", ErrBadRecord)
 	case r.MachineID != "" && !proc.ValidMachineID(r.MachineID):
 		return fmt.Errorf("%w: bad machine id %q (not 32 lowercase hex digits)", ErrBadRecord, r.MachineID)
@@ -141,18 +139,6 @@ func (r Record) validate() error {
 		return fmt.Errorf("%w: bad acquisition time", ErrBadRecord)
 	}
 	return nil
-}
-
-func validValue(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, c := range s {
-		if unicode.IsControl(c) {
-			return false
-		}
-	}
-	return true
 }
 
 func validToken[T string | []byte](s T) bool {

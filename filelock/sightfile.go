@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/lockstress/lockstress/internal/fsys"
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 // kindSeen names a sighting file: "<lock>.seen.<boot>.<uid>", where boot
@@ -80,7 +81,7 @@ func (s seenFile) marshal() []byte {
 func parseSeen(data []byte) (s seenFile, ok bool) {
 	rest, found := strings.CutPrefix(string(data), seenMagic)
 	f := strings.Fields(rest)
-	if !found || len(f) != 7 || !validValue(f[0]) {
+	if !found || len(f) != 7 || !proc.Printable(f[0]) {
 		return s, false
 	}
 	dev, err1 := strconv.ParseUint(f[1], 10, 64)

@@ -77,10 +77,16 @@ func Self() Identity {
 // itself by. Two hosts both known as "unknown" are still told apart by
 // their boot ids.
 func HostName(host string) string {
-	if host == "" || !utf8.ValidString(host) || strings.ContainsFunc(host, unicode.IsControl) {
+	if host == "" || !Printable(host) {
 		return "unknown"
 	}
 	return host
+}
+
+// Printable reports whether s can be written as a value of an identity's
+// record: UTF-8 without a control character.
+func Printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // SameHost reports whether a process identity was recorded on this host,
