@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lockstress/lockstress/internal/clock"
+	"github.com/lockstress/lockstress/internal/fsys"
 	"github.com/lockstress/lockstress/internal/proc"
 )
 
@@ -121,30 +122,73 @@ func TestLiveWaiterAheadRecheckedSeldom(t *testing.T) {
 // ticket is made two seconds before the waiter comes (at least: a loaded
 // machine only makes it older), so with a 10 s stale-after age it has at
 // most 8 s left; its clock never moves, so the wait shows in its timers.
+//
+// The ticket's age is not the waiter's clock's but the filesystem's: its
+// change time against that of the waiter's own ticket, both set by the
+// kernel's wall clock, which the test cannot hold still. A step of that
+// clock (a virtual machine resumed from a pause has its wall clock set
+// forward, while its monotonic clock, which the test's sleep counts, did
+// not move), or a stall of the machine, of 8 s or more makes the ticket
+// expired, and the waiter rightly removes it and takes the lock; so the
+// test measures the ticket's age on the filesystem's clock itself, and
+// makes no claim when it is not what the test made.
 func TestWaiterRechecksATicketWhenItExpires(t *testing.T) {
 	const staleAfter = 10 * time.Second
-	path := filepath.Join(t.TempDir(), "x.lock")
+	const made = 2 * time.Second // the ticket's age when the waiter comes
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
 	queue := path + queueSuffix
 	require.NoError(t, os.Mkdir(queue, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(queue, ticketName(1)), forgedRecord(t, otherHost()), 0o644))
-	time.Sleep(2 * time.Second)
+	ahead := filepath.Join(queue, ticketName(1))
+	require.NoError(t, os.WriteFile(ahead, forgedRecord(t, otherHost()), 0o644))
+	info, err := fsys.OS{}.Lstat(ahead)
+	require.NoError(t, err)
+	time.Sleep(made)
 
 	fake := clock.NewFake(time.Now())
 	l := newLock(t, path, WithFair(), WithStaleAfter(staleAfter), WithBackoff(time.Hour, time.Hour), withClock(fake))
-	stop := waitInBackground(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+	t.Cleanup(cancel)
+	got := lockAsync(ctx, l)
 	var pending []time.Duration
 	require.Eventually(t, func() bool {
 		pending = fake.Deadlines()
 		return len(pending) == 2 // its ticket's refresh and its wait
 	}, testLockWait, time.Millisecond, "the waiter never waited behind the ticket")
+	// Measured after the waiter judged the ticket, so no younger than it
+	// was then.
+	if age := fsNowIn(t, dir).Sub(info.Changed()); age < made-timeGrain || age >= staleAfter {
+		cancel()
+		_ = recv(t, got) // it may have taken the lock, rightly: abandon releases it
+		t.Skipf("the ticket, made %v before the waiter came, was %v old by the filesystem's clock: the wall clock stepped, or the machine stalled", made, age)
+	}
+	// Two timers are also those of a holder (its ticket's refresh and its
+	// heartbeat, both a third of the stale-after age), which pass the
+	// checks of the wait below.
+	require.Zero(t, l.Depth(), "the waiter took the lock past a ticket younger than the stale-after age (timers pending: %v)", pending)
+	require.FileExists(t, ahead, "the ticket ahead was removed before it expired")
 	refresh := staleAfter / 3
 	wait := pending[0]
 	if wait == refresh {
 		wait = pending[1]
 	}
-	require.Less(t, wait, staleAfter-2*time.Second+time.Millisecond, "the wait ends after the ticket expires (timers pending: %v)", pending)
+	require.Less(t, wait, staleAfter-made+time.Millisecond, "the wait ends after the ticket expires (timers pending: %v)", pending)
 	require.GreaterOrEqual(t, wait, judgeEvery, "timers pending: %v", pending)
-	stop()
+	cancel()
+	require.ErrorIs(t, recv(t, got), context.Canceled, "the waiter stopped waiting before it was cancelled")
+}
+
+// fsNowIn returns the time by the clock of the filesystem that holds dir:
+// the change time of a file made there now.
+func fsNowIn(t *testing.T, dir string) time.Time {
+	t.Helper()
+	f, err := os.CreateTemp(dir, "probe")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	defer os.Remove(f.Name())
+	info, err := fsys.OS{}.Lstat(f.Name())
+	require.NoError(t, err)
+	return info.Changed()
 }
 
 // TestDeadTicketsPauseTheWaiter: a fair waiter that finds dead tickets

@@ -53,3 +53,33 @@ func TestTicketExpiryBoundary(t *testing.T) {
 		require.False(t, time.Now().After(deadline), "no result within %v", testLockWait)
 	}
 }
+
+// TestPollingWaiterRechecksATicketWhenItExpires: a fair waiter that polls
+// (its filesystem raises no events: here an in-memory one whose times come
+// from the waiter's fake clock, so that the ticket's age is exact) looks at
+// a ticket that only its age can judge when it expires, however long its
+// backoff steps, and then takes its turn.
+func TestPollingWaiterRechecksATicketWhenItExpires(t *testing.T) {
+	const staleAfter, made = 10 * time.Second, 2 * time.Second
+	fake := clock.NewFake(time.Unix(1_000_000, 0))
+	m := memfs.New(fake)
+	path := "/locks/x.lock"
+	ahead := filepath.Join(path+queueSuffix, ticketName(1))
+	require.NoError(t, m.MkdirAll(filepath.Dir(ahead), 0o755))
+	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	fake.Advance(made)
+
+	l := newLock(t, path, withFS(m), withClock(fake), WithFair(), WithStaleAfter(staleAfter), WithBackoff(time.Hour, time.Hour))
+	got := lockInBackground(t, l)
+	// Its ticket's refresh, and its wait: to the first moment the ticket
+	// ahead is older than the stale-after age.
+	expiry := staleAfter - made + time.Nanosecond
+	pending := waitForTimers(t, fake, got, "the waiter's wait", func(p []time.Duration) bool { return len(p) == 2 })
+	require.Equal(t, []time.Duration{staleAfter / 3, expiry}, pending, "the wait ends when the ticket expires")
+	require.Zero(t, l.Depth())
+	fake.Advance(expiry)
+	require.NoError(t, recv(t, got), "the turn once the ticket ahead expired")
+	_, err := m.Lstat(ahead)
+	require.ErrorIs(t, err, fs.ErrNotExist, "the expired ticket removed")
+	require.NoError(t, l.Unlock())
+}

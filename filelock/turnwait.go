@@ -81,15 +81,16 @@ func (tw *turnWait) watchAhead(ahead ticket) bool {
 // ticket expiring in expiresIn (0: never), and reports whether an event
 // ended the wait.
 //
-// Without a watch, it polls. With one, the removal of the ticket ahead
-// wakes this waiter, and so does its waiter's death on this host; the
-// timer looks only for what raises no event here: a waiter ahead on
-// another host that died (its ticket expires by age), and events lost.
+// Without a watch, it polls, at backoff steps. With one, the removal of
+// the ticket ahead wakes this waiter, and so does its waiter's death on
+// this host; the timer looks only for what raises no event here: a waiter
+// ahead on another host that died (its ticket expires by age), and events
+// lost.
 // Right after an event, the waiter ahead may be dying but not yet dead (a
 // process's descriptors are closed before it ends): recheck it soon, at
 // growing steps, until a wait ends without an event. A ticket's expiry
 // raises no event (its waiter or holder was stopped): the wait ends by
-// then.
+// then, polling or not.
 func (tw *turnWait) waitAhead(ctx context.Context, state proc.State, expiresIn time.Duration) (bool, error) {
 	cfg := &tw.q.l.cfg
 	wait := tw.b.next(cfg.minWait, cfg.maxWait)
@@ -109,9 +110,9 @@ func (tw *turnWait) waitAhead(ctx context.Context, state proc.State, expiresIn t
 			// its ticket open on this filesystem).
 			wait = aliveRecheckPolled
 		}
-		if expiresIn > 0 {
-			wait = min(wait, max(expiresIn, judgeEvery))
-		}
+	}
+	if expiresIn > 0 {
+		wait = min(wait, max(expiresIn, judgeEvery))
 	}
 	err := tw.sleep(ctx, wait, woken)
 	if errors.Is(err, errWoken) {
