@@ -105,6 +105,10 @@ type Report struct {
 	// words.
 	Verdict string `json:"verdict"`
 	Reason  string `json:"reason"`
+	// Cautions says, one sentence each, what limits the evidence of a
+	// passing run (a lock held a small share of the time); absent for
+	// another verdict.
+	Cautions []string `json:"cautions,omitempty"`
 	// Members are the shares of the members of a mixed population (see
 	// Mix), in order; absent for any other strategy.
 	Members []MemberStats `json:"members,omitempty"`

@@ -15,7 +15,7 @@ const summaryExamples = 3
 
 // WriteSummary writes the human summary of a report: the configuration,
 // the filesystem, a latency table, throughput, fairness, errors, faults,
-// violations per detector, failures and the verdict.
+// violations per detector, failures, cautions and the verdict.
 func WriteSummary(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	writeRunLine(ew, r)
@@ -26,6 +26,13 @@ func WriteSummary(w io.Writer, r *Report) error {
 	writeFaults(ew, r)
 	writeViolations(ew, r)
 	writeFailures(ew, r)
+	for i, c := range r.Cautions {
+		label := ""
+		if i == 0 {
+			label = "caution"
+		}
+		ew.printf("  %-12s %s\n", label, c)
+	}
 	ew.printf("  verdict      %s", r.Verdict)
 	if r.Reason != "" {
 		ew.printf(" (%s)", r.Reason)

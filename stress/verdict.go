@@ -48,9 +48,10 @@ func WorstVerdict(reports ...*Report) string {
 	return worst
 }
 
-// judge sets the report's Verdict and Reason.
+// judge sets the report's Verdict and Reason, and its Cautions.
 func (r *Report) judge() {
 	r.Verdict, r.Reason = r.verdict()
+	r.Cautions = r.cautions()
 }
 
 func (r *Report) verdict() (verdict, reason string) {
