@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestCaution: a passing run whose lock was held less than half the time
-// says that a lock letting a second worker in now and then would likely
-// have gone unseen, with the share it was held; a run held longer, or one
-// that did not pass, says nothing of it.
+// TestCaution: a passing run whose lock was held less than a quarter of
+// the time says that a lock letting a second worker in now and then would
+// likely have gone unseen, with the share it was held; a run held longer,
+// or one that did not pass, says nothing of it.
 func TestCaution(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -19,8 +19,8 @@ func TestCaution(t *testing.T) {
 		want    string // in the caution; "" for none
 	}{
 		{"held a few percent", Report{Acquisitions: 100, Utilization: 0.056}, 100, false, "lock held 5.6% of the time"},
-		{"held just under half", Report{Acquisitions: 100, Utilization: 0.4999}, 100, false, "held 50.0%"},
-		{"held half the time", Report{Acquisitions: 100, Utilization: 0.5}, 100, false, ""},
+		{"held just under a quarter", Report{Acquisitions: 100, Utilization: 0.2499}, 100, false, "held 25.0%"},
+		{"held a quarter of the time", Report{Acquisitions: 100, Utilization: 0.25}, 100, false, ""},
 		{"held most of the time", Report{Acquisitions: 100, Utilization: 0.9}, 100, false, ""},
 		{"a violation", Report{Acquisitions: 100, Utilization: 0.05, Violations: 1}, 100, false, ""},
 		{"inconclusive", Report{Acquisitions: 100, Utilization: 0.05}, 0, false, ""},

@@ -186,6 +186,18 @@ func TestSelfContained(t *testing.T) {
 	}
 }
 
+// A run's cautions are shown under its verdict, one paragraph each.
+func TestCautionShown(t *testing.T) {
+	r := sampleReport(t)
+	r.Verdict, r.Reason, r.Violations = stress.VerdictPass, "", 0
+	r.Cautions = []string{"lock held 3.7% of the time: a lock that lets a second worker in now and then is seen only while one is inside"}
+	root, _ := render(t, r)
+	got := root.all(classed("p", "caution"))
+	if len(got) != 1 || got[0].Text != "Caution: "+r.Cautions[0] {
+		t.Errorf("caution paragraphs %d (%v), want one with the report's caution", len(got), got)
+	}
+}
+
 // A member of a mixed population that never acquired the lock has no
 // curve, and the legend says so.
 func TestMemberWithoutSamples(t *testing.T) {

@@ -56,7 +56,7 @@ func facts(r *stress.Report) [][2]string {
 		{"duration", fmt.Sprintf("%v measured of %v asked; warm-up %v", time.Duration(r.ElapsedNs).Round(time.Millisecond), time.Duration(c.DurationNs), time.Duration(c.WarmupNs))},
 		{"hold, think", c.Hold + ", " + c.Think},
 		{"timeout, seed", fmt.Sprintf("%s, %d", timeout, c.Seed)},
-		{"faults", fmt.Sprintf("kill-rate %g/s (%d kills, %d never recovered); stop %v at %g/s (%d stops)", c.KillRate, r.Faults.Kills, r.Faults.Unrecovered, time.Duration(c.StopNs), c.StopRate, r.Faults.Stops)},
+		{"faults", fmt.Sprintf("kill-rate %g/s (%d kills, %d not recovered, %d never); stop %v at %g/s (%d stops)", c.KillRate, r.Faults.Kills, r.Faults.Unrecovered, r.Faults.NeverRecovered, time.Duration(c.StopNs), c.StopRate, r.Faults.Stops)},
 		{"options", options(c)},
 		{"filesystem", r.Filesystem.String()},
 		{"hosts", strings.Join(r.Hosts, ", ")},
