@@ -208,12 +208,13 @@ func (a *adapterLock) send(op, msg string) error {
 	return nil
 }
 
-// adapterTimeoutError is an adapter's "timeout": it matches
-// context.DeadlineExceeded.
-type adapterTimeoutError struct{ wait time.Duration }
+// adapterTimeoutError is an adapter's "timeout" to a request to wait up
+// to wait, answered after took: it matches context.DeadlineExceeded.
+type adapterTimeoutError struct{ wait, took time.Duration }
 
 func (e adapterTimeoutError) Error() string {
-	return fmt.Sprintf("adapter: not acquired within %v", e.wait)
+	return fmt.Sprintf("adapter: not acquired: asked to wait up to %v, it answered timeout after %v",
+		e.wait.Round(time.Millisecond), e.took.Round(time.Millisecond))
 }
 func (adapterTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
@@ -232,6 +233,7 @@ func (a *adapterLock) LockContext(ctx context.Context) error {
 		wait = max(time.Until(dl), 0)
 	}
 	ms := (wait + time.Millisecond - 1) / time.Millisecond
+	asked := time.Now()
 	if err := a.send("lock", "lock "+strconv.FormatInt(int64(ms), 10)); err != nil {
 		return err
 	}
@@ -243,7 +245,7 @@ func (a *adapterLock) LockContext(ctx context.Context) error {
 	case line == "ok":
 		return nil
 	case line == "timeout":
-		return adapterTimeoutError{wait}
+		return adapterTimeoutError{wait: ms * time.Millisecond, took: time.Since(asked)}
 	case line == "error" || strings.HasPrefix(line, "error "):
 		return fmt.Errorf("adapter: %s", strings.TrimSpace(strings.TrimPrefix(line, "error")))
 	}

@@ -3,7 +3,10 @@
 package stress
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,5 +198,29 @@ func TestAdapterChildLeftBehindIsKilled(t *testing.T) {
 		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "sleep\x00"+mark) {
 			t.Errorf("%s: the adapter's child is still running", p)
 		}
+	}
+}
+
+// An adapter's "timeout" says the wait it was asked for and how long it
+// took to answer: one that gives up at once is not taken for one that
+// waited, and the error still matches context.DeadlineExceeded.
+func TestAdapterTimeoutSaysWhen(t *testing.T) {
+	a, err := startAdapter("testdata/adapters/never-acquires.sh", filepath.Join(t.TempDir(), "lock"), adapterTimeouts{Start: time.Minute, Slack: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	err = a.LockContext(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want context.DeadlineExceeded", err)
+	}
+	var te adapterTimeoutError
+	if !errors.As(err, &te) || te.wait < time.Hour-time.Minute || te.wait > time.Hour || te.took <= 0 || te.took > time.Minute {
+		t.Fatalf("err %#v: want the hour asked and the moment it took", err)
+	}
+	if want := fmt.Sprintf("asked to wait up to %v, it answered timeout after %v", te.wait, te.took.Round(time.Millisecond)); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q", err)
 	}
 }
