@@ -51,6 +51,9 @@ type hostData struct {
 	Members []memberData `json:"members,omitempty"`
 
 	logDir string // the directory of the workers' logs
+	// killedElsewhere: for one host's share of a shared run, the nonces
+	// of the acquisitions the other hosts killed (otherHostsKills).
+	killedElsewhere map[uint64]bool
 }
 
 // collect gathers the results of this host's workers.
@@ -69,6 +72,9 @@ func (r *runner) collect() (*hostData, error) {
 		if err := c.addWorker(wr, &r.reg.slots[wr.id]); err != nil {
 			return nil, err
 		}
+	}
+	if r.chaosErr != nil {
+		c.hd.Failures = append(c.hd.Failures, Failure{Worker: "fault injection", Reason: r.chaosErr.Error()})
 	}
 	if err := c.encode(); err != nil {
 		return nil, err

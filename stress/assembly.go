@@ -2,6 +2,7 @@ package stress
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -23,9 +24,11 @@ type assembly struct {
 
 // assemble makes the report of a run from the data of its hosts, running
 // the ledger verifier over the logs of all hosts and the interval verifier
-// over those of each host.
-func assemble(hosts []*hostData, maxExamples int) (*Report, error) {
+// over those of each host. partial: the data is one host's of a run that
+// several share (Config.Join), and the report that host's share.
+func assemble(hosts []*hostData, maxExamples int, partial bool) (*Report, error) {
 	a := newAssembly(hosts[0], maxExamples)
+	a.rep.partial = partial
 	for _, h := range hosts {
 		if err := a.add(h); err != nil {
 			return nil, fmt.Errorf("host %s: %w", h.Host, err)
@@ -176,7 +179,9 @@ func verifyLogs(rep *Report, hosts []*hostData, maxExamples int) error {
 	interval := detect.NewTally(maxExamples)
 	var intervals int64
 	var intervalErrs []string
+	killedElsewhere := map[uint64]bool{}
 	for _, h := range hosts {
+		maps.Copy(killedElsewhere, h.killedElsewhere)
 		logs, err := detect.FindLogs(h.logDir)
 		if err != nil {
 			return err
@@ -191,7 +196,7 @@ func verifyLogs(rep *Report, hosts []*hostData, maxExamples int) error {
 		interval.Merge(res.Violations)
 		intervalErrs = append(intervalErrs, res.LogErrors...)
 	}
-	ledger, err := detect.VerifyLedger(all, origins, maxExamples)
+	ledger, err := detect.VerifyHostLedger(all, origins, maxExamples, killedElsewhere)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package stress
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -49,8 +50,13 @@ func (r *runner) chaos(ctx context.Context) {
 			return
 		}
 		if kill {
-			r.killHolder(ctx, rng)
 			nextKill = next(r.cfg.KillRate)
+			if err := r.killHolder(ctx, rng); err != nil {
+				r.mu.Lock()
+				r.chaosErr = fmt.Errorf("%w; no more kills", err)
+				r.mu.Unlock()
+				nextKill = time.Time{}
+			}
 		} else {
 			r.stopHolder(ctx, rng)
 			nextStop = next(r.cfg.StopRate)
@@ -117,14 +123,21 @@ func waitStopped(p *proc) bool {
 }
 
 // killHolder kills a holder and waits until some worker acquires the lock,
-// or ctx is done.
-func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) {
+// or ctx is done. An error says that it could not note the kill for the
+// other hosts of a shared run, and killed none.
+func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	wr, p, ok := r.pickHolder(ctx, rng)
 	if !ok {
-		return
+		return nil
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
 	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
+	if err := r.noteKill(entry.Nonce); err != nil {
+		// Unnoted, the other hosts would take the takeover for a
+		// violation: no kill.
+		_ = p.cmd.Process.Signal(sigCont)
+		return fmt.Errorf("noting a kill for the other hosts of the run: %w", err)
+	}
 	r.reg.noteKilled(entry.Nonce)
 	hdr.recoveredAt.Store(0)
 	hdr.killPending.Store(1)
@@ -162,6 +175,7 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) {
 	r.mu.Lock()
 	r.kills = append(r.kills, ev)
 	r.mu.Unlock()
+	return nil
 }
 
 // stopHolder stops a holder for Config.Stop (less if the run ends first).

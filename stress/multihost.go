@@ -159,7 +159,7 @@ func Verify(dir string, maxExamples int) (*Report, error) {
 		hd.logDir = filepath.Join(filepath.Dir(p), "logs")
 		hosts = append(hosts, hd)
 	}
-	rep, err := assemble(hosts, maxExamples)
+	rep, err := assemble(hosts, maxExamples, false)
 	if err != nil {
 		return nil, err
 	}

@@ -73,16 +73,15 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		if err := r.saveHost(hd); err != nil {
 			return nil, err
 		}
+		if hd.killedElsewhere, err = otherHostsKills(r.runDir, r.hostDir); err != nil {
+			return nil, err
+		}
 	}
-	rep, err = assemble([]*hostData{hd}, cfg.MaxExamples)
+	// One host's share of a shared run: what only the whole run can
+	// tell is left to Verify.
+	rep, err = assemble([]*hostData{hd}, cfg.MaxExamples, cfg.Join)
 	if rep != nil {
 		rep.Swept = r.swept
-		if cfg.Join {
-			// One host's share: what only the whole run can tell is
-			// left to Verify.
-			rep.partial = true
-			rep.judge()
-		}
 	}
 	return rep, err
 }
@@ -129,6 +128,7 @@ type runner struct {
 	interrupted bool
 	kills       []KillEvent
 	stops       []StopEvent
+	chaosErr    error // the fault injection stopped killing (killHolder)
 }
 
 // spawn starts the workers, waits until all are at the barrier, and opens

@@ -46,9 +46,21 @@ type LedgerResult struct {
 // that a regression moves out of order may go uncounted, but the run has
 // failed already.
 func VerifyLedger(logs []Log, origins map[string]int64, maxExamples int) (*LedgerResult, error) {
+	return VerifyHostLedger(logs, origins, maxExamples, nil)
+}
+
+// VerifyHostLedger is VerifyLedger over the logs of one host of a run that
+// several hosts share, given the nonces of the acquisitions that the other
+// hosts' kills ended inside the critical section, which this host's logs
+// do not show: a worker that found the ledger held by one of those took
+// it over, as from a holder this host killed.
+func VerifyHostLedger(logs []Log, origins map[string]int64, maxExamples int, killedElsewhere map[uint64]bool) (*LedgerResult, error) {
 	killed, err := killedNonces(logs)
 	if err != nil {
 		return nil, err
+	}
+	for n := range killedElsewhere {
+		killed[n] = true
 	}
 	v := &ledgerVerifier{
 		res:     &LedgerResult{Violations: NewTally(maxExamples), HandoffNs: NewLatencyHistogram()},

@@ -1,0 +1,51 @@
+package stress
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A host of a shared run reads the kills the other hosts noted, not its
+// own, and a note being written (no newline yet) is left out; outside a
+// shared run nothing is noted.
+func TestKillNotes(t *testing.T) {
+	runDir := t.TempDir()
+	hostDir := func(name string) string {
+		d := filepath.Join(runDir, "hosts", name)
+		if err := os.MkdirAll(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	a, b, c := hostDir("a-1-x"), hostDir("b-2-y"), hostDir("c-3-z")
+	for host, nonces := range map[string][]uint64{a: {1, 2}, b: {0xfeedface00000001, 3}} {
+		r := &runner{hostDir: host}
+		for _, n := range nonces {
+			if err := r.noteKill(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(c, killNotesName), []byte("0000000000000004\n00000000000"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	got, err := otherHostsKills(runDir, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[0xfeedface00000001] || !got[3] || !got[4] {
+		t.Errorf("host a read %v; want b's and c's whole notes: feedface00000001, 3 and 4", got)
+	}
+	if err := (&runner{}).noteKill(5); err != nil {
+		t.Errorf("outside a shared run: %v", err)
+	}
+
+	if err := os.WriteFile(filepath.Join(c, killNotesName), []byte("not a nonce\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := otherHostsKills(runDir, a); err == nil || !strings.Contains(err.Error(), "not a nonce") {
+		t.Errorf("a damaged note: %v, want an error naming it", err)
+	}
+}
