@@ -2,7 +2,7 @@ package stress
 
 import (
 	"fmt"
-	"math"
+	"strconv"
 )
 
 // The detectors see a lock that lets a second worker in only while both
@@ -34,11 +34,14 @@ func (r *Report) cautions() []string {
 		return []string{"the detectors were off: no critical section was checked"}
 	case r.Acquisitions == 0:
 		return []string{"no acquisition was made: nothing was checked"}
-	case r.Utilization >= idleLockShare:
+	}
+	// The share as the summary's throughput line gives it, so that the
+	// two agree, and a run it shows held half the time has no caution.
+	held := fmt.Sprintf("%.1f", 100*r.Utilization)
+	if v, _ := strconv.ParseFloat(held, 64); v >= 100*idleLockShare {
 		return nil
 	}
-	held := math.Floor(1000*r.Utilization) / 10 // never "50.0%" below the half
-	return []string{fmt.Sprintf("lock held %.1f%% of the time: a lock that lets a second worker in now and then is seen only while both are inside, "+
+	return []string{fmt.Sprintf("lock held %s%% of the time: a lock that lets a second worker in now and then is seen only while both are inside, "+
 		"so such slips could well have gone unseen; %s would test exclusion harder", held, harderAdvice(r.Config))}
 }
 

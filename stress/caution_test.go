@@ -8,10 +8,10 @@ import (
 
 // TestCaution: a passing run whose lock was held less than half the time
 // says that a lock letting a second worker in now and then could well
-// have gone unseen, with the share it was held (never rounded up to the
-// half) and what would hold it more; one that checked nothing says so; a
-// run held longer, one that did not pass, and one host's share of a
-// shared run say nothing.
+// have gone unseen, with the share it was held (as the summary shows it,
+// which decides) and what would hold it more; one that checked nothing
+// says so; a run held longer, one that did not pass, and one host's share
+// of a shared run say nothing.
 func TestCaution(t *testing.T) {
 	noMinimum := ReportConfig{MinChecked: -1}
 	for _, tc := range []struct {
@@ -23,8 +23,9 @@ func TestCaution(t *testing.T) {
 	}{
 		{"held a few percent", Report{Acquisitions: 100, Utilization: 0.056, Config: ReportConfig{Hold: "0s", Think: "0s"}}, 100, false,
 			[]string{"lock held 5.6% of the time", "a hold (-hold 1ms) would test"}},
-		{"held just under half", Report{Acquisitions: 100, Utilization: 0.49999, Config: ReportConfig{Hold: "1ms", Think: "0s"}}, 100, false,
+		{"held just under half", Report{Acquisitions: 100, Utilization: 0.4994, Config: ReportConfig{Hold: "1ms", Think: "0s"}}, 100, false,
 			[]string{"held 49.9%", "a longer hold (-hold) or more workers (-procs)"}},
+		{"shown as held half the time", Report{Acquisitions: 100, Utilization: 0.49951}, 100, false, nil},
 		{"thinking", Report{Acquisitions: 100, Utilization: 0.2, Config: ReportConfig{Hold: "1ms", Think: "20ms"}}, 100, false,
 			[]string{"held 20.0%", "less time between acquisitions (-think)"}},
 		{"held half the time", Report{Acquisitions: 100, Utilization: 0.5}, 100, false, nil},

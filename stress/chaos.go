@@ -2,6 +2,7 @@ package stress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -50,8 +51,9 @@ func (r *runner) chaos(ctx context.Context) {
 			return
 		}
 		if kill {
+			err := r.killHolder(ctx, rng)
 			nextKill = next(r.cfg.KillRate)
-			if err := r.killHolder(ctx, rng); err != nil {
+			if err != nil {
 				r.mu.Lock()
 				r.chaosErr = fmt.Errorf("%w; no more kills", err)
 				r.mu.Unlock()
@@ -132,11 +134,12 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
 	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
-	if err := r.noteKill(entry.Nonce); err != nil {
+	noteErr := r.noteKill(entry.Nonce)
+	if errors.Is(noteErr, errNoteNotWritten) {
 		// Unnoted, the other hosts would take the takeover for a
 		// violation: no kill.
 		_ = p.cmd.Process.Signal(sigCont)
-		return fmt.Errorf("noting a kill for the other hosts of the run: %w", err)
+		return fmt.Errorf("noting a kill for the other hosts of the run: %w", noteErr)
 	}
 	r.reg.noteKilled(entry.Nonce)
 	hdr.recoveredAt.Store(0)
@@ -175,6 +178,9 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	r.mu.Lock()
 	r.kills = append(r.kills, ev)
 	r.mu.Unlock()
+	if noteErr != nil {
+		return fmt.Errorf("noting a kill for the other hosts of the run: %w", noteErr)
+	}
 	return nil
 }
 

@@ -25,43 +25,57 @@ import (
 // The note is written and closed before the kill, and the takeover can
 // only follow the kill: a filesystem with close-to-open consistency (NFS)
 // shows the note to a host that opens the file after the takeover. A
-// host whose note cannot be written does not kill.
+// host whose note cannot be written does not kill; one whose note was
+// written but not closed cleanly kills, and reports the error: the note
+// may be lost, which can only make another host's report fail, never
+// pass. A worker that died inside the critical section is noted too, as
+// soon as its host sees it gone. Notes that cannot be read make the
+// reading host's report an ERROR (a FAIL still wins), never a run that
+// tested nothing.
 
 // killNotesName is the file, in a host's directory of a shared run, of
-// the nonces of the acquisitions that host killed.
-const killNotesName = "kills"
+// the nonces of the acquisitions that host killed (a variable for tests,
+// which make it one that cannot be written).
+var killNotesName = "kills"
+
+// errNoteNotWritten: a kill note was not written at all.
+var errNoteNotWritten = errors.New("not written")
 
 // noteKill notes, in a shared run, that the acquisition of nonce is about
-// to be killed; elsewhere it does nothing.
+// to be killed, or has died; elsewhere it does nothing. An error that
+// matches errNoteNotWritten says that no note was made.
 func (r *runner) noteKill(nonce uint64) error {
 	if r.hostDir == "" {
 		return nil
 	}
 	f, err := os.OpenFile(filepath.Join(r.hostDir, killNotesName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
 	if err != nil {
-		return err
+		return errors.Join(errNoteNotWritten, err)
 	}
-	_, err = fmt.Fprintf(f, "%016x\n", nonce)
-	return errors.Join(err, f.Close())
+	if _, err := fmt.Fprintf(f, "%016x\n", nonce); err != nil {
+		return errors.Join(errNoteNotWritten, err, f.Close())
+	}
+	return f.Close()
 }
 
 // otherHostsKills returns the nonces that the hosts of the shared run in
-// runDir other than the one whose directory is own noted killed.
-func otherHostsKills(runDir, own string) (map[uint64]bool, error) {
+// runDir other than the one whose directory is own noted killed, and the
+// notes it could not read, each described.
+func otherHostsKills(runDir, own string) (killed map[uint64]bool, unread []string) {
+	killed = map[uint64]bool{}
 	notes, err := filepath.Glob(filepath.Join(runDir, "hosts", "*", killNotesName))
 	if err != nil {
-		return nil, err
+		return killed, []string{err.Error()}
 	}
-	killed := map[uint64]bool{}
 	for _, p := range notes {
 		if filepath.Dir(p) == own {
 			continue
 		}
 		if err := readKillNotes(p, killed); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			unread = append(unread, err.Error())
 		}
 	}
-	return killed, nil
+	return killed, unread
 }
 
 // readKillNotes adds the nonces noted in the file at path to killed. A
@@ -72,6 +86,11 @@ func readKillNotes(path string, killed map[uint64]bool) error {
 		return err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
 	rd := bufio.NewReader(f)
 	for line := 1; ; line++ {
 		s, err := rd.ReadString('\n')

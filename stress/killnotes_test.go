@@ -1,10 +1,12 @@
 package stress
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A host of a shared run reads the kills the other hosts noted, not its
@@ -31,9 +33,9 @@ func TestKillNotes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(c, killNotesName), []byte("0000000000000004\n00000000000"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	got, err := otherHostsKills(runDir, a)
-	if err != nil {
-		t.Fatal(err)
+	got, unread := otherHostsKills(runDir, a)
+	if len(unread) != 0 {
+		t.Fatal(unread)
 	}
 	if len(got) != 3 || !got[0xfeedface00000001] || !got[3] || !got[4] {
 		t.Errorf("host a read %v; want b's and c's whole notes: feedface00000001, 3 and 4", got)
@@ -42,10 +44,38 @@ func TestKillNotes(t *testing.T) {
 		t.Errorf("outside a shared run: %v", err)
 	}
 
+	// Damaged notes, and notes that are no file, are named, and the
+	// others are read.
 	if err := os.WriteFile(filepath.Join(c, killNotesName), []byte("not a nonce\n"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := otherHostsKills(runDir, a); err == nil || !strings.Contains(err.Error(), "not a nonce") {
-		t.Errorf("a damaged note: %v, want an error naming it", err)
+	if err := os.Mkdir(filepath.Join(hostDir("d-4-w"), killNotesName), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	got, unread = otherHostsKills(runDir, a)
+	if len(unread) != 2 || !strings.Contains(strings.Join(unread, "\n"), "c-3-z/kills:1: not a nonce") || !strings.Contains(strings.Join(unread, "\n"), "d-4-w/kills: not a regular file") || !got[3] {
+		t.Errorf("unread %q, read %v; want c's and d's notes named, b's read", unread, got)
+	}
+}
+
+// A host of a shared run that cannot note a kill for the other hosts
+// kills no holder (the one it stopped goes on) and no more after, and its
+// report says why: an ERROR.
+func TestUnnotedKillIsNotMade(t *testing.T) {
+	defer func(name string) { killNotesName = name }(killNotesName)
+	killNotesName = filepath.Join("no such directory", "kills")
+	rep, err := Run(context.Background(), Config{Dir: t.TempDir(), Join: true, RunID: "unnoted", Host: "a",
+		Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Faults.Kills != 0 || len(rep.Failures) != 1 || rep.Failures[0].Worker != "kill notes" ||
+		!strings.Contains(rep.Failures[0].Reason, "noting a kill for the other hosts of the run") || rep.Verdict != VerdictError {
+		t.Errorf("kills %d, failures %+v, verdict %s; want no kill, the note's failure alone, ERROR", rep.Faults.Kills, rep.Failures, rep.Verdict)
+	}
+	for _, w := range rep.Workers {
+		if w.Incarnations != 1 || w.Acquisitions == 0 {
+			t.Errorf("worker %+v: want it never killed, and going on", w)
+		}
 	}
 }
