@@ -2,7 +2,6 @@ package stress
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -54,9 +53,7 @@ func (r *runner) chaos(ctx context.Context) {
 			err := r.killHolder(ctx, rng)
 			nextKill = next(r.cfg.KillRate)
 			if err != nil {
-				r.mu.Lock()
-				r.chaosErr = fmt.Errorf("%w; no more kills", err)
-				r.mu.Unlock()
+				r.addChaosErr(fmt.Errorf("%w; no more kills", err))
 				nextKill = time.Time{}
 			}
 		} else {
@@ -134,12 +131,11 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
 	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
-	noteErr := r.noteKill(entry.Nonce)
-	if errors.Is(noteErr, errNoteNotWritten) {
+	if err := r.noteKill(entry.Nonce); err != nil {
 		// Unnoted, the other hosts would take the takeover for a
 		// violation: no kill.
 		_ = p.cmd.Process.Signal(sigCont)
-		return fmt.Errorf("noting a kill for the other hosts of the run: %w", noteErr)
+		return fmt.Errorf("noting a kill for the other hosts of the run: %w", err)
 	}
 	r.reg.noteKilled(entry.Nonce)
 	hdr.recoveredAt.Store(0)
@@ -178,9 +174,6 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	r.mu.Lock()
 	r.kills = append(r.kills, ev)
 	r.mu.Unlock()
-	if noteErr != nil {
-		return fmt.Errorf("noting a kill for the other hosts of the run: %w", noteErr)
-	}
 	return nil
 }
 

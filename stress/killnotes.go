@@ -2,6 +2,7 @@ package stress
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A worker that finds the ledger held by a holder killed on purpose takes
@@ -24,38 +26,67 @@ import (
 //
 // The note is written and closed before the kill, and the takeover can
 // only follow the kill: a filesystem with close-to-open consistency (NFS)
-// shows the note to a host that opens the file after the takeover. A
-// host whose note cannot be written does not kill; one whose note was
-// written but not closed cleanly kills, and reports the error: the note
-// may be lost, which can only make another host's report fail, never
-// pass. A worker that died inside the critical section is noted too, as
-// soon as its host sees it gone. Notes that cannot be read make the
-// reading host's report an ERROR (a FAIL still wins), never a run that
-// tested nothing.
+// shows the note to a host that opens the file after the takeover. The
+// holder is stopped (SIGSTOP) while its note is written, so the write is
+// given noteBound and no more: a slow or hung filesystem would otherwise
+// stretch a kill into a stop long enough for the lock to be broken as
+// stale, or hang the run. A host whose note fails, or is not done within
+// the bound, resumes the holder, kills no more, and reports it (ERROR). A
+// note done after its bound names an acquisition that was not killed,
+// which only a host's own report can take for a takeover; Verify, which
+// reads the logs of every host and not the notes, judges it. A worker
+// that died inside the critical section is noted too, as soon as its
+// host sees it gone, within the same bound. Notes that cannot be read
+// make the reading host's report an ERROR (a FAIL still wins), never a run
+// that tested nothing.
 
 // killNotesName is the file, in a host's directory of a shared run, of
-// the nonces of the acquisitions that host killed (a variable for tests,
-// which make it one that cannot be written).
-var killNotesName = "kills"
+// the nonces of the acquisitions that host killed.
+const killNotesName = "kills"
 
-// errNoteNotWritten: a kill note was not written at all.
-var errNoteNotWritten = errors.New("not written")
+// noteBound is how long a kill note may take.
+const noteBound = 100 * time.Millisecond
+
+// openKillNotes opens the kill notes at path for appending (a variable
+// for tests, which make it fail or hang).
+var openKillNotes = func(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+}
 
 // noteKill notes, in a shared run, that the acquisition of nonce is about
-// to be killed, or has died; elsewhere it does nothing. An error that
-// matches errNoteNotWritten says that no note was made.
+// to be killed, or has died, within noteBound; elsewhere it does nothing.
 func (r *runner) noteKill(nonce uint64) error {
 	if r.hostDir == "" {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(r.hostDir, killNotesName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+	done := make(chan error, 1)
+	open := openKillNotes // read here: the write may outlive the run
+	go func() { done <- writeKillNote(open, filepath.Join(r.hostDir, killNotesName), nonce) }()
+	t := time.NewTimer(noteBound)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%s: not written within %v", filepath.Join(r.hostDir, killNotesName), noteBound)
+	}
+}
+
+// writeKillNote appends nonce to the notes at path, opened with open.
+func writeKillNote(open func(string) (*os.File, error), path string, nonce uint64) error {
+	f, err := open(path)
 	if err != nil {
-		return errors.Join(errNoteNotWritten, err)
+		return err
 	}
-	if _, err := fmt.Fprintf(f, "%016x\n", nonce); err != nil {
-		return errors.Join(errNoteNotWritten, err, f.Close())
-	}
-	return f.Close()
+	_, err = fmt.Fprintf(f, "%016x\n", nonce)
+	return errors.Join(err, f.Close())
+}
+
+// addChaosErr records a note that failed, the first one kept.
+func (r *runner) addChaosErr(err error) {
+	r.mu.Lock()
+	r.chaosErr = cmp.Or(r.chaosErr, err)
+	r.mu.Unlock()
 }
 
 // otherHostsKills returns the nonces that the hosts of the shared run in

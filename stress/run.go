@@ -1,7 +1,6 @@
 package stress
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -329,9 +328,7 @@ func (r *runner) reapDead(wr *workerRun, p *proc) {
 	if !r.cfg.DetectorsOff {
 		r.reg.noteKilled(slot.nonce.Load())
 		if err := r.noteKill(slot.nonce.Load()); err != nil {
-			r.mu.Lock()
-			r.chaosErr = cmp.Or(r.chaosErr, fmt.Errorf("noting a death for the other hosts of the run: %w", err))
-			r.mu.Unlock()
+			r.addChaosErr(fmt.Errorf("noting a death for the other hosts of the run: %w", err))
 		}
 		r.reg.hdr.occupancy.Add(-1)
 		at := slot.acquiredAt.Load()
