@@ -1,0 +1,63 @@
+package stress
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A host of a shared run that cannot note a kill for the other hosts, or
+// not within noteBound (a hung filesystem), kills no holder (the one it
+// stopped goes on) and no more after, and its report says why: an ERROR,
+// after a run of its set length.
+func TestUnnotedKillIsNotMade(t *testing.T) {
+	defer func(open func(string) (*os.File, error)) { openKillNotes = open }(openKillNotes)
+	for _, tc := range []struct {
+		name string
+		open func(release <-chan struct{}) func(string) (*os.File, error)
+		want string
+	}{
+		{"fails", func(<-chan struct{}) func(string) (*os.File, error) {
+			return func(string) (*os.File, error) { return nil, os.ErrPermission }
+		}, "permission denied"},
+		{"hangs", func(release <-chan struct{}) func(string) (*os.File, error) {
+			return func(string) (*os.File, error) { <-release; return nil, os.ErrDeadlineExceeded }
+		}, "not written within " + noteBound.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			openKillNotes = tc.open(release)
+			var rep *Report
+			var err error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				rep, err = Run(context.Background(), Config{Dir: t.TempDir(), Join: true, RunID: "unnoted", Host: "a",
+					Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
+			}()
+			select {
+			case <-done:
+				close(release)
+			case <-time.After(time.Minute):
+				close(release) // the notes return: the run ends
+				<-done
+				t.Fatal("a run of 1s still ran after a minute: it waited for its note")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Faults.Kills != 0 || len(rep.Failures) != 1 || rep.Failures[0].Worker != "kill notes" ||
+				!strings.Contains(rep.Failures[0].Reason, "noting a kill for the other hosts of the run") ||
+				!strings.Contains(rep.Failures[0].Reason, tc.want) || rep.Verdict != VerdictError {
+				t.Errorf("kills %d, failures %+v, verdict %s; want no kill, the note's failure alone (%q), ERROR", rep.Faults.Kills, rep.Failures, rep.Verdict, tc.want)
+			}
+			for _, w := range rep.Workers {
+				if w.Incarnations != 1 || w.Acquisitions == 0 {
+					t.Errorf("worker %+v: want it never killed, and going on", w)
+				}
+			}
+		})
+	}
+}
