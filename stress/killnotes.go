@@ -112,16 +112,18 @@ func otherHostsKills(runDir, own string) (killed map[uint64]bool, unread []strin
 // readKillNotes adds the nonces noted in the file at path to killed. A
 // last line without its newline is being written, and is left out.
 func readKillNotes(path string, killed map[uint64]bool) error {
+	// Looked at before it is opened: opening a FIFO would wait for a
+	// writer.
+	if info, err := os.Lstat(path); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err != nil {
-		return err
-	} else if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", path)
-	}
 	rd := bufio.NewReader(f)
 	for line := 1; ; line++ {
 		s, err := rd.ReadString('\n')

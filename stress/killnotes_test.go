@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -50,8 +51,13 @@ func TestKillNotes(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(hostDir("d-4-w"), killNotesName), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	got, unread = otherHostsKills(runDir, a)
-	if len(unread) != 2 || !strings.Contains(strings.Join(unread, "\n"), "c-3-z/kills:1: not a nonce") || !strings.Contains(strings.Join(unread, "\n"), "d-4-w/kills: not a regular file") || !got[3] {
-		t.Errorf("unread %q, read %v; want c's and d's notes named, b's read", unread, got)
+	if err := syscall.Mkfifo(filepath.Join(hostDir("e-5-v"), killNotesName), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	got, unread = otherHostsKills(runDir, a) // a FIFO opened would wait here
+	all := strings.Join(unread, "\n")
+	if len(unread) != 3 || !strings.Contains(all, "c-3-z/kills:1: not a nonce") || !strings.Contains(all, "d-4-w/kills: not a regular file") ||
+		!strings.Contains(all, "e-5-v/kills: not a regular file") || !got[3] {
+		t.Errorf("unread %q, read %v; want c's, d's and e's notes named, b's read", unread, got)
 	}
 }
