@@ -30,7 +30,8 @@ import (
 // holder is stopped (SIGSTOP) while its note is written, so the write is
 // given noteBound and no more: a slow or hung filesystem would otherwise
 // stretch a kill into a stop long enough for the lock to be broken as
-// stale, or hang the run. A host whose note fails, or is not done within
+// stale (a tenth of the stale-after age leaves it far from that), or
+// hang the run. A host whose note fails, or is not done within
 // the bound, resumes the holder, kills no more, and reports it (ERROR). A
 // note done after its bound names an acquisition that was not killed,
 // which only a host's own report can take for a takeover; Verify, which
@@ -44,8 +45,14 @@ import (
 // the nonces of the acquisitions that host killed.
 const killNotesName = "kills"
 
-// noteBound is how long a kill note may take.
-const noteBound = 100 * time.Millisecond
+// noteBound is how long a kill note may take: a second, or a tenth of a
+// shorter stale-after age.
+func (r *runner) noteBound() time.Duration {
+	if a := r.cfg.StaleAfter; a > 0 && a/10 < time.Second {
+		return a / 10
+	}
+	return time.Second
+}
 
 // openKillNotes opens the kill notes at path for appending (a variable
 // for tests, which make it fail or hang).
@@ -62,13 +69,14 @@ func (r *runner) noteKill(nonce uint64) error {
 	done := make(chan error, 1)
 	open := openKillNotes // read here: the write may outlive the run
 	go func() { done <- writeKillNote(open, filepath.Join(r.hostDir, killNotesName), nonce) }()
-	t := time.NewTimer(noteBound)
+	bound := r.noteBound()
+	t := time.NewTimer(bound)
 	defer t.Stop()
 	select {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("%s: not written within %v", filepath.Join(r.hostDir, killNotesName), noteBound)
+		return fmt.Errorf("%s: not written within %v", filepath.Join(r.hostDir, killNotesName), bound)
 	}
 }
 

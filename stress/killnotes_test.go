@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // A host of a shared run reads the kills the other hosts noted, not its
@@ -59,5 +60,17 @@ func TestKillNotes(t *testing.T) {
 	if len(unread) != 3 || !strings.Contains(all, "c-3-z/kills:1: not a nonce") || !strings.Contains(all, "d-4-w/kills: not a regular file") ||
 		!strings.Contains(all, "e-5-v/kills: not a regular file") || !got[3] {
 		t.Errorf("unread %q, read %v; want c's, d's and e's notes named, b's read", unread, got)
+	}
+}
+
+// A kill note may take a second, or a tenth of a shorter stale-after age.
+func TestNoteBound(t *testing.T) {
+	for _, tc := range []struct{ staleAfter, want time.Duration }{
+		{0, time.Second}, {-1, time.Second}, {time.Hour, time.Second}, {10 * time.Second, time.Second}, {time.Second, 100 * time.Millisecond},
+	} {
+		r := &runner{cfg: Config{StaleAfter: tc.staleAfter}}
+		if got := r.noteBound(); got != tc.want {
+			t.Errorf("stale-after %v: bound %v, want %v", tc.staleAfter, got, tc.want)
+		}
 	}
 }
