@@ -60,11 +60,27 @@ func TestAdapterCPU(t *testing.T) {
 
 // A run's adapter processes are metered beside the workers, and their
 // time is not counted as the workers'.
+//
+// Each acquisition burns burnPerLock of processor time, which a machine
+// loaded enough takes seconds of real time to give: a run with fewer
+// acquisitions than minBurns tells little and is made again twice as
+// long, up to three times (a run of 1 s under a CPU hog and other tests
+// made none).
 func TestReportCountsAdapterCPU(t *testing.T) {
-	const procs = 2
-	// After a warm-up the metering begins meterLead before the
-	// acquisitions counted, so none of their burns falls before it.
-	rep := runStress(t, Config{Strategy: Exec(burnAdapter(t)), Procs: procs, Warmup: 300 * time.Millisecond, Duration: time.Second, DetectorsOff: true})
+	const procs, minBurns = 2, 4
+	var rep *Report
+	for d := time.Second; ; d *= 2 {
+		// After a warm-up the metering begins meterLead before the
+		// acquisitions counted, so none of their burns falls before it.
+		rep = runStress(t, Config{Strategy: Exec(burnAdapter(t)), Procs: procs, Warmup: 300 * time.Millisecond, Duration: d, DetectorsOff: true})
+		if rep.Acquisitions >= minBurns {
+			break
+		}
+		if d >= 8*time.Second {
+			t.Fatalf("%d acquisitions in %v, fewer than %d", rep.Acquisitions, d, minBurns)
+		}
+		t.Logf("%d acquisitions in %v, fewer than %d: the machine is too loaded to tell; again, for %v", rep.Acquisitions, d, minBurns, 2*d)
+	}
 	burned := time.Duration(rep.Acquisitions) * burnPerLock
 	// Each worker's two readings lose less than two ticks between them
 	// (utime and stime rounded down apart); a burn more may begin late.
