@@ -106,8 +106,9 @@ type Report struct {
 	Verdict string `json:"verdict"`
 	Reason  string `json:"reason"`
 	// Cautions says, one sentence each, what limits the evidence of a
-	// passing run (a lock held a small share of the time); absent for
-	// another verdict.
+	// passing run (a lock held less than half the time, or nothing
+	// checked); absent for another verdict, and for one host's share of a
+	// shared run.
 	Cautions []string `json:"cautions,omitempty"`
 	// Members are the shares of the members of a mixed population (see
 	// Mix), in order; absent for any other strategy.
