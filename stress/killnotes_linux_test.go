@@ -12,21 +12,22 @@ import (
 
 // A host of a shared run that cannot note a kill for the other hosts, or
 // not within noteBound (a hung filesystem), kills no holder (the one it
-// stopped goes on) and no more after, and its report says why: an ERROR,
-// after a run of its set length.
+// stopped goes on once the note's bound has passed) and no more after,
+// and its report says why: an ERROR, after a run of its set length.
 func TestUnnotedKillIsNotMade(t *testing.T) {
 	defer func(open func(string) (*os.File, error)) { openKillNotes = open }(openKillNotes)
 	for _, tc := range []struct {
 		name string
 		open func(release <-chan struct{}) func(string) (*os.File, error)
 		want string
+		dur  time.Duration // the holder stays stopped for the note's bound, a second: the others wait
 	}{
 		{"fails", func(<-chan struct{}) func(string) (*os.File, error) {
 			return func(string) (*os.File, error) { return nil, os.ErrPermission }
-		}, "permission denied"},
+		}, "permission denied", time.Second},
 		{"hangs", func(release <-chan struct{}) func(string) (*os.File, error) {
 			return func(string) (*os.File, error) { <-release; return nil, os.ErrDeadlineExceeded }
-		}, "not written within 1s"},
+		}, "not written within 1s", 3 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
@@ -37,7 +38,7 @@ func TestUnnotedKillIsNotMade(t *testing.T) {
 			go func() {
 				defer close(done)
 				rep, err = Run(context.Background(), Config{Dir: t.TempDir(), Join: true, RunID: "unnoted", Host: "a",
-					Strategy: mustStrategy(t, "os"), Procs: 3, Duration: time.Second, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
+					Strategy: mustStrategy(t, "os"), Procs: 3, Duration: tc.dur, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
 			}()
 			select {
 			case <-done:
@@ -45,7 +46,7 @@ func TestUnnotedKillIsNotMade(t *testing.T) {
 			case <-time.After(time.Minute):
 				close(release) // the notes return: the run ends
 				<-done
-				t.Fatal("a run of 1s still ran after a minute: it waited for its note")
+				t.Fatalf("a run of %v still ran after a minute: it waited for its note", tc.dur)
 			}
 			if err != nil {
 				t.Fatal(err)
