@@ -2,7 +2,7 @@ package stress
 
 import (
 	"fmt"
-	"strconv"
+	"math"
 )
 
 // The detectors see a lock that lets a second worker in only while both
@@ -35,14 +35,14 @@ func (r *Report) cautions() []string {
 	case r.Acquisitions == 0:
 		return []string{"no acquisition was made: nothing was checked"}
 	}
-	// The share as the summary's throughput line gives it, so that the
-	// two agree, and a run it shows held half the time has no caution.
-	held := fmt.Sprintf("%.1f", 100*r.Utilization)
-	if v, _ := strconv.ParseFloat(held, 64); v >= 100*idleLockShare {
+	// Judged by the share to a tenth of a percent, as the summary's
+	// throughput line gives it: a run it shows held half the time has
+	// no caution.
+	if math.Round(1000*r.Utilization) >= 1000*idleLockShare {
 		return nil
 	}
-	return []string{fmt.Sprintf("lock held %s%% of the time: a lock that lets a second worker in now and then is seen only while both are inside, "+
-		"so such slips could well have gone unseen; %s would test exclusion harder", held, harderAdvice(r.Config))}
+	return []string{fmt.Sprintf("lock held %.1f%% of the time: a lock that lets a second worker in now and then is seen only while both are inside, "+
+		"so such slips could well have gone unseen; %s would test exclusion harder", 100*r.Utilization, harderAdvice(r.Config))}
 }
 
 // harderAdvice says what would keep the lock held more of the time.
