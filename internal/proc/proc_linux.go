@@ -311,6 +311,11 @@ func check(id Identity) State {
 		// The start time is not known: any live process may be the
 		// holder.
 		return Unknown
+	case errors.Is(err, unix.ESRCH):
+		// Its stat file was opened, and the process it named has been
+		// reaped since: whichever process that was, the holder (of that
+		// PID then or before) is gone.
+		return Dead
 	case errors.Is(err, fs.ErrNotExist):
 		// /proc may hide other users' processes (hidepid): ask the kernel.
 		if errors.Is(signal(id.PID, 0), unix.ESRCH) {
@@ -379,8 +384,8 @@ func threadGone(dir string) bool {
 	if err == nil {
 		status, err = readProcFile(dir+"/status", nil)
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return true // released since the listing
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return true // released since the listing, or since the open
 	}
 	return err == nil && exitingThread(stat, status)
 }
@@ -407,6 +412,10 @@ func exitingThread(stat, status []byte) bool {
 	return false
 }
 
+// procFileOpened, if set, is called by readProcFile between its open and
+// its read: a test's way to reap a process in between.
+var procFileOpened func(name string)
+
 // readProcFile reads a small file of /proc with plain system calls,
 // appending it to b: the waiters of a fair queue check a process on every
 // turn, and os.ReadFile would also register the descriptor with the
@@ -423,6 +432,9 @@ func readProcFile(name string, b []byte) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer unix.Close(fd)
+	if procFileOpened != nil {
+		procFileOpened(name)
+	}
 	if cap(b)-len(b) < 512 {
 		b = append(b, make([]byte, 1024)...)[:len(b)]
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,6 +33,47 @@ func TestZombieIsDead(t *testing.T) {
 		return err == nil && state == 'Z'
 	}, time.Minute, time.Millisecond, "the child never became a zombie")
 	require.Equal(t, Dead, Check(id))
+}
+
+// TestReapedBetweenOpenAndReadIsDead: a process reaped after its stat file,
+// or its thread's, was opened and before it was read (the read then fails
+// with ESRCH) is dead, not of unknown state: a fair waiter whose judgement
+// of a killed waiter ahead met its reaping so took it for alive, and
+// waited for its ticket to expire.
+func TestReapedBetweenOpenAndReadIsDead(t *testing.T) {
+	for _, tc := range []struct{ name, file string }{
+		{"the process's stat", "/stat"},
+		{"its thread's stat", "/task/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := child()
+			require.NoError(t, cmd.Start())
+			id := Self()
+			id.PID = cmd.Process.Pid
+			id.Start, _ = startTime(id.PID)
+			require.NoError(t, cmd.Process.Kill())
+			require.Eventually(t, func() bool {
+				state, _, err := stat(id.PID)
+				return err == nil && state == 'Z'
+			}, time.Minute, time.Millisecond, "the child never became a zombie")
+			prefix := "/proc/" + strconv.Itoa(id.PID) + tc.file
+			reaped := false
+			procFileOpened = func(name string) {
+				if !reaped && strings.HasPrefix(name, prefix) {
+					reaped = true
+					_ = cmd.Wait()
+				}
+			}
+			t.Cleanup(func() {
+				procFileOpened = nil
+				if !reaped {
+					_ = cmd.Wait()
+				}
+			})
+			require.Equal(t, Dead, Check(id))
+			require.True(t, reaped, "no read of %s* was made", prefix)
+		})
+	}
 }
 
 func TestParseStat(t *testing.T) {
