@@ -131,6 +131,15 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
 	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
+	if !r.cfg.DetectorsOff {
+		if holderStopped != nil {
+			holderStopped(r.ledgerPath, entry)
+		}
+		if err := ledgerAtKill(r.ledgerPath, &entry); err != nil {
+			_ = p.cmd.Process.Signal(sigCont)
+			return fmt.Errorf("looking at the ledger before a kill: %w", err)
+		}
+	}
 	if err := r.noteKill(entry.Nonce); err != nil {
 		// Unnoted, the other hosts would take the takeover for a
 		// violation: no kill.

@@ -27,7 +27,8 @@ type Entry struct {
 	// inside the time the lock was held.
 	Acquired, Released int64
 	// Seen is the nonce of the record found held on entry (FlagHeld), or
-	// found in place of this worker's own on leaving (FlagChanged).
+	// found in place of this worker's own on leaving, or by its killer
+	// (FlagChanged).
 	Seen uint64
 	// Flags says what the worker saw.
 	Flags Flags
@@ -42,10 +43,12 @@ const (
 	FlagHeld Flags = 1 << iota
 	// FlagTornEntry: the ledger record read on entry was torn.
 	FlagTornEntry
-	// FlagChanged: on leaving, the ledger no longer held this worker's
-	// nonce and sequence number.
+	// FlagChanged: on leaving (or, for a worker killed inside, when its
+	// killer looked), the ledger no longer held this worker's nonce and
+	// sequence number.
 	FlagChanged
-	// FlagTornExit: the ledger record read on leaving was torn.
+	// FlagTornExit: the ledger record read on leaving (or by its killer)
+	// was torn.
 	FlagTornExit
 	// FlagKilled: the worker was killed inside the critical section. The
 	// entry is written by the process that killed it; Released is the

@@ -140,12 +140,16 @@ func (v *ledgerVerifier) checkFlags(c *cursor) {
 	if e.Flags&FlagTornEntry != 0 {
 		v.add(c, KindTorn, func() string { return "read a torn ledger record on entry" + c.observed(FlagTornEntry) })
 	}
+	leaving := "on leaving"
+	if e.Flags&FlagKilled != 0 {
+		leaving = "when it was killed inside"
+	}
 	if e.Flags&FlagTornExit != 0 {
-		v.add(c, KindTorn, func() string { return "read a torn ledger record on leaving" + c.observed(FlagTornExit) })
+		v.add(c, KindTorn, func() string { return "read a torn ledger record " + leaving + c.observed(FlagTornExit) })
 	}
 	if e.Flags&FlagChanged != 0 {
 		v.add(c, KindNonceChanged, func() string {
-			return fmt.Sprintf("wrote nonce %016x; on leaving the ledger held nonce %016x instead%s", e.Nonce, e.Seen, c.observed(FlagChanged))
+			return fmt.Sprintf("wrote nonce %016x; %s the ledger held nonce %016x instead%s", e.Nonce, leaving, e.Seen, c.observed(FlagChanged))
 		})
 	}
 }
