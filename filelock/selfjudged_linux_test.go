@@ -3,6 +3,7 @@ package filelock
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,10 +26,13 @@ import (
 // another copy of this package in this very process, whose records this
 // copy's table does not know.
 
-const firstThreadGoneRole = "holdFirstThreadGone"
+const (
+	firstThreadGoneRole          = "holdFirstThreadGone"
+	otherCopyFirstThreadGoneRole = "otherCopyFirstThreadGone"
+)
 
 func init() {
-	if os.Getenv(childEnv) == firstThreadGoneRole {
+	if role := os.Getenv(childEnv); role == firstThreadGoneRole || role == otherCopyFirstThreadGoneRole {
 		// Locked in init, the main goroutine runs on the first thread
 		// (TestMain runs the role there), which SYS_EXIT ends alone.
 		runtime.LockOSThread()
@@ -58,6 +62,92 @@ func init() {
 		}()
 		syscall.Syscall(syscall.SYS_EXIT, 0, 0, 0)
 		select {} // not reached
+	}
+}
+
+func init() {
+	// otherCopyFirstThreadGone: end the first thread, and then, on
+	// another, judge a lock file whose record names this process, held
+	// open as another copy of this package would (see
+	// TestRecordOfAnotherCopyOfThePackageIsAlive); exit 0 only if it was
+	// judged alive while open and dead once closed. With
+	// FILELOCK_TEST_FIRST_THREADS_VIEW set, descriptors are looked for in
+	// /proc/self, the first thread's view, and it need only be judged
+	// alive while open.
+	childRoles[otherCopyFirstThreadGoneRole] = func() error {
+		firstThreads := os.Getenv("FILELOCK_TEST_FIRST_THREADS_VIEW") != ""
+		if firstThreads {
+			procFDs = func() string { return "/proc/self" }
+		}
+		go func() {
+			if err := judgeOtherCopysLock(envOf("FILELOCK_TEST_LOCK"), firstThreads); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}()
+		syscall.Syscall(syscall.SYS_EXIT, 0, 0, 0)
+		select {} // not reached
+	}
+}
+
+// judgeOtherCopysLock is otherCopyFirstThreadGone's judgement, once the
+// first thread is gone; with openOnly, only of the file held open.
+func judgeOtherCopysLock(path string, openOnly bool) error {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile("/proc/self/stat")
+		if err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(b, ')'); i+2 < len(b) && b[i+2] == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the first thread never exited")
+		}
+	}
+	data, err := newRecord(proc.Self(), time.Now()).MarshalText()
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	held, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	l, err := New(path)
+	if err != nil {
+		return err
+	}
+	if err := l.TryLock(); !errors.Is(err, ErrWouldBlock) {
+		return fmt.Errorf("another copy's live lock, in a process whose first thread is gone: TryLock gave %v, want %v", err, ErrWouldBlock)
+	}
+	if err := held.Close(); err != nil || openOnly {
+		return err
+	}
+	if err := l.TryLock(); err != nil {
+		return fmt.Errorf("closed, it is what an exec leaves: %w", err)
+	}
+	return l.Unlock()
+}
+
+// TestOtherCopysLockWithoutTheFirstThread: in a process whose first thread
+// has exited, whose /proc/self shows no descriptors any more, another
+// copy's open lock file is still found open, and once closed, it is not.
+// Looked for in /proc/self, whose empty listing misses the descriptor
+// the look itself has open, it is taken for open: unsure.
+func TestOtherCopysLockWithoutTheFirstThread(t *testing.T) {
+	for _, view := range []string{"calling thread's", "first thread's"} {
+		t.Run(view, func(t *testing.T) {
+			env := []string{"FILELOCK_TEST_LOCK=" + filepath.Join(t.TempDir(), "x.lock")}
+			if view == "first thread's" {
+				env = append(env, "FILELOCK_TEST_FIRST_THREADS_VIEW=1")
+			}
+			out, err := childCommand(t, otherCopyFirstThreadGoneRole, env...).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+		})
 	}
 }
 

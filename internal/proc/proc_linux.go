@@ -178,10 +178,22 @@ var clockOffsets = sync.OnceValue(func() offsets {
 	case err1 != nil || err2 != nil || err != nil || own != children:
 		return offsets{}
 	}
+	return parseOffsets(b)
+})
+
+// parseOffsets returns the offsets that the contents b of a
+// /proc/PID/timens_offsets file give. A boot-time offset that is not a
+// whole number of clock ticks is unknown: /proc/PID/stat shows a start time
+// with the offset added before it is cut to ticks, so that no reader can
+// take the offset back off exactly, and a live process's start time, read
+// from outside its namespace and from inside, would differ by a tick, which
+// is what a process that reused the PID shows.
+func parseOffsets(b []byte) offsets {
 	mono, ok1 := parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC)
 	boot, ok2 := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
-	return offsets{mono: mono, boot: boot, known: ok1 && ok2}
-})
+	whole := boot%(time.Second/userHZ) == 0
+	return offsets{mono: mono, boot: boot, known: ok1 && ok2 && whole}
+}
 
 // parseOffset returns the offset of the clock named name (or numbered
 // number) in the contents of a /proc/PID/timens_offsets file: lines of a

@@ -4,6 +4,7 @@ package proc
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -224,6 +225,97 @@ func TestParseBootOffset(t *testing.T) {
 			require.Equal(t, tc.ok, ok)
 		})
 	}
+}
+
+// TestOffsetsOfWholeTicks: a time namespace's offsets are known only when
+// its boot-time offset is a whole number of clock ticks, forward or back:
+// otherwise a live process's start time read inside it and outside it
+// differs by a tick, and it would be taken for one that reused its PID.
+func TestOffsetsOfWholeTicks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    string
+		known bool
+	}{
+		{"none", "monotonic 0 0\nboottime 0 0\n", true},
+		{"whole seconds", "monotonic 5 0\nboottime 100000 0\n", true},
+		{"whole ticks", "monotonic 0 3\nboottime 2 250000000\n", true},
+		{"whole ticks back", "monotonic 0 0\nboottime -5 500000000\n", true},
+		{"half a tick", "monotonic 0 0\nboottime 0 5000000\n", false},
+		{"a nanosecond", "monotonic 0 0\nboottime 1 1\n", false},
+		{"half a tick back", "monotonic 0 0\nboottime -1 995000000\n", false},
+		{"no boot time", "monotonic 0 0\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.known, parseOffsets([]byte(tc.in)).known)
+		})
+	}
+}
+
+// In a time namespace whose boot-time offset is a tick less a nanosecond,
+// the start time /proc shows of a process, cut to ticks after the offset
+// is added, is a tick later than the one seen from outside (unless the
+// process started within a nanosecond after a tick).
+const partTickOffsets = "monotonic 0 0\nboottime 0 9999999\n"
+
+func init() {
+	switch {
+	case os.Getenv("PROC_TEST_PART_TICK") != "":
+		// Make the namespace, start the process that says its start time
+		// in it, and wait for it; on the first thread, whose view
+		// /proc/self is, and from which the child is forked.
+		runtime.LockOSThread()
+		err := unix.Unshare(unix.CLONE_NEWTIME)
+		if err == nil {
+			err = os.WriteFile("/proc/self/timens_offsets", []byte(partTickOffsets), 0)
+		}
+		if err == nil {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "PROC_TEST_PART_TICK=", "PROC_TEST_SAY_START=1")
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+			err = cmd.Run()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case os.Getenv("PROC_TEST_SAY_START") != "":
+		fmt.Printf("%d %d\n", Self().PID, Self().Start)
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
+}
+
+// TestStartTimeInANamespaceOfPartTicks: a live process in a time namespace
+// whose boot-time offset is not a whole number of ticks is alive to a
+// process outside it, which reads its start time without the offset: it
+// records none (0) rather than one a tick off, which the PID-reuse rule
+// would take for another process's. (Run in a child, as root.)
+func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a new time namespace needs root (CI runs the suite as root)")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
+	}
+	cmd := child()
+	cmd.Env = append(cmd.Env, "PROC_TEST_PART_TICK=1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	var id Identity
+	_, err = fmt.Fscanf(stdout, "%d %d\n", &id.PID, &id.Start)
+	require.NoError(t, err)
+	outside, err := startTime(id.PID)
+	require.NoError(t, err)
+	require.Equal(t, Alive, Check(id), "a live process judged by its own start time, %d (from outside: %d)", id.Start, outside)
+	require.NoError(t, stdin.Close())
+	require.NoError(t, cmd.Wait())
 }
 
 // TestMonotonicOffset: the monotonic clock's offset is read from its own
