@@ -3,9 +3,13 @@
 package stress
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"unsafe"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/lockstress/lockstress/stress/detect"
 )
@@ -176,24 +180,38 @@ func TestLedgerLeaveBoundary(t *testing.T) {
 
 // TestLedgerLiveCount: the live count of ledger flags counts an entry that
 // found the ledger held, unless the holder it found was killed inside the
-// critical section; every other flag counts in any case.
+// critical section, by this host or, in a shared run, by another (noted
+// in its directory); every other flag counts in any case.
 func TestLedgerLiveCount(t *testing.T) {
-	const killed, alive = 501, 502
+	const killed, killedElsewhere, alive = 501, 503, 502
 	for _, tc := range []struct {
-		name  string
-		flags detect.Flags
-		seen  uint64
-		want  int64
+		name   string
+		flags  detect.Flags
+		seen   uint64
+		shared bool
+		want   int64
 	}{
-		{"held by a killed worker", detect.FlagHeld, killed, 0},
-		{"held by a live worker", detect.FlagHeld, alive, 1},
-		{"torn on entry", detect.FlagTornEntry, 0, 1},
-		{"held by a killed worker and torn", detect.FlagHeld | detect.FlagTornEntry, killed, 1},
+		{"held by a killed worker", detect.FlagHeld, killed, false, 0},
+		{"held by a live worker", detect.FlagHeld, alive, false, 1},
+		{"torn on entry", detect.FlagTornEntry, 0, false, 1},
+		{"held by a killed worker and torn", detect.FlagHeld | detect.FlagTornEntry, killed, false, 1},
+		{"held by a worker another host killed", detect.FlagHeld, killedElsewhere, true, 0},
+		{"held by a live worker of a shared run", detect.FlagHeld, alive, true, 1},
+		{"held by a worker noted killed, in a run not shared", detect.FlagHeld, killedElsewhere, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, led := testWorker(t, 1, detect.Record{})
 			w.spec.MaxExamples = 0
 			w.reg.noteKilled(killed)
+			run := t.TempDir()
+			other, own := filepath.Join(run, "hosts", "b-1-x"), filepath.Join(run, "hosts", "a-1-y")
+			for _, dir := range []string{other, own} {
+				require.NoError(t, os.MkdirAll(dir, 0o755))
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(other, killNotesName), fmt.Appendf(nil, "%016x\n", killedElsewhere), 0o644))
+			if tc.shared {
+				w.spec.RunDir, w.spec.HostDir = run, own
+			}
 			w.entry = detect.Entry{Seq: 3, Nonce: 77, Flags: tc.flags, Seen: tc.seen}
 			led.b = detect.AppendRecord(nil, detect.Record{Seq: 3, State: detect.Held, Owner: "w0", Nonce: 77})
 			if err := w.ledgerLeave(); err != nil {

@@ -74,3 +74,20 @@ func TestNoteBound(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkersOfASharedRunReadTheNotes: a worker of a host of a shared run
+// is told where the other hosts note their kills, so that its live count
+// leaves their takeovers out (TestLedgerLiveCount); one of a run of its
+// own is told nothing of the kind.
+func TestWorkersOfASharedRunReadTheNotes(t *testing.T) {
+	wr := &workerRun{id: 1, name: "w1"}
+	r := &runner{runDir: "/d/run", hostDir: "/d/run/hosts/a-1-x"}
+	spec := r.spec(wr, 0, false)
+	if spec.RunDir != r.runDir || spec.HostDir != r.hostDir {
+		t.Errorf("a shared run's worker told run %q, host %q; want %q, %q", spec.RunDir, spec.HostDir, r.runDir, r.hostDir)
+	}
+	r.hostDir = ""
+	if spec := r.spec(wr, 0, false); spec.RunDir != "" || spec.HostDir != "" {
+		t.Errorf("a worker of a run of its own told run %q, host %q", spec.RunDir, spec.HostDir)
+	}
+}

@@ -81,19 +81,27 @@ func (wr *workerRun) all() []*proc {
 	return append([]*proc(nil), wr.procs...)
 }
 
-// start starts incarnation inc of the worker. With a barrier the worker
-// waits for EOF on it before it begins.
-func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) {
+// spec is what incarnation inc of the worker is told.
+func (r *runner) spec(wr *workerRun, inc int, barrier bool) workerSpec {
 	spec := workerSpec{
 		Run: r.runID, Host: r.cfg.Host, Worker: wr.id, Workers: r.cfg.Procs, Incarnation: inc, Owner: wr.name,
 		Strategy: r.cfg.Strategy, Fair: r.cfg.Fair, Barging: r.cfg.Barging, Polling: r.cfg.Polling,
 		NoDeadline: r.cfg.NoDeadline, LockPath: r.lockPath, Region: r.regionPath, Detectors: !r.cfg.DetectorsOff,
 		LedgerPath: r.ledgerPath, ReopenLedger: r.reopenLedger, LogDir: r.logDir, Hold: r.cfg.Hold, Think: r.cfg.Think, Timeout: r.cfg.Timeout,
 		StaleAfter: r.cfg.StaleAfter,
-		Seed:       r.cfg.Seed, Barrier: barrier != nil, MaxExamples: r.cfg.MaxExamples,
+		Seed:       r.cfg.Seed, Barrier: barrier, MaxExamples: r.cfg.MaxExamples,
 		Adapter: adapterTimeouts{Start: adapterStartTimeout, Slack: adapterSlack},
 	}
-	js, err := json.Marshal(spec)
+	if r.hostDir != "" { // a host of a shared run
+		spec.RunDir, spec.HostDir = r.runDir, r.hostDir
+	}
+	return spec
+}
+
+// start starts incarnation inc of the worker. With a barrier the worker
+// waits for EOF on it before it begins.
+func (r *runner) start(wr *workerRun, inc int, barrier *os.File) (*proc, error) {
+	js, err := json.Marshal(r.spec(wr, inc, barrier != nil))
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (w *worker) ledgerLeave() error {
 		w.entry.Flags |= flag
 		w.observe(flag, n, perr)
 	}
-	if f := w.entry.Flags; f&^detect.FlagHeld != 0 || f&detect.FlagHeld != 0 && !w.reg.wasKilled(w.entry.Seen) {
+	if f := w.entry.Flags; f&^detect.FlagHeld != 0 || f&detect.FlagHeld != 0 && !w.killed(w.entry.Seen) {
 		w.slot.ledgerFlags.Add(1)
 	}
 	w.wbuf = detect.AppendRecord(w.wbuf[:0], detect.Record{Seq: w.entry.Seq, State: detect.Released, Owner: w.spec.Owner, Nonce: w.entry.Nonce})
@@ -128,4 +128,19 @@ func (w *worker) observe(f detect.Flags, n int, perr error) {
 	if _, err := w.obs.Write(append(b, '\n')); err != nil {
 		w.countError("observe", err)
 	}
+}
+
+// killed reports whether the acquisition of nonce was killed inside the
+// critical section, by this host (its region's last kills) or, on a host
+// of a shared run, by another, whose note is written before its kill and
+// so before any takeover: read only then, as a takeover is rare.
+func (w *worker) killed(nonce uint64) bool {
+	if w.reg.wasKilled(nonce) {
+		return true
+	}
+	if w.spec.RunDir == "" {
+		return false
+	}
+	elsewhere, _ := otherHostsKills(w.spec.RunDir, w.spec.HostDir)
+	return elsewhere[nonce]
 }

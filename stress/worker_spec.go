@@ -28,15 +28,21 @@ type workerSpec struct {
 	// critical section and use pread and pwrite, for the close-to-open
 	// consistency of network filesystems; otherwise it maps the ledger
 	// into memory once.
-	ReopenLedger bool          `json:"reopen_ledger,omitempty"`
-	LogDir       string        `json:"log_dir,omitempty"`
-	Hold         Dist          `json:"hold"`
-	Think        Dist          `json:"think"`
-	Timeout      time.Duration `json:"timeout"`
-	StaleAfter   time.Duration `json:"stale_after,omitempty"`
-	Seed         uint64        `json:"seed"`
-	Barrier      bool          `json:"barrier"` // wait for EOF on descriptor 3
-	MaxExamples  int           `json:"max_examples"`
+	ReopenLedger bool   `json:"reopen_ledger,omitempty"`
+	LogDir       string `json:"log_dir,omitempty"`
+	// RunDir and HostDir, set on a host of a shared run, are where the
+	// other hosts note their kills (killnotes.go) and this host's
+	// directory, so that the worker's live count of violations leaves
+	// out a takeover from a holder another host killed.
+	RunDir      string        `json:"run_dir,omitempty"`
+	HostDir     string        `json:"host_dir,omitempty"`
+	Hold        Dist          `json:"hold"`
+	Think       Dist          `json:"think"`
+	Timeout     time.Duration `json:"timeout"`
+	StaleAfter  time.Duration `json:"stale_after,omitempty"`
+	Seed        uint64        `json:"seed"`
+	Barrier     bool          `json:"barrier"` // wait for EOF on descriptor 3
+	MaxExamples int           `json:"max_examples"`
 	// Adapter bounds the answers of an adapter strategy's process.
 	Adapter adapterTimeouts `json:"adapter"`
 }
