@@ -74,7 +74,7 @@ func (r *runner) collect() (*hostData, error) {
 		}
 	}
 	if r.chaosErr != nil {
-		c.hd.Failures = append(c.hd.Failures, Failure{Worker: "kill notes", Reason: r.chaosErr.Error()})
+		c.hd.Failures = append(c.hd.Failures, Failure{Worker: "kills", Reason: r.chaosErr.Error()})
 	}
 	if err := c.encode(); err != nil {
 		return nil, err

@@ -97,7 +97,11 @@ func (r *runner) pickHolder(ctx context.Context, rng *rand.Rand) (*workerRun, *p
 		if p.cmd.Process.Signal(sigStop) != nil {
 			continue
 		}
-		if waitStopped(p) && r.reg.slots[wr.id].phase.Load() == phaseInside {
+		// Stopped in a write of the ledger, it may have left its record
+		// half written in the mapped ledger, for the next holder to find
+		// torn: let it finish.
+		slot := &r.reg.slots[wr.id]
+		if waitStopped(p) && slot.phase.Load() == phaseInside && slot.writing.Load() == 0 {
 			return wr, p, true
 		}
 		_ = p.cmd.Process.Signal(sigCont)
@@ -130,21 +134,12 @@ func (r *runner) killHolder(ctx context.Context, rng *rand.Rand) error {
 		return nil
 	}
 	hdr, slot := r.reg.hdr, &r.reg.slots[wr.id]
-	entry := detect.Entry{Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: slot.acquiredAt.Load(), Flags: slot.entryFlags(detect.FlagKilled)}
-	if !r.cfg.DetectorsOff {
-		if holderStopped != nil {
-			holderStopped(r.ledgerPath, entry)
-		}
-		if err := ledgerAtKill(r.ledgerPath, &entry); err != nil {
-			_ = p.cmd.Process.Signal(sigCont)
-			return fmt.Errorf("looking at the ledger before a kill: %w", err)
-		}
-	}
-	if err := r.noteKill(entry.Nonce); err != nil {
-		// Unnoted, the other hosts would take the takeover for a
-		// violation: no kill.
+	entry := slot.entry(detect.FlagKilled)
+	if err := r.beforeKill(&entry); err != nil {
+		// Unlooked at, a violation could go unseen; unnoted, the other
+		// hosts would take the takeover for one: no kill.
 		_ = p.cmd.Process.Signal(sigCont)
-		return fmt.Errorf("noting a kill for the other hosts of the run: %w", err)
+		return err
 	}
 	r.reg.noteKilled(entry.Nonce)
 	hdr.recoveredAt.Store(0)

@@ -34,6 +34,9 @@ func TestLedgerAtKill(t *testing.T) {
 		{"its hold", record(seq, detect.Held, nonce), seq, 0, 0},
 		{"its release, before it left", record(seq, detect.Released, nonce), seq, 0, 0},
 		{"not yet written: the last holder's release", record(seq-1, detect.Released, other), 0, 0, 0},
+		{"not yet written: its hold there, its number not yet stored", record(seq, detect.Held, nonce), 0, 0, 0},
+		{"not yet written: another's hold", record(seq-1, detect.Held, other), 0, detect.FlagHeld, other},
+		{"not yet written: torn", record(seq-1, detect.Released, other)[:detect.RecordSize/2], 0, detect.FlagTornEntry, 0},
 		{"another's hold over its own", record(seq+1, detect.Held, other), seq, detect.FlagChanged, other},
 		{"another's release over its own", record(seq+1, detect.Released, other), seq, detect.FlagChanged, other},
 		{"its sequence number, another's nonce", record(seq, detect.Held, other), seq, detect.FlagChanged, other},
@@ -102,4 +105,101 @@ func TestKillSeesASecondWorkerInside(t *testing.T) {
 	require.Zero(t, d.Occupancy.Count+d.Interval.Count, "only the ledger sees it")
 	require.Equal(t, VerdictFail, rep.Verdict)
 	require.Contains(t, d.Ledger.Examples[0].Detail, "when it was killed inside")
+}
+
+// slowLedgerWritesEnv makes a worker of the test binary write the mapped
+// ledger in two halves, a millisecond apart (slowCopyToMap).
+const slowLedgerWritesEnv = "STRESS_TEST_SLOW_LEDGER_WRITES"
+
+func slowCopyToMap(m, b []byte) {
+	half := len(b) / 2
+	copy(m, b[:half])
+	time.Sleep(time.Millisecond)
+	copy(m[half:], b[half:])
+}
+
+// TestNoKillInALedgerWrite: a holder stopped in the middle of its write of
+// the mapped ledger is let go, not killed, or the next holder would find
+// the record torn, on a lock that is correct. The workers here take a
+// millisecond over each write, about half of their time inside.
+func TestNoKillInALedgerWrite(t *testing.T) {
+	rep := killRun(t, Config{Strategy: mustStrategy(t, "ofd"), Procs: 4, KillRate: 50,
+		Env: []string{slowLedgerWritesEnv + "=1"}})
+	require.NotZero(t, rep.Faults.Kills)
+}
+
+// memLedgerWatch is a memLedger that calls before ahead of each write.
+type memLedgerWatch struct {
+	memLedger
+	before func()
+}
+
+func (m *memLedgerWatch) writeAt(b []byte) error { m.before(); return m.memLedger.writeAt(b) }
+
+// TestKilledEntryKeepsWhatItFound: what a worker's ledger checks found is
+// in its slot before each of its writes, marked writing meanwhile, so that
+// the entry its killer writes for it keeps it: the ledger found held on
+// entry (its hold then written over that), and the ledger changed under it
+// on leaving (its release then written). A new acquisition starts with
+// nothing found.
+func TestKilledEntryKeepsWhatItFound(t *testing.T) {
+	const other = 5
+	w, _ := testWorker(t, 1, detect.Record{})
+	w.spec.MaxExamples = 0
+	led := &memLedgerWatch{memLedger: memLedger{b: detect.AppendRecord(nil, detect.Record{Seq: 41, State: detect.Held, Owner: "w1", Nonce: other})}}
+	led.before = func() {
+		require.Equal(t, uint32(1), w.slot.writing.Load(), "a write not marked")
+		e := w.slot.entry(detect.FlagKilled)
+		require.Equal(t, w.entry.Flags&ledgerFindings|detect.FlagKilled, e.Flags, "what the entry's killer would write")
+		require.Equal(t, w.entry.Seen, e.Seen)
+	}
+	w.ledger = led
+	require.NoError(t, w.enter(1, 77))
+	require.Zero(t, w.slot.writing.Load())
+	require.Equal(t, detect.FlagHeld|detect.FlagKilled, w.slot.entry(detect.FlagKilled).Flags, "found held on entry")
+	require.Equal(t, uint64(other), w.slot.entry(detect.FlagKilled).Seen)
+
+	led.b = detect.AppendRecord(nil, detect.Record{Seq: 42, State: detect.Held, Owner: "w1", Nonce: other + 1})
+	require.NoError(t, w.ledgerLeave())
+	require.Equal(t, detect.FlagHeld|detect.FlagChanged|detect.FlagKilled, w.slot.entry(detect.FlagKilled).Flags, "changed under it on leaving")
+	require.Equal(t, uint64(other+1), w.slot.entry(detect.FlagKilled).Seen)
+
+	w.slot.phase.Store(phaseOut)
+	led.b = detect.AppendRecord(nil, detect.Record{Seq: 43, State: detect.Released, Owner: "w1", Nonce: other})
+	require.NoError(t, w.enter(2, 78))
+	require.Equal(t, detect.FlagKilled, w.slot.entry(detect.FlagKilled).Flags, "a new acquisition found nothing")
+}
+
+// TestHungLedgerLookKillsNothing: a look at the ledger before a kill that
+// does not end (a hung filesystem) is given the note's bound, as a note
+// is: the holder is let go, nothing more is killed, and the run ends on
+// time, an ERROR that says why.
+func TestHungLedgerLookKillsNothing(t *testing.T) {
+	release := make(chan struct{})
+	holderStopped = func(string, detect.Entry) { <-release }
+	t.Cleanup(func() { holderStopped = nil })
+	var rep *Report
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rep = runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 3, Duration: 3 * time.Second,
+			Hold: Fixed(200 * time.Microsecond), KillRate: 20})
+	}()
+	select {
+	case <-done:
+		close(release)
+	case <-time.After(time.Minute):
+		close(release)
+		<-done
+		t.Fatal("a run of 3s still ran after a minute: it waited for its look at the ledger")
+	}
+	require.Zero(t, rep.Faults.Kills)
+	require.Len(t, rep.Failures, 1)
+	require.Equal(t, "kills", rep.Failures[0].Worker)
+	require.Contains(t, rep.Failures[0].Reason, "looking at the ledger before a kill: not done within 1s")
+	require.Equal(t, VerdictError, rep.Verdict)
+	for _, w := range rep.Workers {
+		require.Equal(t, 1, w.Incarnations, "worker %s killed", w.Name)
+		require.NotZero(t, w.Acquisitions, "worker %s left stopped", w.Name)
+	}
 }

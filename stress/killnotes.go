@@ -60,15 +60,28 @@ var openKillNotes = func(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
 }
 
-// noteKill notes, in a shared run, that the acquisition of nonce is about
-// to be killed, or has died, within noteBound; elsewhere it does nothing.
+// noteKill notes, in a shared run, that the acquisition of nonce has died
+// inside the critical section, within noteBound; elsewhere it does
+// nothing.
 func (r *runner) noteKill(nonce uint64) error {
 	if r.hostDir == "" {
 		return nil
 	}
+	return r.withinBound(filepath.Join(r.hostDir, killNotesName), r.killNote(nonce))
+}
+
+// killNote returns the write of the note of nonce, for withinBound.
+func (r *runner) killNote(nonce uint64) func() error {
+	open, path := openKillNotes, filepath.Join(r.hostDir, killNotesName) // read here: the write may outlive the run
+	return func() error { return writeKillNote(open, path, nonce) }
+}
+
+// withinBound runs fn, a step made while a holder is stopped (or about its
+// death), and returns its error, or one that says that what it does (a
+// phrase) was not done within noteBound; fn may then go on, on its own.
+func (r *runner) withinBound(what string, fn func() error) error {
 	done := make(chan error, 1)
-	open := openKillNotes // read here: the write may outlive the run
-	go func() { done <- writeKillNote(open, filepath.Join(r.hostDir, killNotesName), nonce) }()
+	go func() { done <- fn() }()
 	bound := r.noteBound()
 	t := time.NewTimer(bound)
 	defer t.Stop()
@@ -76,7 +89,7 @@ func (r *runner) noteKill(nonce uint64) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("%s: not written within %v", filepath.Join(r.hostDir, killNotesName), bound)
+		return fmt.Errorf("%s: not done within %v", what, bound)
 	}
 }
 

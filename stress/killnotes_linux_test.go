@@ -27,7 +27,7 @@ func TestUnnotedKillIsNotMade(t *testing.T) {
 		}, "permission denied", time.Second},
 		{"hangs", func(release <-chan struct{}) func(string) (*os.File, error) {
 			return func(string) (*os.File, error) { <-release; return nil, os.ErrDeadlineExceeded }
-		}, "not written within 1s", 3 * time.Second},
+		}, "not done within 1s", 3 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
@@ -51,7 +51,7 @@ func TestUnnotedKillIsNotMade(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Faults.Kills != 0 || len(rep.Failures) != 1 || rep.Failures[0].Worker != "kill notes" ||
+			if rep.Faults.Kills != 0 || len(rep.Failures) != 1 || rep.Failures[0].Worker != "kills" ||
 				!strings.Contains(rep.Failures[0].Reason, "noting a kill for the other hosts of the run") ||
 				!strings.Contains(rep.Failures[0].Reason, tc.want) || rep.Verdict != VerdictError {
 				t.Errorf("kills %d, failures %+v, verdict %s; want no kill, the note's failure alone (%q), ERROR", rep.Faults.Kills, rep.Failures, rep.Verdict, tc.want)

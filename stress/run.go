@@ -331,10 +331,9 @@ func (r *runner) reapDead(wr *workerRun, p *proc) {
 			r.addChaosErr(fmt.Errorf("noting a death for the other hosts of the run: %w", err))
 		}
 		r.reg.hdr.occupancy.Add(-1)
-		at := slot.acquiredAt.Load()
-		r.appendKilled(wr.id, p.incarnation, detect.Entry{
-			Seq: slot.seq.Load(), Nonce: slot.nonce.Load(), Acquired: at, Released: at, Flags: slot.entryFlags(detect.FlagDied),
-		})
+		e := slot.entry(detect.FlagDied)
+		e.Released = e.Acquired
+		r.appendKilled(wr.id, p.incarnation, e)
 	}
 	slot.phase.Store(phaseOut)
 }

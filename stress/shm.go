@@ -79,8 +79,21 @@ type regionSlot struct {
 	ledgerFlags atomic.Int64
 	// pid is the process ID of the worker's current incarnation.
 	pid atomic.Int64
-	_   [40]byte
+	// found and findings are what the worker's ledger checks found in its
+	// current acquisition (an entry's Seen, and its ledgerFindings),
+	// stored before each of its ledger writes, so that the entry the
+	// parent writes for it if it is killed or dies inside keeps them.
+	found    atomic.Uint64
+	findings atomic.Uint32
+	// writing is 1 while the worker writes the ledger: stopped then, its
+	// record may be half written into the mapped ledger, so it is not
+	// killed (pickHolder).
+	writing atomic.Uint32
+	_       [24]byte
 }
+
+// ledgerFindings are the flags of what the ledger checks find.
+const ledgerFindings = detect.FlagHeld | detect.FlagTornEntry | detect.FlagChanged | detect.FlagTornExit
 
 const (
 	regionHeaderSize = 256
@@ -189,13 +202,16 @@ func (r *region) inside(self int) []int {
 }
 
 // totals sums the workers' counters.
-// entryFlags returns the flags of the entry the parent writes for the
-// worker of slot s that died inside the critical section, besides died.
-func (s *regionSlot) entryFlags(died detect.Flags) detect.Flags {
+// entry returns the entry the parent writes for the worker of slot s that
+// was killed or died inside the critical section, flagged died besides
+// what its checks had found; Released is left to the caller.
+func (s *regionSlot) entry(died detect.Flags) detect.Entry {
+	e := detect.Entry{Seq: s.seq.Load(), Nonce: s.nonce.Load(), Acquired: s.acquiredAt.Load(),
+		Seen: s.found.Load(), Flags: died | detect.Flags(s.findings.Load())&ledgerFindings}
 	if s.warmup.Load() != 0 {
-		return died | detect.FlagWarmup
+		e.Flags |= detect.FlagWarmup
 	}
-	return died
+	return e
 }
 
 func (r *region) totals() (acquisitions, occupied, ledgerFlags int64) {

@@ -214,6 +214,9 @@ type ledgerMap []byte
 // as a file.
 func openLedger(path string, mapped bool) (ledgerIO, error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	for errors.Is(err, unix.EINTR) { // a signal, on a filesystem that lets one cut an open short (FUSE)
+		fd, err = unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -258,9 +261,14 @@ func (m ledgerMap) writeAt(b []byte) error {
 	if len(b) > len(m) {
 		return fmt.Errorf("record of %d bytes does not fit the ledger's %d", len(b), len(m))
 	}
-	copy(m, b)
+	copyToMap(m, b)
 	return nil
 }
+
+// copyToMap copies a record into the mapped ledger: a plain copy, made of
+// several stores, so that a writer stopped in it leaves a record half
+// written. A variable for tests, which make that moment long.
+var copyToMap = func(m, b []byte) { copy(m, b) }
 
 func (m ledgerMap) close() error { return unix.Munmap(m) }
 

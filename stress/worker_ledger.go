@@ -48,7 +48,7 @@ func (w *worker) ledgerEnter(nonce uint64) error {
 		w.observe(w.entry.Flags, n, perr)
 	}
 	w.wbuf = detect.AppendRecord(w.wbuf[:0], detect.Record{Seq: w.entry.Seq, State: detect.Held, Owner: w.spec.Owner, Nonce: nonce})
-	if err := f.writeAt(w.wbuf); err != nil {
+	if err := w.writeLedger(f); err != nil {
 		return &os.PathError{Op: "write", Path: w.spec.LedgerPath, Err: err}
 	}
 	w.slot.seq.Store(w.entry.Seq)
@@ -84,11 +84,24 @@ func (w *worker) ledgerLeave() error {
 		w.slot.ledgerFlags.Add(1)
 	}
 	w.wbuf = detect.AppendRecord(w.wbuf[:0], detect.Record{Seq: w.entry.Seq, State: detect.Released, Owner: w.spec.Owner, Nonce: w.entry.Nonce})
-	werr := f.writeAt(w.wbuf)
+	werr := w.writeLedger(f)
 	if werr != nil {
 		werr = &os.PathError{Op: "write", Path: w.spec.LedgerPath, Err: werr}
 	}
 	return errors.Join(werr, w.closeLedger(werr != nil))
+}
+
+// writeLedger writes w.wbuf into the ledger f, with what the checks of this
+// acquisition found so far saved in the worker's slot first, and the slot
+// marked writing meanwhile (see regionSlot).
+func (w *worker) writeLedger(f ledgerIO) error {
+	s := w.slot
+	s.found.Store(w.entry.Seen)
+	s.findings.Store(uint32(w.entry.Flags & ledgerFindings))
+	s.writing.Store(1)
+	err := f.writeAt(w.wbuf)
+	s.writing.Store(0)
+	return err
 }
 
 // closeLedger closes the ledger unless it is kept open; with always it

@@ -11,6 +11,8 @@ import (
 func (w *worker) enter(acq int64, nonce uint64) error {
 	s := w.slot
 	s.seq.Store(0)
+	s.findings.Store(0)
+	s.found.Store(0)
 	s.acquiredAt.Store(acq)
 	if !w.spec.Detectors {
 		s.phase.Store(phaseInside)
