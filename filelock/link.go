@@ -99,6 +99,12 @@ func keepLinked(path string, id, claimID fsys.FileID) io.Closer {
 		return nil
 	}
 	f, err := fsys.OpenWriteOnly(path)
+	if errors.Is(err, fs.ErrPermission) {
+		// A lock file this user may not write (WithPerm without write):
+		// kept read-only, its death raises no event, but another copy of
+		// this package in this process still sees it open (openHere).
+		f, err = fsys.OpenReadOnly(path)
+	}
 	if err != nil {
 		return nil
 	}

@@ -206,7 +206,8 @@ func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock
 // not run, for longer than the stale-after age less one heartbeat
 // interval: two thirds of the age by default, half of it at the longest
 // interval WithHeartbeat allows, since the stop may begin just before a
-// refresh). Work protected by the lock should stop when it fires; Unlock
+// refresh; less if the filesystem's clock steps forward meanwhile). Work
+// protected by the lock should stop when it fires; Unlock
 // then returns an error matching ErrLockLost. The channel belongs to the current holding: it is nil when
 // the handle does not hold the lock, and for the kernel strategies, whose
 // locks are never taken away.

@@ -38,16 +38,20 @@ func dropRecord(data []byte) {
 }
 
 // leftBeforeExec reports whether a record naming r, with the bytes data,
-// of the file id, was written by this process before an exec: r names this
-// process, no file of this process image holds data, and, where holders
-// keep their lock files open, no descriptor of this process refers to the
-// file (openHere: another copy of this package may hold it).
-func (fileMechanism) leftBeforeExec(l *Lock, r *Record, data []byte, id fsys.FileID) bool {
+// of the file id (the lock file, or else the guard), was written by this
+// process before an exec: r names this process, no file of this process
+// image holds data, and, where holders keep their lock files open, the
+// file is a lock file and no descriptor of this process refers to it
+// (openHere: another copy of this package may hold it). A guard is not
+// kept open, so there another copy's guard cannot be told from one left
+// before an exec, and it is left to its age: an exec in the middle of a
+// break is rare, two copies that lock one path less so.
+func (fileMechanism) leftBeforeExec(l *Lock, r *Record, data []byte, id fsys.FileID, lockFile bool) bool {
 	if r.identity() != l.cfg.self {
 		return false
 	}
 	ownRecords.Lock()
 	n := ownRecords.m[string(data)]
 	ownRecords.Unlock()
-	return n == 0 && !(l.keepsOpen() && openHere(id))
+	return n == 0 && !(l.keepsOpen() && (!lockFile || openHere(id)))
 }

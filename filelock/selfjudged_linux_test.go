@@ -204,6 +204,83 @@ func TestRecordOfAnotherCopyOfThePackageIsAlive(t *testing.T) {
 	}
 }
 
+// TestGuardOfAnotherCopyOfThePackageIsAlive: a guard whose record names
+// this process, which no handle of this copy made, beside the lock file of
+// a dead holder, is another copy's breaker at work (a guard is not kept
+// open, so it cannot be told from one left before an exec): not broken at
+// once, so the lock is not taken past it.
+func TestGuardOfAnotherCopyOfThePackageIsAlive(t *testing.T) {
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			_, path := deadHoldersLock(t)
+			guard := forgedRecord(t, proc.Self())
+			require.NoError(t, os.WriteFile(path+guardSuffix, guard, 0o644))
+			l := newLock(t, path, WithStrategy(s))
+			require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "another copy's guard broken")
+			got, err := os.ReadFile(path + guardSuffix)
+			require.NoError(t, err)
+			require.Equal(t, guard, got)
+		})
+	}
+}
+
+const otherCopyUnwritableRole = "otherCopyUnwritableLink"
+
+func init() {
+	// otherCopyUnwritableLink: hold a Link lock whose file this user may
+	// not write (WithPerm 0444), and judge it as another copy of this
+	// package would, whose table of records does not know its record.
+	childRoles[otherCopyUnwritableRole] = func() error {
+		path := envOf("FILELOCK_TEST_LOCK")
+		holder, err := New(path, WithStrategy(Link), WithPerm(0o444))
+		if err != nil {
+			return err
+		}
+		if err := holder.Lock(); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dropRecord(data) // as the other copy's table has it
+		other, err := New(path, WithStrategy(Link), WithPerm(0o444))
+		if err != nil {
+			return err
+		}
+		// Judged by Inspect: this copy's TryLock would wait for the holder
+		// in its own process-wide table, which the other copy does not
+		// share.
+		st, err := other.Inspect()
+		if err != nil {
+			return err
+		}
+		if st.Stale {
+			return fmt.Errorf("a live Link lock of a file its user may not write, judged by another copy: stale (%s)", st.StaleReason)
+		}
+		holdRecord(data)
+		return holder.Unlock()
+	}
+}
+
+// TestUnwritableLinkLockOfAnotherCopyIsAlive: a Link holder that may not
+// write its lock file (WithPerm without write, a user who is not root)
+// keeps it open read-only, so that another copy of the package in its
+// process sees it open.
+func TestUnwritableLinkLockOfAnotherCopyIsAlive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runs its child as another user, which needs root (CI runs the suite as root)")
+	}
+	dir := filepath.Join(tempDirMode(t, 0o755), "nobody")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.Chown(dir, 65534, 65534))
+	cmd := childCommand(t, otherCopyUnwritableRole, "FILELOCK_TEST_LOCK="+filepath.Join(dir, "x.lock"))
+	cmd.Path = runnableExe(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
 func init() {
 	// badHostTakeover: in a UTS namespace of its own, name the host with a
 	// control character, then start a holder there, kill it, and start a

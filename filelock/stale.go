@@ -89,7 +89,7 @@ func (m fileMechanism) judge(l *Lock, path string, staleAfter time.Duration, wan
 		return verdict{}, err
 	}
 	v := readVerdict(data, info)
-	v.reason = m.provablyDead(l, v, info)
+	v.reason = m.provablyDead(l, v, info, path == l.path)
 	v.stale = v.reason != ""
 	if (v.stale || staleAfter == 0) && !wantAge {
 		return v, nil
@@ -144,13 +144,14 @@ func readVerdict(data []byte, info fsys.Info) verdict {
 }
 
 // provablyDead returns why the holder of the judged file is provably dead
-// on this host, or "" if it is not.
-func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info) string {
+// on this host, or "" if it is not; lockFile says whether the file is the
+// lock file (else the guard).
+func (m fileMechanism) provablyDead(l *Lock, v verdict, info fsys.Info, lockFile bool) string {
 	if othersMayWrite(info) {
 		return "" // its contents prove nothing about its holder
 	}
 	if v.holder != nil {
-		if m.leftBeforeExec(l, v.holder, v.data, info.ID) {
+		if m.leftBeforeExec(l, v.holder, v.data, info.ID, lockFile) {
 			return fmt.Sprintf("holder process %d is this process before it executed a new program", v.holder.PID)
 		}
 		_, reason := l.cfg.holderState(v.holder)

@@ -28,10 +28,17 @@ func bootID() string {
 // which follows the wall clock if it is set), or the zero time.
 func bootTime() time.Time {
 	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
+	o := clockOffsets()
+	if err != nil || !o.known {
 		return time.Time{}
 	}
-	return parseBootTime(b)
+	// In a time namespace, btime is the wall clock less the namespace's
+	// boot-time clock: its offset is taken back, so that every process
+	// of the host reads the same boot.
+	if t := parseBootTime(b); !t.IsZero() {
+		return t.Add(o.boot)
+	}
+	return time.Time{}
 }
 
 // parseBootTime returns the boot time that the contents b of /proc/stat
@@ -130,8 +137,28 @@ var errForeignProc = errors.New("/proc is not of this process's PID namespace")
 // without /proc.
 var procShowsSelf = sync.OnceValue(func() bool {
 	self, err := os.Readlink("/proc/self")
-	return err == nil && self == strconv.Itoa(os.Getpid())
+	if err != nil || self != strconv.Itoa(os.Getpid()) {
+		return false
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	return err == nil && oneNamespaceDeep(status)
 })
+
+// oneNamespaceDeep reports whether the status file of a process, read
+// through a /proc, shows it in that /proc's own PID namespace: its NSpid
+// line lists its PID in each namespace from the /proc's down to its own,
+// one number when they are the same. Its PID in an ancestor's /proc may be
+// the number it has in its own namespace (chance, or a restore that chose
+// it), which the look at /proc/self alone would take for a match. A kernel
+// older than 4.1 writes no such line, and is taken at its /proc/self.
+func oneNamespaceDeep(status []byte) bool {
+	_, rest, ok := bytes.Cut(append([]byte("\n"), status...), []byte("\nNSpid:"))
+	if !ok {
+		return true
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	return len(bytes.Fields(line)) == 1
+}
 
 // userHZ is the unit of the times in /proc/PID/stat: clock ticks of a
 // hundredth of a second on every port Go supports.

@@ -280,6 +280,9 @@ func init() {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case os.Getenv("PROC_TEST_SAY_BOOT") != "":
+		fmt.Println(BootTime().Unix())
+		os.Exit(0)
 	case os.Getenv("PROC_TEST_SAY_START") != "":
 		fmt.Printf("%d %d\n", Self().PID, Self().Start)
 		io.Copy(io.Discard, os.Stdin)
@@ -316,6 +319,59 @@ func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
 	require.Equal(t, Alive, Check(id), "a live process judged by its own start time, %d (from outside: %d)", id.Start, outside)
 	require.NoError(t, stdin.Close())
 	require.NoError(t, cmd.Wait())
+}
+
+// TestOneNamespaceDeep: a /proc shows a process in its own PID namespace
+// when the process's NSpid line holds one number; two or more say the
+// /proc is an ancestor namespace's, whatever /proc/self names.
+func TestOneNamespaceDeep(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status string
+		want   bool
+	}{
+		{"its own", "Name:\tx\nPid:\t42\nNSpid:\t42\nNSpgid:\t42\n", true},
+		{"an ancestor's", "Name:\tx\nPid:\t42\nNSpid:\t42\t42\nNSpgid:\t42\t42\n", false},
+		{"two levels up", "Name:\tx\nNSpid:\t30000\t7\t1\n", false},
+		{"the last line", "Name:\tx\nNSpid:\t42", true},
+		{"the first line", "NSpid:\t42\t1\nName:\tx\n", false},
+		{"no NSpid line (before Linux 4.1)", "Name:\tx\nPid:\t42\n", true},
+		{"an empty NSpid line", "Name:\tx\nNSpid:\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, oneNamespaceDeep([]byte(tc.status)))
+		})
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	require.True(t, oneNamespaceDeep(status), "this process, in its own namespace's /proc:\n%s", status)
+}
+
+// TestBootTimeInATimeNamespace: a process in a time namespace whose boot
+// time is a day ahead reads the host's boot time as one outside does:
+// /proc/stat shows it a day earlier there, and its offset is taken back.
+// (As root: unshare -T.)
+func TestBootTimeInATimeNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a new time namespace needs root (CI runs the suite as root)")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
+	}
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) runs a child in a new time namespace")
+	cmd := child()
+	cmd.Path = unshare
+	cmd.Args = []string{unshare, "-T", "--boottime", "86400", os.Args[0], "-test.run=^$"}
+	cmd.Env = append(cmd.Env, "PROC_TEST_SAY_BOOT=1")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var inside int64
+	_, err = fmt.Sscanf(string(out), "%d\n", &inside)
+	require.NoError(t, err, "%q", out)
+	outside := BootTime().Unix()
+	require.NotZero(t, outside)
+	require.InDelta(t, outside, inside, 1, "boot time read inside a namespace a day ahead, against outside")
 }
 
 // TestMonotonicOffset: the monotonic clock's offset is read from its own
