@@ -111,6 +111,12 @@ func TestKillSeesASecondWorkerInside(t *testing.T) {
 // ledger in two halves, a millisecond apart (slowCopyToMap).
 const slowLedgerWritesEnv = "STRESS_TEST_SLOW_LEDGER_WRITES"
 
+func init() {
+	if os.Getenv(slowLedgerWritesEnv) != "" { // in a worker of the test binary
+		copyToMap = slowCopyToMap
+	}
+}
+
 func slowCopyToMap(m, b []byte) {
 	half := len(b) / 2
 	copy(m, b[:half])

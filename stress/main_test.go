@@ -10,9 +10,6 @@ import (
 
 // The test binary is also the worker: Run starts it again as a worker.
 func TestMain(m *testing.M) {
-	if os.Getenv(slowLedgerWritesEnv) != "" {
-		copyToMap = slowCopyToMap
-	}
 	RunWorkerIfChild()
 	runBurnAdapterIfAsked()
 	if !platformSupported {
