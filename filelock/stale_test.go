@@ -661,18 +661,46 @@ func TestClockProbeNotRemovedGivesNoAge(t *testing.T) {
 	}
 }
 
+// TestClockProbeReused: a reading of the filesystem's clock serves every
+// judgement for probeEvery after it, also one at the very instant it was
+// made, and no longer: a probe is a file made and removed.
+func TestClockProbeReused(t *testing.T) {
+	host := clock.NewFake(time.Unix(2e9, 0))
+	m := memfsWithLockFile(t, host)
+	p := &probeFS{FS: m}
+	l := newLock(t, "/d/x.lock", withFS(p), withClock(host))
+	inspect := func() {
+		t.Helper()
+		_, err := l.Inspect()
+		require.NoError(t, err)
+	}
+	inspect()
+	inspect()
+	require.Equal(t, 1, p.probes, "a second judgement at the instant of the probe")
+	host.Advance(probeEvery - time.Nanosecond)
+	inspect()
+	require.Equal(t, 1, p.probes, "just within probeEvery")
+	host.Advance(time.Nanosecond)
+	inspect()
+	require.Equal(t, 2, p.probes, "probeEvery after the probe")
+}
+
 // probeFS is a filesystem whose clock probes take time (half, if set, is
 // called before a probe file is made and again after) or cannot be
-// removed (removeErr).
+// removed (removeErr); probes counts the probe files made.
 type probeFS struct {
 	*memfs.FS
 	half      func()
 	removeErr error
+	probes    int
 }
 
 func isProbe(name string) bool { return strings.Contains(filepath.Base(name), "."+kindProbe) }
 
 func (p *probeFS) CreateExcl(name string, perm fs.FileMode) (fsys.File, error) {
+	if isProbe(name) {
+		p.probes++
+	}
 	if p.half != nil && isProbe(name) {
 		p.half()
 		defer p.half()
