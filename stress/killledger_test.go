@@ -90,15 +90,14 @@ func TestKillSeesASecondWorkerInside(t *testing.T) {
 	t.Cleanup(func() { holderStopped = nil })
 	cfg := Config{Strategy: mustStrategy(t, "ofd"), Procs: 4, Hold: Fixed(500 * time.Microsecond), KillRate: 5, MinChecked: -1}
 	var rep *Report
-	// A loaded machine may make no kill of a holder that has written its
-	// hold in a short run: make it again, longer.
-	for cfg.Duration = 2 * time.Second; ; cfg.Duration *= 2 {
+	longerRuns(t, 2*time.Second, 8*time.Second, func(d time.Duration) string {
+		cfg.Duration = d
 		rep = runStress(t, cfg)
-		if planted == nil || cfg.Duration >= 8*time.Second {
-			break
+		if planted != nil {
+			return planted.Error()
 		}
-		t.Logf("run of %v: %v; again, for %v", cfg.Duration, planted, 2*cfg.Duration)
-	}
+		return ""
+	})
 	require.NoError(t, planted)
 	d := rep.Detectors
 	require.Equal(t, int64(1), d.Ledger.ByKind[detect.KindNonceChanged], "ledger: %+v", d.Ledger)

@@ -191,16 +191,16 @@ func TestNoWorkerStarvedByDefault(t *testing.T) {
 	for _, s := range Strategies() {
 		t.Run(s.String(), func(t *testing.T) {
 			var rep *Report
-			for d := 3 * time.Second; ; d *= 2 {
+			longerRuns(t, 3*time.Second, 12*time.Second, func(d time.Duration) string {
 				rep = runStress(t, Config{Strategy: s, Procs: procs, Duration: d, Hold: Fixed(time.Millisecond)})
 				if rep.Violations != 0 || len(rep.Failures) != 0 {
 					t.Fatalf("%d violations, failures %+v", rep.Violations, rep.Failures)
 				}
-				if rep.Acquisitions >= starvationTurns || d >= 12*time.Second {
-					break
+				if rep.Acquisitions >= starvationTurns {
+					return ""
 				}
-				t.Logf("%d acquisitions in %v, fewer than %d: the machine is too loaded to tell; again, for %v", rep.Acquisitions, d, starvationTurns, 2*d)
-			}
+				return fmt.Sprintf("%d acquisitions, fewer than %d", rep.Acquisitions, starvationTurns)
+			})
 			if len(rep.Fairness.Starved) > 0 {
 				t.Errorf("%d of %d workers never acquired in %d acquisitions: %v", len(rep.Fairness.Starved), procs, rep.Acquisitions, rep.Fairness.Starved)
 			}
@@ -431,31 +431,36 @@ func TestConfigErrors(t *testing.T) {
 // twice as long, up to twice. It returns the ID of the run made last.
 func runTwoHosts(t *testing.T, dir, runID string, s Strategy, killRate float64) (string, []*Report, []error) {
 	t.Helper()
-	for n, dur := 0, 600*time.Millisecond; ; n, dur = n+1, 2*dur {
-		id := runID
-		if n > 0 {
-			id = fmt.Sprintf("%s-%d", runID, n)
+	var (
+		id   string
+		reps []*Report
+		errs []error
+	)
+	const first = 600 * time.Millisecond
+	longerRuns(t, first, 4*first, func(d time.Duration) string {
+		id = runID
+		if d > first {
+			id = fmt.Sprintf("%s-%v", runID, d)
 		}
-		reps, errs := make([]*Report, 2), make([]error, 2)
+		reps, errs = make([]*Report, 2), make([]error, 2)
 		done := make(chan int)
 		for i, host := range []string{"a", "b"} {
 			go func() {
 				reps[i], errs[i] = Run(context.Background(), Config{Dir: dir, Join: true, RunID: id, Host: host,
-					Strategy: s, Procs: 3, Duration: dur, Hold: Fixed(200 * time.Microsecond), KillRate: killRate})
+					Strategy: s, Procs: 3, Duration: d, Hold: Fixed(200 * time.Microsecond), KillRate: killRate})
 				done <- i
 			}()
 		}
 		<-done
 		<-done
-		few := false
 		for i := range reps {
-			few = few || errs[i] == nil && reps[i].Verdict == VerdictInconclusive
+			if errs[i] == nil && reps[i].Verdict == VerdictInconclusive {
+				return fmt.Sprintf("run %s: a host could not judge its share (%s)", id, reps[i].Reason)
+			}
 		}
-		if !few || n == 2 {
-			return id, reps, errs
-		}
-		t.Logf("run %s of %v: a host too loaded to judge (%s); again, for %v", id, dur, reps[0].Reason+"; "+reps[1].Reason, 2*dur)
-	}
+		return ""
+	})
+	return id, reps, errs
 }
 
 // Two hosts (here two runs with different host names) join one run; Verify
@@ -656,6 +661,22 @@ func TestFairKillRecovers(t *testing.T) {
 	killRun(t, Config{Strategy: mustStrategy(t, "ofd"), Procs: 6, Hold: Fixed(500 * time.Microsecond), KillRate: 5, Fair: true})
 }
 
+// longerRuns calls run with d, and again with twice the duration while it
+// says why its run told too little (too few acquisitions, kills or the
+// like), up to most; it returns the duration of the last run. On a machine
+// loaded enough a short run makes too little to judge: a longer run, not a
+// looser check, is what tells.
+func longerRuns(t *testing.T, d, most time.Duration, run func(d time.Duration) (tooLittle string)) time.Duration {
+	t.Helper()
+	for ; ; d *= 2 {
+		why := run(d)
+		if why == "" || d >= most {
+			return d
+		}
+		t.Logf("run of %v: %s: the machine is too loaded to tell; again, for %v", d, why, 2*d)
+	}
+}
+
 // killRun runs cfg, which kills holders, for two seconds, and requires a
 // pass with no violation or failure in which kills were recovered from,
 // all but one at the end at most.
@@ -670,18 +691,19 @@ func TestFairKillRecovers(t *testing.T) {
 func killRun(t *testing.T, cfg Config) *Report {
 	t.Helper()
 	var rep *Report
-	for cfg.Duration = 2 * time.Second; ; cfg.Duration *= 2 {
+	longerRuns(t, 2*time.Second, 8*time.Second, func(d time.Duration) string {
+		cfg.Duration = d
 		rep = runStress(t, cfg)
 		f := rep.Faults
 		if rep.Violations != 0 || len(rep.Failures) != 0 || rep.Verdict != VerdictPass {
 			t.Fatalf("run of %v: %d violations, failures %+v, verdict %s (%s); want a PASS (kills %+v)",
-				cfg.Duration, rep.Violations, rep.Failures, rep.Verdict, rep.Reason, f.KillEvents)
+				d, rep.Violations, rep.Failures, rep.Verdict, rep.Reason, f.KillEvents)
 		}
-		if f.Recovered > 0 || cfg.Duration >= 8*time.Second {
-			break
+		if f.Recovered > 0 {
+			return ""
 		}
-		t.Logf("no kill recovered in %v (kills %+v): again, for %v", cfg.Duration, f.KillEvents, 2*cfg.Duration)
-	}
+		return fmt.Sprintf("no kill recovered (kills %+v)", f.KillEvents)
+	})
 	f := rep.Faults
 	if f.Kills == 0 || f.Recovered == 0 || f.Unrecovered > 1 || rep.Verdict != VerdictPass {
 		t.Fatalf("kills %d, recovered %d, unrecovered %d, verdict %s (%s); want kills, all recovered but one at the end at most (kills %+v)",
