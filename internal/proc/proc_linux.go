@@ -28,7 +28,7 @@ func bootID() string {
 // which follows the wall clock if it is set), or the zero time.
 func bootTime() time.Time {
 	b, err := os.ReadFile("/proc/stat")
-	o := clockOffsets()
+	o := bootOffsets()
 	if err != nil || !o.known {
 		return time.Time{}
 	}
@@ -172,16 +172,19 @@ const userHZ = 100
 // ok is false where the offset is unknown.
 func bootOffset() (ticks int64, ok bool) {
 	o := clockOffsets()
-	return toTicks(o.boot), o.known
+	return toTicks(o.boot), o.known && o.wholeTicks
 }
 
 // toTicks returns d in clock ticks, the unit of /proc/PID/stat's times.
 func toTicks(d time.Duration) int64 { return int64(d / (time.Second / userHZ)) }
 
-// offsets are the offsets of this process's time namespace.
+// offsets are the offsets of this process's time namespace. wholeTicks
+// says whether the boot-time offset is a whole number of clock ticks, which
+// start times need and nothing else does (see parseOffsets).
 type offsets struct {
 	mono, boot time.Duration
 	known      bool
+	wholeTicks bool
 }
 
 // clockOffsets returns the offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME in
@@ -196,30 +199,41 @@ var clockOffsets = sync.OnceValue(func() offsets {
 	if !procShowsSelf() {
 		return offsets{}
 	}
+	return ownOffsets()
+})
+
+// bootOffsets is ownOffsets, read once, for the boot time, which needs
+// them also through a /proc of an ancestor PID namespace (where
+// procShowsSelf is false): /proc/self there is still this process, whose
+// own offsets it shows, and the boot is the host's.
+var bootOffsets = sync.OnceValue(func() offsets { return ownOffsets() })
+
+// ownOffsets reads this process's offsets through /proc/self.
+func ownOffsets() offsets {
 	own, err1 := os.Readlink("/proc/self/ns/time")
 	children, err2 := os.Readlink("/proc/self/ns/time_for_children")
 	b, err := os.ReadFile("/proc/self/timens_offsets")
 	switch {
 	case errors.Is(err1, fs.ErrNotExist) && errors.Is(err, fs.ErrNotExist):
-		return offsets{known: true} // a kernel without time namespaces
+		return offsets{known: true, wholeTicks: true} // a kernel without time namespaces
 	case err1 != nil || err2 != nil || err != nil || own != children:
 		return offsets{}
 	}
 	return parseOffsets(b)
-})
+}
 
 // parseOffsets returns the offsets that the contents b of a
 // /proc/PID/timens_offsets file give. A boot-time offset that is not a
-// whole number of clock ticks is unknown: /proc/PID/stat shows a start time
-// with the offset added before it is cut to ticks, so that no reader can
-// take the offset back off exactly, and a live process's start time, read
-// from outside its namespace and from inside, would differ by a tick, which
-// is what a process that reused the PID shows.
+// whole number of clock ticks (a restore from a checkpoint sets such
+// offsets) serves no start time: /proc/PID/stat shows a start time with
+// the offset added before it is cut to ticks, so that no reader can take
+// the offset back off exactly, and a live process's start time, read from
+// outside its namespace and from inside, would differ by a tick, which is
+// what a process that reused the PID shows.
 func parseOffsets(b []byte) offsets {
 	mono, ok1 := parseOffset(b, "monotonic", unix.CLOCK_MONOTONIC)
 	boot, ok2 := parseOffset(b, "boottime", unix.CLOCK_BOOTTIME)
-	whole := boot%(time.Second/userHZ) == 0
-	return offsets{mono: mono, boot: boot, known: ok1 && ok2 && whole}
+	return offsets{mono: mono, boot: boot, known: ok1 && ok2, wholeTicks: boot%(time.Second/userHZ) == 0}
 }
 
 // parseOffset returns the offset of the clock named name (or numbered

@@ -227,27 +227,31 @@ func TestParseBootOffset(t *testing.T) {
 	}
 }
 
-// TestOffsetsOfWholeTicks: a time namespace's offsets are known only when
-// its boot-time offset is a whole number of clock ticks, forward or back:
-// otherwise a live process's start time read inside it and outside it
-// differs by a tick, and it would be taken for one that reused its PID.
+// TestOffsetsOfWholeTicks: a time namespace's offsets serve start times
+// only when its boot-time offset is a whole number of clock ticks, forward
+// or back: otherwise a live process's start time read inside it and
+// outside it differs by a tick, and it would be taken for one that reused
+// its PID. The clocks (the monotonic clock, the boot time) are known all
+// the same.
 func TestOffsetsOfWholeTicks(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		in    string
-		known bool
+		name               string
+		in                 string
+		clocks, startTimes bool
 	}{
-		{"none", "monotonic 0 0\nboottime 0 0\n", true},
-		{"whole seconds", "monotonic 5 0\nboottime 100000 0\n", true},
-		{"whole ticks", "monotonic 0 3\nboottime 2 250000000\n", true},
-		{"whole ticks back", "monotonic 0 0\nboottime -5 500000000\n", true},
-		{"half a tick", "monotonic 0 0\nboottime 0 5000000\n", false},
-		{"a nanosecond", "monotonic 0 0\nboottime 1 1\n", false},
-		{"half a tick back", "monotonic 0 0\nboottime -1 995000000\n", false},
-		{"no boot time", "monotonic 0 0\n", false},
+		{"none", "monotonic 0 0\nboottime 0 0\n", true, true},
+		{"whole seconds", "monotonic 5 0\nboottime 100000 0\n", true, true},
+		{"whole ticks", "monotonic 0 3\nboottime 2 250000000\n", true, true},
+		{"whole ticks back", "monotonic 0 0\nboottime -5 500000000\n", true, true},
+		{"half a tick", "monotonic 0 0\nboottime 0 5000000\n", true, false},
+		{"a nanosecond", "monotonic 0 0\nboottime 1 1\n", true, false},
+		{"half a tick back", "monotonic 0 0\nboottime -1 995000000\n", true, false},
+		{"no boot time", "monotonic 0 0\n", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.known, parseOffsets([]byte(tc.in)).known)
+			o := parseOffsets([]byte(tc.in))
+			require.Equal(t, tc.clocks, o.known, "known for the clocks")
+			require.Equal(t, tc.startTimes, o.known && o.wholeTicks, "known for start times")
 		})
 	}
 }
@@ -284,7 +288,8 @@ func init() {
 		fmt.Println(BootTime().Unix())
 		os.Exit(0)
 	case os.Getenv("PROC_TEST_SAY_START") != "":
-		fmt.Printf("%d %d\n", Self().PID, Self().Start)
+		_, monoKnown := Monotonic()
+		fmt.Printf("%d %d %v %d\n", Self().PID, Self().Start, monoKnown, BootTime().Unix())
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
@@ -294,7 +299,8 @@ func init() {
 // whose boot-time offset is not a whole number of ticks is alive to a
 // process outside it, which reads its start time without the offset: it
 // records none (0) rather than one a tick off, which the PID-reuse rule
-// would take for another process's. (Run in a child, as root.)
+// would take for another process's. Its clocks, which need no whole ticks,
+// it still reads. (Run in a child, as root.)
 func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("a new time namespace needs root (CI runs the suite as root)")
@@ -311,12 +317,18 @@ func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	var id Identity
-	_, err = fmt.Fscanf(stdout, "%d %d\n", &id.PID, &id.Start)
+	var (
+		id        Identity
+		monoKnown bool
+		boot      int64
+	)
+	_, err = fmt.Fscanf(stdout, "%d %d %t %d\n", &id.PID, &id.Start, &monoKnown, &boot)
 	require.NoError(t, err)
 	outside, err := startTime(id.PID)
 	require.NoError(t, err)
 	require.Equal(t, Alive, Check(id), "a live process judged by its own start time, %d (from outside: %d)", id.Start, outside)
+	require.True(t, monoKnown, "the monotonic clock, whose offset is exact, unknown")
+	require.InDelta(t, BootTime().Unix(), boot, 1, "the boot time, known to the second")
 	require.NoError(t, stdin.Close())
 	require.NoError(t, cmd.Wait())
 }
@@ -362,7 +374,7 @@ func TestBootTimeInATimeNamespace(t *testing.T) {
 	require.NoError(t, err, "unshare (util-linux) runs a child in a new time namespace")
 	cmd := child()
 	cmd.Path = unshare
-	cmd.Args = []string{unshare, "-T", "--boottime", "86400", os.Args[0], "-test.run=^$"}
+	cmd.Args = []string{unshare, "-T", "--fork", "--boottime", "86400", os.Args[0], "-test.run=^$"}
 	cmd.Env = append(cmd.Env, "PROC_TEST_SAY_BOOT=1")
 	out, err := cmd.Output()
 	require.NoError(t, err)
@@ -468,6 +480,7 @@ func TestProcOfAnotherPIDNamespace(t *testing.T) {
 		require.False(t, ok, "the monotonic clock read through another namespace's /proc")
 		require.Zero(t, Self().Start, "a start time read through another namespace's /proc")
 		require.Equal(t, Unknown, check(Identity{PID: 1, Start: 12345}), "this process judged by another's start time")
+		require.False(t, BootTime().IsZero(), "the host's boot time, which /proc/stat shows through any /proc")
 		return
 	}
 	if os.Geteuid() != 0 {
