@@ -201,7 +201,6 @@ func (r *region) inside(self int) []int {
 	return out
 }
 
-// totals sums the workers' counters.
 // entry returns the entry the parent writes for the worker of slot s that
 // was killed or died inside the critical section, flagged died besides
 // what its checks had found; Released is left to the caller.
@@ -214,6 +213,7 @@ func (s *regionSlot) entry(died detect.Flags) detect.Entry {
 	return e
 }
 
+// totals sums the workers' counters.
 func (r *region) totals() (acquisitions, occupied, ledgerFlags int64) {
 	for i := range r.slots {
 		s := &r.slots[i]
