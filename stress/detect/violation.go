@@ -21,8 +21,9 @@ const (
 	// KindHeld: the ledger was found held on entry, by an owner that had
 	// not been killed.
 	KindHeld = "entered-held"
-	// KindNonceChanged: on leaving, the worker's nonce was no longer in
-	// the ledger: another owner wrote it while this one held the lock.
+	// KindNonceChanged: on leaving (or when it was killed inside), the
+	// worker's nonce was no longer in the ledger: another owner wrote it
+	// while this one held the lock.
 	KindNonceChanged = "nonce-changed"
 	// KindOverlap: two critical sections overlapped in time.
 	KindOverlap = "overlap"
