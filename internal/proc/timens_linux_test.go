@@ -121,12 +121,7 @@ func init() {
 // would take for another process's. Its clocks, which need no whole ticks,
 // it still reads. (Run in a child, as root.)
 func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a new time namespace needs root (CI runs the suite as root)")
-	}
-	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
-	}
+	needTimeNamespaces(t)
 	cmd := child()
 	cmd.Env = append(cmd.Env, "PROC_TEST_PART_TICK=1")
 	stdin, err := cmd.StdinPipe()
@@ -157,12 +152,7 @@ func TestStartTimeInANamespaceOfPartTicks(t *testing.T) {
 // /proc/stat shows it a day earlier there, and its offset is taken back.
 // (As root: unshare -T.)
 func TestBootTimeInATimeNamespace(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a new time namespace needs root (CI runs the suite as root)")
-	}
-	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
-	}
+	needTimeNamespaces(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) runs a child in a new time namespace")
 	cmd := child()
@@ -245,16 +235,23 @@ func TestOffsetsOfAProcessThatUnsharedTime(t *testing.T) {
 			"a zombie not taken for dead without the start time")
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("a new time namespace needs root (CI runs the suite as root)")
-	}
-	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
-	}
+	needTimeNamespaces(t)
 	cmd := child()
 	cmd.Args = []string{os.Args[0], "-test.run=^TestOffsetsOfAProcessThatUnsharedTime$", "-test.count=1"}
 	cmd.Env = append(cmd.Env, "PROC_TEST_UNSHARED=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "PASS")
+}
+
+// needTimeNamespaces skips a test that makes a time namespace where it
+// cannot: without root, or on a kernel without them.
+func needTimeNamespaces(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a new time namespace needs root (CI runs the suite as root)")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("no time namespaces here (Linux 5.6 and later): %v", err)
+	}
 }
