@@ -980,6 +980,56 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 	}
 }
 
+// TestClockStepShortensTheStopBound pins the bound docs/design.md gives
+// for a holder stopped while the filesystem's clock steps forward: three
+// fifths of the stale-after age less one heartbeat interval (80 s by
+// default), not two thirds of the age. The holder stops just before a
+// heartbeat is due, the clock steps a whole age ahead, and a contender
+// that looks every second breaks the lock once it has seen it unchanged
+// for the watch, which began at the last heartbeat.
+func TestClockStepShortensTheStopBound(t *testing.T) {
+	const staleAfter, look = 5 * time.Minute, time.Second
+	start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	wall := clock.NewFake(start) // the filesystem's time stamps
+	m := memfs.New(wall)
+	require.NoError(t, m.MkdirAll("/locks", 0o755))
+	hk, bk := clock.NewFake(start), clock.NewFake(start) // each process's own clock
+	alive := func(proc.Identity) proc.State { return proc.Alive }
+	newHandle := func(k clock.Clock, pid int) *Lock {
+		l, err := New("/locks/x.lock", withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
+			withProcess(proc.Identity{PID: pid, Host: "h", BootID: "b", PIDNS: "n", Start: 1}, alive))
+		require.NoError(t, err)
+		return l
+	}
+	h, b := newHandle(hk, 10), newHandle(bk, 20)
+	require.NoError(t, h.TryLock())
+	t.Cleanup(func() { h.Unlock() })
+	every := h.held.(*fileHeld).every
+	pass := func(holderRuns bool) {
+		wall.Advance(look)
+		bk.Advance(look)
+		if holderRuns {
+			hk.Advance(look)
+			hk.Settle() // the heartbeat, if due
+		}
+	}
+	for ran := look; ran < 2*every; ran += look { // up to just before the second heartbeat
+		pass(true)
+		require.ErrorIs(t, b.TryLock(), ErrWouldBlock)
+	}
+	wall.Advance(staleAfter) // the step
+	stopped := time.Duration(0)
+	for b.TryLock() != nil {
+		pass(false) // the holder is stopped
+		stopped += look
+		require.Less(t, stopped, staleAfter-every, "not broken within the bound without a step")
+	}
+	require.NoError(t, b.Unlock())
+	bound := watchNeed(staleAfter) - every
+	require.Equal(t, 80*time.Second, bound, "the bound docs/design.md gives")
+	require.InDelta(t, bound, stopped, float64(2*look), "broken after a stop of %v", stopped)
+}
+
 // readCountFS is the real filesystem, counting the opens for reading of
 // one path.
 type readCountFS struct {

@@ -3,6 +3,7 @@
 package stress
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -183,21 +184,8 @@ func TestHungLedgerLookKillsNothing(t *testing.T) {
 	release := make(chan struct{})
 	holderStopped = func(string, detect.Entry) { <-release }
 	t.Cleanup(func() { holderStopped = nil })
-	var rep *Report
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rep = runStress(t, Config{Strategy: mustStrategy(t, "os"), Procs: 3, Duration: 3 * time.Second,
-			Hold: Fixed(200 * time.Microsecond), KillRate: 20})
-	}()
-	select {
-	case <-done:
-		close(release)
-	case <-time.After(time.Minute):
-		close(release)
-		<-done
-		t.Fatal("a run of 3s still ran after a minute: it waited for its look at the ledger")
-	}
+	rep := runDespiteAHang(t, release, Config{Dir: t.TempDir(), Strategy: mustStrategy(t, "os"), Procs: 3, Duration: 3 * time.Second,
+		Hold: Fixed(200 * time.Microsecond), KillRate: 20})
 	require.Zero(t, rep.Faults.Kills)
 	require.Len(t, rep.Failures, 1)
 	require.Equal(t, "kills", rep.Failures[0].Worker)
@@ -207,4 +195,31 @@ func TestHungLedgerLookKillsNothing(t *testing.T) {
 		require.Equal(t, 1, w.Incarnations, "worker %s killed", w.Name)
 		require.NotZero(t, w.Acquisitions, "worker %s left stopped", w.Name)
 	}
+}
+
+// runDespiteAHang runs cfg, in which a step of the faults hangs until
+// release is closed, and closes it once the run is over; a run still going
+// after a minute, which waited for that step, fails the test once release
+// has let it end.
+func runDespiteAHang(t *testing.T, release chan struct{}, cfg Config) *Report {
+	t.Helper()
+	var (
+		rep  *Report
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		rep, err = Run(context.Background(), cfg)
+	}()
+	select {
+	case <-done:
+		close(release)
+	case <-time.After(time.Minute):
+		close(release)
+		<-done
+		t.Fatalf("a run of %v still ran after a minute: it waited for the step that hangs", cfg.Duration)
+	}
+	require.NoError(t, err)
+	return rep
 }

@@ -45,8 +45,9 @@ import (
 // the nonces of the acquisitions that host killed.
 const killNotesName = "kills"
 
-// noteBound is how long a kill note may take: a second, or a tenth of a
-// shorter stale-after age.
+// noteBound is how long the steps made while a holder is stopped for its
+// kill (the look at the ledger, the note) may take together, and a note
+// of a death alone: a second, or a tenth of a shorter stale-after age.
 func (r *runner) noteBound() time.Duration {
 	if a := r.cfg.StaleAfter; a > 0 && a/10 < time.Second {
 		return a / 10
@@ -103,7 +104,8 @@ func writeKillNote(open func(string) (*os.File, error), path string, nonce uint6
 	return errors.Join(err, f.Close())
 }
 
-// addChaosErr records a note that failed, the first one kept.
+// addChaosErr records a step of the faults that failed (a look at the
+// ledger, a note), the first one kept.
 func (r *runner) addChaosErr(err error) {
 	r.mu.Lock()
 	r.chaosErr = cmp.Or(r.chaosErr, err)

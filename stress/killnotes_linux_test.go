@@ -3,7 +3,6 @@
 package stress
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -32,25 +31,8 @@ func TestUnnotedKillIsNotMade(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
 			openKillNotes = tc.open(release)
-			var rep *Report
-			var err error
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				rep, err = Run(context.Background(), Config{Dir: t.TempDir(), Join: true, RunID: "unnoted", Host: "a",
-					Strategy: mustStrategy(t, "os"), Procs: 3, Duration: tc.dur, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
-			}()
-			select {
-			case <-done:
-				close(release)
-			case <-time.After(time.Minute):
-				close(release) // the notes return: the run ends
-				<-done
-				t.Fatalf("a run of %v still ran after a minute: it waited for its note", tc.dur)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := runDespiteAHang(t, release, Config{Dir: t.TempDir(), Join: true, RunID: "unnoted", Host: "a",
+				Strategy: mustStrategy(t, "os"), Procs: 3, Duration: tc.dur, Hold: Fixed(200 * time.Microsecond), KillRate: 20})
 			if rep.Faults.Kills != 0 || len(rep.Failures) != 1 || rep.Failures[0].Worker != "kills" ||
 				!strings.Contains(rep.Failures[0].Reason, "noting a kill for the other hosts of the run") ||
 				!strings.Contains(rep.Failures[0].Reason, tc.want) || rep.Verdict != VerdictError {

@@ -28,7 +28,7 @@ func bootID() string {
 // which follows the wall clock if it is set), or the zero time.
 func bootTime() time.Time {
 	b, err := os.ReadFile("/proc/stat")
-	o := bootOffsets()
+	o := ownOffsets()
 	if err != nil || !o.known {
 		return time.Time{}
 	}
@@ -195,21 +195,18 @@ type offsets struct {
 // not its own. (/proc/self is the main thread's view, and every thread of
 // a process stays in one time namespace; only a thread that unshared one
 // for its children sees another in time_for_children.)
-var clockOffsets = sync.OnceValue(func() offsets {
+func clockOffsets() offsets {
 	if !procShowsSelf() {
 		return offsets{}
 	}
 	return ownOffsets()
-})
+}
 
-// bootOffsets is ownOffsets, read once, for the boot time, which needs
-// them also through a /proc of an ancestor PID namespace (where
-// procShowsSelf is false): /proc/self there is still this process, whose
-// own offsets it shows, and the boot is the host's.
-var bootOffsets = sync.OnceValue(func() offsets { return ownOffsets() })
-
-// ownOffsets reads this process's offsets through /proc/self.
-func ownOffsets() offsets {
+// ownOffsets returns this process's offsets as /proc/self shows them, read
+// once. The boot time takes them as they are, also through a /proc of an
+// ancestor PID namespace (where procShowsSelf is false): /proc/self there
+// is still this process, and the boot is the host's.
+var ownOffsets = sync.OnceValue(func() offsets {
 	own, err1 := os.Readlink("/proc/self/ns/time")
 	children, err2 := os.Readlink("/proc/self/ns/time_for_children")
 	b, err := os.ReadFile("/proc/self/timens_offsets")
@@ -220,7 +217,7 @@ func ownOffsets() offsets {
 		return offsets{}
 	}
 	return parseOffsets(b)
-}
+})
 
 // parseOffsets returns the offsets that the contents b of a
 // /proc/PID/timens_offsets file give. A boot-time offset that is not a
