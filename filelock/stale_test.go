@@ -931,21 +931,7 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 	const staleAfter = 5 * time.Minute
 	for _, s := range []Strategy{Soft, Link} {
 		t.Run(s.String(), func(t *testing.T) {
-			start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC)
-			wall := clock.NewFake(start) // the filesystem's time stamps
-			m := memfs.New(wall)
-			require.NoError(t, m.MkdirAll("/locks", 0o755))
-			hk, bk := clock.NewFake(start), clock.NewFake(start) // each process's own clock
-			alive := func(proc.Identity) proc.State { return proc.Alive }
-			newHandle := func(k clock.Clock, pid int) *Lock {
-				l, err := New("/locks/x.lock", WithStrategy(s), withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
-					withProcess(proc.Identity{PID: pid, Host: "h", BootID: "b", PIDNS: "n", Start: 1}, alive))
-				require.NoError(t, err)
-				return l
-			}
-			h, b := newHandle(hk, 10), newHandle(bk, 20)
-			require.NoError(t, h.TryLock())
-			t.Cleanup(func() { h.Unlock() })
+			wall, hk, bk, h, b := steppedClockLock(t, s, staleAfter)
 			pass := func(d time.Duration) {
 				wall.Advance(d)
 				bk.Advance(d)
@@ -980,6 +966,29 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 	}
 }
 
+// steppedClockLock returns a lock of strategy s on a filesystem whose clock
+// (wall) a test may step, held by h (whose clock is hk) and contended by
+// b (bk), both live processes of one host.
+func steppedClockLock(t *testing.T, s Strategy, staleAfter time.Duration) (wall, hk, bk *clock.Fake, h, b *Lock) {
+	t.Helper()
+	start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	wall = clock.NewFake(start) // the filesystem's time stamps
+	m := memfs.New(wall)
+	require.NoError(t, m.MkdirAll("/locks", 0o755))
+	hk, bk = clock.NewFake(start), clock.NewFake(start) // each process's own clock
+	alive := func(proc.Identity) proc.State { return proc.Alive }
+	newHandle := func(k clock.Clock, pid int) *Lock {
+		l, err := New("/locks/x.lock", WithStrategy(s), withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
+			withProcess(proc.Identity{PID: pid, Host: "h", BootID: "b", PIDNS: "n", Start: 1}, alive))
+		require.NoError(t, err)
+		return l
+	}
+	h, b = newHandle(hk, 10), newHandle(bk, 20)
+	require.NoError(t, h.TryLock())
+	t.Cleanup(func() { h.Unlock() })
+	return wall, hk, bk, h, b
+}
+
 // TestClockStepShortensTheStopBound pins the bound docs/design.md gives
 // for a holder stopped while the filesystem's clock steps forward: three
 // fifths of the stale-after age less one heartbeat interval (80 s by
@@ -989,21 +998,7 @@ func TestClockStepBreaksNoLiveLock(t *testing.T) {
 // for the watch, which began at the last heartbeat.
 func TestClockStepShortensTheStopBound(t *testing.T) {
 	const staleAfter, look = 5 * time.Minute, time.Second
-	start := time.Date(2030, 1, 1, 0, 0, 0, 123456789, time.UTC)
-	wall := clock.NewFake(start) // the filesystem's time stamps
-	m := memfs.New(wall)
-	require.NoError(t, m.MkdirAll("/locks", 0o755))
-	hk, bk := clock.NewFake(start), clock.NewFake(start) // each process's own clock
-	alive := func(proc.Identity) proc.State { return proc.Alive }
-	newHandle := func(k clock.Clock, pid int) *Lock {
-		l, err := New("/locks/x.lock", withFS(&stView{m}), withClock(k), WithStaleAfter(staleAfter),
-			withProcess(proc.Identity{PID: pid, Host: "h", BootID: "b", PIDNS: "n", Start: 1}, alive))
-		require.NoError(t, err)
-		return l
-	}
-	h, b := newHandle(hk, 10), newHandle(bk, 20)
-	require.NoError(t, h.TryLock())
-	t.Cleanup(func() { h.Unlock() })
+	wall, hk, bk, h, b := steppedClockLock(t, Soft, staleAfter)
 	every := h.held.(*fileHeld).every
 	pass := func(holderRuns bool) {
 		wall.Advance(look)
