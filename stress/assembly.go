@@ -14,12 +14,15 @@ import (
 // the report, and what its figures are computed from once every host is
 // in.
 type assembly struct {
-	rep             *Report
-	latency, hold   *hdrhistogram.Histogram
-	occupancy       *detect.Tally
-	recoveries      []int64 // of the kills, those recovered from
-	holdNs, metered int64
-	maxExamples     int
+	rep           *Report
+	latency, hold *hdrhistogram.Histogram
+	occupancy     *detect.Tally
+	recoveries    []int64 // of the kills, those recovered from
+	holdNs        int64
+	// measured and metered are the hosts' measured runs and the times
+	// their CPU was metered over (hostspan.go).
+	measured, metered []interval
+	maxExamples       int
 }
 
 // assemble makes the report of a run from the data of its hosts, running
@@ -77,7 +80,8 @@ func (a *assembly) add(h *hostData) error {
 		rep.Started = h.Started
 	}
 	rep.ElapsedNs = max(rep.ElapsedNs, h.ElapsedNs)
-	a.metered = max(a.metered, h.MeteredNs, h.ElapsedNs)
+	a.measured = append(a.measured, h.measured())
+	a.metered = append(a.metered, h.meteredSpan())
 	rep.Interrupted = rep.Interrupted || h.Interrupted
 	rep.Workers = append(rep.Workers, h.Workers...)
 	rep.WorkerCPUNs += h.WorkerCPUNs
@@ -134,12 +138,15 @@ func (a *assembly) addFaults(h *hostData) {
 func (a *assembly) figures() {
 	rep := a.rep
 	rep.Faults.Recovery = summarizeExact(a.recoveries)
-	if rep.ElapsedNs > 0 {
-		rep.Throughput = float64(rep.Acquisitions) / time.Duration(rep.ElapsedNs).Seconds()
-		rep.Utilization = float64(a.holdNs) / float64(rep.ElapsedNs)
-		// Hosts run side by side: their CPU adds up over the run's time.
-		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / float64(a.metered)
-		rep.AdapterCPUShare = float64(rep.AdapterCPUNs) / float64(a.metered)
+	// Hosts run side by side or one after another: their counts and
+	// their CPU add up over the time during which any of them ran.
+	rep.SpanNs = int64(coveredLength(a.measured))
+	if rep.SpanNs > 0 {
+		rep.Throughput = float64(rep.Acquisitions) / time.Duration(rep.SpanNs).Seconds()
+		rep.Utilization = float64(a.holdNs) / float64(rep.SpanNs)
+		metered := float64(coveredLength(a.metered))
+		rep.WorkerCPUShare = float64(rep.WorkerCPUNs) / metered
+		rep.AdapterCPUShare = float64(rep.AdapterCPUNs) / metered
 	}
 	if m := &rep.Memory; m.Acquisitions > 0 {
 		m.BytesPerAcquisition = float64(m.AllocBytes) / float64(m.Acquisitions)

@@ -56,8 +56,12 @@ type Report struct {
 	Filesystem Filesystem   `json:"filesystem"`
 	Started    time.Time    `json:"started"`
 	// ElapsedNs is the measured time: from the start barrier, or from the
-	// end of the warm-up if there was one, to the end.
+	// end of the warm-up if there was one, to the end; of a run that hosts
+	// share, the longest host's. SpanNs is the time during which any host
+	// ran (ElapsedNs for one host): hosts may run side by side or one
+	// after another.
 	ElapsedNs   int64 `json:"elapsed_ns"`
+	SpanNs      int64 `json:"span_ns"`
 	Interrupted bool  `json:"interrupted"`
 
 	// Acquisitions counts those of the measured run, WarmupAcquisitions
@@ -65,10 +69,10 @@ type Report struct {
 	// but no figure counts.
 	Acquisitions       int64 `json:"acquisitions"`
 	WarmupAcquisitions int64 `json:"warmup_acquisitions"`
-	// Throughput is acquisitions per second of elapsed time.
+	// Throughput is acquisitions per second of SpanNs.
 	Throughput float64 `json:"throughput_per_s"`
 	// Utilization is the total time spent in critical sections divided by
-	// the elapsed time: the fraction of time the lock was held. Above 1
+	// that same time: the fraction of time the lock was held. Above 1
 	// the sections overlapped.
 	Utilization    float64 `json:"utilization"`
 	AcquireLatency Latency `json:"acquire_latency"`

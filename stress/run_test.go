@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -541,6 +542,30 @@ func TestJoinAndVerify(t *testing.T) {
 		rep, err := Verify(filepath.Join(dir, "single"), 0)
 		if err != nil || rep.Verdict != VerdictPass || len(rep.Workers) != 2 {
 			t.Errorf("verify: %v, verdict %s (%s), %d workers; want PASS over 2", err, rep.Verdict, rep.Reason, len(rep.Workers))
+		}
+	})
+	t.Run("hosts one after another", func(t *testing.T) {
+		// Each host holds the lock most of its time; the run lasted both
+		// hosts' times, so the lock was held less than all of it, and the
+		// acquisitions were made over both times.
+		var elapsed time.Duration
+		var acquisitions int64
+		for _, host := range []string{"a", "b"} {
+			rep, err := Run(context.Background(), Config{Dir: dir, Join: true, RunID: "after", Host: host,
+				Strategy: mustStrategy(t, "os"), Procs: 2, Duration: 500 * time.Millisecond, Hold: Fixed(time.Millisecond)})
+			if err != nil {
+				t.Fatalf("host %s: %v", host, err)
+			}
+			elapsed += time.Duration(rep.ElapsedNs)
+			acquisitions += rep.Acquisitions
+		}
+		rep, err := Verify(filepath.Join(dir, "after"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := float64(acquisitions) / elapsed.Seconds(); rep.Utilization >= 1 || math.Abs(rep.Throughput-want) > want/100 {
+			t.Errorf("utilization %.2f, throughput %.1f/s; want below 1 and %.1f/s (%d acquisitions in %v)",
+				rep.Utilization, rep.Throughput, want, acquisitions, elapsed)
 		}
 	})
 	t.Run("a host that did not finish", func(t *testing.T) {

@@ -110,12 +110,24 @@ func writeLatencyTable(ew *errWriter, r *Report) {
 	ew.printf("\n")
 }
 
+// span is the time during which any host ran: ElapsedNs in the reports
+// of older versions, which have no SpanNs.
+func (r *Report) span() time.Duration {
+	if r.SpanNs > 0 {
+		return time.Duration(r.SpanNs)
+	}
+	return time.Duration(r.ElapsedNs)
+}
+
 // writeLoad writes the throughput, the share of the time the lock was held, and the processor time and memory used.
 func writeLoad(ew *errWriter, r *Report) {
 	c := r.Config
-	elapsed := time.Duration(r.ElapsedNs)
 	ew.printf("  throughput   %d acquisitions in %v, %.0f/s; lock held %.1f%% of the time\n",
-		r.Acquisitions, elapsed.Round(time.Millisecond), r.Throughput, 100*r.Utilization)
+		r.Acquisitions, r.span().Round(time.Millisecond), r.Throughput, 100*r.Utilization)
+	if len(r.Hosts) > 1 {
+		ew.printf("               (the time during which any host ran; the longest host ran %v)\n",
+			time.Duration(r.ElapsedNs).Round(time.Millisecond))
+	}
 	if c.WarmupNs > 0 {
 		ew.printf("               (and %d in the warm-up, checked for violations, counted in no figure)\n", r.WarmupAcquisitions)
 	}
