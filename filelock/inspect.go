@@ -19,7 +19,9 @@ type Status struct {
 	// Held reports whether some owner holds the lock.
 	Held bool
 	// Holder is the holder's record. It is nil when the lock is free, when
-	// the holder has not written its record yet, when the lock is shared
+	// the holder has not written its record yet (an OS or OFD holder
+	// writes it once it has held the lock for a moment, 10 ms, so that
+	// short holds cost no writing), when the lock is shared
 	// (shared holders write no record), or when an OS or OFD lock file
 	// holds other content, which is never written over. An OS lock held by
 	// a user who may only read the lock file has no record of its own

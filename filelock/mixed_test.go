@@ -57,8 +57,7 @@ func TestKernelLockRefusesALiveRecord(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "x.lock")
 			startHolder(t, tc.holder, path)
-			before, err := os.ReadFile(path)
-			require.NoError(t, err)
+			before := awaitRecord(t, tc.holder, path)
 			l := newLock(t, path, WithStrategy(tc.taker))
 			require.ErrorIs(t, l.TryLock(), ErrMixedStrategies)
 			require.Zero(t, l.Depth())
