@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 )
 
 // Sentinel errors. Every error returned by this package for a lock path is
@@ -84,10 +85,22 @@ func (e *timeoutError) Unwrap() error        { return e.cause }
 // errBusy is what one attempt returns when another owner holds the lock.
 var errBusy = errors.New("busy")
 
+// pathError returns err as a *fs.PathError of op on path: err itself if it
+// is one for path; otherwise err wrapped, the parts of a joined error that
+// are path errors for path giving their causes, so that the path is named
+// once.
 func pathError(op, path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
+	if pe, ok := err.(*fs.PathError); ok && pe.Path == path {
 		return err
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts := slices.Clone(j.Unwrap())
+		for i, e := range parts {
+			if pe, ok := e.(*fs.PathError); ok && pe.Path == path {
+				parts[i] = pe.Err
+			}
+		}
+		err = errors.Join(parts...)
 	}
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }

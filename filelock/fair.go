@@ -94,7 +94,7 @@ func (l *Lock) acquireQueued(ctx context.Context, q *queue, op string) (held, er
 	stop()
 	if lerr := q.leave(); lerr != nil {
 		// A ticket left behind would hold up every waiter behind it.
-		return nil, errors.Join(err, pathError(op, l.given, lerr))
+		return nil, pathError(op, l.given, errors.Join(err, lerr))
 	}
 	return nil, err
 }
@@ -111,7 +111,7 @@ func (f *fairHeld) release() error {
 	err := f.held.release()
 	f.stop()
 	if lerr := f.q.leave(); lerr != nil {
-		err = errors.Join(err, pathError("unlock", f.q.l.given, lerr))
+		err = pathError("unlock", f.q.l.given, errors.Join(err, lerr))
 	}
 	return err
 }

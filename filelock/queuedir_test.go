@@ -3,6 +3,7 @@
 package filelock
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -166,4 +167,48 @@ func TestFairQueueSharedByAGroup(t *testing.T) {
 	first.stop(t)
 	require.Equal(t, "taken", second.line(t), "the other user of the group")
 	second.stop(t)
+}
+
+// Something that is not a regular file at a ticket's name in the queue (a
+// FIFO or a directory that someone who may write the queue directory put
+// there) makes the queue unsafe: a fair acquisition fails with
+// ErrUnsafeDirectory, and a default one waits for the lock without the
+// queue, as it does beside any queue it cannot use.
+func TestNotATicketAtATicketsName(t *testing.T) {
+	for _, kind := range []string{"fifo", "directory"} {
+		t.Run(kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.lock")
+			_, release := startHolder(t, Soft, path) // another process: a handle of this one would wait in the process
+			queue := path + ".queue"
+			require.NoError(t, os.Mkdir(queue, 0o755))
+			name := filepath.Join(queue, "00000000000000000001-0123456789abcdef0123456789abcdef")
+			if kind == "fifo" {
+				require.NoError(t, syscall.Mkfifo(name, 0o644))
+			} else {
+				require.NoError(t, os.Mkdir(name, 0o755))
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			fair := newLock(t, path, WithFair())
+			err := fair.LockContext(ctx)
+			var pe *fs.PathError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, path, pe.Path)
+			require.ErrorIs(t, err, ErrUnsafeDirectory)
+
+			// The default handle queues after a millisecond of tries.
+			l := newLock(t, path, WithBackoff(time.Millisecond, time.Millisecond))
+			done := make(chan error, 1)
+			go func() { done <- l.LockContext(ctx) }()
+			select {
+			case err := <-done:
+				t.Fatalf("the default acquisition ended while the lock was held: %v", err)
+			case <-time.After(500 * time.Millisecond):
+			}
+			release()
+			require.NoError(t, <-done)
+			require.NoError(t, l.Unlock())
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,6 +57,11 @@ func (q *queue) judge(t ticket) (state proc.State, expiresIn time.Duration, err 
 	data, info, err := fsys.ReadAllIn(q.d, t.name, MaxRecordSize+1)
 	if vanished(err) {
 		return proc.Dead, 0, nil
+	}
+	if errors.Is(err, fsys.ErrNotRegular) {
+		// No waiter of ours made it: someone who may write the queue
+		// directory put it there, and the queue cannot be trusted.
+		return proc.Unknown, 0, unsafeDir(q.dir, "%s, at a ticket's name, is not a regular file", t.name)
 	}
 	if err != nil {
 		return proc.Unknown, 0, fmt.Errorf("fair queue: %w", err)
