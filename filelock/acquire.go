@@ -89,17 +89,7 @@ func (l *Lock) prepare(op string) (slotKey, error) {
 		err = fmt.Errorf("parent %s is not a directory: %w", dir, syscall.ENOTDIR)
 	}
 	if err == nil {
-		if dir != filepath.Clean(dir) {
-			// "link/.." is no symbolic link to the kernel, but link is
-			// on the way: look at every directory the path names.
-			if err := l.checkWay(dir); err != nil {
-				return slotKey{}, pathError(op, l.given, err)
-			}
-		}
-		if err := l.checkParent(dir, info, link); err != nil {
-			return slotKey{}, pathError(op, l.given, err)
-		}
-		if err := l.squatRule(dir, info); err != nil {
+		if err := l.dirRules(dir, info, link); err != nil {
 			return slotKey{}, pathError(op, l.given, err)
 		}
 		l.dir = info

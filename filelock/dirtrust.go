@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -180,6 +181,23 @@ func (l *Lock) statDir(dir string) (info, link fsys.Info, err error) {
 // lstat does (statDir): it refuses a dir that is a symbolic link owned by
 // another user than this one or root, and one that all users may write
 // without the sticky bit, whoever owns it (openToAllRule).
+// dirRules applies every rule of the lock's directory to dir, which info
+// describes (link: the symbolic link there, if any): the way to it, its
+// own permissions, and the squatting rule.
+func (l *Lock) dirRules(dir string, info, link fsys.Info) error {
+	if dir != filepath.Clean(dir) {
+		// "link/.." is no symbolic link to the kernel, but link is on
+		// the way: look at every directory the path names.
+		if err := l.checkWay(dir); err != nil {
+			return err
+		}
+	}
+	if err := l.checkParent(dir, info, link); err != nil {
+		return err
+	}
+	return l.squatRule(dir, info)
+}
+
 func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if euid < 0 {
 		return nil

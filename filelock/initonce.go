@@ -25,13 +25,16 @@ const InitLockSuffix = ".lock"
 // The marker is a permanent file that records that fn has succeeded: it
 // holds a holder record. If it exists, AtomicInit returns (false, nil) at
 // once without taking any lock; a file at the marker path without a
-// record is not a marker (fn runs, and the marker replaces it). In a
+// record, or with other names (hard links), is not a marker (fn runs, and
+// the marker replaces it). In a
 // directory that all users may write with the sticky bit (as /tmp), only a
 // marker of this user or root counts (unless WithDirectoryWritableByAll
 // trusts everyone who may write there): another user's file at the marker
 // path, which that user could have forged, fails with ErrUnsafeDirectory
 // before fn runs, since it can neither be trusted nor replaced. The
-// marker's directory must pass the lock's directory rules.
+// marker's directory must pass the lock's directory rules before a marker
+// in it is trusted (a directory another user made in /tmp fails with
+// ErrUnsafeDirectory).
 // Otherwise it takes the lock marker+InitLockSuffix (configured by opts,
 // default Soft), looks for the marker again, and if it is still missing
 // runs fn and then writes the marker atomically: a temporary file with the
@@ -109,7 +112,9 @@ func markerExists(l *Lock, marker string) (bool, error) {
 		return false, nil // made with the lock, if WithCreateDirs
 	}
 	if err == nil {
-		err = l.checkParent(dir, dinfo, link)
+		// The rules the lock applies to its directory (the same one),
+		// before the marker found in it is trusted without the lock.
+		err = l.dirRules(dir, dinfo, link)
 	}
 	if err != nil {
 		return false, pathError("init", marker, err)
@@ -122,6 +127,10 @@ func markerExists(l *Lock, marker string) (bool, error) {
 		return false, pathError("init", marker, err)
 	case !info.Mode.IsRegular():
 		return false, &fs.PathError{Op: "init", Path: marker, Err: notRegular(info.Mode)}
+	case info.Nlink != 1:
+		// Another name of a file proves nothing here (another marker, a
+		// lock file of ours): not a marker, replaced once fn has run.
+		return false, nil
 	case euid >= 0 && dinfo.Mode&fs.ModeSticky != 0 && dinfo.Mode.Perm()&0o002 != 0 && !l.cfg.openDir && !trustedUser(info.Uid):
 		return false, &fs.PathError{Op: "init", Path: marker, Err: fmt.Errorf(
 			"%w: the marker path holds a file of user %d in a directory that all users may write, which may be forged and cannot be replaced", ErrUnsafeDirectory, info.Uid)}
@@ -168,18 +177,27 @@ func writeMarker(l *Lock, marker string) error {
 	return fsy.SyncDir(dirOf(marker))
 }
 
-// removeTemps removes temporary markers left by an initializer that was
-// killed before renaming its marker into place. Only the lock holder makes
-// them, so while the lock is held any that exist are debris.
+// removeTemps removes temporary markers left by an initializer of this
+// user that was killed before renaming its marker into place. Only the
+// lock holder makes them, so while the lock is held any that exist are
+// debris; but only a name of their exact form, on a regular file of this
+// user with no other name, is one: anything else is another's.
 func (l *Lock) removeTemps(marker string) {
 	dir, base := dirOf(marker), filepath.Base(marker)
 	names, err := l.cfg.fs.ReadDirNames(dir)
 	if err != nil {
 		return
 	}
+	prefix := base + "." + kindTemp + "."
 	for _, name := range names {
-		if strings.HasPrefix(name, base+"."+kindTemp+".") {
-			l.cfg.fs.Remove(besideDir(dir, name))
+		unique, ok := strings.CutPrefix(name, prefix)
+		if !ok || len(unique) != 16 || !hexDigits(unique) {
+			continue
+		}
+		p := besideDir(dir, name)
+		info, err := l.cfg.fs.Lstat(p)
+		if err == nil && info.Mode.IsRegular() && info.Nlink == 1 && (euid < 0 || int(info.Uid) == euid) {
+			l.cfg.fs.Remove(p)
 		}
 	}
 }
