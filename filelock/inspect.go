@@ -86,6 +86,12 @@ func (m fileMechanism) inspect(l *Lock) (Status, error) {
 	if v.ageKnown {
 		st.Age = v.age
 	}
+	if st.Stale {
+		// As a break would, which refuses a file held with a kernel lock.
+		if err := m.kernelLocked(l, l.path); err != nil {
+			st.Stale, st.StaleReason = false, err.Error()+": never broken"
+		}
+	}
 	return st, nil
 }
 

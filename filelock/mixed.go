@@ -29,10 +29,17 @@ func (fileMechanism) kernelLocked(l *Lock, path string) error {
 			continue
 		}
 		if held, err := locker.probe(f.Fd()); err == nil && held {
-			return fmt.Errorf("%w: %v", ErrMixedStrategies, s)
+			return fmt.Errorf("%w: held with %s", ErrMixedStrategies, kernelLockKind[s])
 		}
 	}
 	return nil
+}
+
+// kernelLockKind names the locks that the probe of each kernel strategy
+// sees: the strategy's own, and other programs' of the same kind.
+var kernelLockKind = map[Strategy]string{
+	OS:  "a lock of the os strategy's kind (flock; LockFileEx on Windows), by this package or another program",
+	OFD: "a lock of the ofd strategy's kind (an fcntl lock: OFD, lockf or POSIX), by this package or another program",
 }
 
 // liveRecord returns an error matching ErrMixedStrategies if r, the record

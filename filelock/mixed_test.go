@@ -18,7 +18,8 @@ import (
 // TestSoftRefusesAKernelLockedFile: a Soft or Link waiter that finds the
 // lock file held by an os or ofd holder (another process) never breaks
 // it, even when it is old enough to be stale, and fails with
-// ErrMixedStrategies; the holder still holds its file. (On Linux neither
+// ErrMixedStrategies; the holder still holds its file, and Inspect does
+// not call it stale. (On Linux neither
 // kernel lock shows through the other's probe: each must be asked.)
 func TestSoftRefusesAKernelLockedFile(t *testing.T) {
 	for _, s := range []Strategy{Soft, Link} {
@@ -34,6 +35,12 @@ func TestSoftRefusesAKernelLockedFile(t *testing.T) {
 				require.ErrorIs(t, err, ErrMixedStrategies)
 				require.NotErrorIs(t, err, ErrTimeout)
 				require.FileExists(t, path)
+				// Inspect says what a break would find: not stale.
+				st, err := l.Inspect()
+				require.NoError(t, err)
+				require.True(t, st.Held)
+				require.False(t, st.Stale, "stale, %s", st.StaleReason)
+				require.Contains(t, st.StaleReason, ErrMixedStrategies.Error())
 				require.Equal(t, "unlocked", h.ask(t, "unlock"))
 			})
 		}
