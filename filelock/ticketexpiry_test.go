@@ -83,3 +83,25 @@ func TestPollingWaiterRechecksATicketWhenItExpires(t *testing.T) {
 	require.ErrorIs(t, err, fs.ErrNotExist, "the expired ticket removed")
 	require.NoError(t, l.Unlock())
 }
+
+// A fair TryLock, which makes no ticket of its own, judges the tickets
+// ahead by the filesystem's clock as a probe reads it: the ticket of a
+// waiter it cannot judge alive or dead (another host's) holds it up until
+// it is older than the stale-after age, and no longer.
+func TestTryLockExpiresATicketByAge(t *testing.T) {
+	const staleAfter = 10 * time.Second
+	fake := clock.NewFake(time.Unix(1_000_000, 0))
+	m := memfs.New(fake)
+	path := "/locks/x.lock"
+	ahead := filepath.Join(path+queueSuffix, ticketName(1))
+	require.NoError(t, m.MkdirAll(filepath.Dir(ahead), 0o755))
+	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	l := newLock(t, path, withFS(m), withClock(fake), WithFair(), WithStaleAfter(staleAfter))
+	fake.Advance(staleAfter)
+	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a ticket of the stale-after age is still a waiter's")
+	fake.Advance(time.Second + futureSlack)
+	require.NoError(t, l.TryLock(), "the ticket older than the stale-after age expired")
+	_, err := m.Lstat(ahead)
+	require.ErrorIs(t, err, fs.ErrNotExist, "the expired ticket removed")
+	require.NoError(t, l.Unlock())
+}

@@ -127,8 +127,11 @@ func (q *queue) refreshEvery() time.Duration {
 // on the same filesystem — this acquisition's own ticket, touched first if
 // needed — so that only the filesystem's clock is compared with itself;
 // one dated in the future of that clock is as old as it has been seen
-// unchanged (Lock.age). Without a ticket of its own (TryLock) nothing is
-// judged expired by age.
+// unchanged (Lock.age). Without a ticket of its own (TryLock, a tidy) the
+// filesystem's clock as a probe beside the lock reads it (Lock.fsNow)
+// serves instead, so that debris no waiter will ever come behind (a
+// waiter of another host or PID namespace, killed) does not fail every
+// fair TryLock for ever.
 //
 // The limit is the lock's stale-after age (WithStaleAfter), or RecordGrace
 // for a ticket without a valid record; a limit of 0 (age-based breaking
@@ -144,8 +147,11 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 	q.mu.Lock()
 	mine := q.mine
 	q.mu.Unlock()
-	if mine == nil || info.Changed().IsZero() {
+	if info.Changed().IsZero() {
 		return false, 0
+	}
+	if mine == nil {
+		return q.expiredByProbe(path, info, limit)
 	}
 	own := mine.name
 	probe, err := q.d.Lstat(own)
@@ -176,6 +182,23 @@ func (q *queue) ticketExpired(path string, info fsys.Info, limit time.Duration) 
 		return false, 0
 	}
 	return expiredAt(probe.Changed().Sub(info.Changed()), limit)
+}
+
+// expiredByProbe is ticketExpired by the filesystem's clock as read by a
+// probe beside the lock, for an acquisition without a ticket of its own.
+func (q *queue) expiredByProbe(path string, info fsys.Info, limit time.Duration) (bool, time.Duration) {
+	now, coarse, err := q.l.fsNow()
+	if err != nil {
+		return false, 0
+	}
+	if coarse {
+		limit += coarseSlack
+	}
+	if info.Changed().After(now.Add(futureSlack)) {
+		// Dated in the future: as old as it was seen unchanged.
+		return expiredAt(seenFiles.unchangedFor(q.l, path, info), limit)
+	}
+	return expiredAt(now.Sub(info.Changed()), limit)
 }
 
 // expiredAt reports whether something of the given age is past limit, and
