@@ -97,13 +97,35 @@ func (q *queue) turnAfterWait(v queueView, me ticket, state proc.State, woken bo
 		// order is first come, first served.)
 		return true
 	}
-	// The waiter first in the queue can be judged by age alone (another
-	// host, another PID namespace), and it does not ask for its turn: it
-	// may have died minutes before its ticket expires. A default waiter
-	// takes the turn as if it were first, rather than let a free lock
-	// wait for that age: the queue orders, and never excludes
-	// (docs/design.md, "Turns").
-	return state == proc.Unknown && v.before == 1 && !q.l.cfg.fair && !q.turnAsked()
+	// The waiters ahead can be judged by age alone (another host,
+	// another PID namespace), and none asks for its turn: they may have
+	// died minutes before their tickets expire. A default waiter takes
+	// the turn as if it were first, rather than let a free lock wait for
+	// that age: the queue orders, and never excludes (docs/design.md,
+	// "Turns"). Behind more than one, it does so only if none of them is
+	// a waiter of this host alive, which will ask for its turn.
+	if state != proc.Unknown || q.l.cfg.fair || q.turnAsked() {
+		return false
+	}
+	return v.before == 1 || q.noneAliveBefore(me)
+}
+
+// noneAliveBefore reports whether no ticket before me is a waiter of this
+// host alive (judge: those provably dead are removed on the way).
+func (q *queue) noneAliveBefore(me ticket) bool {
+	ts, err := q.tickets()
+	if err != nil {
+		return false
+	}
+	for _, t := range ts {
+		if t.compare(me) >= 0 {
+			break
+		}
+		if state, _, err := q.judge(t); err != nil || state == proc.Alive {
+			return false
+		}
+	}
+	return true
 }
 
 // currentView is the queue as seen from ticket mine. Right after an

@@ -467,28 +467,35 @@ func fileThere(path string) bool {
 	return err == nil
 }
 
-// TestDeadRemoteWaiterHoldsUpNoDefaultWaiter: the waiter first in the
-// queue is another host's, which only the age of its ticket can show dead.
-// If it died there, a default waiter queued behind it takes the lock as
-// soon as it is free, not minutes later when that ticket expires; while
-// it asks for its turn (its marker is kept), the default waiter waits;
-// a fair waiter always keeps its place behind it.
+// TestDeadRemoteWaiterHoldsUpNoDefaultWaiter: the waiters first in the
+// queue are another host's, which only the age of their tickets can show
+// dead. If they died there, a default waiter queued behind them takes the
+// lock as soon as it is free, not minutes later when their tickets expire;
+// while one asks for its turn (its marker is kept), the default waiter
+// waits; a fair waiter always keeps its place behind them.
 func TestDeadRemoteWaiterHoldsUpNoDefaultWaiter(t *testing.T) {
 	for _, s := range Strategies() {
-		for _, asking := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%v/asking=%v", s, asking), func(t *testing.T) {
+		for _, tc := range []struct {
+			remotes int
+			asking  bool
+		}{{1, false}, {1, true}, {2, false}, {2, true}} {
+			asking := tc.asking
+			t.Run(fmt.Sprintf("%v/remotes=%d/asking=%v", s, tc.remotes, asking), func(t *testing.T) {
 				t.Parallel()
 				path := filepath.Join(t.TempDir(), "x.lock")
 				h := newLock(t, path, WithStrategy(s), withFS(otherFS{}))
 				require.NoError(t, lockWithin(h))
-				remote := writeTicket(t, path, 1, time.Now())
+				var remote string
+				for n := range tc.remotes {
+					remote = writeTicket(t, path, uint64(n+1), time.Now())
+				}
 				if asking {
 					// Made now: it counts for turnMarkerLife unless kept.
 					require.NoError(t, os.WriteFile(filepath.Join(path+queueSuffix, turnName), nil, 0o644))
 				}
 				w := newLock(t, path, WithStrategy(s))
 				got := lockInBackground(t, w)
-				require.Eventually(t, func() bool { return queueLen(t, path) == 2 }, testLockWait, time.Millisecond, "the waiter queued behind the other host's")
+				require.Eventually(t, func() bool { return queueLen(t, path) == tc.remotes+1 }, testLockWait, time.Millisecond, "the waiter queued behind the other host's")
 				require.NoError(t, h.Unlock())
 				if asking {
 					select {
@@ -619,4 +626,32 @@ func TestUntouchableMarkerReplaced(t *testing.T) {
 	})
 	w.acquire(t)
 	require.NoError(t, l.Unlock())
+}
+
+// TestLiveLocalWaiterAheadKeepsItsPlace: a default waiter behind another
+// host's waiter (judged by age alone) does not take the turn as if it
+// were first while a waiter of this host that is alive is ahead of both:
+// that one asks for its turn when it is first.
+func TestLiveLocalWaiterAheadKeepsItsPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	h := newLock(t, path, withFS(otherFS{}))
+	require.NoError(t, lockWithin(h))
+	require.NoError(t, os.MkdirAll(path+queueSuffix, 0o755))
+	local := filepath.Join(path+queueSuffix, ticketName(1))
+	require.NoError(t, os.WriteFile(local, forgedRecord(t, proc.Of(liveChild(t))), 0o644))
+	writeTicket(t, path, 2, time.Now())
+	w := newLock(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan error, 1)
+	go func() { got <- w.LockContext(ctx) }()
+	require.Eventually(t, func() bool { return queueLen(t, path) == 3 }, testLockWait, time.Millisecond, "the waiter queued behind both")
+	require.NoError(t, h.Unlock())
+	select {
+	case err := <-got:
+		t.Fatalf("took the turn of a live waiter of this host ahead (%v)", err)
+	case <-time.After(time.Second):
+	}
+	cancel()
+	require.ErrorIs(t, <-got, context.Canceled)
 }
