@@ -252,6 +252,8 @@ func TestOptionsRejected(t *testing.T) {
 		{"zero timeout", WithTimeout(0)},
 		{"negative timeout", WithTimeout(-time.Second)},
 		{"perm with type bits", WithPerm(fs.ModeDir | 0o644)},
+		{"perm the owner may not read", WithPerm(0o200)},
+		{"perm nobody may read", WithPerm(0o000)},
 		{"dir perm without owner rwx", WithCreateDirs(0o600)},
 		{"unknown strategy", WithStrategy(Strategy(99))},
 		{"the number after the last strategy", WithStrategy(Strategy(len(strategyNames)))},
@@ -275,9 +277,10 @@ func TestOptionsRejected(t *testing.T) {
 func TestOptionsAtTheirBounds(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	for name, opts := range map[string][]Option{
-		"least heartbeat":       {WithStaleAfter(time.Hour), WithHeartbeat(MinHeartbeat)},
-		"longest heartbeat":     {WithStaleAfter(time.Hour), WithHeartbeat(30 * time.Minute)},
-		"backoff min equal max": {WithBackoff(time.Millisecond, time.Millisecond)},
+		"least heartbeat":              {WithStaleAfter(time.Hour), WithHeartbeat(MinHeartbeat)},
+		"longest heartbeat":            {WithStaleAfter(time.Hour), WithHeartbeat(30 * time.Minute)},
+		"backoff min equal max":        {WithBackoff(time.Millisecond, time.Millisecond)},
+		"perm the owner may only read": {WithPerm(0o400)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(path, opts...)

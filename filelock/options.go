@@ -204,8 +204,10 @@ func WithTimeout(d time.Duration) Option {
 
 // WithPerm sets the permission bits of every file the lock makes — lock
 // files, claims, guards — exactly, whatever the umask (default
-// DefaultPerm). Only permission bits are allowed, and never write for
-// others (0o002): whoever can write a lock file can forge its record.
+// DefaultPerm). Only permission bits are allowed, never write for others
+// (0o002): whoever can write a lock file can forge its record; and read
+// for the owner (0o400) is needed: a holder's own records must be read
+// back, by itself and by every later process of its user.
 //
 // Group write (0o664) is the deliberate way to share an OS or OFD lock
 // with a group, whose members can then write their records into the lock
@@ -222,6 +224,10 @@ func WithPerm(perm fs.FileMode) Option {
 		}
 		if perm&0o002 != 0 {
 			c.reject("permission %v lets others write: any user could forge the holder record", perm)
+			return
+		}
+		if perm&0o400 == 0 {
+			c.reject("permission %v does not let the owner read: its own records could not be read back", perm)
 			return
 		}
 		c.perm = perm
