@@ -62,11 +62,12 @@ func AtomicInit(marker string, fn func() error, opts ...Option) (ran bool, err e
 
 // AtomicInitContext is AtomicInit with a context: waiting for the lock ends
 // when ctx is done (ErrTimeout and context.DeadlineExceeded, or
-// context.Canceled), and fn is given ctx.
+// context.Canceled), and fn is given ctx. Every error is an *fs.PathError
+// naming the marker; one of its lock says so inside.
 func AtomicInitContext(ctx context.Context, marker string, fn func(context.Context) error, opts ...Option) (ran bool, err error) {
 	l, err := New(marker+InitLockSuffix, opts...)
 	if err != nil {
-		return false, err
+		return false, pathError("init", marker, err)
 	}
 	if err := checkPath(marker); err != nil {
 		return false, &fs.PathError{Op: "init", Path: marker, Err: err}
@@ -75,11 +76,11 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 		return false, err
 	}
 	if err := l.LockContext(ctx); err != nil {
-		return false, err
+		return false, pathError("init", marker, err)
 	}
 	defer func() {
 		if uerr := l.Unlock(); uerr != nil && err == nil {
-			err = uerr
+			err = pathError("init", marker, uerr)
 		}
 	}()
 	if done, err := markerExists(l, marker); done || err != nil {

@@ -283,3 +283,37 @@ func TestAtomicInitMarkerWriteFails(t *testing.T) {
 		})
 	}
 }
+
+// Every error of AtomicInit names the marker, the path its caller gave,
+// even one of its lock, whose own error it carries inside.
+func TestAtomicInitErrorsNameTheMarker(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "done")
+	for _, tc := range []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"an option refused", func() error {
+			_, err := AtomicInit(marker, func() error { return nil }, WithTimeout(-1))
+			return err
+		}, ErrInvalidOption},
+		{"a wait that ran out", func() error {
+			holder := newLock(t, marker+InitLockSuffix)
+			require.NoError(t, holder.TryLock())
+			defer holder.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := AtomicInitContext(ctx, marker, func(context.Context) error { return nil })
+			return err
+		}, ErrTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			pe, ok := err.(*fs.PathError)
+			require.True(t, ok, "%T %v, want an *fs.PathError", err, err)
+			require.Equal(t, marker, pe.Path)
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
+}
