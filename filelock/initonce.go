@@ -73,6 +73,9 @@ func AtomicInitContext(ctx context.Context, marker string, fn func(context.Conte
 		return false, &fs.PathError{Op: "init", Path: marker, Err: err}
 	}
 	if done, err := markerExists(l, marker); done || err != nil {
+		if done {
+			l.clearDeadLock()
+		}
 		return false, err
 	}
 	if err := l.LockContext(ctx); err != nil {
@@ -145,6 +148,23 @@ func markerExists(l *Lock, marker string) (bool, error) {
 	}
 	_, err = ParseRecord(data)
 	return err == nil, nil
+}
+
+// clearDeadLock removes the lock file that an initializer killed after
+// its marker was in place left behind, if its holder can be judged dead at
+// once: a lock file no later call would ever take again. A lock held, or
+// one only age could judge, is left as it is; so is a kernel strategy's,
+// whose file is never removed.
+func (l *Lock) clearDeadLock() {
+	if !l.cfg.strategy.fileBased() {
+		return
+	}
+	if _, err := l.cfg.fs.Lstat(l.path); err != nil {
+		return
+	}
+	if l.TryLock() == nil {
+		_ = l.Unlock()
+	}
 }
 
 // writeMarker writes the marker atomically and durably.

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/proc"
 )
 
 func init() {
@@ -314,6 +316,28 @@ func TestAtomicInitErrorsNameTheMarker(t *testing.T) {
 			require.True(t, ok, "%T %v, want an *fs.PathError", err, err)
 			require.Equal(t, marker, pe.Path)
 			require.ErrorIs(t, err, tc.want)
+		})
+	}
+}
+
+// An initializer killed after its marker was in place leaves its lock file
+// behind; the next call, which finds the marker, removes it once its
+// holder is known dead, rather than leave it for ever.
+func TestAtomicInitClearsALockLeftAfterTheMarker(t *testing.T) {
+	skipWithoutDeadRule(t)
+	for _, s := range []Strategy{Soft, Link} {
+		t.Run(s.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			marker := filepath.Join(dir, "done")
+			ran, err := AtomicInit(marker, func() error { return nil }, WithStrategy(s))
+			require.NoError(t, err)
+			require.True(t, ran)
+			left := marker + InitLockSuffix
+			require.NoError(t, os.WriteFile(left, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+			ran, err = AtomicInit(marker, func() error { return nil }, WithStrategy(s))
+			require.NoError(t, err)
+			require.False(t, ran)
+			require.NoFileExists(t, left)
 		})
 	}
 }
