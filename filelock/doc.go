@@ -64,7 +64,11 @@
 // was stopped for that long less one heartbeat interval (see Lock.Lost),
 // even when a clock steps
 // forward. A lock file without a record of this package is another
-// program's, and is broken only by age, never for that alone. The
+// program's, and is broken only by age, never for that alone: its holder
+// is taken for dead once it has not changed for the stale-after age,
+// alive or not, unless that program refreshes it (as flufl.lock and
+// dotlockfile -t do); give such locks a stale-after age above their
+// longest hold. The
 // OS and OFD strategies need no stale rule: the kernel releases their
 // locks when the holder dies.
 //
