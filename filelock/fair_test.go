@@ -692,18 +692,18 @@ type mkdirRaceFS struct {
 	tries   atomic.Int64
 }
 
-func (r *mkdirRaceFS) MkdirAll(name string, perm fs.FileMode) error {
+func (r *mkdirRaceFS) Mkdir(name string, perm fs.FileMode) error {
 	if !strings.HasSuffix(name, queueSuffix) {
-		return r.OS.MkdirAll(name, perm)
+		return r.OS.Mkdir(name, perm)
 	}
 	raced := &fs.PathError{Op: "mkdir", Path: name, Err: syscall.EEXIST}
 	switch n := r.tries.Add(1); {
 	case r.endless:
 		return raced
 	case n == 1:
-		return errors.Join(r.OS.MkdirAll(name, perm), raced)
+		return errors.Join(r.OS.Mkdir(name, perm), raced)
 	}
-	return r.OS.MkdirAll(name, perm)
+	return r.OS.Mkdir(name, perm)
 }
 
 // TestTicketRefreshInterval: a waiter refreshes its ticket every

@@ -77,10 +77,11 @@ func (q *queue) openDir(create bool, made *bool) error {
 			return nil
 		}
 		// The directory may be searched by whoever may read the lock, and
-		// written by no one but the lock's users (judgeQueueDir).
-		// MkdirAll fails with ErrExist if another waiter created the
-		// directory and the last one removed it again meanwhile.
-		err = q.fs.MkdirAll(q.dir, queueDirPerm(perm))
+		// written by no one but the lock's users (judgeQueueDir). Mkdir
+		// fails with ErrExist if another waiter (or anyone) made it since
+		// it was found missing: then it is not made here, and is neither
+		// given this lock's mode nor removed by this waiter.
+		err = q.fs.Mkdir(q.dir, queueDirPerm(perm))
 		if err != nil && (!errors.Is(err, fs.ErrExist) || attempt >= maxEnqueueAttempts) {
 			return fmt.Errorf("fair queue: %w", err)
 		}

@@ -7,11 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstress/lockstress/internal/fsys"
 )
 
 // TestFairQueueDirectoryChecked: the fair queue is used only if it is a
@@ -211,4 +214,43 @@ func TestNotATicketAtATicketsName(t *testing.T) {
 			require.NoError(t, l.Unlock())
 		})
 	}
+}
+
+// strangerMkdirFS makes the queue directory as another user (nobody),
+// mode 0700, just before this process's own attempt to make it: the race
+// of an outsider with a waiter that found the queue missing.
+type strangerMkdirFS struct{ fsys.OS }
+
+func (s strangerMkdirFS) stranger(name string) {
+	if strings.HasSuffix(name, queueSuffix) {
+		if os.Mkdir(name, 0o700) == nil {
+			_ = os.Chown(name, nobody, nobody)
+		}
+	}
+}
+
+func (s strangerMkdirFS) Mkdir(name string, perm fs.FileMode) error {
+	s.stranger(name)
+	return s.OS.Mkdir(name, perm)
+}
+
+func (s strangerMkdirFS) MkdirAll(name string, perm fs.FileMode) error {
+	s.stranger(name)
+	return s.OS.MkdirAll(name, perm)
+}
+
+// A queue directory another user made just before this waiter's own
+// attempt is not taken for this waiter's: it is neither given the lock's
+// mode nor removed when the queue cannot be used in it.
+func TestQueueDirectoryMadeByAnotherFirst(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("making a directory as another user (nobody) needs root")
+	}
+	path := filepath.Join(tempDirMode(t, 0o777|fs.ModeSticky), "x.lock")
+	l := newLock(t, path, WithFair(), WithTimeout(10*time.Second), withFS(strangerMkdirFS{}))
+	require.ErrorIs(t, l.Lock(), ErrUnsafeDirectory)
+	info, err := (fsys.OS{}).Lstat(path + queueSuffix)
+	require.NoError(t, err, "the other user's directory removed")
+	require.Equal(t, fs.FileMode(0o700), info.Mode.Perm(), "the other user's directory given the lock's mode")
+	require.Equal(t, uint32(nobody), info.Uid)
 }

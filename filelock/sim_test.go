@@ -554,6 +554,11 @@ func (v *simFS) MkdirAll(name string, perm fs.FileMode) error {
 	return v.p.w.fs.MkdirAll(name, perm)
 }
 
+func (v *simFS) Mkdir(name string, perm fs.FileMode) error {
+	v.p.step("mkdir " + name)
+	return v.p.w.fs.Mkdir(name, perm)
+}
+
 func (v *simFS) SyncDir(name string) error {
 	v.p.step("syncdir " + name)
 	return v.p.w.fs.SyncDir(name)

@@ -90,6 +90,9 @@ type FS interface {
 	Touch(name string) error
 	// MkdirAll creates the directory name and any missing parents.
 	MkdirAll(name string, perm fs.FileMode) error
+	// Mkdir creates the directory name, whose parent exists; an error
+	// matching fs.ErrExist if anything is there already.
+	Mkdir(name string, perm fs.FileMode) error
 	// SyncDir commits the directory's entries to stable storage.
 	SyncDir(name string) error
 	// ReadDirNames returns the names of the entries of the directory name,

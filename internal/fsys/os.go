@@ -27,6 +27,9 @@ func (OS) Link(oldname, newname string) error { return os.Link(oldname, newname)
 // MkdirAll creates name and any missing parents.
 func (OS) MkdirAll(name string, perm fs.FileMode) error { return os.MkdirAll(name, perm) }
 
+// Mkdir creates name, whose parent exists.
+func (OS) Mkdir(name string, perm fs.FileMode) error { return os.Mkdir(name, perm) }
+
 // ReadDirNames returns the names in the directory name.
 func (OS) ReadDirNames(name string) ([]string, error) { return readDirNames(name) }
 

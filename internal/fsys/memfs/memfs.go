@@ -362,6 +362,26 @@ func (m *FS) MkdirAll(name string, perm fs.FileMode) error {
 	return nil
 }
 
+// Mkdir creates the directory name with permission perm, in a parent that
+// exists; it fails with EEXIST if anything is there.
+func (m *FS) Mkdir(name string, perm fs.FileMode) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dir, e, err := m.walk(name)
+	switch {
+	case err != nil:
+		return pathErr("mkdir", name, err)
+	case dir == nil || dir.entries[e] != nil:
+		return pathErr("mkdir", name, errExist)
+	}
+	next := m.newInode(fs.ModeDir | perm&fs.ModePerm)
+	next.nlink = 2
+	dir.entries[e] = next
+	dir.nlink++
+	dir.mtime = next.mtime
+	return nil
+}
+
 // SyncDir checks that name is a directory; memory needs no syncing.
 func (m *FS) SyncDir(name string) error {
 	m.mu.Lock()
