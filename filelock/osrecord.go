@@ -12,7 +12,7 @@ package filelock
 // allocates the file's first block and the truncation frees it), so a
 // hold shorter than recordDelay writes none: the record is written by a
 // timer, and the release stops it. A hold that pays for its record is
-// thus at least a thousand times longer than the writing. Until then
+// thus some hundreds of times longer than the writing. Until then
 // Inspect reports the lock held by a holder that has not written its
 // record yet, as it does for a Soft lock's claim being made.
 //
