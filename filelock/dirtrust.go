@@ -176,11 +176,6 @@ func (l *Lock) statDir(dir string) (info, link fsys.Info, err error) {
 	return info, link, err
 }
 
-// checkParent applies the parent-directory rule (docs/design.md) to the
-// lock's directory dir, which info describes following links and link as
-// lstat does (statDir): it refuses a dir that is a symbolic link owned by
-// another user than this one or root, and one that all users may write
-// without the sticky bit, whoever owns it (openToAllRule).
 // dirRules applies every rule of the lock's directory to dir, which info
 // describes (link: the symbolic link there, if any): the way to it, its
 // own permissions, and the squatting rule.
@@ -198,6 +193,11 @@ func (l *Lock) dirRules(dir string, info, link fsys.Info) error {
 	return l.squatRule(dir, info)
 }
 
+// checkParent applies the parent-directory rule (docs/design.md) to the
+// lock's directory dir, which info describes following links and link as
+// lstat does (statDir): it refuses a dir that is a symbolic link owned by
+// another user than this one or root, and one that all users may write
+// without the sticky bit, whoever owns it (openToAllRule).
 func (l *Lock) checkParent(dir string, info, link fsys.Info) error {
 	if euid < 0 {
 		return nil
