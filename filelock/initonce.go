@@ -24,7 +24,9 @@ const InitLockSuffix = ".lock"
 //
 // The marker is a permanent file that records that fn has succeeded: it
 // holds a holder record. If it exists, AtomicInit returns (false, nil) at
-// once without taking any lock; a file at the marker path without a
+// once without waiting for any lock (it only removes, with a TryLock, a
+// lock file that an initializer killed after its marker was in place left
+// behind, where that holder is known dead); a file at the marker path without a
 // record, or with other names (hard links), is not a marker (fn runs, and
 // the marker replaces it). In a
 // directory that all users may write with the sticky bit (as /tmp), only a
@@ -151,10 +153,11 @@ func markerExists(l *Lock, marker string) (bool, error) {
 }
 
 // clearDeadLock removes the lock file that an initializer killed after
-// its marker was in place left behind, if its holder can be judged dead at
-// once: a lock file no later call would ever take again. A lock held, or
-// one only age could judge, is left as it is; so is a kernel strategy's,
-// whose file is never removed.
+// its marker was in place left behind, once the stale rule lets a TryLock
+// take it (at once if its holder is known dead): a lock file no later
+// call would ever take again. A lock held is left as it is; so is a kernel
+// strategy's, whose file is never removed. A release that keeps the hold
+// (an I/O error removing the file) is made again, a few times.
 func (l *Lock) clearDeadLock() {
 	if !l.cfg.strategy.fileBased() {
 		return
@@ -162,8 +165,13 @@ func (l *Lock) clearDeadLock() {
 	if _, err := l.cfg.fs.Lstat(l.path); err != nil {
 		return
 	}
-	if l.TryLock() == nil {
-		_ = l.Unlock()
+	if l.TryLock() != nil {
+		return
+	}
+	for range 3 {
+		if l.Unlock() == nil || l.Depth() == 0 {
+			return
+		}
 	}
 }
 

@@ -70,7 +70,18 @@ func Inspect(path string, opts ...Option) (Status, error) {
 
 // Inspect reports whether the handle's lock is held and by whom; see the
 // function Inspect. A handle that holds the lock sees itself as the holder.
-func (l *Lock) Inspect() (Status, error) { return l.mech.inspect(l) }
+func (l *Lock) Inspect() (Status, error) {
+	l.mu.Lock()
+	h := l.held
+	l.mu.Unlock()
+	if f, ok := h.(*fairHeld); ok {
+		h = f.held
+	}
+	if o, ok := h.(*osHeld); ok {
+		o.recordNow(l)
+	}
+	return l.mech.inspect(l)
+}
 
 // inspect reports who holds a Soft or Link lock: the stale rule's
 // verdict on its lock file, with its age.
@@ -162,7 +173,7 @@ func (s Status) String() string {
 	case s.RecordErr != nil:
 		fmt.Fprintf(&b, "held, with a record that cannot be read (%v)", s.RecordErr)
 	default:
-		b.WriteString("held, by a program that leaves no record")
+		b.WriteString("held, with no record: a shared hold, another program's, or an os or ofd hold of this package younger than 10 ms")
 	}
 	if s.Age > 0 {
 		fmt.Fprintf(&b, ", unchanged for %v", s.Age.Round(time.Millisecond))

@@ -67,6 +67,7 @@ type osHeld struct {
 	// timer writes the record once the hold has lasted recordDelay; mu
 	// orders that write with the release, which sets released.
 	timer    clock.Timer
+	acquired time.Time // when the lock was taken, for its record
 	mu       sync.Mutex
 	released bool
 }

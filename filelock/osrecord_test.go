@@ -156,3 +156,41 @@ func setHook(t *testing.T, hook *func(), f func()) {
 	*hook = f
 	t.Cleanup(func() { *hook = nil })
 }
+
+// What is written into a held OS or OFD lock file before its record's
+// delayed write (by the holder itself, which may lock its own data file,
+// or by another program, as flock(1) scripts write a PID) is never
+// written over, during the hold or after it.
+func TestKernelLockRecordLeavesWhatWasWrittenMeanwhile(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		fake := clock.NewFake(time.Now())
+		path := filepath.Join(t.TempDir(), "x.lock")
+		l := newLock(t, path, WithStrategy(s), withClock(fake))
+		require.NoError(t, l.TryLock())
+		const data = "4242\n"
+		require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+		fake.Advance(recordDelay)
+		fake.Settle()
+		requireContent(t, path, data, "during the hold")
+		require.NoError(t, l.Unlock())
+		requireContent(t, path, data, "after the release")
+	})
+}
+
+// A handle that holds an OS or OFD lock sees itself as the holder in its
+// own Inspect at once: the record still to come is written then.
+func TestKernelLockHolderInspectsItselfAtOnce(t *testing.T) {
+	forEachKernelStrategy(t, func(t *testing.T, s Strategy) {
+		fake := clock.NewFake(time.Now())
+		path := filepath.Join(t.TempDir(), "x.lock")
+		l := newLock(t, path, WithStrategy(s), withClock(fake))
+		require.NoError(t, l.TryLock())
+		st, err := l.Inspect()
+		require.NoError(t, err)
+		require.NotNil(t, st.Holder, "the holder's own Inspect, before recordDelay")
+		require.Equal(t, os.Getpid(), st.Holder.PID)
+		require.Zero(t, fake.Pending(), "the delayed write, stopped")
+		require.NoError(t, l.Unlock())
+		requireContent(t, path, "", "after the release")
+	})
+}
