@@ -19,9 +19,7 @@ type Status struct {
 	// Held reports whether some owner holds the lock.
 	Held bool
 	// Holder is the holder's record. It is nil when the lock is free, when
-	// the holder has not written its record yet (an OS or OFD holder
-	// writes it once it has held the lock for a moment, 10 ms, so that
-	// short holds cost no writing), when the lock is shared
+	// the holder has not written its record yet, when the lock is shared
 	// (shared holders write no record), or when an OS or OFD lock file
 	// holds other content, which is never written over. An OS lock held by
 	// a user who may only read the lock file has no record of its own
@@ -70,18 +68,7 @@ func Inspect(path string, opts ...Option) (Status, error) {
 
 // Inspect reports whether the handle's lock is held and by whom; see the
 // function Inspect. A handle that holds the lock sees itself as the holder.
-func (l *Lock) Inspect() (Status, error) {
-	l.mu.Lock()
-	h := l.held
-	l.mu.Unlock()
-	if f, ok := h.(*fairHeld); ok {
-		h = f.held
-	}
-	if o, ok := h.(*osHeld); ok {
-		o.recordNow(l)
-	}
-	return l.mech.inspect(l)
-}
+func (l *Lock) Inspect() (Status, error) { return l.mech.inspect(l) }
 
 // inspect reports who holds a Soft or Link lock: the stale rule's
 // verdict on its lock file, with its age.
@@ -173,7 +160,7 @@ func (s Status) String() string {
 	case s.RecordErr != nil:
 		fmt.Fprintf(&b, "held, with a record that cannot be read (%v)", s.RecordErr)
 	default:
-		b.WriteString("held, with no record: a shared hold, another program's, or an os or ofd hold of this package younger than 10 ms")
+		b.WriteString("held, by a program that leaves no record")
 	}
 	if s.Age > 0 {
 		fmt.Fprintf(&b, ", unchanged for %v", s.Age.Round(time.Millisecond))

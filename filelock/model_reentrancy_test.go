@@ -178,7 +178,7 @@ func (c reCmd) Run(sut commands.SystemUnderTest) commands.Result {
 		cancel()
 		r.err = h.LockContext(ctx)
 	case opInspect:
-		r.status, r.statusErr = inspectRecorded(h)
+		r.status, r.statusErr = h.Inspect()
 	}
 	for _, h := range s.handles {
 		r.depths = append(r.depths, h.Depth())

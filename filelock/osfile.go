@@ -11,11 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/lockstress/lockstress/internal/clock"
 	"github.com/lockstress/lockstress/internal/fsys"
 )
 
@@ -61,15 +58,8 @@ type osHeld struct {
 	id     fsys.FileID
 	shared bool
 	// record is the holder record written into the file, nil if none
-	// (a shared holder, a file holding what is not a record of ours, or
-	// a hold too short for one: osrecord.go).
+	// (a shared holder, or a file holding what is not a record of ours).
 	record []byte
-	// timer writes the record once the hold has lasted recordDelay; mu
-	// orders that write with the release, which sets released.
-	timer    clock.Timer
-	acquired time.Time // when the lock was taken, for its record
-	mu       sync.Mutex
-	released bool
 }
 
 func (m osMechanism) try(_ context.Context, l *Lock, _ bool) (held, error) {
@@ -153,7 +143,7 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 		return nil, errors.Join(errBusy, uerr)
 	}
 	if !h.shared {
-		if err := h.takeRecord(l, lookedSize(now), l.cfg.clock.Now()); err != nil {
+		if err := h.takeRecord(l, lookedSize(now)); err != nil {
 			return nil, errors.Join(err, m.locker.unlock(f.Fd()))
 		}
 	}
@@ -161,15 +151,15 @@ func (m osMechanism) lockOpen(l *Lock, f fsys.OSFile) (held, error) {
 }
 
 // takeRecord makes the exclusive holding of the locked file, of size
-// bytes (-1: unknown, then asked of the file), acquired at acquired, its
-// own: it has the holder record written into it (osrecord.go), if it
-// holds nothing or a record of ours; anything else is another program's
-// content, which is locked as it is and never written over. A holder that
-// opened it read-only writes nothing, but, as every holder, refuses a live
-// holder's record (liveRecord: another strategy's holder). The size must
-// be looked at once locked: the previous holder may have written the file
-// until then.
-func (h *osHeld) takeRecord(l *Lock, size int64, acquired time.Time) error {
+// bytes (-1: unknown, then asked of the file), its own: it writes the
+// holder record into it, if it holds nothing or a record of ours; anything
+// else is another program's content, which is locked as it is and never
+// written over. A holder that opened it read-only writes nothing, but, as
+// every holder, refuses a live holder's record (liveRecord: another
+// strategy's holder). On a full disk the file is left empty, and the lock
+// is held without a record. The size must be looked at once locked: the
+// previous holder may have written the file until then.
+func (h *osHeld) takeRecord(l *Lock, size int64) error {
 	if size < 0 {
 		info, err := h.f.Stat()
 		if err != nil {
@@ -198,13 +188,24 @@ func (h *osHeld) takeRecord(l *Lock, size int64, acquired time.Time) error {
 	if _, readOnly := h.f.(readOnlyFile); readOnly {
 		return nil
 	}
-	if size > 0 {
-		// The record of a holder that died holding the lock: replaced at
-		// once, never reported as this hold's.
-		return h.writeRecord(l, acquired, true)
+	data, err := l.newRecord()
+	if err == nil && size > 0 {
+		// An empty file, as every release of ours leaves it, needs no
+		// truncation: one write of the record is enough.
+		err = h.f.Truncate(0)
 	}
-	h.recordLater(l, acquired)
-	return nil
+	if err == nil {
+		_, err = h.f.WriteAt(data, 0)
+	}
+	if noSpace(err) {
+		// The kernel's lock needs no space: hold it without a record, as
+		// a read-only holder does, leaving the file empty.
+		return h.f.Truncate(0)
+	}
+	if err == nil {
+		h.record = data
+	}
+	return err
 }
 
 // readAtMost reads the first n bytes of f, fewer if it is shorter.
@@ -231,7 +232,6 @@ func (h *osHeld) lost() <-chan struct{} { return nil }
 // the lock excluded nobody who came by the path since: it reports
 // ErrLockLost.
 func (h *osHeld) release() error {
-	h.stopRecord()
 	size, lost := h.lostErr()
 	var errs []error
 	if lost == nil && h.record != nil {
@@ -240,9 +240,6 @@ func (h *osHeld) release() error {
 		} else if ours {
 			errs = append(errs, h.f.Truncate(0))
 		}
-	}
-	if releaseUnlockHook != nil {
-		releaseUnlockHook()
 	}
 	errs = append(errs, h.locker.unlock(h.f.Fd()), h.f.Close())
 	return errors.Join(append([]error{lost}, errs...)...)

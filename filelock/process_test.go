@@ -187,7 +187,7 @@ func TestInspectReportsAnotherProcess(t *testing.T) {
 		require.False(t, st.Held, "no file: free")
 
 		cmd, stop := startHolder(t, s, path)
-		st, err = inspectRecorded(inspector{path, s})
+		st, err = Inspect(path, WithStrategy(s))
 		require.NoError(t, err)
 		require.True(t, st.Held)
 		require.NotNil(t, st.Holder)

@@ -201,20 +201,6 @@ func requireNoNewFDs(t *testing.T, before int) {
 	}
 }
 
-// recorded returns what inspect says once it shows a held lock's record,
-// or after five seconds without it: an OS or OFD holder writes its record
-// once it has held the lock a moment (10 ms).
-func recorded(inspect func() (filelock.Status, error)) (filelock.Status, error) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st, err := inspect()
-		if err != nil || !st.Held || st.Holder != nil || st.RecordErr != nil || time.Now().After(deadline) {
-			return st, err
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // requireHeldByMe fails the input unless st says this process holds the
 // lock and names it in the holder record.
 func requireHeldByMe(t *testing.T, what string, st filelock.Status) {

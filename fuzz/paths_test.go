@@ -233,22 +233,19 @@ func checkPath(t *testing.T, s filelock.Strategy, rel string, createDirs bool) {
 // exclusion, inspection and release.
 func exercise(t *testing.T, what func(string) string, l *filelock.Lock, path string, opts []filelock.Option, recordless bool) {
 	t.Helper()
-	requireHeld, inspect := requireHeldByMe, recorded
+	requireHeld := requireHeldByMe
 	if recordless {
 		requireHeld = requireHeldWithoutRecord
-		inspect = func(f func() (filelock.Status, error)) (filelock.Status, error) { return f() }
 	}
 	if d := l.Depth(); d != 1 {
 		t.Fatalf("%s: Depth %d after TryLock, want 1", what("Depth"), d)
 	}
 	var st filelock.Status
 	var err error
-	within(t, what("Inspect"), func() { st, err = inspect(l.Inspect) })
+	within(t, what("Inspect"), func() { st, err = l.Inspect() })
 	requireNoError(t, what("Inspect"), err)
 	requireHeld(t, what("Inspect"), st)
-	within(t, what("filelock.Inspect"), func() {
-		st, err = inspect(func() (filelock.Status, error) { return filelock.Inspect(path, opts...) })
-	})
+	within(t, what("filelock.Inspect"), func() { st, err = filelock.Inspect(path, opts...) })
 	requireNoError(t, what("filelock.Inspect"), err)
 	requireHeld(t, what("filelock.Inspect"), st)
 
