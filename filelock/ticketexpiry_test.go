@@ -61,12 +61,7 @@ func TestTicketExpiryBoundary(t *testing.T) {
 // backoff steps, and then takes its turn.
 func TestPollingWaiterRechecksATicketWhenItExpires(t *testing.T) {
 	const staleAfter, made = 10 * time.Second, 2 * time.Second
-	fake := clock.NewFake(time.Unix(1_000_000, 0))
-	m := memfs.New(fake)
-	path := "/locks/x.lock"
-	ahead := filepath.Join(path+queueSuffix, ticketName(1))
-	require.NoError(t, m.MkdirAll(filepath.Dir(ahead), 0o755))
-	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	fake, m, path, ahead := remoteTicketInMemory(t)
 	fake.Advance(made)
 
 	l := newLock(t, path, withFS(m), withClock(fake), WithFair(), WithStaleAfter(staleAfter), WithBackoff(time.Hour, time.Hour))
@@ -90,12 +85,7 @@ func TestPollingWaiterRechecksATicketWhenItExpires(t *testing.T) {
 // it is older than the stale-after age, and no longer.
 func TestTryLockExpiresATicketByAge(t *testing.T) {
 	const staleAfter = 10 * time.Second
-	fake := clock.NewFake(time.Unix(1_000_000, 0))
-	m := memfs.New(fake)
-	path := "/locks/x.lock"
-	ahead := filepath.Join(path+queueSuffix, ticketName(1))
-	require.NoError(t, m.MkdirAll(filepath.Dir(ahead), 0o755))
-	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	fake, m, path, ahead := remoteTicketInMemory(t)
 	l := newLock(t, path, withFS(m), withClock(fake), WithFair(), WithStaleAfter(staleAfter))
 	fake.Advance(staleAfter)
 	require.ErrorIs(t, l.TryLock(), ErrWouldBlock, "a ticket of the stale-after age is still a waiter's")
@@ -104,4 +94,19 @@ func TestTryLockExpiresATicketByAge(t *testing.T) {
 	_, err := m.Lstat(ahead)
 	require.ErrorIs(t, err, fs.ErrNotExist, "the expired ticket removed")
 	require.NoError(t, l.Unlock())
+}
+
+// remoteTicketInMemory returns an in-memory filesystem whose times come
+// from a fake clock, the path of a lock in it, and the path of a ticket
+// in that lock's queue of a waiter that only its age can judge (another
+// host's), made now.
+func remoteTicketInMemory(t *testing.T) (fake *clock.Fake, m *memfs.FS, path, ahead string) {
+	t.Helper()
+	fake = clock.NewFake(time.Unix(1_000_000, 0))
+	m = memfs.New(fake)
+	path = "/locks/x.lock"
+	ahead = filepath.Join(path+queueSuffix, ticketName(1))
+	require.NoError(t, m.MkdirAll(filepath.Dir(ahead), 0o755))
+	memWrite(t, m, ahead, forgedRecord(t, otherHost()))
+	return fake, m, path, ahead
 }

@@ -349,11 +349,7 @@ func (m *FS) MkdirAll(name string, perm fs.FileMode) error {
 	for _, e := range elems(name) {
 		next := dir.entries[e]
 		if next == nil {
-			next = m.newInode(fs.ModeDir | perm&fs.ModePerm)
-			next.nlink = 2
-			dir.entries[e] = next
-			dir.nlink++
-			dir.mtime = next.mtime
+			next = m.mkdirIn(dir, e, perm)
 		} else if !next.mode.IsDir() {
 			return pathErr("mkdir", name, errNotDir)
 		}
@@ -374,12 +370,18 @@ func (m *FS) Mkdir(name string, perm fs.FileMode) error {
 	case dir == nil || dir.entries[e] != nil:
 		return pathErr("mkdir", name, errExist)
 	}
-	next := m.newInode(fs.ModeDir | perm&fs.ModePerm)
-	next.nlink = 2
-	dir.entries[e] = next
-	dir.nlink++
-	dir.mtime = next.mtime
+	m.mkdirIn(dir, e, perm)
 	return nil
+}
+
+// mkdirIn makes the directory e in dir with permission perm; m.mu is held.
+func (m *FS) mkdirIn(dir *inode, e string, perm fs.FileMode) *inode {
+	n := m.newInode(fs.ModeDir | perm&fs.ModePerm)
+	n.nlink = 2
+	dir.entries[e] = n
+	dir.nlink++
+	dir.mtime = n.mtime
+	return n
 }
 
 // SyncDir checks that name is a directory; memory needs no syncing.
