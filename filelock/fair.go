@@ -47,8 +47,10 @@ func (l *Lock) acquireInTurn(ctx context.Context, op string, wait bool) (held, e
 		}
 	}
 	h, err := l.acquireQueued(ctx, q, op)
-	if !l.cfg.fair && cannotQueue(err) {
-		// The queue is not ours to use: try without it.
+	if !l.cfg.fair && cannotQueue(err) && ctx.Err() == nil {
+		// The queue is not ours to use: try without it. (A wait that has
+		// ended is not begun again: its error says why, and what could
+		// not be undone, as a ticket that could not be removed.)
 		return l.acquireFile(ctx, op, true, 0, false)
 	}
 	return h, err

@@ -254,3 +254,24 @@ func TestQueueDirectoryMadeByAnotherFirst(t *testing.T) {
 	require.Equal(t, fs.FileMode(0o700), info.Mode.Perm(), "the other user's directory given the lock's mode")
 	require.Equal(t, uint32(nobody), info.Uid)
 }
+
+// A default wait that ends (its deadline) in the queue, whose ticket then
+// cannot be removed, says both, and is not begun again without the queue.
+func TestDefaultWaitEndedInTheQueueSaysWhatStays(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	_, release := startHolder(t, Soft, path)
+	defer release()
+	ffs := &faultFS{remove: func(name string) error {
+		if filepath.Base(filepath.Dir(name)) == "x.lock.queue" && filepath.Base(name) != turnName {
+			return &fs.PathError{Op: "remove", Path: name, Err: syscall.EACCES}
+		}
+		return nil
+	}}
+	l := newLock(t, path, WithBackoff(time.Millisecond, time.Millisecond), withFS(ffs))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := l.LockContext(ctx)
+	ffs.remove = nil
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, fs.ErrPermission, "the ticket that could not be removed")
+}
