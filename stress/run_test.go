@@ -355,19 +355,23 @@ func TestWorkerDeathReported(t *testing.T) {
 }
 
 // A worker that stops responding is killed after the grace period and
-// reported hung.
+// reported hung. The run would last a minute: it is cut short once the
+// worker is stopped, so that a loaded machine cannot end it first.
 func TestWorkerHangReported(t *testing.T) {
 	dir := t.TempDir()
 	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
 		defer close(done)
+		defer cancel()
 		// Once the worker has certainly begun: a worker stopped before
 		// the start barrier holds up the start instead.
 		waitForLedger(dir, 1)
 		proctest.SignalChild(t, os.Getpid(), syscall.SIGSTOP, 0, 10*time.Second)
 	}()
 	start := time.Now()
-	rep := runStress(t, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 1, Duration: time.Second, Grace: time.Second})
+	rep := runStressCtx(t, ctx, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 1, Duration: time.Minute, Grace: time.Second})
 	<-done
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("the run took %v", took)
@@ -430,7 +434,7 @@ func TestConfigErrors(t *testing.T) {
 // critical sections to judge (a machine so loaded that its workers barely
 // ran) makes the test tell nothing: the two are run again, under a new ID,
 // twice as long, up to twice. It returns the ID of the run made last.
-func runTwoHosts(t *testing.T, dir, runID string, s Strategy, killRate float64) (string, []*Report, []error) {
+func runTwoHosts(t *testing.T, dir, runID string, s Strategy, procs int, killRate float64) (string, []*Report, []error) {
 	t.Helper()
 	var (
 		id   string
@@ -448,7 +452,7 @@ func runTwoHosts(t *testing.T, dir, runID string, s Strategy, killRate float64) 
 		for i, host := range []string{"a", "b"} {
 			go func() {
 				reps[i], errs[i] = Run(context.Background(), Config{Dir: dir, Join: true, RunID: id, Host: host,
-					Strategy: s, Procs: 3, Duration: d, Hold: Fixed(200 * time.Microsecond), KillRate: killRate})
+					Strategy: s, Procs: procs, Duration: d, Hold: Fixed(200 * time.Microsecond), KillRate: killRate})
 				done <- i
 			}()
 		}
@@ -482,7 +486,7 @@ func TestJoinAndVerify(t *testing.T) {
 		{"broken", None, 0, true},
 	} {
 		t.Run(tc.runID, func(t *testing.T) {
-			runID, reps, errs := runTwoHosts(t, dir, tc.runID, tc.strategy, tc.killRate)
+			runID, reps, errs := runTwoHosts(t, dir, tc.runID, tc.strategy, 3, tc.killRate)
 			var acquisitions int64
 			for i, err := range errs {
 				if err != nil {
@@ -522,24 +526,13 @@ func TestJoinAndVerify(t *testing.T) {
 		// Each host alone has one worker, which nothing on that host
 		// contends with; together they contend, and only verify can
 		// tell: a host's own verdict leaves that to it.
-		reps := make([]*Report, 2)
-		errs := make([]error, 2)
-		done := make(chan int)
-		for i, host := range []string{"a", "b"} {
-			go func() {
-				reps[i], errs[i] = Run(context.Background(), Config{Dir: dir, Join: true, RunID: "single", Host: host,
-					Strategy: mustStrategy(t, "os"), Procs: 1, Duration: 600 * time.Millisecond, Hold: Fixed(200 * time.Microsecond)})
-				done <- i
-			}()
-		}
-		<-done
-		<-done
+		runID, reps, errs := runTwoHosts(t, dir, "single", mustStrategy(t, "os"), 1, 0)
 		for i, err := range errs {
 			if err != nil || reps[i].Verdict != VerdictPass {
 				t.Fatalf("host %d: %v, verdict %s (%s), want PASS", i, err, reps[i].Verdict, reps[i].Reason)
 			}
 		}
-		rep, err := Verify(filepath.Join(dir, "single"), 0)
+		rep, err := Verify(filepath.Join(dir, runID), 0)
 		if err != nil || rep.Verdict != VerdictPass || len(rep.Workers) != 2 {
 			t.Errorf("verify: %v, verdict %s (%s), %d workers; want PASS over 2", err, rep.Verdict, rep.Reason, len(rep.Workers))
 		}
