@@ -95,18 +95,24 @@ func processStart(pid int) (uint64, error) {
 }
 
 // markOwned writes the owner file of this process into dir, which the run
-// has just made.
+// has just made. An owner file it could not write whole (a full disk) is
+// removed, so that dir can be removed too: left, it would be no owner
+// file that a sweep could judge, and dir would stay for good.
 func markOwned(dir string) error {
 	me, err := self()
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ownerFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	path := filepath.Join(dir, ownerFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(me.encode())
-	return errors.Join(err, f.Close())
+	if err = errors.Join(err, f.Close()); err != nil {
+		return errors.Join(err, os.Remove(path))
+	}
+	return nil
 }
 
 // dead reports whether o's process has provably died: same boot and PID

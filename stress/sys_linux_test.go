@@ -3,14 +3,18 @@
 package stress
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // monotime is CLOCK_MONOTONIC, whichever way it reads it.
@@ -84,6 +88,44 @@ func TestStatCPU(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("statCPU(%q) = %v, %v; want %v", tc.line, got, err, tc.want)
+		}
+	}
+}
+
+// A run on a full filesystem fails at once, saying so, and leaves nothing
+// in the directory: its scratch directory's owner file, which it could not
+// write, is removed with it.
+func TestFullFilesystemLeavesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root (CI runs the suite as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	fill, err := os.Create(filepath.Join(dir, "fill"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = fill.Write(make([]byte, 4096))
+	}
+	fill.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("filling the filesystem: %v", err)
+	}
+	_, err = Run(context.Background(), Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 2, Duration: time.Second})
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("a run on a full filesystem: %v, want ENOSPC", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "fill" {
+			t.Errorf("left behind: %s", e.Name())
 		}
 	}
 }

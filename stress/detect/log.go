@@ -191,9 +191,23 @@ type LogReader struct {
 	path   string
 }
 
+// openRegular opens the file at path for reading if it is a regular file:
+// a log or observation file of a run directory that others may write
+// could be a FIFO, whose open would wait for a writer for ever.
+func openRegular(path string) (*os.File, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w: not a regular file (%v)", ErrBadLog, info.Mode().Type())}
+	}
+	return os.Open(path)
+}
+
 // OpenLog opens a log and reads its header.
 func OpenLog(path string) (*LogReader, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +248,7 @@ func (lr *LogReader) Close() error { return lr.f.Close() }
 
 // lastEntry returns the last entry of a log, if it has one.
 func lastEntry(path string) (Entry, bool, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return Entry{}, false, err
 	}
@@ -259,7 +273,7 @@ func lastEntry(path string) (Entry, bool, error) {
 
 // observations reads the observations file that goes with a log.
 func observations(logPath string) []Observation {
-	f, err := os.Open(strings.TrimSuffix(logPath, ".log") + ".obs")
+	f, err := openRegular(strings.TrimSuffix(logPath, ".log") + ".obs")
 	if err != nil {
 		return nil
 	}
