@@ -92,7 +92,8 @@ func danglingLink(path string) (string, bool) {
 }
 
 // write empties the file (a regular one) and writes data into it, and
-// closes it.
+// closes it. A report not written whole (a full disk) is no report: a file
+// openReport made is removed, as that of a run that fails.
 func (r *reportFile) write(data []byte) error {
 	if r.f == nil {
 		_, err := r.stdout.Write(data)
@@ -113,7 +114,11 @@ func (r *reportFile) write(data []byte) error {
 	if err == nil {
 		_, err = r.f.Write(data)
 	}
-	return errors.Join(err, r.f.Close())
+	if err != nil {
+		r.discard()
+		return err
+	}
+	return r.f.Close()
 }
 
 // discard closes the file of a report that will not be written, and

@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestReportWriteFailureKeepsTheVerdict: a report that cannot be written
@@ -28,5 +36,29 @@ func TestReportWriteFailureKeepsTheVerdict(t *testing.T) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)
 			}
 		})
+	}
+}
+
+// A report file lockstress made and could not write whole (a full disk)
+// is removed: an empty or cut report is no report.
+func TestReportNotWrittenWholeIsRemoved(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root (CI runs the suite as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	path := filepath.Join(dir, "report.json")
+	r, err := openReport(context.Background(), path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.write(make([]byte, 1<<20)); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("writing a report larger than the filesystem: %v, want ENOSPC", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the report not written whole is still there (%v)", err)
 	}
 }
