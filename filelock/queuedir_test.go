@@ -247,8 +247,10 @@ func TestQueueDirectoryMadeByAnotherFirst(t *testing.T) {
 		t.Skip("making a directory as another user (nobody) needs root")
 	}
 	path := filepath.Join(tempDirMode(t, 0o777|fs.ModeSticky), "x.lock")
-	l := newLock(t, path, WithFair(), WithTimeout(10*time.Second), withFS(strangerMkdirFS{}))
-	require.ErrorIs(t, l.Lock(), ErrUnsafeDirectory)
+	l := newLock(t, path, WithFair(), withFS(strangerMkdirFS{}))
+	ctx, cancel := context.WithTimeout(context.Background(), testLockWait)
+	defer cancel()
+	require.ErrorIs(t, l.LockContext(ctx), ErrUnsafeDirectory)
 	info, err := (fsys.OS{}).Lstat(path + queueSuffix)
 	require.NoError(t, err, "the other user's directory removed")
 	require.Equal(t, fs.FileMode(0o700), info.Mode.Perm(), "the other user's directory given the lock's mode")

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/lockstress/lockstress/stress/proctest"
 )
 
 // monotime is CLOCK_MONOTONIC, whichever way it reads it.
@@ -96,14 +96,7 @@ func TestStatCPU(t *testing.T) {
 // in the directory: its scratch directory's owner file, which it could not
 // write, is removed with it.
 func TestFullFilesystemLeavesNothing(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the suite as root)")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	dir := proctest.SmallTmpfs(t, 64<<10)
 	fill, err := os.Create(filepath.Join(dir, "fill"))
 	if err != nil {
 		t.Fatal(err)

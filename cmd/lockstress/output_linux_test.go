@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/lockstress/lockstress/stress/proctest"
 )
 
 // TestReportWriteFailureKeepsTheVerdict: a report that cannot be written
@@ -42,15 +42,7 @@ func TestReportWriteFailureKeepsTheVerdict(t *testing.T) {
 // A report file lockstress made and could not write whole (a full disk)
 // is removed: an empty or cut report is no report.
 func TestReportNotWrittenWholeIsRemoved(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the suite as root)")
-	}
-	dir := t.TempDir()
-	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(dir, 0) })
-	path := filepath.Join(dir, "report.json")
+	path := filepath.Join(proctest.SmallTmpfs(t, 64<<10), "report.json")
 	r, err := openReport(context.Background(), path, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,8 @@
 //go:build linux
 
 // Package proctest helps tests that use package stress: it finds and
-// signals the child processes of a process, to make a worker crash or hang
-// (Linux only).
+// signals the child processes of a process, to make a worker crash or hang,
+// and mounts small filesystems to fill (Linux only).
 package proctest
 
 import (
@@ -13,7 +13,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// SmallTmpfs mounts a tmpfs of size bytes on a new temporary directory for
+// the test, unmounted when it ends, and returns the directory. It skips the
+// test where mounting is not allowed (not root, or refused).
+func SmallTmpfs(t testing.TB, size int) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root (CI runs the suite as root)")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(size)); err != nil {
+		t.Skipf("mounting a tmpfs is refused here: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, 0) })
+	return dir
+}
 
 // Children returns the PIDs of the processes whose parent is ppid.
 func Children(ppid int) []int {
