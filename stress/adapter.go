@@ -82,6 +82,7 @@ type adapterLock struct {
 	exited  chan struct{} // closed when the process has been waited for
 	waitErr error         // read after exited is closed
 	broken  error         // the first protocol error; every later call returns it
+	killed  bool          // the adapter has been killed
 }
 
 // startAdapter starts the adapter for the lock at path and waits until it
@@ -150,6 +151,26 @@ func (a *adapterLock) fail(op string, err error) error {
 		a.broken = fmt.Errorf("%w: %q (lock %s), %s: %w", ErrAdapter, a.command, a.path, op, err)
 	}
 	return a.broken
+}
+
+// awaitExit gives the adapter, its input closed, a moment to exit, kills
+// it if it does not, and waits for it.
+func (a *adapterLock) awaitExit() {
+	select {
+	case <-a.exited:
+		return
+	case <-time.After(a.t.Slack):
+		a.kill()
+	}
+	select {
+	case <-a.exited:
+	case <-time.After(time.Second):
+		// Killed, and still not done a second later: a process it
+		// started holds its output open. Stop reading, so that it can
+		// be waited for.
+		a.stdout.Close()
+		<-a.exited
+	}
 }
 
 // reply waits up to d for the adapter's next line. If ctx is cancelled
@@ -306,7 +327,10 @@ func (a *adapterLock) waitedCPU() (time.Duration, bool) {
 }
 
 // kill kills the adapter.
-func (a *adapterLock) kill() { _ = a.cmd.Process.Kill() }
+func (a *adapterLock) kill() {
+	a.killed = true
+	_ = a.cmd.Process.Kill()
+}
 
 // Close ends the adapter's input, gives it a moment to exit and kills it
 // if it does not, and waits for it. It returns an error if the adapter
@@ -326,19 +350,15 @@ func (a *adapterLock) Close() error {
 		}
 		close(drained)
 	}()
-	select {
-	case <-a.exited:
-	case <-time.After(a.t.Slack):
-		a.kill()
-		select {
-		case <-a.exited:
-		case <-time.After(time.Second):
-			// Killed, and still not done a second later: a process it
-			// started holds its output open. Stop reading, so that it
-			// can be waited for.
-			a.stdout.Close()
-			<-a.exited
-		}
+	if a.killed {
+		// Killed already (it did not answer, or the wait was cancelled):
+		// what it wrote since is of no use, and a process it started (a
+		// shell's command waiting for the lock) may hold its output open
+		// for as long as it lives, until the worker's exit ends it.
+		a.stdout.Close()
+		<-a.exited
+	} else {
+		a.awaitExit()
 	}
 	<-drained
 	if !errors.Is(a.broken, ErrAdapter) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -193,11 +194,69 @@ func TestAdapterChildLeftBehindIsKilled(t *testing.T) {
 	if rep.Verdict != VerdictError || len(rep.Failures) == 0 || !strings.Contains(rep.Failures[0].Reason, "left processes holding its output open") {
 		t.Errorf("verdict %s, failures %+v; want ERROR, the left processes named", rep.Verdict, rep.Failures)
 	}
+	for _, pid := range markedSleeps(mark) {
+		t.Errorf("process %d: the adapter's child is still running", pid)
+	}
+}
+
+// markedSleeps returns the processes running sleep with the argument mark.
+func markedSleeps(mark string) []int {
+	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "sleep\x00"+mark) {
-			t.Errorf("%s: the adapter's child is still running", p)
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != "sleep\x00"+mark+"\x00" {
+			continue
 		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// An adapter killed while a process it started (a shell's command waiting
+// for the lock) holds its output open is let go at once: Close does not
+// wait out the adapter's slack for an exit that the child prevents. (With
+// the default slack of 5 s, its worker was taken for hung and killed with
+// a stack dump, where the adapter's error was what it had to say.) The
+// child is left to the end of its worker, which kills its process group.
+func TestKilledAdapterIsLetGoAtOnce(t *testing.T) {
+	mark := "60." + strconv.Itoa(os.Getpid()) + "1" // sleep's seconds: this test's own
+	t.Setenv("LEFT_CHILD_MARK", mark)
+	t.Cleanup(func() {
+		for _, pid := range markedSleeps(mark) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	a, err := startAdapter("testdata/adapters/waits-in-a-child.sh", filepath.Join(t.TempDir(), "lock"), adapterTimeouts{Start: time.Minute, Slack: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	locked := make(chan error, 1)
+	go func() { locked <- a.LockContext(ctx) }()
+	// The kill must come once the child is running: before, the adapter
+	// alone holds its output, and its kill would end it.
+	for deadline := time.Now().Add(time.Minute); len(markedSleeps(mark)) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("the adapter's child did not start within a minute")
+		}
+	}
+	cancel()
+	if err := <-locked; !errors.Is(err, context.Canceled) {
+		t.Fatalf("LockContext: %v, want context.Canceled", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v, want nil (cancelled, not broken)", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close still waits a minute after the adapter was killed: it waits out the slack (an hour)")
 	}
 }
 
