@@ -92,13 +92,19 @@ func (c Config) checkRanges() error {
 	return nil
 }
 
-// checkWaits refuses waits without a deadline where they cannot be had.
+// checkWaits refuses waits without a deadline where they cannot be had,
+// and modes of waiting that cannot be combined.
 func (c Config) checkWaits() error {
 	if c.NoDeadline && (c.Timeout > 0 || c.faults()) {
 		return invalid("NoDeadline", "waits without a deadline cannot be bounded by Timeout, and faults need that bound")
 	}
 	if c.NoDeadline && c.Polling {
 		return invalid("NoDeadline", "is for waiting in the kernel, which Polling turns off")
+	}
+	if c.Fair && c.Barging {
+		// The library ignores WithBarging beside WithFair: the report
+		// would name a mode the run did not have.
+		return invalid("Barging", "is ignored with Fair, whose waiters always take turns")
 	}
 	return nil
 }

@@ -404,6 +404,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no deadline with a timeout", Config{Strategy: None, NoDeadline: true, Timeout: time.Second}, "NoDeadline", ""},
 		{"no deadline with faults", Config{Strategy: None, NoDeadline: true, KillRate: 1}, "NoDeadline", ""},
 		{"no deadline with polling", Config{Strategy: None, NoDeadline: true, Polling: true}, "NoDeadline", ""},
+		{"fair and barging", Config{Strategy: None, Fair: true, Barging: true}, "Barging", ""},
 		{"stale-after below the minimum", Config{Strategy: None, StaleAfter: 500 * time.Millisecond}, "StaleAfter", ""},
 		{"join without run id", Config{Strategy: None, Join: true, Dir: t.TempDir()}, "RunID", ""},
 		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},

@@ -136,6 +136,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-no-deadline", "-kill-rate", "1"}, "-no-deadline cannot go with -kill-rate: faults need every wait bounded"},
 		{[]string{"-no-deadline", "-stop", "1ms"}, "-no-deadline cannot go with -stop: faults need"},
 		{[]string{"-no-deadline", "-poll"}, "-no-deadline cannot go with -poll: -no-deadline waits in the kernel"},
+		{[]string{"-fair", "-barging"}, "-barging cannot go with -fair: fair waiters always take turns"},
 		{[]string{"-min-checked", "-1"}, "-min-checked must not be negative, got -1"},
 		{[]string{"-min-checked", "many"}, `invalid value "many" for flag -min-checked`},
 		{[]string{"worker", "-dir", dir, "-run-id", "r", "-version"}, "flag provided but not defined: -version"},

@@ -52,6 +52,8 @@ func checkZero(stderr io.Writer, sub string, set map[string]bool, o options) (in
 		return usageError(stderr, sub, "-min-checked must not be negative, got %d", o.minChecked), false
 	case o.staleAfter < 0 || o.staleAfter > 0 && o.staleAfter < filelock.MinStaleAfter:
 		return usageError(stderr, sub, "-stale-after must be at least %v, or 0 to turn age-based breaking off; got %v", filelock.MinStaleAfter, o.staleAfter), false
+	case o.fair && o.barging:
+		return usageError(stderr, sub, "-barging cannot go with -fair: fair waiters always take turns, and the run would be reported as barging"), false
 	}
 	return checkNoDeadline(stderr, sub, o)
 }
