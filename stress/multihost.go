@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/lockstress/lockstress/internal/fsys"
 )
@@ -66,10 +65,28 @@ func joinRun(dir, runID string, cfg Config) error {
 	return nil
 }
 
+// maxRunFile bounds what is read of run.json and host.json.
+const maxRunFile = 1 << 30
+
+// readRunFile reads the file path of a run directory: a regular file, never
+// read through a symbolic link, nor from a directory that is one. The
+// directory is shared, and a link there could make verify read any file
+// its user may, or wait for ever on a FIFO.
+func readRunFile(path string) ([]byte, error) {
+	dir := filepath.Dir(path)
+	if info, err := os.Lstat(dir); err != nil {
+		return nil, err
+	} else if !info.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: dir, Err: fmt.Errorf("not a directory (%v)", info.Mode().Type())}
+	}
+	b, _, err := fsys.ReadAll(fsys.OS{}, path, maxRunFile)
+	return b, err
+}
+
 func readRunInfo(dir string) (runInfo, error) {
 	var info runInfo
 	path := filepath.Join(dir, "run.json")
-	b, err := os.ReadFile(path)
+	b, err := readRunFile(path)
 	if err != nil {
 		return info, err
 	}
@@ -118,80 +135,4 @@ func copyFile(from, to string) (err error) {
 	defer func() { err = errors.Join(err, out.Close()) }()
 	_, err = io.Copy(out, in)
 	return err
-}
-
-// ErrNoHosts reports a run directory that no host has finished in.
-var ErrNoHosts = errors.New("no host has finished in this run directory")
-
-// Verify merges the logs and figures of every host that joined the run in
-// dir (a directory Config.Join made: Config.Dir/Config.RunID) into one
-// report. The ledger detector covers all hosts together; the interval
-// detector each host apart; occupancy is as each host counted it.
-func Verify(dir string, maxExamples int) (*Report, error) {
-	if maxExamples <= 0 {
-		maxExamples = DefaultMaxExamples
-	}
-	info, err := readRunInfo(dir)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, "hosts", "*", "host.json"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(paths)
-	if len(paths) == 0 {
-		return nil, &fs.PathError{Op: "verify", Path: dir, Err: ErrNoHosts}
-	}
-	var hosts []*hostData
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		hd := &hostData{}
-		if err := json.Unmarshal(b, hd); err != nil {
-			return nil, &fs.PathError{Op: "read", Path: p, Err: err}
-		}
-		if hd.Strategy != info.Strategy {
-			return nil, &fs.PathError{Op: "verify", Path: p, Err: fmt.Errorf("%w: host ran strategy %v, the run is %v", ErrRunMismatch, hd.Strategy, info.Strategy)}
-		}
-		hd.logDir = filepath.Join(filepath.Dir(p), "logs")
-		hosts = append(hosts, hd)
-	}
-	rep, err := assemble(hosts, maxExamples, false)
-	if err != nil {
-		return nil, err
-	}
-	// A host knows of a recovery only by its own workers: the lock may
-	// have gone to another host's at once.
-	rep.Faults.NeverRecovered = 0
-	unfinished, err := unfinishedHosts(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(unfinished) > 0 {
-		for _, h := range unfinished {
-			rep.Failures = append(rep.Failures, Failure{Worker: "host " + h,
-				Reason: "joined the run but wrote no host.json: it did not finish (killed, or still running)"})
-		}
-		rep.judge()
-	}
-	return rep, nil
-}
-
-// unfinishedHosts returns the hosts of the run in dir that joined it (made
-// their directory) but wrote no host.json.
-func unfinishedHosts(dir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, "hosts"))
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if _, err := os.Lstat(filepath.Join(dir, "hosts", e.Name(), "host.json")); e.IsDir() && errors.Is(err, fs.ErrNotExist) {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
 }

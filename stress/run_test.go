@@ -538,6 +538,41 @@ func TestJoinAndVerify(t *testing.T) {
 			t.Errorf("verify: %v, verdict %s (%s), %d workers; want PASS over 2", err, rep.Verdict, rep.Reason, len(rep.Workers))
 		}
 	})
+	t.Run("logs removed", func(t *testing.T) {
+		// A worker's logs removed from the run directory leave its
+		// critical sections unchecked: an error, not a pass (one log
+		// gone) nor inconclusive (all gone).
+		rep, err := Run(context.Background(), Config{Dir: dir, Join: true, RunID: "unlogged", Host: "a",
+			Strategy: mustStrategy(t, "os"), Procs: 2, Duration: 500 * time.Millisecond, Hold: Fixed(time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs, _ := filepath.Glob(filepath.Join(dir, "unlogged", "hosts", "a-*", "logs"))
+		if len(logs) != 1 {
+			t.Fatalf("the host's logs: %v, want one directory", logs)
+		}
+		for i, w := range rep.Workers {
+			if w.Acquisitions == 0 {
+				continue
+			}
+			gone, _ := filepath.Glob(filepath.Join(logs[0], fmt.Sprintf("w%04d.*.log", i)))
+			for _, p := range gone {
+				if err := os.Remove(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			vrep, err := Verify(filepath.Join(dir, "unlogged"), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vrep.Verdict != VerdictError || len(vrep.Failures) != 1 || vrep.Failures[0].Worker != w.Name ||
+				!strings.Contains(vrep.Failures[0].Reason, "no log of it") {
+				t.Errorf("verify with %v removed: verdict %s (%s), failures %+v; want ERROR naming %s", gone, vrep.Verdict, vrep.Reason, vrep.Failures, w.Name)
+			}
+			return
+		}
+		t.Fatal("no worker acquired the lock in 500 ms")
+	})
 	t.Run("hosts one after another", func(t *testing.T) {
 		// Each host holds the lock most of its time; the run lasted both
 		// hosts' times, so the lock was held less than all of it, and the
@@ -584,8 +619,68 @@ func TestJoinAndVerify(t *testing.T) {
 		if err := joinRun(empty, "empty", Config{Strategy: None}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Verify(empty, 0); !errors.Is(err, ErrNoHosts) {
-			t.Errorf("Verify of a run no host finished: %v, want ErrNoHosts", err)
+		if _, err := Verify(empty, 0); !errors.Is(err, ErrNoHosts) || errors.Is(err, ErrHostsUnfinished) {
+			t.Errorf("Verify of a run no host joined: %v, want ErrNoHosts alone", err)
+		}
+		if err := os.MkdirAll(filepath.Join(empty, "hosts", "a-killed"), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Verify(empty, 0); !errors.Is(err, ErrNoHosts) || !errors.Is(err, ErrHostsUnfinished) || !strings.Contains(err.Error(), "a-killed") {
+			t.Errorf("Verify of a run no host finished: %v, want ErrNoHosts and ErrHostsUnfinished naming a-killed", err)
+		}
+	})
+	t.Run("host.json not a regular file", func(t *testing.T) {
+		// The run directory is shared: verify reads no file through a
+		// link planted there, and never waits on a FIFO.
+		if _, err := Run(context.Background(), Config{Dir: dir, Join: true, RunID: "planted", Host: "a",
+			Strategy: mustStrategy(t, "os"), Procs: 2, Duration: 200 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		hosts, _ := filepath.Glob(filepath.Join(dir, "planted", "hosts", "a-*"))
+		if len(hosts) != 1 {
+			t.Fatalf("the host's directory: %v, want one", hosts)
+		}
+		host, real := hosts[0], filepath.Join(dir, "planted", "elsewhere")
+		if err := os.Rename(host, real); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name  string
+			plant func() error
+		}{
+			{"host directory a link", func() error { return os.Symlink(real, host) }},
+			{"host.json a link", func() error {
+				return errors.Join(os.Mkdir(host, 0o777), os.Symlink(filepath.Join(real, "host.json"), filepath.Join(host, "host.json")))
+			}},
+			{"host.json a FIFO", func() error {
+				return errors.Join(os.Mkdir(host, 0o777), syscall.Mkfifo(filepath.Join(host, "host.json"), 0o666))
+			}},
+		} {
+			if err := tc.plant(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			verified := make(chan error, 1)
+			go func() {
+				_, err := Verify(filepath.Join(dir, "planted"), 0)
+				verified <- err
+			}()
+			select {
+			case err := <-verified:
+				if err == nil || !strings.Contains(err.Error(), host) {
+					t.Errorf("%s: Verify: %v, want an error naming %s", tc.name, err, host)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%s: Verify still waiting after a minute", tc.name)
+			}
+			if err := os.RemoveAll(host); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Rename(real, host); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := Verify(filepath.Join(dir, "planted"), 0); err != nil || rep.Verdict == VerdictError {
+			t.Errorf("Verify of the host put back: %v, verdict %s (%s)", err, rep.Verdict, rep.Reason)
 		}
 	})
 }

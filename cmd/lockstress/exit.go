@@ -28,7 +28,7 @@ var exitStatuses = []struct {
 	{exitPass, stress.VerdictPass, "no violation, every worker finished, enough critical sections checked"},
 	{exitViolation, stress.VerdictFail, "a mutual-exclusion violation was found"},
 	{exitUsage, "", "usage or setup error: nothing was tested"},
-	{exitError, stress.VerdictError, "a worker crashed or hung, a worker log was unreadable, or the\n     lock never recovered from a kill"},
+	{exitError, stress.VerdictError, "a worker crashed or hung, a worker log was unreadable or (verify)\n     missing, a host did not finish, or the lock never recovered from a kill"},
 	{exitInconclusive, stress.VerdictInconclusive, "too little was tested: fewer critical sections checked than\n     -min-checked, one worker, every release failed, a mixed member\n     idle, detectors off, or a broken strategy not caught"},
 	{exitInterrupted, stress.VerdictInterrupted, "interrupted (SIGINT, SIGTERM, SIGHUP) before the end; a second\n     signal ends lockstress at once"},
 }

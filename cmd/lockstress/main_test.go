@@ -542,6 +542,27 @@ func TestWorkerAndVerify(t *testing.T) {
 	}
 }
 
+// A shared run whose hosts joined and none finished is an error of the
+// run (exit 3), not a usage error: they tested, and nothing can verify it.
+func TestVerifyWhereNoHostFinished(t *testing.T) {
+	dir := t.TempDir()
+	cmd, _, stderr := lockstressProcess(t, "worker", "-dir", dir, "-run-id", "shared", "-host", "a", "-strategy", "ofd", "-procs", "1", "-dur", "200ms", "-min-checked", "0")
+	if code := processExit(t, cmd); code != 0 {
+		t.Fatalf("worker: exit code %d\n%s", code, stderr)
+	}
+	written, _ := filepath.Glob(filepath.Join(dir, "shared", "hosts", "a-*", "host.json"))
+	if len(written) != 1 {
+		t.Fatalf("host.json: %v, want one", written)
+	}
+	if err := os.Remove(written[0]); err != nil { // as if the host had been killed
+		t.Fatal(err)
+	}
+	code, _, verr := lockstress(t, "verify", filepath.Join(dir, "shared"))
+	if host := filepath.Base(filepath.Dir(written[0])); code != exitError || !strings.Contains(verr, "hosts joined the run and wrote no host.json: "+host) {
+		t.Errorf("verify: exit code %d, stderr %q; want %d, naming %s", code, verr, exitError, host)
+	}
+}
+
 // "lockstress strategies" lists what "-strategy all" runs, one a line.
 func TestStrategiesList(t *testing.T) {
 	code, stdout, stderr := lockstress(t, "strategies")

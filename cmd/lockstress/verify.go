@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +49,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		report.discard()
 		fmt.Fprintf(stderr, "lockstress verify: %v\n", err)
+		if errors.Is(err, stress.ErrHostsUnfinished) {
+			// Hosts tested, and what they tested cannot be verified.
+			return exitError
+		}
 		return exitUsage
 	}
 	out := stdout
