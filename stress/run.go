@@ -44,7 +44,8 @@ const (
 // *fs.PathError naming it), or workers that cannot be started. Everything
 // that happened once the workers ran (violations, worker failures) is in
 // the report. Cancelling ctx ends the run early; its report says it was
-// interrupted.
+// interrupted. Cancelled while the workers are being started, Run kills
+// those it started and returns an error matching ctx.Err(): none began.
 func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	cfg, err = cfg.withDefaults()
 	if err != nil {
@@ -133,6 +134,10 @@ type runner struct {
 	chaosErr    error // a kill or death could not be noted for the other hosts (noteKill)
 }
 
+// workerStarted, when set (by tests), is called after worker i has been
+// started.
+var workerStarted func(i int)
+
 // spawn starts the workers, waits until all are at the barrier, and opens
 // it.
 func (r *runner) spawn(ctx context.Context) error {
@@ -141,8 +146,14 @@ func (r *runner) spawn(ctx context.Context) error {
 		return err
 	}
 	defer bw.Close()
-	for _, wr := range r.workers {
-		if _, err := r.start(wr, 0, br); err != nil {
+	for i, wr := range r.workers {
+		if ctx.Err() != nil {
+			// Interrupted while starting (many) workers: none has begun.
+			err = fmt.Errorf("interrupted after starting %d of %d workers, before any began: %w", i, len(r.workers), ctx.Err())
+		} else if _, err = r.start(wr, 0, br); err == nil && workerStarted != nil {
+			workerStarted(i)
+		}
+		if err != nil {
 			br.Close()
 			r.abort()
 			return err

@@ -717,6 +717,29 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// A run interrupted while its workers are being started starts no more of
+// them, kills those it started and says so at once: starting thousands of
+// workers (as root, whom no process limit stops) takes a minute.
+func TestInterruptWhileStarting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := 0
+	workerStarted = func(i int) {
+		if started = i + 1; started == 3 {
+			cancel()
+		}
+	}
+	defer func() { workerStarted = nil }()
+	dir := t.TempDir()
+	_, err := Run(ctx, Config{Dir: dir, Strategy: mustStrategy(t, "os"), Procs: 50, Duration: time.Minute})
+	if !errors.Is(err, context.Canceled) || started != 3 || !strings.Contains(err.Error(), "after starting 3 of 50 workers") {
+		t.Errorf("Run: %v, %d workers started; want context.Canceled after 3 of 50", err, started)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("the run left %v in %s", names(left), dir)
+	}
+}
+
 // ledgerAt reports whether the ledger of a run in dir has reached sequence
 // number seq.
 // waitForLedger waits until ledgerAt(dir, seq), or a minute.

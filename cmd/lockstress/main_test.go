@@ -542,6 +542,16 @@ func TestWorkerAndVerify(t *testing.T) {
 	}
 }
 
+// A run interrupted while its workers were being started exits as
+// interrupted (5), saying so, not as a usage error.
+func TestInterruptedStartExitsInterrupted(t *testing.T) {
+	var stderr bytes.Buffer
+	err := fmt.Errorf("interrupted after starting 3 of 50 workers, before any began: %w", context.Canceled)
+	if code := setupError(&stderr, "", stress.Config{}, err); code != exitInterrupted || !strings.Contains(stderr.String(), "after starting 3 of 50") {
+		t.Errorf("exit code %d, stderr %q; want %d and the error", code, stderr.String(), exitInterrupted)
+	}
+}
+
 // A shared run whose hosts joined and none finished is an error of the
 // run (exit 3), not a usage error: they tested, and nothing can verify it.
 func TestVerifyWhereNoHostFinished(t *testing.T) {

@@ -146,6 +146,9 @@ func setupError(stderr io.Writer, sub string, cfg stress.Config, err error) int 
 		return usageError(stderr, sub, "%s: %v", fieldFlags[ce.Field], ce.Err)
 	case errors.As(err, &pe) && cfg.Dir != "" && pe.Path == cfg.Dir:
 		return usageError(stderr, sub, "-dir %s: %v", pe.Path, pe.Err)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "lockstress: %v\n", err)
+		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "lockstress: %v\n", err)
 	return exitUsage
