@@ -23,8 +23,8 @@ const hgrmHelp = "also write each latency distribution (acquire, hold, handoff) 
 
 // checkHgrm fails early when the directory of the -hgrm prefix is
 // unusable, or a file of a distribution that the runs can write (with the
-// detectors on or off) is a directory, so that no run is made whose files
-// cannot be written.
+// detectors on or off) is a directory or may not be written (nor made, if
+// missing), so that no run is made whose files cannot be written.
 func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strategy, detectors bool) (int, bool) {
 	if prefix == "" {
 		return 0, true
@@ -42,8 +42,17 @@ func checkHgrm(stderr io.Writer, sub, prefix string, strategies []stress.Strateg
 	for _, s := range strategies {
 		for _, name := range stress.DistributionNames(detectors) {
 			path := hgrmPath(prefix, s.String(), len(strategies) > 1, name)
-			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			fi, err := os.Stat(path)
+			switch {
+			case err == nil && fi.IsDir():
 				return usageError(stderr, sub, "-hgrm %s: %s is a directory", prefix, path), false
+			case err == nil:
+				err = writable(path)
+			default:
+				path, err = dir, writable(dir)
+			}
+			if err != nil {
+				return usageError(stderr, sub, "-hgrm %s: %s: %v", prefix, path, err), false
 			}
 		}
 	}

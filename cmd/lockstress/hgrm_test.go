@@ -8,10 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/lockstress/lockstress/stress"
 	"github.com/lockstress/lockstress/stress/detect"
@@ -124,6 +126,41 @@ func TestHgrmBadPrefix(t *testing.T) {
 	}
 	if _, err := os.Stat(handoff + "-acquire.hgrm"); err != nil {
 		t.Errorf("-detectors=false: the acquire distribution is not written: %v", err)
+	}
+}
+
+// A -hgrm directory this user may not write in is refused before the run,
+// as an unwritable -json file is, not after a run that may have lasted
+// hours. (As root, whom permissions do not stop, lockstress runs as
+// nobody.)
+func TestHgrmUnwritableRefusedBeforeTheRun(t *testing.T) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run, out := filepath.Join(dir, "run"), filepath.Join(dir, "out")
+	for _, d := range []string{filepath.Dir(dir), dir, run, out} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, 0o755); err != nil { // nobody looks through, and writes in none
+			t.Fatal(err)
+		}
+	}
+	if os.Getuid() == 0 {
+		if err := os.Chown(run, 65534, 65534); err != nil {
+			t.Skipf("no user nobody to give the run's directory (a user namespace without it mapped?): %v", err)
+		}
+	} else if err := os.Chmod(out, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(out, "x")
+	cmd, stdout, stderr := lockstressProcessEnv(t, []string{nprocLimit + "=" + strconv.FormatUint(lim.Max, 10)},
+		"-procs", "2", "-dur", "300ms", "-dir", run, "-hgrm", prefix)
+	if code := processExit(t, cmd); code != exitUsage || stdout.Len() > 0 ||
+		!strings.Contains(stderr.String(), "-hgrm "+prefix+": "+out+": permission denied") {
+		t.Errorf("exit code %d, stdout %q, stderr %q; want %d before any run, naming -hgrm and %s", code, stdout, stderr, exitUsage, out)
 	}
 }
 
