@@ -69,15 +69,16 @@ func checkDirUnderTest(dir string) error {
 func (r *runner) makeRunDir() error {
 	if !r.cfg.Join {
 		var err error
-		if r.runDir, err = r.makeOwnedDir(cmp.Or(r.cfg.Dir, os.TempDir()), "lockstress-"); err != nil {
-			return err
+		parent := cmp.Or(r.cfg.Dir, os.TempDir())
+		if r.runDir, err = r.makeOwnedDir(parent, "lockstress-"); err != nil {
+			return &fs.PathError{Op: "use directory under test", Path: parent, Err: fmt.Errorf("making the run's directory there: %w", unwrapPath(err))}
 		}
 		r.removeDir = r.runDir
 		return nil
 	}
 	r.runDir = filepath.Join(r.cfg.Dir, r.runID)
 	if err := os.MkdirAll(r.runDir, 0o777); err != nil {
-		return err
+		return &fs.PathError{Op: "use directory under test", Path: r.cfg.Dir, Err: fmt.Errorf("making the run's directory %s there: %w", r.runID, unwrapPath(err))}
 	}
 	if err := joinRun(r.runDir, r.runID, r.cfg); err != nil {
 		return err

@@ -410,6 +410,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad run id", Config{Strategy: None, RunID: "../x"}, "RunID", ""},
 		{"missing dir", Config{Strategy: None, Dir: "/nonexistent/lockstress"}, "", "/nonexistent/lockstress"},
 		{"dir is a file", Config{Strategy: None, Dir: file}, "", file},
+		{"dir where nothing can be made", Config{Strategy: None, Dir: "/proc"}, "", "/proc"},
+		{"shared dir where nothing can be made", Config{Strategy: None, Dir: "/proc", Join: true, RunID: "r"}, "", "/proc"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, err := Run(context.Background(), tc.cfg)
