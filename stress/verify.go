@@ -34,6 +34,39 @@ func Verify(dir string, maxExamples int) (*Report, error) {
 	if maxExamples <= 0 {
 		maxExamples = DefaultMaxExamples
 	}
+	hosts, err := readHosts(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := assemble(hosts, maxExamples, false)
+	if err != nil {
+		return nil, err
+	}
+	// A host knows of a recovery only by its own workers: the lock may
+	// have gone to another host's at once.
+	rep.Faults.NeverRecovered = 0
+	unfinished, err := unfinishedHosts(dir)
+	if err != nil {
+		return nil, err
+	}
+	unlogged, err := unloggedWorkers(hosts)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range unfinished {
+		rep.Failures = append(rep.Failures, Failure{Worker: "host " + h,
+			Reason: "joined the run but wrote no host.json: it did not finish (killed, or still running)"})
+	}
+	rep.Failures = append(rep.Failures, unlogged...)
+	if len(unfinished)+len(unlogged) > 0 {
+		rep.judge()
+	}
+	return rep, nil
+}
+
+// readHosts reads the figures of every host that finished in the run in
+// dir, checking that each ran the run's strategy.
+func readHosts(dir string) ([]*hostData, error) {
 	info, err := readRunInfo(dir)
 	if err != nil {
 		return nil, err
@@ -66,30 +99,7 @@ func Verify(dir string, maxExamples int) (*Report, error) {
 		hd.logDir = filepath.Join(filepath.Dir(p), "logs")
 		hosts = append(hosts, hd)
 	}
-	rep, err := assemble(hosts, maxExamples, false)
-	if err != nil {
-		return nil, err
-	}
-	// A host knows of a recovery only by its own workers: the lock may
-	// have gone to another host's at once.
-	rep.Faults.NeverRecovered = 0
-	unfinished, err := unfinishedHosts(dir)
-	if err != nil {
-		return nil, err
-	}
-	unlogged, err := unloggedWorkers(hosts)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range unfinished {
-		rep.Failures = append(rep.Failures, Failure{Worker: "host " + h,
-			Reason: "joined the run but wrote no host.json: it did not finish (killed, or still running)"})
-	}
-	rep.Failures = append(rep.Failures, unlogged...)
-	if len(unfinished)+len(unlogged) > 0 {
-		rep.judge()
-	}
-	return rep, nil
+	return hosts, nil
 }
 
 // unloggedWorkers returns a failure for each worker that acquired the lock
