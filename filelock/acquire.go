@@ -15,20 +15,35 @@ import (
 // already, the process-wide table, the lock's directory, and the attempts
 // on the file lock.
 
-// enter counts one more acquisition if the handle holds the lock.
-func (l *Lock) enter() bool {
+// enter counts one more acquisition if the handle holds the lock. It
+// reports whether it did, or an error matching ErrLockLost if the handle's
+// holding was found lost: it holds nothing to count.
+func (l *Lock) enter(op string) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.depth > 0 {
-		l.depth++
-		return true
+	if l.depth == 0 {
+		return false, nil
 	}
-	return false
+	if isClosed(l.held.lost()) {
+		return false, &fs.PathError{Op: op, Path: l.given, Err: fmt.Errorf("%w: unlock it first", ErrLockLost)}
+	}
+	l.depth++
+	return true, nil
+}
+
+// isClosed reports whether ch is closed; a nil channel never is.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
-	if l.enter() {
-		return nil
+	if entered, err := l.enter(op); entered || err != nil {
+		return err
 	}
 	if wait {
 		if ctx.Err() != nil {
@@ -47,8 +62,8 @@ func (l *Lock) acquire(ctx context.Context, op string, wait bool) error {
 		}
 	}
 	defer func() { <-l.sem }()
-	if l.enter() {
-		return nil
+	if entered, err := l.enter(op); entered || err != nil {
+		return err
 	}
 	key, err := l.prepare(op)
 	if err != nil {

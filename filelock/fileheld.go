@@ -31,6 +31,7 @@ type fileHeld struct {
 	beatMu  sync.Mutex
 	timer   clock.Timer // the next heartbeat
 	stopped bool
+	beatRun int // counts the heartbeat's stops: a timer of an earlier run does nothing
 
 	mu        sync.Mutex
 	refreshed time.Time // when the lock file was made or last refreshed
@@ -59,7 +60,7 @@ func (m fileMechanism) newHeld(l *Lock, id fsys.FileID, data []byte, made time.T
 		// nothing is left to wait for, between heartbeats. beatMu keeps
 		// a callback that fires at once from racing this assignment.
 		h.beatMu.Lock()
-		h.timer = l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+		h.scheduleBeat()
 		h.beatMu.Unlock()
 	}
 	return h
@@ -83,6 +84,9 @@ func (h *fileHeld) release() error {
 			return &holdKept{err}
 		}
 	}
+	if errors.Is(err, ErrLockLost) {
+		h.markLost()
+	}
 	h.closeKept()
 	dropRecord(h.data)
 	return err
@@ -94,17 +98,31 @@ func (h *fileHeld) remove() error {
 	isLost := h.isLost
 	h.mu.Unlock()
 	if isLost {
+		// Found lost by the heartbeat. Should the file be this holder's
+		// again all the same (put back by a break that found it
+		// refreshed), it is removed, so that it does not hold the lock
+		// for nobody until it is stale; an error doing so leaves it to
+		// that age.
+		_ = h.releaseUnguarded()
 		return ErrLockLost
 	}
-	if !h.young() {
-		until := h.l.cfg.clock.Now().Add(releaseGuardWait)
-		g, err := h.m.takeGuard(context.Background(), h.l, true, until)
+	guarded := !h.young()
+	if guarded {
+		g, err := h.m.takeGuard(context.Background(), h.l, true, h.l.cfg.clock.Now().Add(releaseGuardWait))
 		if err != nil {
 			return h.releaseUnguarded()
 		}
 		defer g.release()
 	}
 	owned, err := h.owned()
+	if errors.Is(err, errMovedAside) && !guarded {
+		// A break is under way, and holds the guard: wait for its end,
+		// which puts the file back if it was refreshed since judged.
+		if g, gerr := h.m.takeGuard(context.Background(), h.l, true, h.l.cfg.clock.Now().Add(releaseGuardWait)); gerr == nil {
+			defer g.release()
+			owned, err = h.owned()
+		}
+	}
 	switch {
 	case owned:
 		err := h.l.cfg.fs.Remove(h.l.path)
@@ -126,9 +144,7 @@ func (h *fileHeld) remove() error {
 // record, never removing by path after a check (docs/design.md, "Release
 // without the guard").
 func (h *fileHeld) releaseUnguarded() error {
-	removed, err := h.m.removeIf(h.l, h.l.path, func(info fsys.Info, data []byte) bool {
-		return sameFile(info.ID, h.id) && string(data) == string(h.data)
-	})
+	removed, err := h.m.removeIf(h.l, h.l.path, h.isMine)
 	switch {
 	case err != nil:
 		return err
@@ -136,32 +152,4 @@ func (h *fileHeld) releaseUnguarded() error {
 		return ErrLockLost
 	}
 	return nil
-}
-
-// owned reports whether the lock path still names the file this holder
-// made, with this holder's record in it. A holder that keeps its lock file
-// open needs only the file's identity: no other file can have that inode
-// while it is open, and nothing but this holder writes into it (a breaker
-// that puts a moved file back puts back the same file), so the record is
-// not read back. That spares four system calls on the way to every
-// release, which is the way to the next waiter's acquisition.
-func (h *fileHeld) owned() (bool, error) {
-	if h.kept != nil && !h.id.IsZero() {
-		info, err := h.l.cfg.fs.Lstat(h.l.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		return info.ID == h.id, nil
-	}
-	data, info, err := readRecordFile(h.l.cfg.fs, h.l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return sameFile(info.ID, h.id) && string(data) == string(h.data), nil
 }

@@ -4,16 +4,26 @@ package filelock
 // file's mtime while it holds it, so that a long critical section is never
 // broken by age, and finds out if the lock was taken away.
 
+// scheduleBeat schedules the next heartbeat of the current run (beatRun);
+// beatMu is held.
+func (h *fileHeld) scheduleBeat() {
+	run := h.beatRun
+	h.timer = h.l.cfg.clock.AfterFunc(h.every, func() { h.heartbeat(run) })
+}
+
 // heartbeat refreshes the lock file and schedules the next heartbeat,
-// until the holding ends or the lock is found lost.
-func (h *fileHeld) heartbeat() {
+// until the holding ends or the lock is found lost. A timer of an earlier
+// run of the heartbeat (stopped by a release, then resumed when it
+// failed), which fired before it could be stopped, does nothing: two runs
+// at once would each refresh, and each close Lost.
+func (h *fileHeld) heartbeat(run int) {
 	h.beatMu.Lock()
 	defer h.beatMu.Unlock()
-	if h.stopped {
+	if h.stopped || run != h.beatRun {
 		return
 	}
 	if h.beat() {
-		h.timer = h.l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+		h.scheduleBeat()
 	}
 }
 
@@ -22,6 +32,7 @@ func (h *fileHeld) stopHeartbeat() {
 	h.beatMu.Lock()
 	defer h.beatMu.Unlock()
 	h.stopped = true
+	h.beatRun++
 	if h.timer != nil {
 		h.timer.Stop()
 	}
@@ -32,15 +43,13 @@ func (h *fileHeld) stopHeartbeat() {
 // nothing — not a breaker that died holding the guard on another host —
 // can keep a holder from refreshing: a breaker that judged the lock before
 // a refresh sees the new mtime on the file it moves aside, and puts it
-// back. Errors are retried at the next beat; a lock that cannot be
+// back, and a beat that finds the file moved aside waits for the next
+// beat to know. Errors are retried at the next beat; a lock that cannot be
 // refreshed grows stale and may be broken, which the next beat then finds.
 func (h *fileHeld) beat() bool {
 	owned, err := h.owned()
 	if err == nil && !owned {
-		h.mu.Lock()
-		h.isLost = true
-		h.mu.Unlock()
-		close(h.lostCh)
+		h.markLost()
 		return false
 	}
 	if owned {
@@ -78,6 +87,6 @@ func (h *fileHeld) resumeHeartbeat() {
 	defer h.beatMu.Unlock()
 	h.stopped = false
 	if h.every > 0 {
-		h.timer = h.l.cfg.clock.AfterFunc(h.every, h.heartbeat)
+		h.scheduleBeat()
 	}
 }

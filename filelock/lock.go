@@ -167,7 +167,8 @@ func (l *Lock) Depth() int {
 
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
-// one more acquisition. Waiters are served in turn once they have waited a
+// one more acquisition; if that holding was found lost (Lost), it fails
+// with an error matching ErrLockLost until the handle is unlocked. Waiters are served in turn once they have waited a
 // while (see the package overview and WithBarging). An OS or OFD lock on a
 // local filesystem of Linux is waited for in the kernel, which hands it
 // over the moment it is released (unless WithPolling); other locks are
@@ -196,13 +197,15 @@ func (l *Lock) LockContext(ctx context.Context) error {
 // owner holds it — another process, another handle, or another goroutine
 // that is acquiring this handle right now — or a waiter's turn has come
 // (see WithBarging and WithFair), it returns an error matching
-// ErrWouldBlock.
+// ErrWouldBlock. A handle that holds the lock counts one more acquisition,
+// as Lock does, or fails as Lock does once its holding was found lost.
 func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock", false) }
 
 // Lost returns a channel that is closed if the lock this handle holds is
 // found to have been taken away while held: the heartbeat of a Soft or Link
-// lock found its lock file removed or replaced, which happens only when the
-// lock was broken as stale (its holder was stopped, or its heartbeat could
+// lock (or Unlock) found its lock file removed or replaced, not merely
+// moved aside by a break under way, which puts back a file refreshed since
+// it was judged. That happens only when the lock was broken as stale (its holder was stopped, or its heartbeat could
 // not run, for longer than the stale-after age less one heartbeat
 // interval: two thirds of the age by default, half of it at the longest
 // interval WithHeartbeat allows, since the stop may begin just before a
@@ -224,7 +227,7 @@ func (l *Lock) Lost() <-chan struct{} {
 // count reaches zero. Unlock of a handle that does not hold the lock
 // returns an error matching ErrNotLocked. If the lock was taken away while
 // held, the handle is released all the same and the error matches
-// ErrLockLost; nothing that belongs to another owner is removed. If a Soft
+// ErrLockLost (that of each Unlock once Lost has fired, the count's too); nothing that belongs to another owner is removed. If a Soft
 // or Link lock file that is still the handle's could not be removed (an
 // I/O error), the handle keeps holding the lock and Unlock may be retried.
 func (l *Lock) Unlock() error {
@@ -235,6 +238,9 @@ func (l *Lock) Unlock() error {
 	}
 	l.depth--
 	if l.depth > 0 {
+		if isClosed(l.held.lost()) {
+			return &fs.PathError{Op: "unlock", Path: l.given, Err: ErrLockLost}
+		}
 		return nil
 	}
 	h := l.held
