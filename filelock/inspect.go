@@ -49,9 +49,11 @@ type Status struct {
 // Inspect reports whether the lock at path is held and by whom, without
 // acquiring it and without changing it (but for the sighting file that a
 // judgement of a Soft or Link lock stale by age leaves beside it, as an
-// acquisition's does; see WithStaleAfter). The options select the strategy
-// that is inspected; other options are ignored. It is a snapshot: the
-// answer may be out of date when it returns.
+// acquisition's does; see WithStaleAfter). The options are those the lock's
+// users give New: they select the strategy that is inspected, and the
+// stale-after age by which a Soft or Link lock is judged (give the age its
+// holders use, or a live holder of a longer one is reported stale). It is
+// a snapshot: the answer may be out of date when it returns.
 //
 // For the OS and OFD strategies the kernel is asked whether the lock is
 // held, so a record left behind by a holder that died is not reported. For
