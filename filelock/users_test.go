@@ -226,10 +226,18 @@ func envUser(t *testing.T, name, env, def string) testUser {
 }
 
 // tempDirMode returns a fresh directory of mode, removed when the test
-// ends.
+// ends, where other users may reach it: in the temporary directory, or in
+// /tmp if a directory above that one shuts other users out (a TMPDIR in
+// root's home).
 func tempDirMode(t *testing.T, mode fs.FileMode) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "filelock-users")
+	base := os.TempDir()
+	if !othersMaySearch(base) {
+		if base = "/tmp"; !othersMaySearch(base) {
+			t.Skipf("other users may enter neither %s nor /tmp: set TMPDIR to a directory they may", os.TempDir())
+		}
+	}
+	dir, err := os.MkdirTemp(base, "filelock-users")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, mode))
@@ -257,10 +265,17 @@ func runnableExe(t *testing.T) string {
 // others what running needs.
 func othersMayRun(path string) bool {
 	info, err := os.Stat(path)
-	if err != nil || info.Mode().Perm()&0o005 != 0o005 {
+	return err == nil && info.Mode().Perm()&0o005 == 0o005 && othersMaySearch(filepath.Dir(path))
+}
+
+// othersMaySearch reports whether users other than the owner (and its
+// group) may pass through dir and every directory above it.
+func othersMaySearch(dir string) bool {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
 		return false
 	}
-	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+	for ; ; dir = filepath.Dir(dir) {
 		info, err := os.Stat(dir)
 		if err != nil || info.Mode().Perm()&0o001 == 0 {
 			return false
