@@ -52,6 +52,8 @@ func TestMixedCounts(t *testing.T) {
 	for _, want := range []string{
 		"build failed: example.com/fix/d",
 		"package failed: example.com/fix/e",
+		"failed: example.com/fix/a TestFail/bad (1 of 1 runs)\n",
+		"failed: example.com/fix/e TestHangs (1 of 1 runs)\n",
 		"1 tests were cut short",
 		"     2  needs root\n",
 		"     2  no flock(1) here\n",

@@ -24,6 +24,7 @@ func summaryText(t *tally, slow int) string {
 	if t.unfinished > 0 {
 		fmt.Fprintf(&b, "%d tests were cut short by their package's failure (counted as failed)\n", t.unfinished)
 	}
+	writeFailing(&b, t.failing())
 	writeReasons(&b, t.skipReasons)
 	if slow > 0 {
 		if top := t.slowest(slow); len(top) > 0 {
@@ -35,6 +36,21 @@ func summaryText(t *tally, slow int) string {
 	}
 	fmt.Fprintf(&b, "tests: %d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped)
 	return b.String()
+}
+
+// maxFailing bounds the failed tests named, to keep the summary on one
+// screen; the rest are counted on one line.
+const maxFailing = 12
+
+// writeFailing names the tests that failed, as many times as they did.
+func writeFailing(w io.Writer, failing []*testResult) {
+	for i, r := range failing {
+		if i == maxFailing {
+			fmt.Fprintf(w, "failed: %d tests more (see the output above)\n", len(failing)-i)
+			return
+		}
+		fmt.Fprintf(w, "failed: %s %s (%d of %d runs)\n", shortPkg(r.pkg), r.name, r.fails, r.passes+r.fails+r.skips)
+	}
 }
 
 // writeReasons lists the skip reasons, most frequent first.
