@@ -32,6 +32,8 @@ type fileHeld struct {
 	timer   clock.Timer // the next heartbeat
 	stopped bool
 	beatRun int // counts the heartbeat's stops: a timer of an earlier run does nothing
+	// seenAside: the last beat found the file moved aside (errMovedAside).
+	seenAside bool
 
 	mu        sync.Mutex
 	refreshed time.Time // when the lock file was made or last refreshed
@@ -122,6 +124,11 @@ func (h *fileHeld) remove() error {
 			defer g.release()
 			owned, err = h.owned()
 		}
+	}
+	if errors.Is(err, errMovedAside) {
+		// Still aside with the guard had, or after waiting for it: a
+		// break stopped in the middle, or another's link to the file.
+		return ErrLockLost
 	}
 	switch {
 	case owned:

@@ -4,6 +4,8 @@ package filelock
 // file's mtime while it holds it, so that a long critical section is never
 // broken by age, and finds out if the lock was taken away.
 
+import "errors"
+
 // scheduleBeat schedules the next heartbeat of the current run (beatRun);
 // beatMu is held.
 func (h *fileHeld) scheduleBeat() {
@@ -48,10 +50,15 @@ func (h *fileHeld) stopHeartbeat() {
 // refreshed grows stale and may be broken, which the next beat then finds.
 func (h *fileHeld) beat() bool {
 	owned, err := h.owned()
-	if err == nil && !owned {
+	aside := errors.Is(err, errMovedAside)
+	if err == nil && !owned || aside && h.seenAside {
+		// Gone; or aside at two beats running, which no break takes
+		// unless stopped in the middle (or the name is another's link
+		// to the file): lost to this holder either way.
 		h.markLost()
 		return false
 	}
+	h.seenAside = aside
 	if owned {
 		t := h.l.cfg.clock.Now()
 		if h.l.cfg.fs.Touch(h.l.path) == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -237,4 +238,48 @@ func TestReentrantAcquisitionOfALostLock(t *testing.T) {
 	require.ErrorIs(t, h.Unlock(), ErrLockLost)
 	require.Zero(t, h.Depth())
 	require.FileExists(t, path, "the other owner's lock file stays")
+}
+
+// moveAside moves the lock file at path aside under the name a break
+// gives it, as a break stopped in the middle leaves it, and returns that
+// name.
+func moveAside(t *testing.T, path string) string {
+	t.Helper()
+	aside := tempName(path, kindAside, strconv.FormatInt(time.Now().Unix(), 10))
+	require.NoError(t, os.Rename(path, aside))
+	return aside
+}
+
+// A holder's file found moved aside at two beats running is lost: no
+// break takes a heartbeat's interval unless stopped in the middle, and
+// another user's link under such a name (where hard links to others'
+// files are allowed) must not keep a lost lock from being found lost.
+func TestFileAsideAtTwoBeatsIsLost(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	fk := clock.NewFake(time.Now())
+	l := newLock(t, path, WithStaleAfter(3*time.Second), WithHeartbeat(time.Second), withClock(fk))
+	require.NoError(t, l.Lock())
+	lost := l.Lost()
+	moveAside(t, path)
+	fk.Advance(time.Second)
+	fk.Settle()
+	require.False(t, isClosed(lost), "lost at the first beat that found the file aside: a break may put it back")
+	fk.Advance(time.Second)
+	fk.Settle()
+	require.True(t, isClosed(lost), "not lost at the second beat that found the file aside")
+	require.ErrorIs(t, l.Unlock(), ErrLockLost)
+	require.Zero(t, l.Depth())
+}
+
+// Unlock of a holder whose file stays aside once it has the guard (no
+// break is under way) releases the handle as lost, rather than failing
+// for ever with a hold it cannot give up.
+func TestUnlockWithTheFileStillAsideIsLost(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l := newLock(t, path, WithStaleAfter(3*time.Hour), WithHeartbeat(time.Hour))
+	require.NoError(t, l.Lock())
+	aside := moveAside(t, path)
+	require.ErrorIs(t, l.Unlock(), ErrLockLost)
+	require.Zero(t, l.Depth())
+	require.FileExists(t, aside, "the file aside is left to the sweep")
 }
