@@ -283,3 +283,30 @@ func TestUnlockWithTheFileStillAsideIsLost(t *testing.T) {
 	require.Zero(t, l.Depth())
 	require.FileExists(t, aside, "the file aside is left to the sweep")
 }
+
+// Unlock of a young holder whose file a break has aside, the guard held by
+// a breaker of another host that does not end within the release's wait,
+// and the file then lost (another file made at the path) reports the loss:
+// ErrLockLost and Lost closed, not the undecided state it met on the way.
+func TestUnlockWhileABreakHoldsTheGuardReportsTheLoss(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	aside := path + ".aside." + strconv.FormatInt(time.Now().Unix(), 10) + ".0123456789abcdef"
+	var reads atomic.Int32
+	ffs := &faultFS{read: func(name string) error {
+		if name == aside && reads.Add(1) == 2 { // the break ends: another file took the path
+			if err := os.WriteFile(path, forgedRecord(t, otherHost()), 0o644); err != nil {
+				return err
+			}
+			return os.Remove(aside)
+		}
+		return nil
+	}}
+	h := newLock(t, path, WithStaleAfter(10*time.Second), withFS(ffs))
+	require.NoError(t, h.Lock())
+	lost := h.Lost()
+	require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
+	require.NoError(t, os.Rename(path, aside)) // a break under way
+	require.ErrorIs(t, h.Unlock(), ErrLockLost)
+	require.Zero(t, h.Depth())
+	require.True(t, isClosed(lost), "Lost still open after Unlock reported the loss")
+}
