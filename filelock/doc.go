@@ -43,12 +43,13 @@
 //
 // # Ownership
 //
-// Ownership belongs to the handle that New returns, not to a goroutine or
-// a process: acquiring a handle that already holds the lock counts one more
+// Ownership belongs to the handle that New returns, not to a goroutine or a
+// process: acquiring a handle that already holds the lock counts one more
 // acquisition (or fails with ErrLockLost once that holding was found lost),
-// and the lock is released when Unlock has been called as many times. Two handles for one path exclude each other (unless both are
-// shared), in one process as in two; goroutines sharing one handle share
-// its ownership, so give each goroutine that must be excluded its own.
+// and the lock is released when Unlock has been called as many times. Two
+// handles for one path exclude each other (unless both are shared), in one
+// process as in two; goroutines sharing one handle share its ownership, so
+// give each goroutine that must be excluded its own.
 //
 // # Stale locks
 //

@@ -168,11 +168,11 @@ func (l *Lock) Depth() int {
 // Lock acquires the lock, waiting as long as it takes, or as long as
 // WithTimeout allows. If the handle already holds the lock it only counts
 // one more acquisition; if that holding was found lost (Lost), it fails
-// with an error matching ErrLockLost until the handle is unlocked. Waiters are served in turn once they have waited a
-// while (see the package overview and WithBarging). An OS or OFD lock on a
-// local filesystem of Linux is waited for in the kernel, which hands it
-// over the moment it is released (unless WithPolling); other locks are
-// watched and polled.
+// with an error matching ErrLockLost until the handle is unlocked. Waiters
+// are served in turn once they have waited a while (see the package
+// overview and WithBarging). An OS or OFD lock on a local filesystem of
+// Linux is waited for in the kernel, which hands it over the moment it is
+// released (unless WithPolling); other locks are watched and polled.
 func (l *Lock) Lock() error { return l.LockContext(context.Background()) }
 
 // LockContext acquires the lock, waiting until ctx is done (and no longer
@@ -205,15 +205,16 @@ func (l *Lock) TryLock() error { return l.acquire(context.Background(), "trylock
 // found to have been taken away while held: the heartbeat of a Soft or Link
 // lock (or Unlock) found its lock file removed or replaced, not merely
 // moved aside by a break under way, which puts back a file refreshed since
-// it was judged. That happens only when the lock was broken as stale (its holder was stopped, or its heartbeat could
-// not run, for longer than the stale-after age less one heartbeat
-// interval: two thirds of the age by default, half of it at the longest
-// interval WithHeartbeat allows, since the stop may begin just before a
-// refresh; less if the filesystem's clock steps forward meanwhile). Work
-// protected by the lock should stop when it fires; Unlock
-// then returns an error matching ErrLockLost. The channel belongs to the current holding: it is nil when
-// the handle does not hold the lock, and for the kernel strategies, whose
-// locks are never taken away.
+// it was judged. That happens only when the lock was broken as stale (its
+// holder was stopped, or its heartbeat could not run, for longer than the
+// stale-after age less one heartbeat interval: two thirds of the age by
+// default, half of it at the longest interval WithHeartbeat allows, since
+// the stop may begin just before a refresh; less if the filesystem's clock
+// steps forward meanwhile). Work protected by the lock should stop when it
+// fires; Unlock then returns an error matching ErrLockLost. The channel
+// belongs to the current holding: it is nil when the handle does not hold
+// the lock, and for the kernel strategies, whose locks are never taken
+// away.
 func (l *Lock) Lost() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -227,9 +228,10 @@ func (l *Lock) Lost() <-chan struct{} {
 // count reaches zero. Unlock of a handle that does not hold the lock
 // returns an error matching ErrNotLocked. If the lock was taken away while
 // held, the handle is released all the same and the error matches
-// ErrLockLost (that of each Unlock once Lost has fired, the count's too); nothing that belongs to another owner is removed. If a Soft
-// or Link lock file that is still the handle's could not be removed (an
-// I/O error), the handle keeps holding the lock and Unlock may be retried.
+// ErrLockLost (that of each Unlock once Lost has fired, the count's too);
+// nothing that belongs to another owner is removed. If a Soft or Link lock
+// file that is still the handle's could not be removed (an I/O error), the
+// handle keeps holding the lock and Unlock may be retried.
 func (l *Lock) Unlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
