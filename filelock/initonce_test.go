@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -340,4 +341,34 @@ func TestAtomicInitClearsALockLeftAfterTheMarker(t *testing.T) {
 			require.NoFileExists(t, left)
 		})
 	}
+}
+
+// The release of a lock left after the marker, once taken over, is made
+// again when it fails and keeps the hold (an I/O error removing the lock
+// file): the call neither leaves the file nor holds the lock.
+func TestAtomicInitRetriesTheReleaseOfALeftLock(t *testing.T) {
+	skipWithoutDeadRule(t)
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "done")
+	left := marker + InitLockSuffix
+	var failRemove atomic.Bool
+	ffs := &faultFS{remove: func(name string) error {
+		if name == left && failRemove.CompareAndSwap(true, false) {
+			return &os.PathError{Op: "remove", Path: name, Err: syscall.EIO}
+		}
+		return nil
+	}}
+	ran, err := AtomicInit(marker, func() error { return nil }, withFS(ffs))
+	require.NoError(t, err)
+	require.True(t, ran)
+	require.NoError(t, os.WriteFile(left, forgedRecord(t, proc.Of(deadPID(t))), 0o644))
+	failRemove.Store(true)
+	ran, err = AtomicInit(marker, func() error { return nil }, withFS(ffs))
+	require.NoError(t, err)
+	require.False(t, ran)
+	require.False(t, failRemove.Load(), "the release never failed")
+	require.NoFileExists(t, left)
+	other := newLock(t, left, withFS(otherFS{}))
+	require.NoError(t, other.TryLock(), "the lock is still held")
+	require.NoError(t, other.Unlock())
 }
