@@ -64,7 +64,7 @@ func TestHeartbeatTimerOfAnEarlierRunDoesNothing(t *testing.T) {
 		},
 	}
 	l := newLock(t, path, WithStaleAfter(3*time.Second), WithHeartbeat(time.Second), withFS(ffs), withClock(gc))
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	gc.Advance(time.Second)
 	<-gc.fired // the first beat's timer fired; its callback waits
 	failRemove.Store(true)
@@ -166,7 +166,7 @@ func TestBeatDuringABreaksMoveAsideKeepsTheLock(t *testing.T) {
 func TestUnlockOfALostHoldingRemovesItsFileIfPutBack(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	l := newLock(t, path, WithHeartbeat(time.Hour), WithStaleAfter(3*time.Hour))
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	l.held.(*fileHeld).markLost()
 	require.ErrorIs(t, l.Unlock(), ErrLockLost)
 	require.Zero(t, l.Depth())
@@ -180,8 +180,8 @@ func TestReentrantAcquisitionOfALostLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	fk := clock.NewFake(time.Now())
 	h := newLock(t, path, WithStaleAfter(3*time.Second), WithHeartbeat(time.Second), withClock(fk))
-	require.NoError(t, h.Lock())
-	require.NoError(t, h.Lock())
+	require.NoError(t, lockWithin(h))
+	require.NoError(t, lockWithin(h))
 	require.NoError(t, os.Remove(path)) // broken, as stale
 	other := newLock(t, path, withFS(otherFS{}))
 	require.NoError(t, other.TryLock())
@@ -194,7 +194,7 @@ func TestReentrantAcquisitionOfALostLock(t *testing.T) {
 		t.Fatal("Lost still open after a beat found another's lock file")
 	}
 	require.ErrorIs(t, h.TryLock(), ErrLockLost)
-	require.ErrorIs(t, h.Lock(), ErrLockLost)
+	require.ErrorIs(t, lockWithin(h), ErrLockLost)
 	require.Equal(t, 2, h.Depth())
 	require.ErrorIs(t, h.Unlock(), ErrLockLost, "an inner Unlock of a lost holding")
 	require.ErrorIs(t, h.Unlock(), ErrLockLost)
@@ -220,7 +220,7 @@ func TestFileAsideAtTwoBeatsIsLost(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	fk := clock.NewFake(time.Now())
 	l := newLock(t, path, WithStaleAfter(3*time.Second), WithHeartbeat(time.Second), withClock(fk))
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	lost := l.Lost()
 	moveAside(t, path)
 	fk.Advance(time.Second)
@@ -239,7 +239,7 @@ func TestFileAsideAtTwoBeatsIsLost(t *testing.T) {
 func TestUnlockWithTheFileStillAsideIsLost(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.lock")
 	l := newLock(t, path, WithStaleAfter(3*time.Hour), WithHeartbeat(time.Hour))
-	require.NoError(t, l.Lock())
+	require.NoError(t, lockWithin(l))
 	aside := moveAside(t, path)
 	require.ErrorIs(t, l.Unlock(), ErrLockLost)
 	require.Zero(t, l.Depth())
@@ -264,7 +264,7 @@ func TestUnlockWhileABreakHoldsTheGuardReportsTheLoss(t *testing.T) {
 		return nil
 	}}
 	h := newLock(t, path, WithStaleAfter(10*time.Second), withFS(ffs))
-	require.NoError(t, h.Lock())
+	require.NoError(t, lockWithin(h))
 	lost := h.Lost()
 	require.NoError(t, os.WriteFile(path+guardSuffix, forgedRecord(t, otherHost()), 0o644))
 	require.NoError(t, os.Rename(path, aside)) // a break under way

@@ -27,7 +27,7 @@ func TestLockPathReplacedByWhatIsNotAFileIsLost(t *testing.T) {
 			path := filepath.Join(dir, "x.lock")
 			fk := clock.NewFake(time.Now())
 			l := newLock(t, path, WithStaleAfter(3*time.Second), WithHeartbeat(time.Second), withFS(&faultFS{}), withClock(fk))
-			require.NoError(t, l.Lock())
+			require.NoError(t, lockWithin(l))
 			lost := l.Lost()
 			require.NoError(t, os.Remove(path)) // broken, as stale
 			switch kind {

@@ -50,7 +50,8 @@ type hostData struct {
 	// order; absent for any other strategy.
 	Members []memberData `json:"members,omitempty"`
 
-	logDir string // the directory of the workers' logs
+	logDir string       // the directory of the workers' logs
+	logs   []detect.Log // the logs found there, once the detectors have read them
 	// killedElsewhere: for one host's share of a shared run, the nonces
 	// of the acquisitions the other hosts killed (otherHostsKills).
 	killedElsewhere map[uint64]bool

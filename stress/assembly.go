@@ -193,6 +193,7 @@ func verifyLogs(rep *Report, hosts []*hostData, maxExamples int) error {
 		if err != nil {
 			return err
 		}
+		h.logs = logs
 		all = append(all, logs...)
 		origins[h.Host] = h.OriginNs
 		res, err := detect.VerifyIntervals(logs, h.OriginNs, maxExamples)

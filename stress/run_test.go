@@ -631,6 +631,18 @@ func TestJoinAndVerify(t *testing.T) {
 			t.Errorf("Verify of a run no host finished: %v, want ErrNoHosts and ErrHostsUnfinished naming a-killed", err)
 		}
 	})
+	t.Run("detectors off", func(t *testing.T) {
+		// No worker writes a log then: none is missing, and the run is
+		// inconclusive, as any run without detectors, not an error.
+		if _, err := Run(context.Background(), Config{Dir: dir, Join: true, RunID: "blind", Host: "a",
+			Strategy: mustStrategy(t, "os"), Procs: 2, Duration: 200 * time.Millisecond, DetectorsOff: true}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Verify(filepath.Join(dir, "blind"), 0)
+		if err != nil || rep.Verdict != VerdictInconclusive || len(rep.Failures) != 0 {
+			t.Errorf("verify: %v, verdict %s (%s), failures %+v; want INCONCLUSIVE, none", err, rep.Verdict, rep.Reason, rep.Failures)
+		}
+	})
 	t.Run("host.json not a regular file", func(t *testing.T) {
 		// The run directory is shared: verify reads no file through a
 		// link planted there, and never waits on a FIFO.
