@@ -193,16 +193,32 @@ type LogReader struct {
 
 // openRegular opens the file at path for reading if it is a regular file:
 // a log or observation file of a run directory that others may write
-// could be a FIFO, whose open would wait for a writer for ever.
+// could be a FIFO, whose open would wait for a writer for ever, or a link
+// to anything. The file opened is the one judged (openNoWait).
 func openRegular(path string) (*os.File, error) {
-	info, err := os.Lstat(path)
+	f, err := openNoWait(path)
 	if err != nil {
+		// A symbolic link fails the open (ELOOP): say what is there.
+		if info, lerr := os.Lstat(path); lerr == nil && !info.Mode().IsRegular() {
+			return nil, notRegular(path, info.Mode())
+		}
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w: not a regular file (%v)", ErrBadLog, info.Mode().Type())}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = notRegular(path, info.Mode())
 	}
-	return os.Open(path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// notRegular is the error for a log or observation file that is not a
+// regular file.
+func notRegular(path string, mode os.FileMode) error {
+	return &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w: not a regular file (%v)", ErrBadLog, mode.Type())}
 }
 
 // OpenLog opens a log and reads its header.
